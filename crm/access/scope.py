@@ -1,0 +1,67 @@
+"""Record scope: the one place that decides which records a user may see.
+
+A sales rep sees the customers they own; a manager the customers of the teams they
+manage (and any they own themselves); an admin and an integration every customer.
+Records that belong to a customer (contacts, orders, service records, alerts ...)
+follow their customer through the model's ``scope_path``; records that belong to no
+customer (products, campaigns, tiers, rules) are company-wide reference data that every
+signed-in user may read.
+
+Every queryset in the project that shows records to a user is built by
+:func:`scoped_queryset`; nothing filters by owner on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from crm.accounts.choices import Role
+
+M = TypeVar("M", bound=Model)
+
+_NOTHING = Q(pk__in=[])
+
+
+def sees_everything(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_superuser or user.role in (Role.ADMIN, Role.INTEGRATION))
+    )
+
+
+def customer_scope_q(user: Any, path: str = "") -> Q:
+    """The condition on a customer (reached through ``path``) for ``user`` to see it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _NOTHING
+    if sees_everything(user):
+        return Q()
+    prefix = f"{path}__" if path else ""
+    mine = Q(**{f"{prefix}owner": user})
+    if user.role == Role.MANAGER:
+        return mine | Q(**{f"{prefix}team__manager": user})
+    if user.role == Role.REP:
+        return mine
+    return _NOTHING
+
+
+def scoped_queryset(model: type[M], user: Any) -> QuerySet[M]:
+    """All rows of ``model`` that ``user`` may see."""
+    manager = model._default_manager
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return manager.none()
+    custom = getattr(model, "scope_queryset", None)
+    if custom is not None:
+        return custom(user)  # type: ignore[no-any-return]
+    path = getattr(model, "scope_path", None)
+    if path is None:
+        return manager.all()
+    return manager.filter(customer_scope_q(user, path))
+
+
+def customers_visible_to(user: Any) -> QuerySet[Any]:
+    """The customers ``user`` may see (the base of every other scope)."""
+    from django.apps import apps
+
+    return scoped_queryset(apps.get_model("customers", "Customer"), user)

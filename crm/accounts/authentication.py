@@ -1,0 +1,46 @@
+"""``Authorization: Token <key>`` for integrations; the key is looked up by its digest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from .models import APIToken
+
+# Writing last_used_at on every request would turn each read into a write; once a
+# minute is precise enough to see which integrations are alive.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+class APITokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request: Request) -> tuple[Any, APIToken] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid token header."))
+        try:
+            key = header[1].decode()
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
+        token = (
+            APIToken.objects.select_related("user", "user__team")
+            .filter(key_hash=APIToken.digest(key))
+            .first()
+        )
+        if token is None or not token.is_active or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+            APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword

@@ -1,0 +1,126 @@
+"""Users, teams and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.models import VersionedModel
+
+from .choices import Role
+
+
+class Team(VersionedModel):
+    """A sales team. Its manager sees and manages every customer assigned to the team."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_teams",
+    )
+    region = models.CharField(_("region"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person or a system that uses the CRM.
+
+    The role decides the record scope: a rep sees the customers they own, a manager the
+    customers of the teams they manage, an admin and an integration every customer.
+    """
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.REP, db_index=True)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    scope_path: ClassVar[str | None] = None
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"password", "last_login", "updated_at", "version"})
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class APIToken(models.Model):
+    """A bearer token for an integration, acting as its user within the token's scopes.
+
+    Only a SHA-256 digest of the key is stored; the key itself is shown once, at creation.
+    Scopes are ``read``/``write`` for every resource or ``<resource>:read`` /
+    ``<resource>:write`` for one (``write`` implies ``read``).
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key prefix"), max_length=8, db_index=True)
+    key_hash = models.CharField(_("key digest"), max_length=64, unique=True)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    scope_path: ClassVar[str | None] = None
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return _hash_key(key)
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def allows(self, resource: str, *, write: bool) -> bool:
+        """Whether the token's scopes cover reading (or writing) the named API resource."""
+        wanted = {"write", f"{resource}:write"} if write else {"read", "write", f"{resource}:read", f"{resource}:write"}
+        return bool(wanted.intersection(self.scopes))

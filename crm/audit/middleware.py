@@ -1,0 +1,44 @@
+"""Attach a request id, client IP and source to everything a request writes."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from . import context
+from .choices import Source
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # X-Forwarded-For is trusted only when a proxy is declared in front of the app.
+    from django.conf import settings
+
+    if getattr(settings, "CRM_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        path = request.path
+        source = Source.API if path.startswith("/api/") else Source.ADMIN if path.startswith("/admin/") else Source.UI
+        token = context.set_for_request(context.AuditContext(source=source, request_id=request_id, ip=client_ip(request)))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

@@ -1,0 +1,151 @@
+"""API plumbing shared by every app: versioned writes and scoped viewsets.
+
+Every viewset in the project derives from :class:`ScopedModelViewSet`, so the three
+rules that must hold on every endpoint live here once:
+
+* the queryset is built from the record scope (``crm.access.scope``), so another
+  rep's record is a 404 and never appears in a list;
+* reads carry an ``ETag`` and updates must send it back in ``If-Match``
+  (428 without it, 412 when stale);
+* writes go through the app's service functions, which are atomic and audited.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.access.scope import scoped_queryset
+
+from .errors import PreconditionRequired, VersionConflict
+
+
+# --------------------------------------------------------------- optimistic locking
+_ETAG = re.compile(r'^(?:W/)?"?(?P<version>\d+)"?$')
+
+
+def etag_for(instance: Model) -> str:
+    return f'"{instance.version}"'  # type: ignore[attr-defined]
+
+
+def expected_version(request: Request, *, required: bool) -> int | None:
+    """The version the client based its write on, from ``If-Match``.
+
+    ``required`` makes a missing header a 428; a header that is not one of our ETags
+    can never match and is a 412.
+    """
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        if required:
+            raise PreconditionRequired()
+        return None
+    if header == "*":
+        return None
+    match = _ETAG.match(header.split(",")[0].strip())
+    if not match:
+        raise VersionConflict(message=_("If-Match does not hold a valid ETag of this record."))
+    return int(match.group("version"))
+
+
+# --------------------------------------------------------------------- fields
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to another record that the requesting user may see.
+
+    An id outside the user's scope reads exactly like an id that does not exist, so a
+    client cannot probe for other reps' records by linking to them.
+    """
+
+    def get_queryset(self) -> QuerySet[Any]:
+        request = self.context.get("request")
+        model = self.queryset.model  # type: ignore[union-attr]
+        user = getattr(request, "user", None)
+        return scoped_queryset(model, user)
+
+
+# --------------------------------------------------------------------- viewsets
+class ScopedModelViewSet(viewsets.ModelViewSet):
+    """A model endpoint whose rows come from the record scope and whose writes are services.
+
+    Subclasses set ``model``, ``resource`` (the API name used by token scopes and the
+    role matrix) and the serializer; they implement ``perform_create``/``perform_update``
+    /``perform_destroy`` by calling their app's services.  ``select_related`` /
+    ``prefetch_related`` name what the serializer reads so lists run a constant number
+    of queries.
+    """
+
+    model: type[Model]
+    resource: str
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[Any, ...] = ()
+    #: Roles allowed to create/update; to delete. ``None`` means every staff role.
+    write_roles: frozenset[str] | None = None
+    delete_roles: frozenset[str] | None = None
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = scoped_queryset(self.model, self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if self.prefetch_related:
+            queryset = queryset.prefetch_related(*self.prefetch_related)
+        return queryset
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        response = Response(self.get_serializer(instance).data)
+        if hasattr(instance, "version"):
+            response["ETag"] = etag_for(instance)
+        return response
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_create(serializer)
+        data = self.get_serializer(instance).data
+        response = Response(data, status=status.HTTP_201_CREATED)
+        if hasattr(instance, "version"):
+            response["ETag"] = etag_for(instance)
+        return response
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        version = expected_version(request, required=True)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        updated = self.perform_update_versioned(instance, serializer.validated_data, version)
+        response = Response(self.get_serializer(updated).data)
+        response["ETag"] = etag_for(updated)
+        return response
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        version = expected_version(request, required=False)
+        self.perform_destroy_versioned(instance, version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # The app's services, declared on each viewset with ``staticmethod(...)``.
+    create_service: Any = None
+    update_service: Any = None
+    delete_service: Any = None
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> Model:  # type: ignore[override]
+        if self.create_service is None:
+            raise exceptions.MethodNotAllowed(self.request.method or "POST")
+        return self.create_service(actor=self.request.user, data=dict(serializer.validated_data))
+
+    def perform_update_versioned(self, instance: Model, data: dict[str, Any], version: int | None) -> Model:
+        if self.update_service is None:
+            raise exceptions.MethodNotAllowed(self.request.method or "PATCH")
+        return self.update_service(actor=self.request.user, instance=instance, data=dict(data), expected_version=version)
+
+    def perform_destroy_versioned(self, instance: Model, version: int | None) -> None:
+        if self.delete_service is None:
+            raise exceptions.MethodNotAllowed(self.request.method or "DELETE")
+        self.delete_service(actor=self.request.user, instance=instance, expected_version=version)

@@ -1,0 +1,50 @@
+"""Domain errors raised by services and turned into HTTP answers by the API layer.
+
+Services never speak HTTP; they raise these, and ``crm.core.api.exception_handler`` maps
+each to one status code with a JSON body that names the fields involved.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """A write was refused by a business rule; nothing was written."""
+
+    status_code = 400
+    default_code = "invalid"
+    default_message = _("The request was refused.")
+
+    def __init__(self, message: str | None = None, *, field_errors: dict[str, list[str]] | None = None) -> None:
+        self.message = str(message or self.default_message)
+        self.field_errors = field_errors or {}
+        super().__init__(self.message)
+
+
+class VersionConflict(DomainError):
+    """The record changed since the writer read it (optimistic concurrency)."""
+
+    status_code = 412
+    default_code = "version_conflict"
+    default_message = _("This record was changed by someone else since you read it. Reload it and try again.")
+
+    def __init__(self, *, current_version: int | None = None, message: str | None = None) -> None:
+        self.current_version = current_version
+        super().__init__(message)
+
+
+class PreconditionRequired(DomainError):
+    """An update arrived without the version it was based on."""
+
+    status_code = 428
+    default_code = "precondition_required"
+    default_message = _("Send the If-Match header with the ETag of the version you are updating.")
+
+
+class RecordInUse(DomainError):
+    """A delete would orphan records that must be kept (orders, payments)."""
+
+    status_code = 409
+    default_code = "in_use"
+    default_message = _("This record is still referenced by other records and cannot be deleted.")

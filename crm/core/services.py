@@ -1,0 +1,99 @@
+"""The three generic writes every app's services are built on.
+
+Each is one transaction that validates, writes and records the audit event together,
+so a failure at any step leaves nothing behind.  App services add their business rules
+and call these; views, serializers, admin, commands and tasks call the app services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from crm.audit.choices import Action
+from crm.audit.services import audit_record, snapshot
+
+from .errors import RecordInUse, VersionConflict
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _assign(instance: models.Model, data: Mapping[str, Any]) -> None:
+    many: dict[str, Iterable[Any]] = {}
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        if field.many_to_many:
+            many[name] = value
+        else:
+            setattr(instance, name, value)
+    instance._pending_m2m = many  # type: ignore[attr-defined]
+
+
+def _save_m2m(instance: models.Model) -> None:
+    for name, value in getattr(instance, "_pending_m2m", {}).items():
+        getattr(instance, name).set(value)
+
+
+@transaction.atomic
+def record_create(*, model: type[M], actor: Any, data: Mapping[str, Any], exclude_clean: Iterable[str] = ()) -> M:
+    """Create one record from validated data; validate it against the model's rules; audit it."""
+    instance = model()
+    _assign(instance, data)
+    instance.full_clean(exclude=list(exclude_clean) or None)
+    instance.save()
+    _save_m2m(instance)
+    audit_record(action=Action.CREATE, instance=instance, actor=actor, before={}, after=snapshot(instance))
+    return instance
+
+
+@transaction.atomic
+def record_update(
+    *,
+    instance: M,
+    actor: Any,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    exclude_clean: Iterable[str] = (),
+) -> M:
+    """Apply changes to a record that has not changed since the writer read it.
+
+    The row is locked first, so two concurrent writers with the same version cannot both
+    pass the check: the second sees the incremented version and gets a conflict.
+    """
+    model = type(instance)
+    locked = model._default_manager.select_for_update().get(pk=instance.pk)
+    current = getattr(locked, "version", None)
+    if expected_version is not None and current is not None and current != expected_version:
+        raise VersionConflict(current_version=current)
+    before = snapshot(locked)
+    _assign(locked, data)
+    locked.full_clean(exclude=list(exclude_clean) or None)
+    after = snapshot(locked)
+    if before == after:
+        return locked
+    if current is not None:
+        locked.version = current + 1  # type: ignore[attr-defined]
+    locked.save()
+    _save_m2m(locked)
+    audit_record(action=Action.UPDATE, instance=locked, actor=actor, before=before, after=snapshot(locked))
+    return locked
+
+
+@transaction.atomic
+def record_delete(*, instance: models.Model, actor: Any, expected_version: int | None) -> None:
+    """Delete a record that has not changed since the writer read it, keeping an audit event."""
+    model = type(instance)
+    locked = model._default_manager.select_for_update().get(pk=instance.pk)
+    current = getattr(locked, "version", None)
+    if expected_version is not None and current is not None and current != expected_version:
+        raise VersionConflict(current_version=current)
+    before = snapshot(locked)
+    audit_record(action=Action.DELETE, instance=locked, actor=actor, before=before, after={})
+    try:
+        with transaction.atomic():
+            locked.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise RecordInUse() from exc

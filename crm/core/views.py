@@ -1,0 +1,43 @@
+"""The health check used by load balancers and docker-compose."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True, "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        return False, exc.__class__.__name__
+
+
+def _broker_ok() -> tuple[bool, str]:
+    from crm.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.default_channel.client.ping()  # type: ignore[attr-defined]
+        return True, "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        return False, exc.__class__.__name__
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """``{"status": "ok"|"degraded", "database": ..., "broker": ...}``; 503 when anything is down."""
+    db_ok, db_detail = _database_ok()
+    broker_ok, broker_detail = _broker_ok()
+    healthy = db_ok and broker_ok
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "database": db_detail, "broker": broker_detail},
+        status=200 if healthy else 503,
+    )

@@ -1,0 +1,56 @@
+"""Filters of the customer archive endpoints (``?lifecycle_stage=key&industry=it`` ...)."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import QuerySet
+
+from ..choices import ActivityKind, CustomerKind, Industry, LifecycleStage, NeedStatus, Priority, Region
+from ..models import Activity, Contact, Customer, ServiceNeed
+
+
+class CustomerFilterSet(filters.FilterSet):
+    lifecycle_stage = filters.MultipleChoiceFilter(choices=LifecycleStage.choices)
+    industry = filters.MultipleChoiceFilter(choices=Industry.choices)
+    region = filters.MultipleChoiceFilter(choices=Region.choices)
+    kind = filters.MultipleChoiceFilter(choices=CustomerKind.choices)
+    tier = filters.CharFilter(field_name="tier__code")
+    tag = filters.CharFilter(method="filter_tag", label="tag")
+    annual_revenue_min = filters.NumberFilter(field_name="annual_revenue", lookup_expr="gte")
+    annual_revenue_max = filters.NumberFilter(field_name="annual_revenue", lookup_expr="lte")
+    influence_min = filters.NumberFilter(field_name="influence_score", lookup_expr="gte")
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Customer
+        fields = ("owner", "team", "province", "city", "source", "company_size", "consent_marketing")
+
+    def filter_tag(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        return queryset.filter(tags__contains=[value])
+
+
+class ContactFilterSet(filters.FilterSet):
+    class Meta:
+        model = Contact
+        fields = ("customer", "is_primary", "is_decision_maker", "marketing_consent", "department")
+
+
+class ActivityFilterSet(filters.FilterSet):
+    kind = filters.MultipleChoiceFilter(choices=ActivityKind.choices)
+    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+
+    class Meta:
+        model = Activity
+        fields = ("customer", "contact", "assignee", "done")
+
+
+class ServiceNeedFilterSet(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=NeedStatus.choices)
+    priority = filters.MultipleChoiceFilter(choices=Priority.choices)
+
+    class Meta:
+        model = ServiceNeed
+        fields = ("customer", "kind")

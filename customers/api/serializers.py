@@ -1,0 +1,129 @@
+"""Customer archive serializers.  Validation of shape and type only; rules live in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from crm.accounts.models import Team, User
+from crm.core.api import ScopedPrimaryKeyRelatedField
+from tiers.models import Tier
+
+from ..models import Activity, Contact, Customer, ServiceNeed
+
+STAMPS = ("version", "created_at", "updated_at")
+
+
+class TierBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tier
+        fields = ("id", "code", "name_en", "name_zh", "rank", "colour")
+        read_only_fields = fields
+
+
+class ContactBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ("id", "name", "title", "department", "email", "phone", "mobile", "wechat", "is_primary")
+        read_only_fields = fields
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    owner_name = serializers.CharField(source="owner.__str__", read_only=True)
+    team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    tier = TierBriefSerializer(read_only=True)
+    contacts = ContactBriefSerializer(many=True, read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=50)
+    code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+
+    class Meta:
+        model = Customer
+        fields = (
+            "id", "code", "name", "short_name", "kind", "industry", "region", "province", "city", "address",
+            "postal_code", "phone", "email", "website", "company_size", "employee_count", "annual_revenue",
+            "tax_id", "credit_limit", "payment_terms_days", "lifecycle_stage", "influence_score",
+            "owner", "owner_name", "team", "team_name", "source", "tags", "customer_since",
+            "special_requirements", "cooperation_prospects", "notes",
+            "consent_marketing", "consent_data_processing", "consent_updated_at",
+            "tier", "tier_score", "tier_since", "tier_evaluated_at", "tier_next_evaluation_at",
+            "contacts", *STAMPS,
+        )
+        read_only_fields = (
+            "consent_updated_at", "tier_score", "tier_since", "tier_evaluated_at", "tier_next_evaluation_at", *STAMPS,
+        )
+        # Uniqueness is checked by the model and the database (with a clear message), not
+        # by a pre-read here that would race with concurrent writers.
+        validators: list[Any] = []
+        extra_kwargs = {"code": {"validators": []}}
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = (
+            "id", "customer", "customer_name", "name", "title", "department", "email", "phone", "mobile", "wechat",
+            "social_accounts", "birthday", "is_primary", "is_decision_maker", "marketing_consent", "notes", *STAMPS,
+        )
+        read_only_fields = STAMPS
+        validators: list[Any] = []
+
+    def validate_social_accounts(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) <= 200 for k, v in value.items()
+        ):
+            raise serializers.ValidationError('Give an object of network → account, e.g. {"weibo": "@acme"}.')
+        if len(value) > 20:
+            raise serializers.ValidationError("At most 20 accounts.")
+        return value
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    contact = ScopedPrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    assignee = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    assignee_name = serializers.CharField(source="assignee.__str__", read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = (
+            "id", "customer", "customer_name", "contact", "contact_name", "kind", "subject", "notes",
+            "assignee", "assignee_name", "occurred_at", "due_at", "done", "done_at", "outcome", *STAMPS,
+        )
+        read_only_fields = STAMPS
+
+
+class ServiceNeedSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = ServiceNeed
+        fields = (
+            "id", "customer", "customer_name", "kind", "title", "description", "priority", "status", "due_date",
+            "resolution", *STAMPS,
+        )
+        read_only_fields = STAMPS
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    detail = serializers.DictField()
+
+
+class TimelineSerializer(serializers.Serializer):
+    results = TimelineEntrySerializer(many=True)
+    next_before = serializers.DateTimeField(allow_null=True)

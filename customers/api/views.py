@@ -1,0 +1,126 @@
+"""Customer archive endpoints: declarative viewsets over the scope, writes through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.access.permissions import MANAGERS
+from crm.core.api import ScopedModelViewSet
+
+from .. import selectors, services
+from ..models import Activity, Contact, Customer, ServiceNeed
+from .filtersets import ActivityFilterSet, ContactFilterSet, CustomerFilterSet, ServiceNeedFilterSet
+from .serializers import (
+    ActivitySerializer,
+    ContactSerializer,
+    CustomerSerializer,
+    ServiceNeedSerializer,
+    TimelineSerializer,
+)
+
+
+class CustomerViewSet(ScopedModelViewSet):
+    """Customers the caller may see.  Reps create and edit their own; managers also delete."""
+
+    model = Customer
+    resource = "customers"
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilterSet
+    search_fields = ("name", "short_name", "code", "city", "tax_id")
+    ordering_fields = (
+        "name", "code", "created_at", "updated_at", "annual_revenue", "influence_score", "tier__rank", "tier_score",
+        "lifecycle_stage", "city",
+    )
+    ordering = ("name", "id")
+    delete_roles = MANAGERS
+    create_service = staticmethod(services.customer_create)
+    update_service = staticmethod(services.customer_update)
+    delete_service = staticmethod(services.customer_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.customer_list(user=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="How many entries (1-200, default 50)."),
+            OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only entries before this time (paging)."),
+        ],
+        responses=TimelineSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, pk: str | None = None) -> Response:
+        """Everything that happened to this customer, newest first, across all record kinds."""
+        customer = self.get_object()
+        try:
+            limit = min(max(int(request.query_params.get("limit", 50)), 1), 200)
+        except ValueError as exc:
+            raise exceptions.ValidationError({"limit": [_("Give a whole number.")]}) from exc
+        before_raw = request.query_params.get("before")
+        before = None
+        if before_raw:
+            try:
+                before = parse_datetime(before_raw)
+            except ValueError:
+                before = None
+            if before is None:
+                raise exceptions.ValidationError({"before": [_("Give an ISO 8601 date and time.")]})
+        entries = selectors.customer_timeline(customer=customer, user=request.user, limit=limit, before=before)
+        next_before = entries[-1].at if len(entries) == limit else None
+        return Response(TimelineSerializer({"results": entries, "next_before": next_before}).data)
+
+
+class ContactViewSet(ScopedModelViewSet):
+    model = Contact
+    resource = "contacts"
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilterSet
+    search_fields = ("name", "title", "department", "email", "mobile", "customer__name")
+    ordering_fields = ("name", "created_at", "updated_at", "customer__name")
+    ordering = ("customer_id", "-is_primary", "name", "id")
+    create_service = staticmethod(services.contact_create)
+    update_service = staticmethod(services.contact_update)
+    delete_service = staticmethod(services.contact_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.contact_list(user=self.request.user)
+
+
+class ActivityViewSet(ScopedModelViewSet):
+    model = Activity
+    resource = "activities"
+    serializer_class = ActivitySerializer
+    filterset_class = ActivityFilterSet
+    search_fields = ("subject", "notes", "customer__name")
+    ordering_fields = ("due_at", "occurred_at", "created_at", "done")
+    ordering = ("-created_at", "-id")
+    create_service = staticmethod(services.activity_create)
+    update_service = staticmethod(services.activity_update)
+    delete_service = staticmethod(services.activity_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.activity_list(user=self.request.user)
+
+
+class ServiceNeedViewSet(ScopedModelViewSet):
+    model = ServiceNeed
+    resource = "service-needs"
+    serializer_class = ServiceNeedSerializer
+    filterset_class = ServiceNeedFilterSet
+    search_fields = ("title", "description", "customer__name")
+    ordering_fields = ("due_date", "priority", "status", "created_at")
+    ordering = ("-created_at", "-id")
+    create_service = staticmethod(services.service_need_create)
+    update_service = staticmethod(services.service_need_update)
+    delete_service = staticmethod(services.service_need_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.service_need_list(user=self.request.user)

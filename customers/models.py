@@ -1,0 +1,246 @@
+"""The customer archive: the company, its people, our follow-ups and its particular needs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.models import VersionedModel
+
+from .choices import (
+    ActivityKind,
+    CompanySize,
+    CustomerKind,
+    CustomerSource,
+    Industry,
+    LifecycleStage,
+    NeedKind,
+    NeedStatus,
+    Priority,
+    Region,
+)
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()\-]{4,30}$", _("Enter a phone number: digits, spaces, dashes, an optional leading +.")
+)
+# Unified social credit code (统一社会信用代码): 18 characters; older tax ids have 15-20.
+tax_id_validator = RegexValidator(r"^[0-9A-Z]{15,20}$", _("Enter a tax id of 15 to 20 digits or capital letters."))
+
+
+class Customer(VersionedModel):
+    """A customer account: the company (or person) we sell to, with its archive fields.
+
+    A customer has exactly one owning rep and at most one team; the record scope
+    follows them.  The tier fields are written only by the tier engine and by managers'
+    overrides; the lifecycle stage moves prospect → active → key, and to at-risk,
+    churned and won-back as the relationship changes.
+    """
+
+    scope_path: ClassVar[str | None] = ""
+
+    code = models.CharField(_("customer code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.ENTERPRISE)
+    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, default=Industry.OTHER)
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices, blank=True)
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+    phone = models.CharField(_("switchboard phone"), max_length=32, blank=True, validators=[phone_validator])
+    email = models.EmailField(_("general e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    company_size = models.CharField(_("company size"), max_length=20, choices=CompanySize.choices, blank=True)
+    employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        _("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    tax_id = models.CharField(_("tax id"), max_length=20, blank=True, validators=[tax_id_validator])
+    credit_limit = models.DecimalField(
+        _("credit limit"), max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), default=30, validators=[MaxValueValidator(365)]
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.PROSPECT
+    )
+    influence_score = models.PositiveSmallIntegerField(
+        _("influence score"), default=0, validators=[MaxValueValidator(10)],
+        help_text=_("0-10: how much this customer's word moves others (references, industry standing)."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_customers"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="customers",
+    )
+    source = models.CharField(_("source"), max_length=20, choices=CustomerSource.choices, blank=True)
+    tags = ArrayField(models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True)
+    customer_since = models.DateField(_("customer since"), null=True, blank=True)
+    special_requirements = models.TextField(_("special requirements"), blank=True)
+    cooperation_prospects = models.TextField(_("cooperation prospects"), blank=True)
+    notes = models.TextField(_("remarks"), blank=True)
+    consent_marketing = models.BooleanField(_("consents to marketing"), default=False)
+    consent_data_processing = models.BooleanField(_("consents to data processing"), default=True)
+    consent_updated_at = models.DateTimeField(_("consent updated at"), null=True, blank=True)
+    # Current tier, maintained by the tier engine (tiers app); history is in TierChange.
+    tier = models.ForeignKey(
+        "tiers.Tier", verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
+    )
+    tier_score = models.DecimalField(_("tier score"), max_digits=7, decimal_places=2, null=True, blank=True)
+    tier_since = models.DateTimeField(_("tier since"), null=True, blank=True)
+    tier_evaluated_at = models.DateTimeField(_("last tier evaluation"), null=True, blank=True)
+    tier_next_evaluation_at = models.DateTimeField(_("next tier evaluation"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tax_id"], condition=~Q(tax_id=""), name="customer_tax_id_unique_when_present",
+                violation_error_message=_("Another customer already has this tax id."),
+            ),
+            models.CheckConstraint(condition=Q(influence_score__lte=10), name="customer_influence_0_10"),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__isnull=True) | Q(annual_revenue__gte=0), name="customer_revenue_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "lifecycle_stage"], name="customer_owner_stage"),
+            models.Index(fields=["team", "lifecycle_stage"], name="customer_team_stage"),
+            models.Index(fields=["tier", "lifecycle_stage"], name="customer_tier_stage"),
+            models.Index(fields=["industry", "region"], name="customer_industry_region"),
+            models.Index(fields=["updated_at"], name="customer_updated"),
+            GinIndex(fields=["tags"], name="customer_tags_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Contact(VersionedModel):
+    """A person at a customer.  At most one contact per customer is the primary one."""
+
+    scope_path: ClassVar[str | None] = "customer"
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("office phone"), max_length=32, blank=True, validators=[phone_validator])
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True, validators=[phone_validator])
+    wechat = models.CharField(_("WeChat id"), max_length=64, blank=True)
+    social_accounts = models.JSONField(
+        _("other social accounts"), default=dict, blank=True,
+        help_text=_('Other accounts by network, e.g. {"dingtalk": "...", "weibo": "...", "linkedin": "..."}.'),
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    is_decision_maker = models.BooleanField(_("decision maker"), default=False)
+    marketing_consent = models.BooleanField(_("consents to marketing"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["customer_id", "-is_primary", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_primary=True), name="contact_one_primary_per_customer",
+                violation_error_message=_("This customer already has a primary contact."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "is_primary"], name="contact_customer_primary"),
+            models.Index(fields=["mobile"], name="contact_mobile"),
+            models.Index(fields=["email"], name="contact_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Activity(VersionedModel):
+    """A follow-up with a customer: done (a log entry) or planned (a task with a due time).
+
+    A planned follow-up belongs to an assignee and shows on their list until it is done.
+    """
+
+    scope_path: ClassVar[str | None] = "customer"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="activities"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ActivityKind.choices, default=ActivityKind.CALL)
+    subject = models.CharField(_("subject"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="activities"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-due_at", "-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done=False) | Q(done_at__isnull=False), name="activity_done_has_time"
+            ),
+        ]
+        indexes = [
+            # "My follow-ups due today": open items of one assignee by due time.
+            models.Index(fields=["assignee", "due_at"], condition=Q(done=False), name="activity_open_due"),
+            models.Index(fields=["customer", "occurred_at"], name="activity_customer_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ServiceNeed(VersionedModel):
+    """A personalised need of a customer (customisation, special requirement, care) and its follow-through."""
+
+    scope_path: ClassVar[str | None] = "customer"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="service_needs"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NeedKind.choices, default=NeedKind.OTHER)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(_("status"), max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        verbose_name = _("service need")
+        verbose_name_plural = _("service needs")
+        ordering = ["customer_id", "status", "-id"]
+        indexes = [models.Index(fields=["customer", "status"], name="need_customer_status")]
+
+    def __str__(self) -> str:
+        return self.title

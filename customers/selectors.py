@@ -1,0 +1,144 @@
+"""Reads of the customer archive, always from the record scope, shaped for what is shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import DateTimeField, F, Prefetch, QuerySet
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from crm.access.scope import scoped_queryset
+
+from .models import Activity, Contact, Customer, ServiceNeed
+
+
+def customer_list(*, user: Any) -> QuerySet[Customer]:
+    """The customers ``user`` may see, with what a list row shows (owner, team, tier, contacts)."""
+    return (
+        scoped_queryset(Customer, user)
+        .select_related("owner", "team", "tier")
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name", "id")))
+    )
+
+
+def contact_list(*, user: Any) -> QuerySet[Contact]:
+    return scoped_queryset(Contact, user).select_related("customer")
+
+
+def activity_list(*, user: Any) -> QuerySet[Activity]:
+    return scoped_queryset(Activity, user).select_related("customer", "contact", "assignee")
+
+
+def service_need_list(*, user: Any) -> QuerySet[ServiceNeed]:
+    return scoped_queryset(ServiceNeed, user).select_related("customer")
+
+
+# ---------------------------------------------------------------------- timeline
+@dataclass(order=True)
+class TimelineEntry:
+    """One thing that happened to a customer, of any kind, placed in time."""
+
+    at: dt.datetime
+    kind: str = field(compare=False)
+    id: int = field(compare=False)
+    title: str = field(compare=False)
+    detail: dict[str, Any] = field(compare=False, default_factory=dict)
+
+
+def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+
+
+def _date_bound(before: dt.datetime | None) -> dt.date | None:
+    return timezone.localtime(before).date() if before else None
+
+
+def customer_timeline(
+    *, customer: Customer, user: Any, limit: int = 50, before: dt.datetime | None = None
+) -> list[TimelineEntry]:
+    """Everything that happened to one customer, newest first: follow-ups, orders, service,
+    feedback, satisfaction answers, tier moves, alerts and every audited change.
+
+    Each source is read once, newest ``limit`` rows (one query each, whatever the history's
+    length), then the streams are merged by time.  ``before`` pages further back.
+    """
+    from crm.audit.models import AuditEvent
+    from feedback.models import Feedback, SatisfactionResponse, ServiceRecord
+    from risk.models import RiskAlert
+    from tiers.models import TierChange
+    from transactions.models import Transaction
+
+    streams: list[list[TimelineEntry]] = []
+    day_before = _date_bound(before)
+
+    activities = scoped_queryset(Activity, user).filter(customer=customer).annotate(
+        at=Coalesce("occurred_at", "due_at", "created_at")
+    )
+    if before:
+        activities = activities.filter(at__lt=before)
+    streams.append([
+        TimelineEntry(a.at, "activity", a.pk, a.subject,
+                      {"activity_kind": a.kind, "done": a.done, "due_at": a.due_at and a.due_at.isoformat()})
+        for a in activities.order_by("-at", "-id")[:limit]
+    ])
+
+    orders = scoped_queryset(Transaction, user).filter(customer=customer)
+    if day_before:
+        orders = orders.filter(order_date__lt=day_before)
+    streams.append([
+        TimelineEntry(_as_datetime(t.order_date), "transaction", t.pk, t.description or str(t),
+                      {"amount": str(t.amount), "currency": t.currency, "status": t.status})
+        for t in orders.order_by("-order_date", "-id")[:limit]
+    ])
+
+    services = scoped_queryset(ServiceRecord, user).filter(customer=customer)
+    if day_before:
+        services = services.filter(service_date__lt=day_before)
+    streams.append([
+        TimelineEntry(_as_datetime(s.service_date), "service_record", s.pk, s.get_service_type_display(),
+                      {"service_type": s.service_type, "result": s.result, "rating": s.rating})
+        for s in services.order_by("-service_date", "-id")[:limit]
+    ])
+
+    for model, kind, time_field in (
+        (Feedback, "feedback", "received_at"),
+        (SatisfactionResponse, "satisfaction", "responded_at"),
+        (TierChange, "tier_change", "changed_at"),
+        (RiskAlert, "risk_alert", "raised_at"),
+    ):
+        rows = scoped_queryset(model, user).filter(customer=customer)
+        if before:
+            rows = rows.filter(**{f"{time_field}__lt": before})
+        streams.append([
+            TimelineEntry(getattr(row, time_field), kind, row.pk, str(row), _detail(kind, row))
+            for row in rows.order_by(f"-{time_field}", "-id")[:limit]
+        ])
+
+    events = scoped_queryset(AuditEvent, user).filter(customer=customer)
+    if before:
+        events = events.filter(occurred_at__lt=before)
+    streams.append([
+        TimelineEntry(e.occurred_at, "audit", e.pk, f"{e.get_action_display()} {e.resource}",
+                      {"action": e.action, "resource": e.resource, "object_id": e.object_id,
+                       "actor": e.actor_label, "source": e.source, "changes": e.changes})
+        for e in events.order_by("-occurred_at", "-id")[:limit]
+    ])
+
+    merged = heapq.merge(*streams, reverse=True)
+    return [entry for _, entry in zip(range(limit), merged, strict=False)]
+
+
+def _detail(kind: str, row: Any) -> dict[str, Any]:
+    if kind == "feedback":
+        return {"feedback_kind": row.kind, "status": row.status}
+    if kind == "satisfaction":
+        return {"csat": row.csat, "nps": row.nps}
+    if kind == "tier_change":
+        return {"change": row.kind, "from_tier": row.from_tier_id, "to_tier": row.to_tier_id, "reason": row.reason}
+    return {"severity": row.severity, "status": row.status}

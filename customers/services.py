@@ -1,0 +1,202 @@
+"""Writes to the customer archive, with the rules that keep it consistent.
+
+Every function here is one transaction and leaves audit events (through
+``crm.core.services``); views, serializers, admin, imports and tasks call these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.access.permissions import role_of
+from crm.access.scope import sees_everything
+from crm.accounts.choices import Role
+from crm.accounts.models import User
+from crm.core.errors import DomainError
+from crm.core.services import record_create, record_delete, record_update
+
+from .models import Activity, Contact, Customer, ServiceNeed
+
+# Fields only the tier engine and managers' overrides may write (tiers app).
+TIER_FIELDS = frozenset({"tier", "tier_score", "tier_since", "tier_evaluated_at", "tier_next_evaluation_at"})
+
+
+def next_customer_code() -> str:
+    """The next free customer code, ``C`` and seven digits, from a database sequence."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('customers_customer_code_seq')")
+        (number,) = cursor.fetchone()
+    code = f"C{number:07d}"
+    while Customer.objects.filter(code=code).exists():  # codes typed in by hand may have taken it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('customers_customer_code_seq')")
+            (number,) = cursor.fetchone()
+        code = f"C{number:07d}"
+    return code
+
+
+def _check_owner(actor: Any, owner: User | None, team: Any) -> None:
+    """A rep owns only their own customers; a manager assigns within the teams they manage."""
+    if owner is None or actor is None or sees_everything(actor):
+        return
+    role = role_of(actor)
+    if role == Role.REP and owner.pk != actor.pk:
+        raise DomainError(
+            _("Sales reps can only own their own customers; ask your manager to reassign."),
+            field_errors={"owner": [_("You can only assign customers to yourself.")]},
+        )
+    if role == Role.MANAGER:
+        managed = set(actor.managed_teams.values_list("pk", flat=True))
+        if owner.pk != actor.pk and owner.team_id not in managed:
+            raise DomainError(
+                _("You can only assign customers to members of the teams you manage."),
+                field_errors={"owner": [_("This user is not in a team you manage.")]},
+            )
+        if team is not None and team.pk not in managed:
+            raise DomainError(
+                _("You can only assign customers to the teams you manage."),
+                field_errors={"team": [_("You do not manage this team.")]},
+            )
+
+
+def _consent_stamp(data: dict[str, Any], instance: Customer | None) -> None:
+    changed = any(
+        name in data and (instance is None or getattr(instance, name) != data[name])
+        for name in ("consent_marketing", "consent_data_processing")
+    )
+    if changed:
+        data["consent_updated_at"] = timezone.now()
+
+
+@transaction.atomic
+def customer_create(*, actor: Any, data: Mapping[str, Any]) -> Customer:
+    """Create a customer.  It belongs to the creating rep unless an owner is given, and to
+    the owner's team unless a team is given; a code is assigned when none is given."""
+    data = {k: v for k, v in data.items() if k not in TIER_FIELDS}
+    if data.get("owner") is None:
+        data["owner"] = actor
+    if "team" not in data or data["team"] is None:
+        data["team"] = getattr(data["owner"], "team", None)
+    _check_owner(actor, data["owner"], data.get("team"))
+    if not data.get("code"):
+        data["code"] = next_customer_code()
+    _consent_stamp(data, None)
+    return record_create(model=Customer, actor=actor, data=data)
+
+
+@transaction.atomic
+def customer_update(
+    *, actor: Any, instance: Customer, data: Mapping[str, Any], expected_version: int | None
+) -> Customer:
+    """Update a customer's archive.  Reassigning it to another owner or team is a manager's act."""
+    data = {k: v for k, v in data.items() if k not in TIER_FIELDS}
+    owner = data.get("owner", instance.owner)
+    team = data.get("team", instance.team)
+    if owner != instance.owner or team != instance.team:
+        _check_owner(actor, owner, team if team != instance.team else None)
+    _consent_stamp(data, instance)
+    return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+def customer_delete(*, actor: Any, instance: Customer, expected_version: int | None) -> None:
+    """Delete a customer and its contacts and follow-ups.  A customer with orders is kept
+    (the orders are the company's books): it is refused with 409; mark it churned instead."""
+    record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# ---------------------------------------------------------------------- contacts
+def _demote_other_primary(*, actor: Any, contact: Contact) -> None:
+    others = Contact.objects.select_for_update().filter(customer_id=contact.customer_id, is_primary=True)
+    if contact.pk:
+        others = others.exclude(pk=contact.pk)
+    for other in others:
+        record_update(instance=other, actor=actor, data={"is_primary": False}, expected_version=None)
+
+
+@transaction.atomic
+def contact_create(*, actor: Any, data: Mapping[str, Any]) -> Contact:
+    """Add a contact.  A new primary contact takes over from the previous one."""
+    if data.get("is_primary"):
+        _demote_other_primary(actor=actor, contact=Contact(customer=data["customer"]))
+    return record_create(model=Contact, actor=actor, data=data)
+
+
+@transaction.atomic
+def contact_update(*, actor: Any, instance: Contact, data: Mapping[str, Any], expected_version: int | None) -> Contact:
+    customer = data.get("customer", instance.customer)
+    if data.get("is_primary") and (not instance.is_primary or customer != instance.customer):
+        _demote_other_primary(actor=actor, contact=Contact(pk=instance.pk, customer=customer))
+    return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+def contact_delete(*, actor: Any, instance: Contact, expected_version: int | None) -> None:
+    record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# -------------------------------------------------------------------- activities
+def _stamp_done(data: dict[str, Any], instance: Activity | None) -> None:
+    done = data.get("done", instance.done if instance else False)
+    if done and not data.get("done_at") and not (instance and instance.done_at):
+        data["done_at"] = timezone.now()
+    if not done and "done" in data:
+        data["done_at"] = None
+    if done and not data.get("occurred_at") and not (instance and instance.occurred_at):
+        data["occurred_at"] = data.get("done_at") or (instance.done_at if instance else None)
+
+
+def _check_contact(data: Mapping[str, Any], customer: Customer) -> None:
+    contact = data.get("contact")
+    if contact is not None and contact.customer_id != customer.pk:
+        raise DomainError(
+            _("The contact must belong to the same customer."),
+            field_errors={"contact": [_("This contact belongs to another customer.")]},
+        )
+
+
+@transaction.atomic
+def activity_create(*, actor: Any, data: Mapping[str, Any]) -> Activity:
+    """Log a follow-up or plan one.  It is assigned to its author unless an assignee is given;
+    marking it done stamps when."""
+    data = dict(data)
+    data.setdefault("assignee", actor)
+    if data["assignee"] is None:
+        data["assignee"] = actor
+    if not data.get("due_at") and not data.get("occurred_at") and not data.get("done"):
+        data["occurred_at"] = timezone.now()
+    _check_contact(data, data["customer"])
+    _stamp_done(data, None)
+    return record_create(model=Activity, actor=actor, data=data)
+
+
+@transaction.atomic
+def activity_update(
+    *, actor: Any, instance: Activity, data: Mapping[str, Any], expected_version: int | None
+) -> Activity:
+    data = dict(data)
+    _check_contact(data, data.get("customer", instance.customer))
+    _stamp_done(data, instance)
+    return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+def activity_delete(*, actor: Any, instance: Activity, expected_version: int | None) -> None:
+    record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# ------------------------------------------------------------------ service needs
+def service_need_create(*, actor: Any, data: Mapping[str, Any]) -> ServiceNeed:
+    return record_create(model=ServiceNeed, actor=actor, data=data)
+
+
+def service_need_update(
+    *, actor: Any, instance: ServiceNeed, data: Mapping[str, Any], expected_version: int | None
+) -> ServiceNeed:
+    return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+def service_need_delete(*, actor: Any, instance: ServiceNeed, expected_version: int | None) -> None:
+    record_delete(instance=instance, actor=actor, expected_version=expected_version)

@@ -1,0 +1,3 @@
+"""API routes of this app, registered by ``crm.api_urls``."""
+
+routes: list[tuple[str, type, str]] = []

@@ -1,0 +1,209 @@
+"""The contract every scoped API resource keeps, written once and run for each resource.
+
+A resource's test module subclasses :class:`ResourceContract`, says how to make a
+record that belongs to a given rep and what valid and invalid payloads look like, and
+inherits tests for: anonymous callers, the owner, a teammate, the manager, an outsider
+and an admin; ETag / If-Match on updates; audit events with before/after values for
+every write; bad input that writes nothing; and list query counts that do not grow with
+the number of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+
+from crm.audit.models import AuditEvent
+
+
+def detail_url(base: str, pk: Any) -> str:
+    return f"{base}{pk}/"
+
+
+def ids_of(response: Any) -> set[Any]:
+    return {row["id"] for row in response.json()["results"]}
+
+
+def list_query_count(client: Any, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, {"page_size": 100})
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+class ResourceContract:
+    """Subclass and fill in the hooks; every test here then runs for the resource."""
+
+    url: ClassVar[str]
+    model: ClassVar[type[Model]]
+    #: Records belong to no customer and every signed-in user may read them.
+    company_wide: ClassVar[bool] = False
+    #: No create/update/delete through the API at all.
+    read_only: ClassVar[bool] = False
+    #: Fixtures (by name) of the users who may create/update; and delete.
+    writers: ClassVar[tuple[str, ...]] = ("rep1", "manager", "admin_user")
+    deleters: ClassVar[tuple[str, ...]] = ("rep1", "manager", "admin_user")
+    #: Fixtures of users refused a write with 403 (besides anonymous).
+    refused_writers: ClassVar[tuple[str, ...]] = ()
+    #: A field changed by ``update_payload`` and its new value as the API returns it.
+    update_payload: ClassVar[dict[str, Any]] = {}
+    #: Pairs of (payload overrides, field named in the error).
+    invalid_payloads: ClassVar[list[tuple[dict[str, Any], str]]] = []
+    #: Upper bound for a list page's queries, whatever its length.
+    max_list_queries: ClassVar[int] = 6
+
+    # ---- hooks
+    def make(self, owner: Any) -> Model:
+        raise NotImplementedError
+
+    def valid_payload(self, owner: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # ---- helpers
+    def _user(self, request: Any, name: str) -> Any:
+        return request.getfixturevalue(name)
+
+    # ---- reading
+    def test_anonymous_is_refused(self, api: Any, rep1: Any) -> None:
+        record = self.make(rep1)
+        client = api()
+        assert client.get(self.url).status_code == 401
+        assert client.get(detail_url(self.url, record.pk)).status_code == 401
+        if not self.read_only:
+            assert client.post(self.url, {}, format="json").status_code == 401
+
+    def test_owner_manager_admin_see_it(self, api: Any, rep1: Any, manager: Any, admin_user: Any) -> None:
+        record = self.make(rep1)
+        for user in (rep1, manager, admin_user):
+            client = api(user)
+            assert record.pk in ids_of(client.get(self.url, {"page_size": 200})), user
+            response = client.get(detail_url(self.url, record.pk))
+            assert response.status_code == 200, (user, response.content)
+            if hasattr(record, "version"):
+                assert response["ETag"] == f'"{record.version}"'
+
+    def test_other_reps_get_404_and_do_not_see_it_listed(
+        self, api: Any, rep1: Any, rep2: Any, outsider: Any
+    ) -> None:
+        record = self.make(rep1)
+        for user in (rep2, outsider):
+            client = api(user)
+            if self.company_wide:
+                assert client.get(detail_url(self.url, record.pk)).status_code == 200
+                continue
+            assert record.pk not in ids_of(client.get(self.url, {"page_size": 200}))
+            assert client.get(detail_url(self.url, record.pk)).status_code == 404
+            if not self.read_only:
+                response = client.patch(
+                    detail_url(self.url, record.pk), self.update_payload, format="json", HTTP_IF_MATCH='"1"'
+                )
+                assert response.status_code in (403, 404), response.content
+                assert client.delete(detail_url(self.url, record.pk)).status_code in (403, 404)
+
+    def test_list_queries_do_not_grow_with_rows(self, api: Any, rep1: Any, admin_user: Any) -> None:
+        self.make(rep1)
+        client = api(admin_user)
+        few = list_query_count(client, self.url)
+        for _ in range(6):
+            self.make(rep1)
+        many = list_query_count(client, self.url)
+        assert few == many, f"{few} queries for 1 row, {many} for 7: a query per row"
+        assert many <= self.max_list_queries
+
+    # ---- writing
+    def test_create_is_audited(self, api: Any, request: Any, rep1: Any) -> None:
+        if self.read_only:
+            assert api(rep1).post(self.url, {}, format="json").status_code in (403, 405)
+            return
+        writer = self._user(request, self.writers[0])
+        payload = self.valid_payload(rep1)
+        response = api(writer).post(self.url, payload, format="json")
+        assert response.status_code == 201, response.content
+        created = self.model._default_manager.get(pk=response.json()["id"])
+        event = AuditEvent.objects.get(resource=self.model._meta.label_lower, object_id=str(created.pk))
+        assert event.action == "create"
+        assert event.actor_id == writer.pk
+        assert event.source == "api"
+        for name, change in event.changes.items():
+            assert change["before"] is None, name
+        if hasattr(created, "version"):
+            assert response["ETag"] == '"1"'
+
+    def test_refused_writers_get_403(self, api: Any, request: Any, rep1: Any) -> None:
+        for name in self.refused_writers:
+            user = self._user(request, name)
+            response = api(user).post(self.url, self.valid_payload(rep1), format="json")
+            assert response.status_code == 403, (name, response.content)
+
+    def test_update_needs_current_version(self, api: Any, request: Any, rep1: Any) -> None:
+        if self.read_only:
+            return
+        record = self.make(rep1)
+        client = api(self._user(request, self.writers[0]))
+        url = detail_url(self.url, record.pk)
+        missing = client.patch(url, self.update_payload, format="json")
+        assert missing.status_code == 428, missing.content
+        stale = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH='"99"')
+        assert stale.status_code == 412, stale.content
+        assert stale.json()["code"] == "version_conflict"
+        assert not AuditEvent.objects.filter(action="update", object_id=str(record.pk)).exists()
+
+        etag = client.get(url)["ETag"]
+        ok = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH=etag)
+        assert ok.status_code == 200, ok.content
+        assert ok["ETag"] == f'"{record.version + 1}"'
+        event = AuditEvent.objects.get(
+            action="update", resource=self.model._meta.label_lower, object_id=str(record.pk)
+        )
+        for name in self.update_payload:
+            if name in event.changes:
+                assert event.changes[name]["before"] != event.changes[name]["after"]
+        assert set(event.changes) & set(self.update_payload), event.changes
+
+        again = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH=etag)
+        assert again.status_code == 412, "the old ETag must be stale after an update"
+
+    def test_delete_is_audited(self, api: Any, request: Any, rep1: Any) -> None:
+        if self.read_only:
+            return
+        for name in self.deleters:
+            record = self.make(rep1)
+            response = api(self._user(request, name)).delete(detail_url(self.url, record.pk))
+            assert response.status_code == 204, (name, response.content)
+            assert not self.model._default_manager.filter(pk=record.pk).exists()
+            event = AuditEvent.objects.get(action="delete", object_id=str(record.pk), resource=self.model._meta.label_lower)
+            assert all(change["after"] is None for change in event.changes.values())
+
+    def test_stale_delete_is_refused(self, api: Any, request: Any, rep1: Any) -> None:
+        if self.read_only:
+            return
+        record = self.make(rep1)
+        client = api(self._user(request, self.deleters[0]))
+        response = client.delete(detail_url(self.url, record.pk), HTTP_IF_MATCH='"42"')
+        assert response.status_code == 412
+        assert self.model._default_manager.filter(pk=record.pk).exists()
+
+    def test_bad_input_writes_nothing(self, api: Any, request: Any, rep1: Any) -> None:
+        if self.read_only:
+            return
+        client = api(self._user(request, self.writers[0]))
+        rows = self.model._default_manager.count()
+        events = AuditEvent.objects.count()
+        for overrides, field in [*self.invalid_payloads, ({"__not_json__": True}, "")]:
+            if "__not_json__" in overrides:
+                response = client.post(self.url, "{not json", content_type="application/json")
+                assert response.status_code == 400
+                continue
+            payload = {**self.valid_payload(rep1), **overrides}
+            response = client.post(self.url, payload, format="json")
+            assert response.status_code == 400, (overrides, response.content)
+            body = response.json()
+            assert body["message"]
+            assert field in body.get("fields", {}), (field, body)
+        assert self.model._default_manager.count() == rows
+        assert AuditEvent.objects.count() == events

@@ -1,0 +1,70 @@
+"""The cast every test can use: two teams, their manager, reps, an admin and an integration.
+
+``rep1`` and ``rep2`` are teammates in the manager's team; ``outsider`` is a rep of
+another team.  ``api(user)`` returns an API client signed in as that user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from crm.accounts.choices import Role
+from tests.factories import TeamFactory, UserFactory
+
+
+@pytest.fixture
+def team(db: Any) -> Any:
+    return TeamFactory(name="华东一组")
+
+
+@pytest.fixture
+def other_team(db: Any) -> Any:
+    return TeamFactory(name="华南一组", region="south")
+
+
+@pytest.fixture
+def manager(team: Any) -> Any:
+    user = UserFactory(username="manager", role=Role.MANAGER, team=team)
+    team.manager = user
+    team.save()
+    return user
+
+
+@pytest.fixture
+def rep1(team: Any, manager: Any) -> Any:
+    return UserFactory(username="rep1", role=Role.REP, team=team)
+
+
+@pytest.fixture
+def rep2(team: Any, manager: Any) -> Any:
+    return UserFactory(username="rep2", role=Role.REP, team=team)
+
+
+@pytest.fixture
+def outsider(other_team: Any) -> Any:
+    return UserFactory(username="outsider", role=Role.REP, team=other_team)
+
+
+@pytest.fixture
+def admin_user(db: Any) -> Any:
+    return UserFactory(username="admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def integration_user(db: Any) -> Any:
+    return UserFactory(username="erp", role=Role.INTEGRATION)
+
+
+@pytest.fixture
+def api() -> Callable[[Any], APIClient]:
+    def make(user: Any = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user=user)
+        return client
+
+    return make

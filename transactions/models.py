@@ -1,0 +1,122 @@
+"""What customers buy: the product catalogue and each order with its payment state."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.models import VersionedModel
+
+from .choices import Currency, PaymentMethod, TransactionStatus
+
+
+class Product(VersionedModel):
+    """A product or service we sell.  Company-wide reference data; SKUs are unique."""
+
+    scope_path: ClassVar[str | None] = None
+
+    sku = models.CharField(_("SKU"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, default="件")
+    list_price = models.DecimalField(
+        _("list price"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
+    is_service = models.BooleanField(_("is a service"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name", "id"]
+        constraints = [models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+
+class Transaction(VersionedModel):
+    """One order of a customer and its payment.
+
+    ``amount`` is what the customer owes; ``paid_amount`` what has arrived.  An order
+    past its ``due_date`` with less paid than owed is overdue (the risk engine watches
+    this).  Integrations upsert orders idempotently by ``(source, external_ref)``.
+    """
+
+    scope_path: ClassVar[str | None] = "customer"
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
+    order_date = models.DateField(_("order date"), db_index=True)
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=TransactionStatus.choices, default=TransactionStatus.PENDING
+    )
+    due_date = models.DateField(_("payment due date"), null=True, blank=True)
+    paid_date = models.DateField(_("paid date"), null=True, blank=True)
+    paid_amount = models.DecimalField(
+        _("paid amount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    source = models.CharField(_("source system"), max_length=40, blank=True, help_text=_("e.g. erp, shop, manual"))
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
+    sales_rep = models.ForeignKey(
+        "accounts.User", verbose_name=_("sales rep"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["-order_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_ref"], condition=~Q(external_ref=""), name="transaction_external_ref_unique",
+                violation_error_message=_("An order with this external reference already exists for this source."),
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="transaction_amount_positive"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transaction_quantity_positive"),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="transaction_paid_positive"),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True) | Q(due_date__gte=F("order_date")), name="transaction_due_after_order"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "order_date"], name="txn_customer_date"),
+            models.Index(fields=["status", "due_date"], name="txn_status_due"),
+            # Open receivables: the risk engine's overdue scan reads only these rows.
+            models.Index(
+                fields=["due_date"], condition=Q(status__in=["pending", "shipped"]), name="txn_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_date} {self.amount} {self.currency}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(self.amount - self.paid_amount, Decimal("0"))
