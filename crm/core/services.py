@@ -97,3 +97,26 @@ def record_delete(*, instance: models.Model, actor: Any, expected_version: int |
             locked.delete()
     except (ProtectedError, RestrictedError) as exc:
         raise RecordInUse() from exc
+
+
+@transaction.atomic
+def record_save(*, instance: models.Model, actor: Any) -> models.Model:
+    """Save a record that a form has already built and validated (the admin site), audited.
+
+    New records are created; existing ones are compared with the stored row, get a new
+    version and an update event listing what changed.
+    """
+    model = type(instance)
+    if instance._state.adding or instance.pk is None:
+        instance.save()
+        audit_record(action=Action.CREATE, instance=instance, actor=actor, before={}, after=snapshot(instance))
+        return instance
+    stored = model._default_manager.select_for_update().get(pk=instance.pk)
+    before = snapshot(stored)
+    after = snapshot(instance)
+    if before != after and hasattr(instance, "version"):
+        instance.version = stored.version + 1  # type: ignore[attr-defined]
+    instance.save()
+    if before != after:
+        audit_record(action=Action.UPDATE, instance=instance, actor=actor, before=before, after=after)
+    return instance

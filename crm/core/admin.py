@@ -1,0 +1,34 @@
+"""The admin site's base class: every save and delete made there is audited like any other write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from crm.access.scope import scoped_queryset
+
+from .services import record_delete, record_save
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Admin pages that write through the audited services and list only what the user may see."""
+
+    readonly_fields: Any = ("version", "created_at", "updated_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = scoped_queryset(self.model, request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        record_save(instance=obj, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        record_delete(instance=obj, actor=request.user, expected_version=None)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            record_delete(instance=obj, actor=request.user, expected_version=None)
