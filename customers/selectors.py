@@ -7,8 +7,8 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import DateTimeField, F, Prefetch, QuerySet
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access.scope import scoped_queryset

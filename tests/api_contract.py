@@ -176,7 +176,9 @@ class ResourceContract:
             response = api(self._user(request, name)).delete(detail_url(self.url, record.pk))
             assert response.status_code == 204, (name, response.content)
             assert not self.model._default_manager.filter(pk=record.pk).exists()
-            event = AuditEvent.objects.get(action="delete", object_id=str(record.pk), resource=self.model._meta.label_lower)
+            event = AuditEvent.objects.get(
+                action="delete", object_id=str(record.pk), resource=self.model._meta.label_lower
+            )
             assert all(change["after"] is None for change in event.changes.values())
 
     def test_stale_delete_is_refused(self, api: Any, request: Any, rep1: Any) -> None:

@@ -18,7 +18,9 @@ class AuditContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("audit_context", default=AuditContext())
+# AuditContext is frozen, so sharing one default instance is safe.
+_DEFAULT = AuditContext()
+_current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("audit_context", default=_DEFAULT)  # noqa: B039
 
 
 def current() -> AuditContext:

@@ -34,7 +34,8 @@ class AuditContextMiddleware:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         path = request.path
         source = Source.API if path.startswith("/api/") else Source.ADMIN if path.startswith("/admin/") else Source.UI
-        token = context.set_for_request(context.AuditContext(source=source, request_id=request_id, ip=client_ip(request)))
+        ctx = context.AuditContext(source=source, request_id=request_id, ip=client_ip(request))
+        token = context.set_for_request(ctx)
         request.request_id = request_id  # type: ignore[attr-defined]
         try:
             response = self.get_response(request)

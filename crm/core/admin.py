@@ -29,6 +29,15 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         record_delete(instance=obj, actor=request.user, expected_version=None)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Inline rows are records too: each one written or removed here is audited.
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            record_delete(instance=obj, actor=request.user, expected_version=None)
+        for obj in instances:
+            record_save(instance=obj, actor=request.user)
+        formset.save_m2m()
+
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
             record_delete(instance=obj, actor=request.user, expected_version=None)

@@ -25,7 +25,6 @@ from crm.access.scope import scoped_queryset
 
 from .errors import PreconditionRequired, VersionConflict
 
-
 # --------------------------------------------------------------- optimistic locking
 _ETAG = re.compile(r'^(?:W/)?"?(?P<version>\d+)"?$')
 
@@ -143,7 +142,9 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
     def perform_update_versioned(self, instance: Model, data: dict[str, Any], version: int | None) -> Model:
         if self.update_service is None:
             raise exceptions.MethodNotAllowed(self.request.method or "PATCH")
-        return self.update_service(actor=self.request.user, instance=instance, data=dict(data), expected_version=version)
+        return self.update_service(
+            actor=self.request.user, instance=instance, data=dict(data), expected_version=version
+        )
 
     def perform_destroy_versioned(self, instance: Model, version: int | None) -> None:
         if self.delete_service is None:

@@ -77,5 +77,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.detail if isinstance(exc.detail, Mapping) else {"non_field_errors": exc.detail}
         response.data = _body("invalid", _("Some fields are not valid."), detail)
     elif isinstance(exc, exceptions.APIException):
-        response.data = _body(exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code, str(exc.detail))
+        codes = exc.get_codes()
+        response.data = _body(codes if isinstance(codes, str) else exc.default_code, str(exc.detail))
     return response

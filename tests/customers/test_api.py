@@ -131,7 +131,9 @@ def test_rep_cannot_give_a_customer_to_someone_else(api: Any, rep1: Any, rep2: A
     assert not Customer.objects.filter(name="A").exists()
 
 
-def test_manager_reassigns_within_team_but_not_outside(api: Any, manager: Any, rep1: Any, rep2: Any, outsider: Any) -> None:
+def test_manager_reassigns_within_team_but_not_outside(
+    api: Any, manager: Any, rep1: Any, rep2: Any, outsider: Any
+) -> None:
     customer = CustomerFactory(owner=rep1)
     client = api(manager)
     url = detail_url("/api/v1/customers/", customer.pk)
