@@ -85,7 +85,6 @@ ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 TEMPLATES = [
     {

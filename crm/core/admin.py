@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
@@ -17,6 +19,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
     """Admin pages that write through the audited services and list only what the user may see."""
 
     readonly_fields: Any = ("version", "created_at", "updated_at")
+    # Web addresses typed without a scheme are taken as https, as browsers do today.
+    formfield_overrides = {models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = scoped_queryset(self.model, request.user)
