@@ -35,6 +35,12 @@ DECLARE
     head audit_auditchainhead%ROWTYPE;
 BEGIN
     SELECT * INTO head FROM audit_auditchainhead WHERE id = 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        -- The head row is created by this migration; recreate it if it was ever emptied
+        -- (a test database flush), racing writers settle on one row through ON CONFLICT.
+        INSERT INTO audit_auditchainhead (id, seq, hash) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING;
+        SELECT * INTO head FROM audit_auditchainhead WHERE id = 1 FOR UPDATE;
+    END IF;
     NEW.seq := head.seq + 1;
     NEW.prev_hash := head.hash;
     NEW.hash := audit_event_digest(
