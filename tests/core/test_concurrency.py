@@ -53,7 +53,9 @@ def test_concurrent_writers_keep_the_audit_chain_gapless(rep1: Any) -> None:
         try:
             for n in range(5):
                 target.refresh_from_db()
-                customer_update(actor=rep1, instance=target, data={"notes": f"第{n}次"}, expected_version=target.version)
+                customer_update(
+                    actor=rep1, instance=target, data={"notes": f"第{n}次"}, expected_version=target.version
+                )
         finally:
             connection.close()
 
