@@ -120,3 +120,15 @@ class Transaction(VersionedModel):
     @property
     def outstanding(self) -> Decimal:
         return max(self.amount - self.paid_amount, Decimal("0"))
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its due date, still open and not fully paid (same rule as ``selectors.overdue_condition``)."""
+        from django.utils import timezone
+
+        return bool(
+            self.due_date
+            and self.due_date < timezone.localdate()
+            and self.status in (TransactionStatus.PENDING, TransactionStatus.SHIPPED)
+            and self.paid_amount < self.amount
+        )

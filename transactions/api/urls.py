@@ -1,3 +1,8 @@
-"""API routes of this app, registered by ``crm.api_urls``."""
+"""API routes of orders and products, registered by ``crm.api_urls``."""
 
-routes: list[tuple[str, type, str]] = []
+from .views import ProductViewSet, TransactionViewSet
+
+routes = [
+    ("products", ProductViewSet, "product"),
+    ("transactions", TransactionViewSet, "transaction"),
+]

@@ -1,0 +1,35 @@
+"""Filters of orders and products."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import QuerySet
+
+from ..choices import PaymentMethod, TransactionStatus
+from ..models import Product, Transaction
+from ..selectors import overdue_condition
+
+
+class ProductFilterSet(filters.FilterSet):
+    class Meta:
+        model = Product
+        fields = ("category", "active", "is_service", "currency")
+
+
+class TransactionFilterSet(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=TransactionStatus.choices)
+    payment_method = filters.MultipleChoiceFilter(choices=PaymentMethod.choices)
+    order_date_after = filters.DateFilter(field_name="order_date", lookup_expr="gte")
+    order_date_before = filters.DateFilter(field_name="order_date", lookup_expr="lte")
+    amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    amount_max = filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="overdue")
+
+    class Meta:
+        model = Transaction
+        fields = ("customer", "product", "currency", "source", "external_ref", "sales_rep")
+
+    def filter_overdue(self, queryset: QuerySet[Transaction], name: str, value: bool | None) -> QuerySet[Transaction]:
+        if value is None:
+            return queryset
+        return queryset.filter(overdue_condition()) if value else queryset.exclude(overdue_condition())

@@ -1,0 +1,48 @@
+"""Order and product serializers: shape and type; the rules are in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from crm.accounts.models import User
+from crm.core.api import ScopedPrimaryKeyRelatedField
+from customers.models import Customer
+
+from ..models import Product, Transaction
+
+STAMPS = ("version", "created_at", "updated_at")
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = (
+            "id", "sku", "name", "category", "unit", "list_price", "currency", "is_service", "active", "description",
+            *STAMPS,
+        )
+        read_only_fields = STAMPS
+        validators: list[Any] = []
+        extra_kwargs = {"sku": {"validators": []}}
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    product = ScopedPrimaryKeyRelatedField(queryset=Product.objects.all(), required=False, allow_null=True)
+    product_name = serializers.CharField(source="product.name", read_only=True, default=None)
+    sales_rep = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Transaction
+        fields = (
+            "id", "customer", "customer_name", "product", "product_name", "description", "quantity", "unit_price",
+            "amount", "currency", "order_date", "payment_method", "status", "due_date", "paid_date", "paid_amount",
+            "outstanding", "is_overdue", "source", "external_ref", "sales_rep", "notes", *STAMPS,
+        )
+        read_only_fields = STAMPS
+        validators: list[Any] = []

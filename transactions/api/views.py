@@ -1,0 +1,74 @@
+"""Order and product endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.access.permissions import MANAGERS
+from crm.core.api import ScopedModelViewSet, etag_for
+
+from .. import selectors, services
+from ..models import Product, Transaction
+from .filtersets import ProductFilterSet, TransactionFilterSet
+from .serializers import ProductSerializer, TransactionSerializer
+
+
+class ProductViewSet(ScopedModelViewSet):
+    """The product catalogue: everyone reads it, managers maintain it."""
+
+    model = Product
+    resource = "products"
+    serializer_class = ProductSerializer
+    filterset_class = ProductFilterSet
+    search_fields = ("sku", "name", "category")
+    ordering_fields = ("name", "sku", "list_price", "created_at")
+    ordering = ("name", "id")
+    write_roles = MANAGERS
+    delete_roles = MANAGERS
+    create_service = staticmethod(services.product_create)
+    update_service = staticmethod(services.product_update)
+    delete_service = staticmethod(services.product_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.product_list(user=self.request.user)
+
+
+class TransactionViewSet(ScopedModelViewSet):
+    """Orders of the customers the caller may see; integrations upsert by external reference."""
+
+    model = Transaction
+    resource = "transactions"
+    serializer_class = TransactionSerializer
+    filterset_class = TransactionFilterSet
+    search_fields = ("description", "external_ref", "customer__name", "customer__code")
+    ordering_fields = ("order_date", "amount", "due_date", "created_at", "status")
+    ordering = ("-order_date", "-id")
+    delete_roles = MANAGERS
+    create_service = staticmethod(services.transaction_create)
+    update_service = staticmethod(services.transaction_update)
+    delete_service = staticmethod(services.transaction_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.transaction_list(user=self.request.user)
+
+    @extend_schema(
+        request=TransactionSerializer,
+        responses={200: TransactionSerializer, 201: TransactionSerializer, 400: OpenApiResponse(description="Invalid")},
+    )
+    @action(detail=False, methods=["post"])
+    def upsert(self, request: Request) -> Response:
+        """Create or update the order known by ``(source, external_ref)``: safe to repeat."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance, created = services.transaction_upsert(actor=request.user, data=dict(serializer.validated_data))
+        response = Response(
+            self.get_serializer(instance).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+        response["ETag"] = etag_for(instance)
+        return response

@@ -1,0 +1,28 @@
+"""Reads of orders and products, from the record scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from crm.access.scope import scoped_queryset
+
+from .choices import TransactionStatus
+from .models import Product, Transaction
+
+OPEN_STATES = (TransactionStatus.PENDING, TransactionStatus.SHIPPED)
+
+
+def product_list(*, user: Any) -> QuerySet[Product]:
+    return scoped_queryset(Product, user)
+
+
+def transaction_list(*, user: Any) -> QuerySet[Transaction]:
+    return scoped_queryset(Transaction, user).select_related("customer", "product", "sales_rep")
+
+
+def overdue_condition() -> Q:
+    """An order is overdue when its due date has passed and it is not fully paid."""
+    return Q(due_date__lt=timezone.localdate(), status__in=OPEN_STATES, paid_amount__lt=F("amount"))
