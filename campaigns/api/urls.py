@@ -1,3 +1,8 @@
-"""API routes of this app, registered by ``crm.api_urls``."""
+"""API routes of campaigns, registered by ``crm.api_urls``."""
 
-routes: list[tuple[str, type, str]] = []
+from .views import CampaignViewSet, ParticipationViewSet
+
+routes = [
+    ("campaigns", CampaignViewSet, "campaign"),
+    ("participations", ParticipationViewSet, "participation"),
+]

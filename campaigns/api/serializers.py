@@ -1,0 +1,65 @@
+"""Campaign and participation serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from crm.accounts.models import User
+from crm.core.api import ScopedPrimaryKeyRelatedField
+from customers.models import Contact, Customer
+from transactions.models import Transaction
+
+from ..models import Campaign, Participation
+
+STAMPS = ("version", "created_at", "updated_at")
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    owner_name = serializers.CharField(source="owner.__str__", read_only=True, default=None)
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "id", "name", "channel", "status", "start_date", "end_date", "location", "content", "budget",
+            "target_participants", "target_revenue", "target_description", "owner", "owner_name", *STAMPS,
+        )
+        read_only_fields = STAMPS
+
+
+class ParticipationSerializer(serializers.ModelSerializer):
+    campaign = ScopedPrimaryKeyRelatedField(queryset=Campaign.objects.all())
+    campaign_name = serializers.CharField(source="campaign.name", read_only=True)
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    contact = ScopedPrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    transaction = ScopedPrimaryKeyRelatedField(queryset=Transaction.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = Participation
+        fields = (
+            "id", "campaign", "campaign_name", "customer", "customer_name", "contact", "status", "invited_at",
+            "registered_at", "attended_at", "responded_at", "converted_at", "transaction", "feedback", *STAMPS,
+        )
+        read_only_fields = STAMPS
+        validators: list[Any] = []
+
+
+class FunnelSerializer(serializers.Serializer):
+    invited = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    attended = serializers.IntegerField()
+    responded = serializers.IntegerField()
+    converted = serializers.IntegerField()
+
+
+class CampaignStatsSerializer(serializers.Serializer):
+    funnel = FunnelSerializer()
+    conversion_rate = serializers.FloatField(allow_null=True)
+    revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+    budget = serializers.DecimalField(max_digits=16, decimal_places=2)
+    cost_per_conversion = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    roi = serializers.FloatField(allow_null=True)
+

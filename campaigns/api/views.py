@@ -1,0 +1,62 @@
+"""Campaign and participation endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.access.permissions import MANAGERS
+from crm.core.api import ScopedModelViewSet
+
+from .. import selectors, services
+from ..models import Campaign, Participation
+from .filtersets import CampaignFilterSet, ParticipationFilterSet
+from .serializers import CampaignSerializer, CampaignStatsSerializer, ParticipationSerializer
+
+
+class CampaignViewSet(ScopedModelViewSet):
+    """Campaigns are company-wide: everyone reads them; managers run them."""
+
+    model = Campaign
+    resource = "campaigns"
+    serializer_class = CampaignSerializer
+    filterset_class = CampaignFilterSet
+    search_fields = ("name", "content", "location")
+    ordering_fields = ("start_date", "end_date", "budget", "name", "created_at")
+    ordering = ("-start_date", "-id")
+    write_roles = MANAGERS
+    delete_roles = MANAGERS
+    create_service = staticmethod(services.campaign_create)
+    update_service = staticmethod(services.campaign_update)
+    delete_service = staticmethod(services.campaign_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.campaign_list(user=self.request.user)
+
+    @extend_schema(responses=CampaignStatsSerializer)
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, pk: str | None = None) -> Response:
+        """Funnel counts, conversion rate, attributed revenue, cost per conversion and ROI,
+        over the participants the caller may see."""
+        stats = selectors.campaign_stats(campaign=self.get_object(), user=request.user)
+        return Response(CampaignStatsSerializer(stats).data)
+
+
+class ParticipationViewSet(ScopedModelViewSet):
+    model = Participation
+    resource = "participations"
+    serializer_class = ParticipationSerializer
+    filterset_class = ParticipationFilterSet
+    search_fields = ("customer__name", "campaign__name")
+    ordering_fields = ("status", "invited_at", "converted_at", "created_at")
+    ordering = ("-created_at", "-id")
+    create_service = staticmethod(services.participation_create)
+    update_service = staticmethod(services.participation_update)
+    delete_service = staticmethod(services.participation_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.participation_list(user=self.request.user)
