@@ -1,3 +1,9 @@
-"""API routes of this app, registered by ``crm.api_urls``."""
+"""API routes of service and feedback, registered by ``crm.api_urls``."""
 
-routes: list[tuple[str, type, str]] = []
+from .views import FeedbackViewSet, SatisfactionResponseViewSet, ServiceRecordViewSet
+
+routes = [
+    ("service-records", ServiceRecordViewSet, "service-record"),
+    ("feedback", FeedbackViewSet, "feedback"),
+    ("satisfaction-responses", SatisfactionResponseViewSet, "satisfaction-response"),
+]

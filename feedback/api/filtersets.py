@@ -1,0 +1,52 @@
+"""Filters of service records, feedback and satisfaction answers."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import QuerySet
+
+from ..choices import FeedbackKind, FeedbackStatus, ServiceType
+from ..models import Feedback, SatisfactionResponse, ServiceRecord
+from ..selectors import open_feedback
+
+
+class ServiceRecordFilterSet(filters.FilterSet):
+    service_type = filters.MultipleChoiceFilter(choices=ServiceType.choices)
+    rating_min = filters.NumberFilter(field_name="rating", lookup_expr="gte")
+    rating_max = filters.NumberFilter(field_name="rating", lookup_expr="lte")
+    service_date_after = filters.DateFilter(field_name="service_date", lookup_expr="gte")
+    service_date_before = filters.DateFilter(field_name="service_date", lookup_expr="lte")
+
+    class Meta:
+        model = ServiceRecord
+        fields = ("customer", "result", "staff", "product")
+
+
+class FeedbackFilterSet(filters.FilterSet):
+    kind = filters.MultipleChoiceFilter(choices=FeedbackKind.choices)
+    status = filters.MultipleChoiceFilter(choices=FeedbackStatus.choices)
+    received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    open = filters.BooleanFilter(method="filter_open", label="open")
+
+    class Meta:
+        model = Feedback
+        fields = ("customer", "channel", "handler")
+
+    def filter_open(self, queryset: QuerySet[Feedback], name: str, value: bool | None) -> QuerySet[Feedback]:
+        if value is None:
+            return queryset
+        return queryset.filter(open_feedback()) if value else queryset.exclude(open_feedback())
+
+
+class SatisfactionResponseFilterSet(filters.FilterSet):
+    csat_min = filters.NumberFilter(field_name="csat", lookup_expr="gte")
+    csat_max = filters.NumberFilter(field_name="csat", lookup_expr="lte")
+    nps_min = filters.NumberFilter(field_name="nps", lookup_expr="gte")
+    nps_max = filters.NumberFilter(field_name="nps", lookup_expr="lte")
+    responded_after = filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
+    responded_before = filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="lt")
+
+    class Meta:
+        model = SatisfactionResponse
+        fields = ("customer", "method")
