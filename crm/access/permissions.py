@@ -1,8 +1,9 @@
 """Who may call which endpoint: role for people, token scopes for integrations.
 
 Reading is open to every signed-in user (what they read is cut down by the record
-scope).  Writing needs a role listed on the viewset (``write_roles`` / ``delete_roles``);
-an API token additionally needs a scope that covers the resource.
+scope).  Writing needs a role listed on the viewset (``write_roles`` / ``delete_roles``,
+or ``action_roles[action]`` for one action); an API token additionally needs a scope
+that covers the resource.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ class RolePermission(BasePermission):
             return False
         if not write:
             return True
-        if request.method == "DELETE":
+        by_action = getattr(view, "action_roles", {}).get(getattr(view, "action", None))
+        if by_action is not None:
+            allowed = by_action
+        elif request.method == "DELETE":
             allowed = getattr(view, "delete_roles", None) or getattr(view, "write_roles", None) or STAFF_ROLES
         else:
             allowed = getattr(view, "write_roles", None) or STAFF_ROLES

@@ -1,3 +1,8 @@
-"""API routes of this app, registered by ``crm.api_urls``."""
+"""API routes of risk early-warning, registered by ``crm.api_urls``."""
 
-routes: list[tuple[str, type, str]] = []
+from .views import RiskAlertViewSet, RiskRuleViewSet
+
+routes = [
+    ("risk-rules", RiskRuleViewSet, "risk-rule"),
+    ("risk-alerts", RiskAlertViewSet, "risk-alert"),
+]

@@ -1,3 +1,8 @@
-"""API routes of this app, registered by ``crm.api_urls``."""
+"""API routes of tiers, registered by ``crm.api_urls``."""
 
-routes: list[tuple[str, type, str]] = []
+from .views import TierChangeViewSet, TierViewSet
+
+routes = [
+    ("tiers", TierViewSet, "tier"),
+    ("tier-changes", TierChangeViewSet, "tier-change"),
+]

@@ -1,0 +1,34 @@
+"""Filters of risk alerts."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import QuerySet
+
+from ..choices import OPEN_STATUSES, AlertStatus, RiskKind, Severity
+from ..models import RiskAlert, RiskRule
+
+
+class RiskRuleFilterSet(filters.FilterSet):
+    kind = filters.MultipleChoiceFilter(choices=RiskKind.choices)
+
+    class Meta:
+        model = RiskRule
+        fields = ("enabled", "severity")
+
+
+class RiskAlertFilterSet(filters.FilterSet):
+    severity = filters.MultipleChoiceFilter(choices=Severity.choices)
+    status = filters.MultipleChoiceFilter(choices=AlertStatus.choices)
+    open = filters.BooleanFilter(method="filter_open", label="open")
+    raised_after = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
+    raised_before = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="lt")
+
+    class Meta:
+        model = RiskAlert
+        fields = ("customer", "rule", "assignee")
+
+    def filter_open(self, queryset: QuerySet[RiskAlert], name: str, value: bool | None) -> QuerySet[RiskAlert]:
+        if value is None:
+            return queryset
+        return (queryset.filter if value else queryset.exclude)(status__in=OPEN_STATUSES)

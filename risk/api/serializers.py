@@ -1,0 +1,52 @@
+"""Risk rule and alert serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from crm.accounts.models import User
+from crm.core.api import ScopedPrimaryKeyRelatedField
+from customers.models import Customer
+
+from ..models import RiskAlert, RiskRule
+
+STAMPS = ("version", "created_at", "updated_at")
+
+
+class RiskRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RiskRule
+        fields = ("id", "code", "name", "kind", "severity", "params", "playbook", "enabled", *STAMPS)
+        read_only_fields = STAMPS
+        validators: list[Any] = []
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class RiskAlertSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    rule = ScopedPrimaryKeyRelatedField(queryset=RiskRule.objects.all())
+    rule_name = serializers.CharField(source="rule.name", read_only=True)
+    assignee = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default=None)
+    severity = serializers.CharField(required=False)
+    title = serializers.CharField(required=False, max_length=200)
+
+    class Meta:
+        model = RiskAlert
+        fields = (
+            "id", "customer", "customer_name", "rule", "rule_name", "subject", "severity", "status", "title",
+            "explanation", "recommended_action", "assignee", "assignee_name", "raised_at", "acknowledged_at",
+            "resolved_at", "resolution_note", *STAMPS,
+        )
+        read_only_fields = ("raised_at", "acknowledged_at", "resolved_at", *STAMPS)
+        validators: list[Any] = []
+
+    def validate_severity(self, value: str) -> str:
+        from ..choices import Severity
+
+        if value not in Severity.values:
+            raise serializers.ValidationError(f'"{value}" is not a valid choice.')
+        return value

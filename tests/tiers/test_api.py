@@ -1,0 +1,109 @@
+"""Tiers and tier history: the shared contract plus counts, deletion rules and manual overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crm.audit.models import AuditEvent
+from tests.api_contract import ResourceContract, list_query_count
+from tests.factories import CustomerFactory, TierChangeFactory, tier
+from tiers.models import Tier, TierChange
+
+pytestmark = pytest.mark.django_db
+OVERRIDE = "/api/v1/tier-changes/override/"
+
+
+class TestTierContract(ResourceContract):
+    url = "/api/v1/tiers/"
+    model = Tier
+    company_wide = True
+    writers = ("admin_user",)
+    deleters = ("admin_user",)
+    refused_writers = ("rep1", "manager")
+    update_payload = {"min_score": "45.00"}
+    invalid_payloads = [
+        ({"code": "gold"}, "code"),
+        ({"rank": 3}, "rank"),
+        ({"colour": "red"}, "colour"),
+        ({"benefits": "free coffee"}, "benefits"),
+    ]
+
+    def make(self, owner: Any) -> Tier:
+        count = Tier.objects.count()
+        return Tier.objects.create(code=f"t{count}", name_en=f"T{count}", name_zh=f"层{count}", rank=100 + count,
+                                   colour="#123456")
+
+    def valid_payload(self, owner: Any) -> dict[str, Any]:
+        return {"code": "vip", "name_en": "VIP", "name_zh": "贵宾", "rank": 9, "colour": "#AA00AA",
+                "min_score": "95", "benefits": ["专属客服"]}
+
+
+class TestTierChangeContract(ResourceContract):
+    url = "/api/v1/tier-changes/"
+    model = TierChange
+    read_only = True
+
+    def make(self, owner: Any) -> TierChange:
+        return TierChangeFactory(customer=CustomerFactory(owner=owner))
+
+
+def test_seeded_ladder_and_scoped_customer_counts(api: Any, rep1: Any, outsider: Any, admin_user: Any) -> None:
+    for _ in range(3):
+        CustomerFactory(owner=rep1, tier=tier("gold"))
+    CustomerFactory(owner=outsider, tier=tier("gold"))
+    rows = api(rep1).get("/api/v1/tiers/").json()["results"]
+    assert [r["code"] for r in rows] == ["bronze", "silver", "gold", "platinum", "diamond"]
+    assert {r["code"]: r["customer_count"] for r in rows}["gold"] == 3
+    assert {r["code"]: r["customer_count"] for r in api(admin_user).get("/api/v1/tiers/").json()["results"]}["gold"] == 4
+    assert list_query_count(api(rep1), "/api/v1/tiers/") <= 3
+
+
+def test_tier_in_use_cannot_be_deleted(api: Any, admin_user: Any, rep1: Any) -> None:
+    CustomerFactory(owner=rep1, tier=tier("silver"))
+    response = api(admin_user).delete(f"/api/v1/tiers/{tier('silver').pk}/")
+    assert response.status_code == 409
+    assert Tier.objects.filter(code="silver").exists()
+
+
+def test_manager_overrides_a_tier_with_a_reason(api: Any, manager: Any, rep1: Any) -> None:
+    customer = CustomerFactory(owner=rep1, tier=tier("silver"))
+    response = api(manager).post(OVERRIDE, {"customer": customer.pk, "tier": "platinum",
+                                            "reason": "战略合作客户，年度框架协议"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["from_tier_code"], body["to_tier_code"], body["kind"]) == ("silver", "platinum", "override")
+    customer.refresh_from_db()
+    assert customer.tier == tier("platinum") and customer.tier_since is not None
+    assert AuditEvent.objects.filter(resource="customers.customer", action="update",
+                                     object_id=str(customer.pk)).exists()
+    assert api(rep1).get(f"/api/v1/customers/{customer.pk}/timeline/").json()["results"][0]["kind"] in (
+        "tier_change", "audit")
+
+
+def test_override_refusals_write_nothing(api: Any, manager: Any, rep1: Any, outsider: Any) -> None:
+    customer = CustomerFactory(owner=rep1, tier=tier("gold"))
+    stranger = CustomerFactory(owner=outsider)
+    rep_try = api(rep1).post(OVERRIDE, {"customer": customer.pk, "tier": "diamond", "reason": "x"}, format="json")
+    assert rep_try.status_code == 403
+    client = api(manager)
+    assert client.post(OVERRIDE, {"customer": customer.pk, "tier": "diamond", "reason": " "},
+                       format="json").status_code == 400
+    same = client.post(OVERRIDE, {"customer": customer.pk, "tier": "gold", "reason": "no change"}, format="json")
+    assert same.status_code == 400 and "tier" in same.json()["fields"]
+    unseen = client.post(OVERRIDE, {"customer": stranger.pk, "tier": "gold", "reason": "x"}, format="json")
+    assert unseen.status_code == 400 and "customer" in unseen.json()["fields"]
+    unknown = client.post(OVERRIDE, {"customer": customer.pk, "tier": "mithril", "reason": "x"}, format="json")
+    assert unknown.status_code == 400 and "tier" in unknown.json()["fields"]
+    assert not TierChange.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_history_cannot_be_edited(api: Any, admin_user: Any, rep1: Any) -> None:
+    change = TierChangeFactory(customer=CustomerFactory(owner=rep1))
+    client = api(admin_user)
+    assert client.patch(f"/api/v1/tier-changes/{change.pk}/", {"reason": "x"}, format="json").status_code == 405
+    assert client.delete(f"/api/v1/tier-changes/{change.pk}/").status_code == 405
+    assert client.get("/api/v1/tier-changes/", {"to_tier": "silver"}).json()["count"] == 1
+    assert client.get("/api/v1/tier-changes/", {"to_tier": "gold"}).json()["count"] == 0

@@ -1,0 +1,50 @@
+"""Tier and tier-history serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from crm.core.api import ScopedPrimaryKeyRelatedField
+from customers.models import Customer
+
+from ..models import Tier, TierChange
+
+STAMPS = ("version", "created_at", "updated_at")
+
+
+class TierSerializer(serializers.ModelSerializer):
+    customer_count = serializers.IntegerField(read_only=True, help_text="Customers of this tier that you may see.")
+    benefits = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=50)
+
+    class Meta:
+        model = Tier
+        fields = (
+            "id", "code", "name_en", "name_zh", "rank", "colour", "min_score", "benefits", "description",
+            "customer_count", *STAMPS,
+        )
+        read_only_fields = STAMPS
+        validators: list[Any] = []
+        extra_kwargs = {"code": {"validators": []}, "rank": {"validators": []}}
+
+
+class TierChangeSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    from_tier_code = serializers.CharField(source="from_tier.code", read_only=True, default=None)
+    to_tier_code = serializers.CharField(source="to_tier.code", read_only=True, default=None)
+    changed_by_name = serializers.CharField(source="changed_by.__str__", read_only=True, default=None)
+
+    class Meta:
+        model = TierChange
+        fields = (
+            "id", "customer", "customer_name", "from_tier", "from_tier_code", "to_tier", "to_tier_code", "kind",
+            "changed_at", "reason", "score", "explanation", "changed_by", "changed_by_name",
+        )
+        read_only_fields = fields
+
+
+class TierOverrideSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    tier = serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all())
+    reason = serializers.CharField(max_length=2000)

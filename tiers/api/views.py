@@ -1,0 +1,66 @@
+"""Tier and tier-history endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.access.permissions import ADMINS, MANAGERS
+from crm.core.api import ScopedModelViewSet
+
+from .. import selectors, services
+from ..models import Tier, TierChange
+from .filtersets import TierChangeFilterSet
+from .serializers import TierChangeSerializer, TierOverrideSerializer, TierSerializer
+
+
+class TierViewSet(ScopedModelViewSet):
+    """The tier ladder with its benefits; admins define it."""
+
+    model = Tier
+    resource = "tiers"
+    serializer_class = TierSerializer
+    ordering_fields = ("rank", "min_score", "code")
+    ordering = ("rank",)
+    search_fields = ("code", "name_en", "name_zh")
+    write_roles = ADMINS
+    delete_roles = ADMINS
+    create_service = staticmethod(services.tier_create)
+    update_service = staticmethod(services.tier_update)
+    delete_service = staticmethod(services.tier_delete)
+
+    def get_queryset(self) -> Any:
+        return selectors.tier_list(user=self.request.user)
+
+
+class TierChangeViewSet(ScopedModelViewSet):
+    """The history of customers' tier moves.  History is never edited through the API."""
+
+    model = TierChange
+    resource = "tier-changes"
+    serializer_class = TierChangeSerializer
+    filterset_class = TierChangeFilterSet
+    ordering_fields = ("changed_at",)
+    ordering = ("-changed_at", "-id")
+    http_method_names = ["get", "post", "head", "options"]
+    action_roles = {"override": MANAGERS}
+
+    def get_queryset(self) -> Any:
+        return selectors.tier_change_list(user=self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed("POST")
+
+    @extend_schema(request=TierOverrideSerializer, responses={201: TierChangeSerializer})
+    @action(detail=False, methods=["post"])
+    def override(self, request: Request) -> Response:
+        """Set a customer's tier by hand (managers), with the reason kept in the history."""
+        serializer = TierOverrideSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        change = services.tier_override(actor=request.user, **serializer.validated_data)
+        return Response(TierChangeSerializer(change).data, status=status.HTTP_201_CREATED)
