@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 ROUTE_MODULES = (
     "crm.accounts.api.urls",
     "crm.audit.api.urls",
+    "crm.access.api.urls",
     "customers.api.urls",
     "transactions.api.urls",
     "feedback.api.urls",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 
 from crm.accounts.choices import Role
@@ -54,7 +55,10 @@ def scoped_queryset(model: type[M], user: Any) -> QuerySet[M]:
     custom = getattr(model, "scope_queryset", None)
     if custom is not None:
         return custom(user)  # type: ignore[no-any-return]
-    path = getattr(model, "scope_path", None)
+    if not hasattr(model, "scope_path"):
+        # A model that does not say how it is scoped must not default to "visible to all".
+        raise ImproperlyConfigured(f"{model.__name__} declares no scope_path")
+    path = model.scope_path
     if path is None:
         return manager.all()
     return manager.filter(customer_scope_q(user, path))

@@ -30,6 +30,8 @@ class Team(VersionedModel):
     )
     region = models.CharField(_("region"), max_length=50, blank=True)
 
+    scope_path: ClassVar[str | None] = None
+
     class Meta:
         verbose_name = _("team")
         verbose_name_plural = _("teams")
@@ -106,6 +108,12 @@ class APIToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def scope_queryset(cls, user: User) -> models.QuerySet[APIToken]:
+        """A user sees their own tokens; an admin sees everyone's."""
+        tokens = cls.objects.select_related("user")
+        return tokens if user.is_admin else tokens.filter(user=user)
 
     @staticmethod
     def generate_key() -> str:

@@ -16,6 +16,7 @@ from crm.audit.services import audit_record, snapshot
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 
+from .choices import Role
 from .models import APIToken, Team, User
 
 KNOWN_SCOPES = ("read", "write")
@@ -112,11 +113,23 @@ def user_delete(*, actor: Any, instance: User, expected_version: int | None) -> 
     record_update(instance=instance, actor=actor, data={"is_active": False}, expected_version=expected_version, exclude_clean=("password",))
 
 
+def _check_manager(data: Mapping[str, Any]) -> None:
+    manager = data.get("manager")
+    if manager is not None and manager.role != Role.MANAGER:
+        raise DomainError(
+            _("A team is led by a user with the manager role."),
+            field_errors={"manager": [_("This user is not a manager.")]},
+        )
+
+
 def team_create(*, actor: Any, data: Mapping[str, Any]) -> Team:
+    """Create a team; its manager (who then sees all its customers) must have the manager role."""
+    _check_manager(data)
     return record_create(model=Team, actor=actor, data=data)
 
 
 def team_update(*, actor: Any, instance: Team, data: Mapping[str, Any], expected_version: int | None) -> Team:
+    _check_manager(data)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +51,9 @@ class AuditEvent(models.Model):
     )
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     prev_hash = models.CharField(_("previous digest"), max_length=64, editable=False, blank=True)
+
+    # Readers other than admins see the events of the customers they may see.
+    scope_path: ClassVar[str | None] = "customer"
     hash = models.CharField(_("digest"), max_length=64, editable=False, blank=True)
 
     class Meta:

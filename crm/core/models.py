@@ -20,7 +20,8 @@ class VersionedModel(models.Model):
     the audit trail's customer timeline both follow it.
     """
 
-    scope_path: ClassVar[str | None] = None
+    # Deliberately no default: every model states its scope (see crm.access.scope).
+    scope_path: ClassVar[str | None]
     audit_exclude: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at", "version"})
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)

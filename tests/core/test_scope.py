@@ -56,3 +56,16 @@ def test_scope_is_one_sql_condition_not_a_list_of_ids(rep1: Any) -> None:
     CustomerFactory(owner=rep1)
     sql = str(scoped_queryset(Contact, rep1).query)
     assert "owner_id" in sql and " IN (" not in sql
+
+
+def test_every_model_states_its_scope() -> None:
+    from django.apps import apps
+
+    from crm.audit.models import AuditChainHead
+
+    undeclared = [
+        model.__name__ for model in apps.get_models()
+        if model._meta.app_label not in ("admin", "auth", "contenttypes", "sessions")
+        and model is not AuditChainHead and not hasattr(model, "scope_path")
+    ]
+    assert undeclared == []

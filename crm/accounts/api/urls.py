@@ -1,3 +1,9 @@
-"""API routes of this app, registered by ``crm.api_urls``."""
+"""API routes of users, teams and tokens, registered by ``crm.api_urls``."""
 
-routes: list[tuple[str, type, str]] = []
+from .views import APITokenViewSet, TeamViewSet, UserViewSet
+
+routes = [
+    ("users", UserViewSet, "user"),
+    ("teams", TeamViewSet, "team"),
+    ("api-tokens", APITokenViewSet, "api-token"),
+]

@@ -1,3 +1,5 @@
-"""API routes of this app, registered by ``crm.api_urls``."""
+"""API routes of the audit trail, registered by ``crm.api_urls``."""
 
-routes: list[tuple[str, type, str]] = []
+from .views import AuditEventViewSet
+
+routes = [("audit-events", AuditEventViewSet, "audit-event")]
