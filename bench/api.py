@@ -34,8 +34,10 @@ def main() -> None:
     print(f"customers: {customers:,}")
     rep1 = User.objects.get(username="rep1")
     columns = "c.*, u.username, t.name, tr.code"
-    joins = ("customers_customer c JOIN accounts_user u ON u.id = c.owner_id "
-             "LEFT JOIN accounts_team t ON t.id = c.team_id LEFT JOIN tiers_tier tr ON tr.id = c.tier_id")
+    joins = (
+        "customers_customer c JOIN accounts_user u ON u.id = c.owner_id "
+        "LEFT JOIN accounts_team t ON t.id = c.team_id LEFT JOIN tiers_tier tr ON tr.id = c.tier_id"
+    )
 
     for username, where, params in (("rep1", "WHERE c.owner_id = %s", [rep1.pk]), ("admin", "", [])):
         client = client_for(username)
@@ -46,8 +48,11 @@ def main() -> None:
         def sql_page(where: str = where, params: list[object] = params) -> None:
             raw(f"SELECT count(*) FROM customers_customer c {where}", params)
             raw(f"SELECT {columns} FROM {joins} {where} ORDER BY c.name, c.id LIMIT 50", params)
-            raw("SELECT * FROM customers_contact WHERE customer_id IN "
-                f"(SELECT c.id FROM customers_customer c {where} ORDER BY c.name, c.id LIMIT 50)", params)
+            raw(
+                "SELECT * FROM customers_contact WHERE customer_id IN "
+                f"(SELECT c.id FROM customers_customer c {where} ORDER BY c.name, c.id LIMIT 50)",
+                params,
+            )
 
         line(f"GET /customers/?page_size=50 as {username}, ms", median_ms(api_page), median_ms(sql_page), "ms")
 
@@ -56,8 +61,12 @@ def main() -> None:
     line(
         "GET /customers/{id}/ as rep1, ms",
         median_ms(lambda: client.get(f"/api/v1/customers/{customer.pk}/")),
-        median_ms(lambda: (raw(f"SELECT {columns} FROM {joins} WHERE c.id = %s", [customer.pk]),
-                           raw("SELECT * FROM customers_contact WHERE customer_id = %s", [customer.pk]))),
+        median_ms(
+            lambda: (
+                raw(f"SELECT {columns} FROM {joins} WHERE c.id = %s", [customer.pk]),
+                raw("SELECT * FROM customers_contact WHERE customer_id = %s", [customer.pk]),
+            )
+        ),
         "ms",
     )
     union = " UNION ALL ".join(
@@ -65,9 +74,13 @@ def main() -> None:
         f"ORDER BY {time_col} DESC LIMIT 50)"
         for table, time_col in (
             ("customers_activity", "coalesce(occurred_at, due_at, created_at)"),
-            ("transactions_transaction", "order_date"), ("feedback_servicerecord", "service_date"),
-            ("feedback_feedback", "received_at"), ("feedback_satisfactionresponse", "responded_at"),
-            ("tiers_tierchange", "changed_at"), ("risk_riskalert", "raised_at"), ("audit_auditevent", "occurred_at"),
+            ("transactions_transaction", "order_date"),
+            ("feedback_servicerecord", "service_date"),
+            ("feedback_feedback", "received_at"),
+            ("feedback_satisfactionresponse", "responded_at"),
+            ("tiers_tierchange", "changed_at"),
+            ("risk_riskalert", "raised_at"),
+            ("audit_auditevent", "occurred_at"),
         )
     )
     line(

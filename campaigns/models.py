@@ -26,7 +26,9 @@ class Campaign(VersionedModel):
 
     name = models.CharField(_("name"), max_length=200)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    status = models.CharField(_("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED
+    )
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
@@ -36,12 +38,20 @@ class Campaign(VersionedModel):
     )
     target_participants = models.PositiveIntegerField(_("target participants"), null=True, blank=True)
     target_revenue = models.DecimalField(
-        _("target revenue"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("target revenue"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     target_description = models.TextField(_("target audience"), blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="campaigns",
     )
 
@@ -51,7 +61,8 @@ class Campaign(VersionedModel):
         ordering = ["-start_date", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="campaign_dates_ordered",
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="campaign_dates_ordered",
                 violation_error_message=_("The end date cannot be before the start date."),
             ),
             models.CheckConstraint(condition=Q(budget__gte=0), name="campaign_budget_positive"),
@@ -77,7 +88,11 @@ class Participation(VersionedModel):
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="participations"
     )
     contact = models.ForeignKey(
-        "customers.Contact", verbose_name=_("contact"), on_delete=models.SET_NULL, null=True, blank=True,
+        "customers.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     status = models.CharField(
@@ -89,8 +104,12 @@ class Participation(VersionedModel):
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
     transaction = models.ForeignKey(
-        "transactions.Transaction", verbose_name=_("resulting transaction"), on_delete=models.SET_NULL, null=True,
-        blank=True, related_name="campaign_participations",
+        "transactions.Transaction",
+        verbose_name=_("resulting transaction"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="campaign_participations",
     )
     feedback = models.TextField(_("feedback"), blank=True)
 
@@ -100,7 +119,8 @@ class Participation(VersionedModel):
         ordering = ["campaign_id", "customer_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "customer"], name="participation_once_per_campaign",
+                fields=["campaign", "customer"],
+                name="participation_once_per_campaign",
                 violation_error_message=_("This customer already takes part in this campaign."),
             ),
         ]

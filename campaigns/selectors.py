@@ -31,7 +31,7 @@ def campaign_stats(*, campaign: Campaign, user: Any) -> dict[str, Any]:
     """
     rows = scoped_queryset(Participation, user).filter(campaign=campaign)
     aggregates: dict[str, Any] = {
-        step: Count("id", filter=Q(status__in=FUNNEL[FUNNEL.index(step):])) for step in FUNNEL
+        step: Count("id", filter=Q(status__in=FUNNEL[FUNNEL.index(step) :])) for step in FUNNEL
     }
     aggregates["revenue"] = Sum("transaction__amount", filter=Q(status=ParticipationStatus.CONVERTED))
     figures = rows.aggregate(**aggregates)

@@ -21,8 +21,15 @@ class CustomerAdmin(AuditedModelAdmin):
     raw_id_fields = ("owner",)
     list_select_related = ("tier", "owner", "team")
     readonly_fields = (
-        "version", "created_at", "updated_at", "tier", "tier_score", "tier_since", "tier_evaluated_at",
-        "tier_next_evaluation_at", "consent_updated_at",
+        "version",
+        "created_at",
+        "updated_at",
+        "tier",
+        "tier_score",
+        "tier_since",
+        "tier_evaluated_at",
+        "tier_next_evaluation_at",
+        "consent_updated_at",
     )
     inlines = [ContactInline]
 

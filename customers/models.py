@@ -62,12 +62,20 @@ class Customer(VersionedModel):
     company_size = models.CharField(_("company size"), max_length=20, choices=CompanySize.choices, blank=True)
     employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     annual_revenue = models.DecimalField(
-        _("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True,
+        _("annual revenue"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     tax_id = models.CharField(_("tax id"), max_length=20, blank=True, validators=[tax_id_validator])
     credit_limit = models.DecimalField(
-        _("credit limit"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     payment_terms_days = models.PositiveSmallIntegerField(
@@ -77,14 +85,20 @@ class Customer(VersionedModel):
         _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.PROSPECT
     )
     influence_score = models.PositiveSmallIntegerField(
-        _("influence score"), default=0, validators=[MaxValueValidator(10)],
+        _("influence score"),
+        default=0,
+        validators=[MaxValueValidator(10)],
         help_text=_("0-10: how much this customer's word moves others (references, industry standing)."),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_customers"
     )
     team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True,
+        "accounts.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="customers",
     )
     source = models.CharField(_("source"), max_length=20, choices=CustomerSource.choices, blank=True)
@@ -111,7 +125,9 @@ class Customer(VersionedModel):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tax_id"], condition=~Q(tax_id=""), name="customer_tax_id_unique_when_present",
+                fields=["tax_id"],
+                condition=~Q(tax_id=""),
+                name="customer_tax_id_unique_when_present",
                 violation_error_message=_("Another customer already has this tax id."),
             ),
             models.CheckConstraint(condition=Q(influence_score__lte=10), name="customer_influence_0_10"),
@@ -150,7 +166,9 @@ class Contact(VersionedModel):
     mobile = models.CharField(_("mobile"), max_length=32, blank=True, validators=[phone_validator])
     wechat = models.CharField(_("WeChat id"), max_length=64, blank=True)
     social_accounts = models.JSONField(
-        _("other social accounts"), default=dict, blank=True,
+        _("other social accounts"),
+        default=dict,
+        blank=True,
         help_text=_('Other accounts by network, e.g. {"dingtalk": "...", "weibo": "...", "linkedin": "..."}.'),
     )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
@@ -165,7 +183,9 @@ class Contact(VersionedModel):
         ordering = ["customer_id", "-is_primary", "name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer"], condition=Q(is_primary=True), name="contact_one_primary_per_customer",
+                fields=["customer"],
+                condition=Q(is_primary=True),
+                name="contact_one_primary_per_customer",
                 violation_error_message=_("This customer already has a primary contact."),
             ),
         ]
@@ -210,9 +230,7 @@ class Activity(VersionedModel):
         verbose_name_plural = _("activities")
         ordering = ["-due_at", "-occurred_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(done=False) | Q(done_at__isnull=False), name="activity_done_has_time"
-            ),
+            models.CheckConstraint(condition=Q(done=False) | Q(done_at__isnull=False), name="activity_done_has_time"),
         ]
         indexes = [
             # "My follow-ups due today": open items of one assignee by due time.

@@ -77,34 +77,57 @@ def customer_timeline(
     streams: list[list[TimelineEntry]] = []
     day_before = _date_bound(before)
 
-    activities = scoped_queryset(Activity, user).filter(customer=customer).annotate(
-        at=Coalesce("occurred_at", "due_at", "created_at")
+    activities = (
+        scoped_queryset(Activity, user)
+        .filter(customer=customer)
+        .annotate(at=Coalesce("occurred_at", "due_at", "created_at"))
     )
     if before:
         activities = activities.filter(at__lt=before)
-    streams.append([
-        TimelineEntry(a.at, "activity", a.pk, a.subject,
-                      {"activity_kind": a.kind, "done": a.done, "due_at": a.due_at and a.due_at.isoformat()})
-        for a in activities.order_by("-at", "-id")[:limit]
-    ])
+    streams.append(
+        [
+            TimelineEntry(
+                a.at,
+                "activity",
+                a.pk,
+                a.subject,
+                {"activity_kind": a.kind, "done": a.done, "due_at": a.due_at and a.due_at.isoformat()},
+            )
+            for a in activities.order_by("-at", "-id")[:limit]
+        ]
+    )
 
     orders = scoped_queryset(Transaction, user).filter(customer=customer)
     if day_before:
         orders = orders.filter(order_date__lt=day_before)
-    streams.append([
-        TimelineEntry(_as_datetime(t.order_date), "transaction", t.pk, t.description or str(t),
-                      {"amount": str(t.amount), "currency": t.currency, "status": t.status})
-        for t in orders.order_by("-order_date", "-id")[:limit]
-    ])
+    streams.append(
+        [
+            TimelineEntry(
+                _as_datetime(t.order_date),
+                "transaction",
+                t.pk,
+                t.description or str(t),
+                {"amount": str(t.amount), "currency": t.currency, "status": t.status},
+            )
+            for t in orders.order_by("-order_date", "-id")[:limit]
+        ]
+    )
 
     services = scoped_queryset(ServiceRecord, user).filter(customer=customer)
     if day_before:
         services = services.filter(service_date__lt=day_before)
-    streams.append([
-        TimelineEntry(_as_datetime(s.service_date), "service_record", s.pk, s.get_service_type_display(),
-                      {"service_type": s.service_type, "result": s.result, "rating": s.rating})
-        for s in services.order_by("-service_date", "-id")[:limit]
-    ])
+    streams.append(
+        [
+            TimelineEntry(
+                _as_datetime(s.service_date),
+                "service_record",
+                s.pk,
+                s.get_service_type_display(),
+                {"service_type": s.service_type, "result": s.result, "rating": s.rating},
+            )
+            for s in services.order_by("-service_date", "-id")[:limit]
+        ]
+    )
 
     for model, kind, time_field in (
         (Feedback, "feedback", "received_at"),
@@ -115,20 +138,35 @@ def customer_timeline(
         rows = scoped_queryset(model, user).filter(customer=customer)
         if before:
             rows = rows.filter(**{f"{time_field}__lt": before})
-        streams.append([
-            TimelineEntry(getattr(row, time_field), kind, row.pk, str(row), _detail(kind, row))
-            for row in rows.order_by(f"-{time_field}", "-id")[:limit]
-        ])
+        streams.append(
+            [
+                TimelineEntry(getattr(row, time_field), kind, row.pk, str(row), _detail(kind, row))
+                for row in rows.order_by(f"-{time_field}", "-id")[:limit]
+            ]
+        )
 
     events = scoped_queryset(AuditEvent, user).filter(customer=customer)
     if before:
         events = events.filter(occurred_at__lt=before)
-    streams.append([
-        TimelineEntry(e.occurred_at, "audit", e.pk, f"{e.get_action_display()} {e.resource}",
-                      {"action": e.action, "resource": e.resource, "object_id": e.object_id,
-                       "actor": e.actor_label, "source": e.source, "changes": e.changes})
-        for e in events.order_by("-occurred_at", "-id")[:limit]
-    ])
+    streams.append(
+        [
+            TimelineEntry(
+                e.occurred_at,
+                "audit",
+                e.pk,
+                f"{e.get_action_display()} {e.resource}",
+                {
+                    "action": e.action,
+                    "resource": e.resource,
+                    "object_id": e.object_id,
+                    "actor": e.actor_label,
+                    "source": e.source,
+                    "changes": e.changes,
+                },
+            )
+            for e in events.order_by("-occurred_at", "-id")[:limit]
+        ]
+    )
 
     merged = heapq.merge(*streams, reverse=True)
     return [entry for _, entry in zip(range(limit), merged, strict=False)]

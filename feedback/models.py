@@ -26,12 +26,20 @@ class ServiceRecord(VersionedModel):
     service_date = models.DateField(_("service date"), db_index=True)
     service_type = models.CharField(_("service type"), max_length=20, choices=ServiceType.choices)
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     staff_name = models.CharField(_("staff name"), max_length=100, blank=True)
     product = models.ForeignKey(
-        "transactions.Product", verbose_name=_("product"), on_delete=models.SET_NULL, null=True, blank=True,
+        "transactions.Product",
+        verbose_name=_("product"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     content = models.TextField(_("service content"), blank=True)
@@ -65,17 +73,27 @@ class Feedback(VersionedModel):
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="feedback"
     )
     contact = models.ForeignKey(
-        "customers.Contact", verbose_name=_("contact"), on_delete=models.SET_NULL, null=True, blank=True,
+        "customers.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=FeedbackKind.choices)
-    channel = models.CharField(_("channel"), max_length=20, choices=FeedbackChannel.choices, default=FeedbackChannel.PHONE)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=FeedbackChannel.choices, default=FeedbackChannel.PHONE
+    )
     subject = models.CharField(_("subject"), max_length=200)
     content = models.TextField(_("content"), blank=True)
     received_at = models.DateTimeField(_("received at"), db_index=True)
     status = models.CharField(_("status"), max_length=20, choices=FeedbackStatus.choices, default=FeedbackStatus.NEW)
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handler"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     response = models.TextField(_("response"), blank=True)
@@ -103,17 +121,21 @@ class SatisfactionResponse(VersionedModel):
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="satisfaction"
     )
     contact = models.ForeignKey(
-        "customers.Contact", verbose_name=_("contact"), on_delete=models.SET_NULL, null=True, blank=True,
+        "customers.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     responded_at = models.DateTimeField(_("responded at"), db_index=True)
-    method = models.CharField(_("survey method"), max_length=20, choices=SurveyMethod.choices, default=SurveyMethod.ONLINE)
+    method = models.CharField(
+        _("survey method"), max_length=20, choices=SurveyMethod.choices, default=SurveyMethod.ONLINE
+    )
     csat = models.PositiveSmallIntegerField(
         _("CSAT (1-5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    nps = models.PositiveSmallIntegerField(
-        _("NPS (0-10)"), null=True, blank=True, validators=[MaxValueValidator(10)]
-    )
+    nps = models.PositiveSmallIntegerField(_("NPS (0-10)"), null=True, blank=True, validators=[MaxValueValidator(10)])
     comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
@@ -124,7 +146,8 @@ class SatisfactionResponse(VersionedModel):
             models.CheckConstraint(condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5), name="csat_1_5"),
             models.CheckConstraint(condition=Q(nps__isnull=True) | Q(nps__lte=10), name="nps_0_10"),
             models.CheckConstraint(
-                condition=Q(csat__isnull=False) | Q(nps__isnull=False), name="satisfaction_has_a_score",
+                condition=Q(csat__isnull=False) | Q(nps__isnull=False),
+                name="satisfaction_has_a_score",
                 violation_error_message=_("Give a CSAT or an NPS score."),
             ),
         ]

@@ -46,7 +46,9 @@ def service_record_update(
     *, actor: Any, instance: ServiceRecord, data: Mapping[str, Any], expected_version: int | None
 ) -> ServiceRecord:
     return record_update(
-        instance=instance, actor=actor, data=_service_rules(dict(data), actor, instance),
+        instance=instance,
+        actor=actor,
+        data=_service_rules(dict(data), actor, instance),
         expected_version=expected_version,
     )
 
@@ -119,7 +121,9 @@ def satisfaction_update(
     *, actor: Any, instance: SatisfactionResponse, data: Mapping[str, Any], expected_version: int | None
 ) -> SatisfactionResponse:
     return record_update(
-        instance=instance, actor=actor, data=_satisfaction_rules(dict(data), instance),
+        instance=instance,
+        actor=actor,
+        data=_satisfaction_rules(dict(data), instance),
         expected_version=expected_version,
     )
 

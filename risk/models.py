@@ -61,7 +61,11 @@ class RiskAlert(VersionedModel):
     explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     recommended_action = models.TextField(_("recommended action"), blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="risk_alerts",
     )
     raised_at = models.DateTimeField(_("raised at"), db_index=True)
@@ -75,7 +79,8 @@ class RiskAlert(VersionedModel):
         ordering = ["-raised_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "rule", "subject"], condition=Q(status__in=["open", "acknowledged"]),
+                fields=["customer", "rule", "subject"],
+                condition=Q(status__in=["open", "acknowledged"]),
                 name="riskalert_one_open_per_subject",
                 violation_error_message=_("An open alert already exists for this customer, rule and subject."),
             ),

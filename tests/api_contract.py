@@ -87,9 +87,7 @@ class ResourceContract:
             if hasattr(record, "version"):
                 assert response["ETag"] == f'"{record.version}"'
 
-    def test_other_reps_get_404_and_do_not_see_it_listed(
-        self, api: Any, rep1: Any, rep2: Any, outsider: Any
-    ) -> None:
+    def test_other_reps_get_404_and_do_not_see_it_listed(self, api: Any, rep1: Any, rep2: Any, outsider: Any) -> None:
         record = self.make(rep1)
         for user in (rep2, outsider):
             client = api(user)
@@ -157,9 +155,7 @@ class ResourceContract:
         ok = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH=etag)
         assert ok.status_code == 200, ok.content
         assert ok["ETag"] == f'"{record.version + 1}"'
-        event = AuditEvent.objects.get(
-            action="update", resource=self.model._meta.label_lower, object_id=str(record.pk)
-        )
+        event = AuditEvent.objects.get(action="update", resource=self.model._meta.label_lower, object_id=str(record.pk))
         for name in self.update_payload:
             if name in event.changes:
                 assert event.changes[name]["before"] != event.changes[name]["after"]

@@ -33,7 +33,9 @@ class Tier(VersionedModel):
         _("colour"), max_length=7, validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("Use a colour like #C0C0C0."))]
     )
     min_score = models.DecimalField(_("minimum score"), max_digits=7, decimal_places=2, default=0)
-    benefits = models.JSONField(_("benefits"), default=list, blank=True, help_text=_("List of benefits, one string each."))
+    benefits = models.JSONField(
+        _("benefits"), default=list, blank=True, help_text=_("List of benefits, one string each.")
+    )
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -74,7 +76,11 @@ class TierChange(models.Model):
     score = models.DecimalField(_("score"), max_digits=7, decimal_places=2, null=True, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -15,8 +15,12 @@ from .models import Tier, TierChange
 def tier_list(*, user: Any) -> QuerySet[Tier]:
     """Tiers with how many of the customers ``user`` may see hold each (one query)."""
     counts = (
-        customers_visible_to(user).filter(tier=OuterRef("pk")).order_by().values("tier")
-        .annotate(n=Count("id")).values("n")
+        customers_visible_to(user)
+        .filter(tier=OuterRef("pk"))
+        .order_by()
+        .values("tier")
+        .annotate(n=Count("id"))
+        .values("n")
     )
     return scoped_queryset(Tier, user).annotate(
         customer_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))

@@ -48,8 +48,15 @@ def tier_change_record(
     """Move one customer to ``tier``: write the history row and update the customer (audited)."""
     now = timezone.now()
     change = TierChange.objects.create(
-        customer=customer, from_tier=customer.tier, to_tier=tier, kind=kind, changed_at=now, reason=reason,
-        score=score, explanation=dict(explanation or {}), changed_by=actor if getattr(actor, "pk", None) else None,
+        customer=customer,
+        from_tier=customer.tier,
+        to_tier=tier,
+        kind=kind,
+        changed_at=now,
+        reason=reason,
+        score=score,
+        explanation=dict(explanation or {}),
+        changed_by=actor if getattr(actor, "pk", None) else None,
     )
     fields: dict[str, Any] = {"tier": tier, "tier_since": now}
     if score is not None:

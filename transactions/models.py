@@ -25,7 +25,11 @@ class Product(VersionedModel):
     category = models.CharField(_("category"), max_length=100, blank=True)
     unit = models.CharField(_("unit"), max_length=20, default="件")
     list_price = models.DecimalField(
-        _("list price"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        _("list price"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
     )
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     is_service = models.BooleanField(_("is a service"), default=False)
@@ -60,10 +64,18 @@ class Transaction(VersionedModel):
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
     quantity = models.DecimalField(
-        _("quantity"), max_digits=12, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(Decimal("0.01"))]
+        _("quantity"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     unit_price = models.DecimalField(
-        _("unit price"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("unit price"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     amount = models.DecimalField(
@@ -80,7 +92,11 @@ class Transaction(VersionedModel):
     due_date = models.DateField(_("payment due date"), null=True, blank=True)
     paid_date = models.DateField(_("paid date"), null=True, blank=True)
     paid_amount = models.DecimalField(
-        _("paid amount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        _("paid amount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
     )
     source = models.CharField(_("source system"), max_length=40, blank=True, help_text=_("e.g. erp, shop, manual"))
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
@@ -95,14 +111,17 @@ class Transaction(VersionedModel):
         ordering = ["-order_date", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "external_ref"], condition=~Q(external_ref=""), name="transaction_external_ref_unique",
+                fields=["source", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="transaction_external_ref_unique",
                 violation_error_message=_("An order with this external reference already exists for this source."),
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="transaction_amount_positive"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="transaction_quantity_positive"),
             models.CheckConstraint(condition=Q(paid_amount__gte=0), name="transaction_paid_positive"),
             models.CheckConstraint(
-                condition=Q(due_date__isnull=True) | Q(due_date__gte=F("order_date")), name="transaction_due_after_order"
+                condition=Q(due_date__isnull=True) | Q(due_date__gte=F("order_date")),
+                name="transaction_due_after_order",
             ),
         ]
         indexes = [
@@ -110,7 +129,9 @@ class Transaction(VersionedModel):
             models.Index(fields=["status", "due_date"], name="txn_status_due"),
             # Open receivables: the risk engine's overdue scan reads only these rows.
             models.Index(
-                fields=["due_date"], condition=Q(status__in=["pending", "shipped"]), name="txn_open_due",
+                fields=["due_date"],
+                condition=Q(status__in=["pending", "shipped"]),
+                name="txn_open_due",
             ),
         ]
 

@@ -50,8 +50,9 @@ def _complete(data: dict[str, Any], instance: Transaction | None) -> dict[str, A
     product: Product | None = value("product")
     if value("unit_price") is None and product is not None and ("product" in data or instance is None):
         data["unit_price"] = product.list_price
-    if value("amount") is None or (instance is not None and "amount" not in data and
-                                   ("quantity" in data or "unit_price" in data)):
+    if value("amount") is None or (
+        instance is not None and "amount" not in data and ("quantity" in data or "unit_price" in data)
+    ):
         unit_price, quantity = value("unit_price"), value("quantity") or Decimal("1")
         if unit_price is None:
             raise DomainError(
@@ -90,9 +91,10 @@ def transaction_create(*, actor: Any, data: Mapping[str, Any]) -> Transaction:
     """Record an order.  The amount defaults to quantity × unit price (the product's list
     price when none is given); marking it paid or completed stamps the payment."""
     data = dict(data)
-    if data.get("external_ref") and Transaction.objects.filter(
-        source=data.get("source") or "", external_ref=data["external_ref"]
-    ).exists():
+    if (
+        data.get("external_ref")
+        and Transaction.objects.filter(source=data.get("source") or "", external_ref=data["external_ref"]).exists()
+    ):
         # The partial unique constraint is the guarantee; this gives the usual case a clear message.
         raise DomainError(
             _("An order with this external reference already exists for this source; use upsert to update it."),

@@ -23,8 +23,21 @@ class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = (
-            "id", "name", "channel", "status", "start_date", "end_date", "location", "content", "budget",
-            "target_participants", "target_revenue", "target_description", "owner", "owner_name", *STAMPS,
+            "id",
+            "name",
+            "channel",
+            "status",
+            "start_date",
+            "end_date",
+            "location",
+            "content",
+            "budget",
+            "target_participants",
+            "target_revenue",
+            "target_description",
+            "owner",
+            "owner_name",
+            *STAMPS,
         )
         read_only_fields = STAMPS
 
@@ -40,8 +53,21 @@ class ParticipationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Participation
         fields = (
-            "id", "campaign", "campaign_name", "customer", "customer_name", "contact", "status", "invited_at",
-            "registered_at", "attended_at", "responded_at", "converted_at", "transaction", "feedback", *STAMPS,
+            "id",
+            "campaign",
+            "campaign_name",
+            "customer",
+            "customer_name",
+            "contact",
+            "status",
+            "invited_at",
+            "registered_at",
+            "attended_at",
+            "responded_at",
+            "converted_at",
+            "transaction",
+            "feedback",
+            *STAMPS,
         )
         read_only_fields = STAMPS
         validators: list[Any] = []
@@ -62,4 +88,3 @@ class CampaignStatsSerializer(serializers.Serializer):
     budget = serializers.DecimalField(max_digits=16, decimal_places=2)
     cost_per_conversion = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
     roi = serializers.FloatField(allow_null=True)
-

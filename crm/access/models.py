@@ -33,7 +33,8 @@ class FieldPermission(VersionedModel):
         ordering = ["resource", "field", "role"]
         constraints = [
             models.UniqueConstraint(
-                fields=["resource", "field", "role"], name="field_permission_unique",
+                fields=["resource", "field", "role"],
+                name="field_permission_unique",
                 violation_error_message=_("This role already has a level for this field."),
             )
         ]

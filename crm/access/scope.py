@@ -27,8 +27,7 @@ _NOTHING = Q(pk__in=[])
 
 def sees_everything(user: Any) -> bool:
     return bool(
-        getattr(user, "is_authenticated", False)
-        and (user.is_superuser or user.role in (Role.ADMIN, Role.INTEGRATION))
+        getattr(user, "is_authenticated", False) and (user.is_superuser or user.role in (Role.ADMIN, Role.INTEGRATION))
     )
 
 

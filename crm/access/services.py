@@ -28,11 +28,13 @@ def _check(data: Mapping[str, Any], instance: FieldPermission | None) -> None:
     field = data.get("field", instance.field if instance else "")
     fields = resource_fields(resource)
     if fields is None:
-        raise DomainError(_("Unknown resource."), field_errors={"resource": [_("No API resource is called %(r)s.")
-                                                                                % {"r": resource}]})
+        raise DomainError(
+            _("Unknown resource."), field_errors={"resource": [_("No API resource is called %(r)s.") % {"r": resource}]}
+        )
     if field not in fields:
-        raise DomainError(_("Unknown field."), field_errors={"field": [_("%(r)s has no field %(f)s.")
-                                                                      % {"r": resource, "f": field}]})
+        raise DomainError(
+            _("Unknown field."), field_errors={"field": [_("%(r)s has no field %(f)s.") % {"r": resource, "f": field}]}
+        )
 
 
 def field_permission_create(*, actor: Any, data: Mapping[str, Any]) -> FieldPermission:

@@ -30,11 +30,7 @@ class APITokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
-        token = (
-            APIToken.objects.select_related("user", "user__team")
-            .filter(key_hash=APIToken.digest(key))
-            .first()
-        )
+        token = APIToken.objects.select_related("user", "user__team").filter(key_hash=APIToken.digest(key)).first()
         if token is None or not token.is_active or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         now = timezone.now()

@@ -28,7 +28,9 @@ def _check_scopes(scopes: Iterable[str], resources: Iterable[str]) -> list[str]:
     unknown = [s for s in scopes if s not in allowed]
     if unknown or not scopes:
         raise DomainError(
-            _("Unknown scopes: %(scopes)s") % {"scopes": ", ".join(unknown)} if unknown else _("Give at least one scope."),
+            _("Unknown scopes: %(scopes)s") % {"scopes": ", ".join(unknown)}
+            if unknown
+            else _("Give at least one scope."),
             field_errors={"scopes": [_("Use read, write, or <resource>:read / <resource>:write.")]},
         )
     return scopes
@@ -98,11 +100,15 @@ def user_update(*, actor: Any, instance: User, data: Mapping[str, Any], expected
     data = dict(data)
     password = _password_from(data, instance)
     data.pop("password", None)
-    user = record_update(instance=instance, actor=actor, data=data, expected_version=expected_version, exclude_clean=("password",))
+    user = record_update(
+        instance=instance, actor=actor, data=data, expected_version=expected_version, exclude_clean=("password",)
+    )
     if password:
         user.set_password(password)
         user.save(update_fields=["password"])
-        audit_record(action=Action.UPDATE, instance=user, actor=actor, before={"password": "…"}, after={"password": "(changed)"})
+        audit_record(
+            action=Action.UPDATE, instance=user, actor=actor, before={"password": "…"}, after={"password": "(changed)"}
+        )
     return user
 
 
@@ -110,7 +116,13 @@ def user_delete(*, actor: Any, instance: User, expected_version: int | None) -> 
     """Users are deactivated, never deleted: their name stays on the records they touched."""
     if actor is not None and getattr(actor, "pk", None) == instance.pk:
         raise DomainError(_("You cannot deactivate yourself."))
-    record_update(instance=instance, actor=actor, data={"is_active": False}, expected_version=expected_version, exclude_clean=("password",))
+    record_update(
+        instance=instance,
+        actor=actor,
+        data={"is_active": False},
+        expected_version=expected_version,
+        exclude_clean=("password",),
+    )
 
 
 def _check_manager(data: Mapping[str, Any]) -> None:

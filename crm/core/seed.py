@@ -516,8 +516,8 @@ class DemoSeeder:
                 (%(regions)s::text[])[ci] AS region, (%(provinces)s::text[])[ci] AS province,
                 (%(cities)s::text[])[ci] AS city, (%(postals)s::text[])[ci] AS postal,
                 (%(areas)s::text[])[ci] AS area, (%(ind_words)s::text[])[ind] AS word,
-                (ARRAY[8, 40, 200, 900, 5000])[size_ix] + pg_temp.n(0, 9, id, %(s26)s) * (ARRAY[1, 6, 30, 110, 900])[size_ix]
-                    AS employees
+                (ARRAY[8, 40, 200, 900, 5000])[size_ix]
+                    + pg_temp.n(0, 9, id, %(s26)s) * (ARRAY[1, 6, 30, 110, 900])[size_ix] AS employees
             ) derived
         """,
             params,
@@ -573,7 +573,8 @@ class DemoSeeder:
             INSERT INTO customers_activity (created_at, updated_at, version, customer_id, kind, subject, notes,
                 assignee_id, occurred_at, due_at, done, done_at, outcome)
             SELECT now(), now(), 1, cu.id, akind,
-                (%(subjects)s::text[])[(array_position(%(kinds)s::text[], akind) - 1) * 3 + pg_temp.n(1, 2, key, %(s51)s)],
+                (%(subjects)s::text[])[
+                    (array_position(%(kinds)s::text[], akind) - 1) * 3 + pg_temp.n(1, 2, key, %(s51)s)],
                 '', cu.owner_id,
                 CASE WHEN planned THEN NULL ELSE at END, CASE WHEN planned THEN at ELSE NULL END,
                 NOT planned, CASE WHEN planned THEN NULL ELSE at END,
@@ -584,8 +585,9 @@ class DemoSeeder:
                  LATERAL (SELECT j = 4 AS planned,
                                  pg_temp.pick(%(kinds)s::text[], cu.id * 4 + j, %(s52)s) AS akind) p,
                  LATERAL (SELECT CASE WHEN j = 4
-                                      THEN date_trunc('day', now()) + make_interval(days => pg_temp.n(-2, 5, key, %(s53)s),
-                                                                                  hours => pg_temp.n(9, 17, key, %(s54)s))
+                                      THEN date_trunc('day', now())
+                                           + make_interval(days => pg_temp.n(-2, 5, key, %(s53)s),
+                                                           hours => pg_temp.n(9, 17, key, %(s54)s))
                                       ELSE now() - make_interval(days => pg_temp.n(1, 180, key, %(s55)s),
                                                                  hours => pg_temp.n(0, 9, key, %(s56)s)) END AS at) t
             WHERE cu.id BETWEEN %(first)s AND %(last)s

@@ -42,17 +42,56 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = (
-            "id", "code", "name", "short_name", "kind", "industry", "region", "province", "city", "address",
-            "postal_code", "phone", "email", "website", "company_size", "employee_count", "annual_revenue",
-            "tax_id", "credit_limit", "payment_terms_days", "lifecycle_stage", "influence_score",
-            "owner", "owner_name", "team", "team_name", "source", "tags", "customer_since",
-            "special_requirements", "cooperation_prospects", "notes",
-            "consent_marketing", "consent_data_processing", "consent_updated_at",
-            "tier", "tier_score", "tier_since", "tier_evaluated_at", "tier_next_evaluation_at",
-            "contacts", *STAMPS,
+            "id",
+            "code",
+            "name",
+            "short_name",
+            "kind",
+            "industry",
+            "region",
+            "province",
+            "city",
+            "address",
+            "postal_code",
+            "phone",
+            "email",
+            "website",
+            "company_size",
+            "employee_count",
+            "annual_revenue",
+            "tax_id",
+            "credit_limit",
+            "payment_terms_days",
+            "lifecycle_stage",
+            "influence_score",
+            "owner",
+            "owner_name",
+            "team",
+            "team_name",
+            "source",
+            "tags",
+            "customer_since",
+            "special_requirements",
+            "cooperation_prospects",
+            "notes",
+            "consent_marketing",
+            "consent_data_processing",
+            "consent_updated_at",
+            "tier",
+            "tier_score",
+            "tier_since",
+            "tier_evaluated_at",
+            "tier_next_evaluation_at",
+            "contacts",
+            *STAMPS,
         )
         read_only_fields = (
-            "consent_updated_at", "tier_score", "tier_since", "tier_evaluated_at", "tier_next_evaluation_at", *STAMPS,
+            "consent_updated_at",
+            "tier_score",
+            "tier_since",
+            "tier_evaluated_at",
+            "tier_next_evaluation_at",
+            *STAMPS,
         )
         # Uniqueness is checked by the model and the database (with a clear message), not
         # by a pre-read here that would race with concurrent writers.
@@ -70,8 +109,23 @@ class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = (
-            "id", "customer", "customer_name", "name", "title", "department", "email", "phone", "mobile", "wechat",
-            "social_accounts", "birthday", "is_primary", "is_decision_maker", "marketing_consent", "notes", *STAMPS,
+            "id",
+            "customer",
+            "customer_name",
+            "name",
+            "title",
+            "department",
+            "email",
+            "phone",
+            "mobile",
+            "wechat",
+            "social_accounts",
+            "birthday",
+            "is_primary",
+            "is_decision_maker",
+            "marketing_consent",
+            "notes",
+            *STAMPS,
         )
         read_only_fields = STAMPS
         validators: list[Any] = []
@@ -97,8 +151,22 @@ class ActivitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Activity
         fields = (
-            "id", "customer", "customer_name", "contact", "contact_name", "kind", "subject", "notes",
-            "assignee", "assignee_name", "occurred_at", "due_at", "done", "done_at", "outcome", *STAMPS,
+            "id",
+            "customer",
+            "customer_name",
+            "contact",
+            "contact_name",
+            "kind",
+            "subject",
+            "notes",
+            "assignee",
+            "assignee_name",
+            "occurred_at",
+            "due_at",
+            "done",
+            "done_at",
+            "outcome",
+            *STAMPS,
         )
         read_only_fields = STAMPS
 
@@ -110,8 +178,17 @@ class ServiceNeedSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceNeed
         fields = (
-            "id", "customer", "customer_name", "kind", "title", "description", "priority", "status", "due_date",
-            "resolution", *STAMPS,
+            "id",
+            "customer",
+            "customer_name",
+            "kind",
+            "title",
+            "description",
+            "priority",
+            "status",
+            "due_date",
+            "resolution",
+            *STAMPS,
         )
         read_only_fields = STAMPS
 

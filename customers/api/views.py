@@ -37,8 +37,16 @@ class CustomerViewSet(ScopedModelViewSet):
     filterset_class = CustomerFilterSet
     search_fields = ("name", "short_name", "code", "city", "tax_id")
     ordering_fields = (
-        "name", "code", "created_at", "updated_at", "annual_revenue", "influence_score", "tier__rank", "tier_score",
-        "lifecycle_stage", "city",
+        "name",
+        "code",
+        "created_at",
+        "updated_at",
+        "annual_revenue",
+        "influence_score",
+        "tier__rank",
+        "tier_score",
+        "lifecycle_stage",
+        "city",
     )
     ordering = ("name", "id")
     delete_roles = MANAGERS

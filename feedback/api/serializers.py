@@ -23,8 +23,19 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceRecord
         fields = (
-            "id", "customer", "customer_name", "service_date", "service_type", "staff", "staff_name", "product",
-            "content", "result", "rating", "customer_comment", *STAMPS,
+            "id",
+            "customer",
+            "customer_name",
+            "service_date",
+            "service_type",
+            "staff",
+            "staff_name",
+            "product",
+            "content",
+            "result",
+            "rating",
+            "customer_comment",
+            *STAMPS,
         )
         read_only_fields = STAMPS
 
@@ -39,8 +50,20 @@ class FeedbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = Feedback
         fields = (
-            "id", "customer", "customer_name", "contact", "kind", "channel", "subject", "content", "received_at",
-            "status", "handler", "response", "responded_at", *STAMPS,
+            "id",
+            "customer",
+            "customer_name",
+            "contact",
+            "kind",
+            "channel",
+            "subject",
+            "content",
+            "received_at",
+            "status",
+            "handler",
+            "response",
+            "responded_at",
+            *STAMPS,
         )
         read_only_fields = ("responded_at", *STAMPS)
 
@@ -53,8 +76,18 @@ class SatisfactionResponseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SatisfactionResponse
-        fields = ("id", "customer", "customer_name", "contact", "responded_at", "method", "csat", "nps", "comment",
-                  *STAMPS)
+        fields = (
+            "id",
+            "customer",
+            "customer_name",
+            "contact",
+            "responded_at",
+            "method",
+            "csat",
+            "nps",
+            "comment",
+            *STAMPS,
+        )
         read_only_fields = STAMPS
         # "At least one score" is checked by the service with a message naming both fields.
         validators: list[object] = []

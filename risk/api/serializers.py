@@ -37,9 +37,24 @@ class RiskAlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = RiskAlert
         fields = (
-            "id", "customer", "customer_name", "rule", "rule_name", "subject", "severity", "status", "title",
-            "explanation", "recommended_action", "assignee", "assignee_name", "raised_at", "acknowledged_at",
-            "resolved_at", "resolution_note", *STAMPS,
+            "id",
+            "customer",
+            "customer_name",
+            "rule",
+            "rule_name",
+            "subject",
+            "severity",
+            "status",
+            "title",
+            "explanation",
+            "recommended_action",
+            "assignee",
+            "assignee_name",
+            "raised_at",
+            "acknowledged_at",
+            "resolved_at",
+            "resolution_note",
+            *STAMPS,
         )
         read_only_fields = ("raised_at", "acknowledged_at", "resolved_at", *STAMPS)
         validators: list[Any] = []

@@ -50,5 +50,6 @@ class RiskAlertViewSet(ScopedModelViewSet):
 
     def get_queryset(self) -> Any:
         return selectors.risk_alert_list(user=self.request.user)
+
     # Raising an alert by hand is a manager's act; working one is everyone's.
     action_roles = {"create": MANAGERS}

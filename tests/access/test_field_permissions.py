@@ -15,25 +15,33 @@ URL = "/api/v1/field-permissions/"
 
 def test_admin_manages_levels_and_others_see_nothing(api: Any, admin_user: Any, manager: Any, rep1: Any) -> None:
     client = api(admin_user)
-    created = client.post(URL, {"resource": "customers", "field": "tax_id", "role": "rep", "level": "read"},
-                          format="json")
+    created = client.post(
+        URL, {"resource": "customers", "field": "tax_id", "role": "rep", "level": "read"}, format="json"
+    )
     assert created.status_code == 201, created.content
     assert AuditEvent.objects.filter(resource="access.fieldpermission", action="create").exists()
     pk = created.json()["id"]
     assert api(manager).get(URL).json()["count"] == 0
     assert api(rep1).get(f"{URL}{pk}/").status_code == 404
-    assert api(manager).post(URL, {"resource": "customers", "field": "name", "role": "rep", "level": "read"},
-                             format="json").status_code == 403
+    assert (
+        api(manager)
+        .post(URL, {"resource": "customers", "field": "name", "role": "rep", "level": "read"}, format="json")
+        .status_code
+        == 403
+    )
     updated = client.patch(f"{URL}{pk}/", {"level": "masked"}, format="json", HTTP_IF_MATCH=created["ETag"])
     assert updated.status_code == 200 and updated.json()["level"] == "masked"
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"resource": "spaceships", "field": "name", "role": "rep", "level": "read"}, "resource"),
-    ({"resource": "customers", "field": "shoe_size", "role": "rep", "level": "read"}, "field"),
-    ({"resource": "customers", "field": "name", "role": "pope", "level": "read"}, "role"),
-    ({"resource": "customers", "field": "name", "role": "rep", "level": "godlike"}, "level"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"resource": "spaceships", "field": "name", "role": "rep", "level": "read"}, "resource"),
+        ({"resource": "customers", "field": "shoe_size", "role": "rep", "level": "read"}, "field"),
+        ({"resource": "customers", "field": "name", "role": "pope", "level": "read"}, "role"),
+        ({"resource": "customers", "field": "name", "role": "rep", "level": "godlike"}, "level"),
+    ],
+)
 def test_bad_definitions_are_refused(api: Any, admin_user: Any, payload: dict[str, str], field: str) -> None:
     response = api(admin_user).post(URL, payload, format="json")
     assert response.status_code == 400 and field in response.json()["fields"]

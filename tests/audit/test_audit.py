@@ -24,10 +24,13 @@ def _events(rep: Any, n: int = 3) -> list[AuditEvent]:
     return list(AuditEvent.objects.order_by("seq"))
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE audit_auditevent SET actor_label = 'someone else'",
-    "DELETE FROM audit_auditevent",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET actor_label = 'someone else'",
+        "DELETE FROM audit_auditevent",
+    ],
+)
 def test_database_refuses_changes(rep1: Any, sql: str) -> None:
     _events(rep1)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
@@ -82,8 +85,9 @@ def test_verify_detects_a_removed_event_and_a_removed_tail(rep1: Any) -> None:
 
 
 def test_api_writes_carry_request_id_and_ip(api: Any, rep1: Any) -> None:
-    response = api(rep1).post("/api/v1/customers/", {"name": "请求追踪"}, format="json",
-                              HTTP_X_REQUEST_ID="req-42", REMOTE_ADDR="10.1.2.3")
+    response = api(rep1).post(
+        "/api/v1/customers/", {"name": "请求追踪"}, format="json", HTTP_X_REQUEST_ID="req-42", REMOTE_ADDR="10.1.2.3"
+    )
     assert response["X-Request-ID"] == "req-42"
     event = AuditEvent.objects.get(action="create", resource="customers.customer")
     assert (event.request_id, event.ip, event.source, event.actor_id) == ("req-42", "10.1.2.3", "api", rep1.pk)

@@ -34,16 +34,25 @@ class TestCampaignContract(ResourceContract):
         return CampaignFactory()
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"name": "2027 春季新品发布会", "channel": "seminar", "start_date": "2027-03-01",
-                "end_date": "2027-03-02", "budget": "80000", "content": "新品演示与限时折扣"}
+        return {
+            "name": "2027 春季新品发布会",
+            "channel": "seminar",
+            "start_date": "2027-03-01",
+            "end_date": "2027-03-02",
+            "budget": "80000",
+            "content": "新品演示与限时折扣",
+        }
 
 
 class TestParticipationContract(ResourceContract):
     url = "/api/v1/participations/"
     model = Participation
     update_payload = {"status": "attended"}
-    invalid_payloads = [({"status": "maybe"}, "status"), ({"campaign": 999999}, "campaign"),
-                        ({"customer": 999999}, "customer")]
+    invalid_payloads = [
+        ({"status": "maybe"}, "status"),
+        ({"campaign": 999999}, "campaign"),
+        ({"customer": 999999}, "customer"),
+    ]
 
     def make(self, owner: Any) -> Participation:
         return ParticipationFactory(customer=CustomerFactory(owner=owner))
@@ -54,8 +63,11 @@ class TestParticipationContract(ResourceContract):
 
 def test_funnel_steps_are_stamped_up_to_the_status(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
-    response = api(rep1).post("/api/v1/participations/", {"campaign": CampaignFactory().pk, "customer": customer.pk,
-                                                          "status": "attended"}, format="json")
+    response = api(rep1).post(
+        "/api/v1/participations/",
+        {"campaign": CampaignFactory().pk, "customer": customer.pk, "status": "attended"},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["invited_at"] and body["registered_at"] and body["attended_at"]
@@ -77,24 +89,34 @@ def test_linking_an_order_converts_and_must_be_the_same_customer(api: Any, rep1:
 
 def test_a_customer_takes_part_once(api: Any, rep1: Any) -> None:
     part = ParticipationFactory(customer=CustomerFactory(owner=rep1))
-    response = api(rep1).post("/api/v1/participations/", {"campaign": part.campaign_id,
-                                                           "customer": part.customer_id}, format="json")
+    response = api(rep1).post(
+        "/api/v1/participations/", {"campaign": part.campaign_id, "customer": part.customer_id}, format="json"
+    )
     assert response.status_code == 400
     assert Participation.objects.count() == 1
 
 
-def test_stats_are_exact_and_scoped(api: Any, rep1: Any, outsider: Any, manager: Any,
-                                    django_assert_max_num_queries: Any) -> None:
+def test_stats_are_exact_and_scoped(
+    api: Any, rep1: Any, outsider: Any, manager: Any, django_assert_max_num_queries: Any
+) -> None:
     campaign = CampaignFactory(budget=Decimal("10000"))
     mine = [CustomerFactory(owner=rep1) for _ in range(4)]
     for customer, status in zip(mine, ["invited", "registered", "attended", "responded"], strict=True):
         ParticipationFactory(campaign=campaign, customer=customer, status=status)
     won = CustomerFactory(owner=rep1)
-    ParticipationFactory(campaign=campaign, customer=won, status="converted",
-                         transaction=TransactionFactory(customer=won, amount=Decimal("25000")))
+    ParticipationFactory(
+        campaign=campaign,
+        customer=won,
+        status="converted",
+        transaction=TransactionFactory(customer=won, amount=Decimal("25000")),
+    )
     stranger = CustomerFactory(owner=outsider)
-    ParticipationFactory(campaign=campaign, customer=stranger, status="converted",
-                         transaction=TransactionFactory(customer=stranger, amount=Decimal("99999")))
+    ParticipationFactory(
+        campaign=campaign,
+        customer=stranger,
+        status="converted",
+        transaction=TransactionFactory(customer=stranger, amount=Decimal("99999")),
+    )
     with django_assert_max_num_queries(4):
         body = api(manager).get(f"/api/v1/campaigns/{campaign.pk}/stats/").json()
     assert body["funnel"] == {"invited": 5, "registered": 4, "attended": 3, "responded": 2, "converted": 1}

@@ -45,10 +45,19 @@ def test_pages_and_page_sizes(api: Any, rep1: Any) -> None:
 
 def test_wrong_types_everywhere_are_400(api: Any, rep1: Any) -> None:
     client = api(rep1)
-    for payload in ([1, 2], "just a string", 42, None, {"name": {"nested": True}}, {"name": ["a"]},
-                    {"name": "ok", "employee_count": "many"}, {"name": "ok", "annual_revenue": "1e400"},
-                    {"name": "ok", "annual_revenue": "NaN"}, {"name": "ok", "customer_since": "0000-00-00"},
-                    {"name": "\x00"}):
+    for payload in (
+        [1, 2],
+        "just a string",
+        42,
+        None,
+        {"name": {"nested": True}},
+        {"name": ["a"]},
+        {"name": "ok", "employee_count": "many"},
+        {"name": "ok", "annual_revenue": "1e400"},
+        {"name": "ok", "annual_revenue": "NaN"},
+        {"name": "ok", "customer_since": "0000-00-00"},
+        {"name": "\x00"},
+    ):
         response = client.post(URL, payload, format="json")
         assert response.status_code == 400, (payload, response.content)
 

@@ -30,8 +30,21 @@ def test_schema_generates_cleanly_and_documents_every_route() -> None:
     assert "/api/v1/customers/{id}/timeline/" in paths
     assert "/api/v1/transactions/upsert/" in paths
     assert "tokenAuth" in schema["components"]["securitySchemes"]
-    expected = {"customers", "contacts", "transactions", "service-records", "feedback", "campaigns", "participations",
-                "risk-alerts", "tiers", "tier-changes", "audit-events", "field-permissions", "users"}
+    expected = {
+        "customers",
+        "contacts",
+        "transactions",
+        "service-records",
+        "feedback",
+        "campaigns",
+        "participations",
+        "risk-alerts",
+        "tiers",
+        "tier-changes",
+        "audit-events",
+        "field-permissions",
+        "users",
+    }
     assert expected <= {prefix for prefix, _v, _b in router.registry}
 
 

@@ -64,8 +64,10 @@ def test_every_model_states_its_scope() -> None:
     from crm.audit.models import AuditChainHead
 
     undeclared = [
-        model.__name__ for model in apps.get_models()
+        model.__name__
+        for model in apps.get_models()
         if model._meta.app_label not in ("admin", "auth", "contenttypes", "sessions")
-        and model is not AuditChainHead and not hasattr(model, "scope_path")
+        and model is not AuditChainHead
+        and not hasattr(model, "scope_path")
     ]
     assert undeclared == []

@@ -17,8 +17,16 @@ from customers.models import Customer
 from customers.services import customer_create
 
 pytestmark = pytest.mark.django_db
-SEEDED = ("customers.customer", "customers.contact", "customers.activity", "transactions.transaction",
-          "feedback.servicerecord", "feedback.feedback", "feedback.satisfactionresponse", "campaigns.participation")
+SEEDED = (
+    "customers.customer",
+    "customers.contact",
+    "customers.activity",
+    "transactions.transaction",
+    "feedback.servicerecord",
+    "feedback.feedback",
+    "feedback.satisfactionresponse",
+    "campaigns.participation",
+)
 
 
 def _seed(n: int = 40, seed: int = 7) -> str:

@@ -28,11 +28,22 @@ def test_admin_change_is_audited_with_admin_source(admin_user: Any, rep1: Any) -
     page = client.get(f"/admin/customers/customer/{customer.pk}/change/")
     assert page.status_code == 200
     form = {
-        "code": customer.code, "name": "新名称", "kind": customer.kind, "industry": customer.industry,
-        "region": customer.region, "province": customer.province, "city": customer.city,
-        "payment_terms_days": 30, "lifecycle_stage": "key", "influence_score": 3, "owner": rep1.pk,
-        "team": rep1.team_id or "", "consent_data_processing": "on",
-        "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0, "contacts-MIN_NUM_FORMS": 0,
+        "code": customer.code,
+        "name": "新名称",
+        "kind": customer.kind,
+        "industry": customer.industry,
+        "region": customer.region,
+        "province": customer.province,
+        "city": customer.city,
+        "payment_terms_days": 30,
+        "lifecycle_stage": "key",
+        "influence_score": 3,
+        "owner": rep1.pk,
+        "team": rep1.team_id or "",
+        "consent_data_processing": "on",
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
+        "contacts-MIN_NUM_FORMS": 0,
         "contacts-MAX_NUM_FORMS": 1000,
     }
     response = client.post(f"/admin/customers/customer/{customer.pk}/change/", form)

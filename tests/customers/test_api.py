@@ -76,8 +76,14 @@ class TestContactContract(ResourceContract):
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
         customer = CustomerFactory(owner=owner)
-        return {"customer": customer.pk, "name": "王芳", "title": "财务经理", "mobile": "13912345678",
-                "wechat": "wangfang_88", "social_accounts": {"dingtalk": "wangfang"}}
+        return {
+            "customer": customer.pk,
+            "name": "王芳",
+            "title": "财务经理",
+            "mobile": "13912345678",
+            "wechat": "wangfang_88",
+            "social_accounts": {"dingtalk": "wangfang"},
+        }
 
 
 class TestActivityContract(ResourceContract):
@@ -95,8 +101,12 @@ class TestActivityContract(ResourceContract):
         return ActivityFactory(customer=CustomerFactory(owner=owner))
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"customer": CustomerFactory(owner=owner).pk, "kind": "visit", "subject": "季度拜访",
-                "due_at": "2030-01-15T10:00:00+08:00"}
+        return {
+            "customer": CustomerFactory(owner=owner).pk,
+            "kind": "visit",
+            "subject": "季度拜访",
+            "due_at": "2030-01-15T10:00:00+08:00",
+        }
 
 
 class TestServiceNeedContract(ResourceContract):
@@ -109,8 +119,12 @@ class TestServiceNeedContract(ResourceContract):
         return ServiceNeedFactory(customer=CustomerFactory(owner=owner))
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"customer": CustomerFactory(owner=owner).pk, "kind": "delivery", "title": "每周五前送货",
-                "priority": "high"}
+        return {
+            "customer": CustomerFactory(owner=owner).pk,
+            "kind": "delivery",
+            "title": "每周五前送货",
+            "priority": "high",
+        }
 
 
 # ------------------------------------------------------------------ customer rules
@@ -148,8 +162,10 @@ def test_manager_reassigns_within_team_but_not_outside(
 def test_tier_fields_are_not_writable_through_the_customer(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     response = api(rep1).patch(
-        detail_url("/api/v1/customers/", customer.pk), {"tier_score": "99", "tier": tier("diamond").pk},
-        format="json", HTTP_IF_MATCH='"1"',
+        detail_url("/api/v1/customers/", customer.pk),
+        {"tier_score": "99", "tier": tier("diamond").pk},
+        format="json",
+        HTTP_IF_MATCH='"1"',
     )
     assert response.status_code == 200
     customer.refresh_from_db()
@@ -178,12 +194,26 @@ def test_customer_delete_with_orders_is_409_and_keeps_everything(api: Any, manag
 
 
 def test_filters_search_and_ordering(api: Any, rep1: Any) -> None:
-    a = CustomerFactory(owner=rep1, name="Alpha 物流", industry="logistics", lifecycle_stage="key",
-                        annual_revenue=5_000_000, tags=["vip"], city="广州")
-    b = CustomerFactory(owner=rep1, name="Beta 零售", industry="retail", lifecycle_stage="active",
-                        annual_revenue=1_000_000, city="深圳")
-    c = CustomerFactory(owner=rep1, name="Gamma 医疗", industry="healthcare", lifecycle_stage="at_risk",
-                        annual_revenue=9_000_000, tier=tier("gold"))
+    a = CustomerFactory(
+        owner=rep1,
+        name="Alpha 物流",
+        industry="logistics",
+        lifecycle_stage="key",
+        annual_revenue=5_000_000,
+        tags=["vip"],
+        city="广州",
+    )
+    b = CustomerFactory(
+        owner=rep1, name="Beta 零售", industry="retail", lifecycle_stage="active", annual_revenue=1_000_000, city="深圳"
+    )
+    c = CustomerFactory(
+        owner=rep1,
+        name="Gamma 医疗",
+        industry="healthcare",
+        lifecycle_stage="at_risk",
+        annual_revenue=9_000_000,
+        tier=tier("gold"),
+    )
     client = api(rep1)
     url = "/api/v1/customers/"
     assert ids_of(client.get(url, {"lifecycle_stage": ["key", "at_risk"]})) == {a.pk, c.pk}
@@ -228,8 +258,9 @@ def test_activity_done_is_stamped_and_contact_must_match_customer(api: Any, rep1
     customer = CustomerFactory(owner=rep1)
     stranger = ContactFactory(customer=CustomerFactory(owner=rep1))
     client = api(rep1)
-    bad = client.post("/api/v1/activities/", {"customer": customer.pk, "subject": "x", "contact": stranger.pk},
-                      format="json")
+    bad = client.post(
+        "/api/v1/activities/", {"customer": customer.pk, "subject": "x", "contact": stranger.pk}, format="json"
+    )
     assert bad.status_code == 400 and "contact" in bad.json()["fields"]
     done = client.post("/api/v1/activities/", {"customer": customer.pk, "subject": "回访", "done": True}, format="json")
     assert done.status_code == 201

@@ -37,8 +37,13 @@ class TestServiceRecordContract(ResourceContract):
         return ServiceRecordFactory(customer=CustomerFactory(owner=owner))
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"customer": CustomerFactory(owner=owner).pk, "service_date": "2026-11-20",
-                "service_type": "installation", "content": "安装调试两台设备", "rating": 5}
+        return {
+            "customer": CustomerFactory(owner=owner).pk,
+            "service_date": "2026-11-20",
+            "service_type": "installation",
+            "content": "安装调试两台设备",
+            "rating": 5,
+        }
 
 
 class TestFeedbackContract(ResourceContract):
@@ -57,8 +62,12 @@ class TestFeedbackContract(ResourceContract):
         return FeedbackFactory(customer=CustomerFactory(owner=owner))
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"customer": CustomerFactory(owner=owner).pk, "kind": "complaint", "channel": "wechat",
-                "subject": "到货延迟三天"}
+        return {
+            "customer": CustomerFactory(owner=owner).pk,
+            "kind": "complaint",
+            "channel": "wechat",
+            "subject": "到货延迟三天",
+        }
 
 
 class TestSatisfactionContract(ResourceContract):
@@ -82,9 +91,11 @@ class TestSatisfactionContract(ResourceContract):
 
 def test_service_record_defaults_to_the_recording_user(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
-    response = api(rep1).post("/api/v1/service-records/", {"customer": customer.pk, "service_type": "training",
-                                                           "service_date": timezone.localdate().isoformat()},
-                              format="json")
+    response = api(rep1).post(
+        "/api/v1/service-records/",
+        {"customer": customer.pk, "service_type": "training", "service_date": timezone.localdate().isoformat()},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     assert response.json()["staff"] == rep1.pk and response.json()["staff_name"] == str(rep1)
 
@@ -92,8 +103,9 @@ def test_service_record_defaults_to_the_recording_user(api: Any, rep1: Any) -> N
 def test_feedback_defaults_and_response_flow(api: Any, rep1: Any, manager: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     client = api(manager)
-    created = client.post("/api/v1/feedback/", {"customer": customer.pk, "kind": "complaint", "subject": "发票错误"},
-                          format="json")
+    created = client.post(
+        "/api/v1/feedback/", {"customer": customer.pk, "kind": "complaint", "subject": "发票错误"}, format="json"
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["handler"] == rep1.pk and body["received_at"] and body["status"] == "new"

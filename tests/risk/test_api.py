@@ -34,8 +34,14 @@ class TestRiskRuleContract(ResourceContract):
         return RiskRuleFactory()
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"code": "overdue-15", "name": "逾期15天", "kind": "overdue_payment", "severity": "medium",
-                "params": {"days_overdue": 15}, "playbook": "电话提醒付款"}
+        return {
+            "code": "overdue-15",
+            "name": "逾期15天",
+            "kind": "overdue_payment",
+            "severity": "medium",
+            "params": {"days_overdue": 15},
+            "playbook": "电话提醒付款",
+        }
 
 
 class TestRiskAlertContract(ResourceContract):
@@ -60,8 +66,13 @@ class TestRiskAlertContract(ResourceContract):
 
 def test_default_rules_ship_one_per_kind(api: Any, rep1: Any) -> None:
     rows = api(rep1).get("/api/v1/risk-rules/").json()["results"]
-    assert {r["kind"] for r in rows} == {"overdue_payment", "cancellations", "satisfaction_drop", "inactivity",
-                                         "complaint_spike"}
+    assert {r["kind"] for r in rows} == {
+        "overdue_payment",
+        "cancellations",
+        "satisfaction_drop",
+        "inactivity",
+        "complaint_spike",
+    }
     assert all(r["playbook"] for r in rows)
 
 
@@ -93,8 +104,9 @@ def test_dismissing_needs_a_note(api: Any, rep1: Any) -> None:
     assert refused.status_code == 400 and "resolution_note" in refused.json()["fields"]
     alert.refresh_from_db()
     assert alert.status == "open"
-    ok = client.patch(url, {"status": "dismissed", "resolution_note": "客户已提前告知延期"}, format="json",
-                      HTTP_IF_MATCH='"1"')
+    ok = client.patch(
+        url, {"status": "dismissed", "resolution_note": "客户已提前告知延期"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert ok.status_code == 200
 
 

@@ -32,12 +32,20 @@ class TestTierContract(ResourceContract):
 
     def make(self, owner: Any) -> Tier:
         count = Tier.objects.count()
-        return Tier.objects.create(code=f"t{count}", name_en=f"T{count}", name_zh=f"层{count}", rank=100 + count,
-                                   colour="#123456")
+        return Tier.objects.create(
+            code=f"t{count}", name_en=f"T{count}", name_zh=f"层{count}", rank=100 + count, colour="#123456"
+        )
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"code": "vip", "name_en": "VIP", "name_zh": "贵宾", "rank": 9, "colour": "#AA00AA",
-                "min_score": "95", "benefits": ["专属客服"]}
+        return {
+            "code": "vip",
+            "name_en": "VIP",
+            "name_zh": "贵宾",
+            "rank": 9,
+            "colour": "#AA00AA",
+            "min_score": "95",
+            "benefits": ["专属客服"],
+        }
 
 
 class TestTierChangeContract(ResourceContract):
@@ -56,7 +64,9 @@ def test_seeded_ladder_and_scoped_customer_counts(api: Any, rep1: Any, outsider:
     rows = api(rep1).get("/api/v1/tiers/").json()["results"]
     assert [r["code"] for r in rows] == ["bronze", "silver", "gold", "platinum", "diamond"]
     assert {r["code"]: r["customer_count"] for r in rows}["gold"] == 3
-    assert {r["code"]: r["customer_count"] for r in api(admin_user).get("/api/v1/tiers/").json()["results"]}["gold"] == 4
+    assert {r["code"]: r["customer_count"] for r in api(admin_user).get("/api/v1/tiers/").json()["results"]}[
+        "gold"
+    ] == 4
     assert list_query_count(api(rep1), "/api/v1/tiers/") <= 3
 
 
@@ -69,17 +79,21 @@ def test_tier_in_use_cannot_be_deleted(api: Any, admin_user: Any, rep1: Any) -> 
 
 def test_manager_overrides_a_tier_with_a_reason(api: Any, manager: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1, tier=tier("silver"))
-    response = api(manager).post(OVERRIDE, {"customer": customer.pk, "tier": "platinum",
-                                            "reason": "战略合作客户，年度框架协议"}, format="json")
+    response = api(manager).post(
+        OVERRIDE, {"customer": customer.pk, "tier": "platinum", "reason": "战略合作客户，年度框架协议"}, format="json"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["from_tier_code"], body["to_tier_code"], body["kind"]) == ("silver", "platinum", "override")
     customer.refresh_from_db()
     assert customer.tier == tier("platinum") and customer.tier_since is not None
-    assert AuditEvent.objects.filter(resource="customers.customer", action="update",
-                                     object_id=str(customer.pk)).exists()
+    assert AuditEvent.objects.filter(
+        resource="customers.customer", action="update", object_id=str(customer.pk)
+    ).exists()
     assert api(rep1).get(f"/api/v1/customers/{customer.pk}/timeline/").json()["results"][0]["kind"] in (
-        "tier_change", "audit")
+        "tier_change",
+        "audit",
+    )
 
 
 def test_override_refusals_write_nothing(api: Any, manager: Any, rep1: Any, outsider: Any) -> None:
@@ -88,8 +102,10 @@ def test_override_refusals_write_nothing(api: Any, manager: Any, rep1: Any, outs
     rep_try = api(rep1).post(OVERRIDE, {"customer": customer.pk, "tier": "diamond", "reason": "x"}, format="json")
     assert rep_try.status_code == 403
     client = api(manager)
-    assert client.post(OVERRIDE, {"customer": customer.pk, "tier": "diamond", "reason": " "},
-                       format="json").status_code == 400
+    assert (
+        client.post(OVERRIDE, {"customer": customer.pk, "tier": "diamond", "reason": " "}, format="json").status_code
+        == 400
+    )
     same = client.post(OVERRIDE, {"customer": customer.pk, "tier": "gold", "reason": "no change"}, format="json")
     assert same.status_code == 400 and "tier" in same.json()["fields"]
     unseen = client.post(OVERRIDE, {"customer": stranger.pk, "tier": "gold", "reason": "x"}, format="json")

@@ -60,15 +60,20 @@ class TestTransactionContract(ResourceContract):
         return TransactionFactory(customer=CustomerFactory(owner=owner))
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"customer": CustomerFactory(owner=owner).pk, "amount": "5000.00", "order_date": "2026-11-01",
-                "payment_method": "alipay"}
+        return {
+            "customer": CustomerFactory(owner=owner).pk,
+            "amount": "5000.00",
+            "order_date": "2026-11-01",
+            "payment_method": "alipay",
+        }
 
 
 def test_amount_is_computed_from_product_price_and_quantity(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     product = ProductFactory(list_price=Decimal("199.90"))
     response = api(rep1).post(
-        URL, {"customer": customer.pk, "product": product.pk, "quantity": "3", "order_date": "2026-11-02"},
+        URL,
+        {"customer": customer.pk, "product": product.pk, "quantity": "3", "order_date": "2026-11-02"},
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -100,11 +105,20 @@ def test_paying_stamps_date_and_amount_and_refund_needs_payment(api: Any, rep1: 
 def test_overdue_filter_and_flag(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     today = timezone.localdate()
-    late = TransactionFactory(customer=customer, order_date=today - dt.timedelta(days=60),
-                              due_date=today - dt.timedelta(days=30), status="pending")
+    late = TransactionFactory(
+        customer=customer,
+        order_date=today - dt.timedelta(days=60),
+        due_date=today - dt.timedelta(days=30),
+        status="pending",
+    )
     on_time = TransactionFactory(customer=customer, due_date=today + dt.timedelta(days=5))
-    TransactionFactory(customer=customer, order_date=today - dt.timedelta(days=60),
-                       due_date=today - dt.timedelta(days=30), status="completed", paid_amount=Decimal("2400"))
+    TransactionFactory(
+        customer=customer,
+        order_date=today - dt.timedelta(days=60),
+        due_date=today - dt.timedelta(days=30),
+        status="completed",
+        paid_amount=Decimal("2400"),
+    )
     client = api(rep1)
     assert ids_of(client.get(URL, {"overdue": "true"})) == {late.pk}
     assert on_time.pk in ids_of(client.get(URL, {"overdue": "false"}))
@@ -114,8 +128,7 @@ def test_overdue_filter_and_flag(api: Any, rep1: Any) -> None:
 def test_filters_and_ordering(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     small = TransactionFactory(customer=customer, amount=Decimal("100"), payment_method="cash")
-    big = TransactionFactory(customer=customer, amount=Decimal("9000"), payment_method="wechat_pay",
-                             status="cancelled")
+    big = TransactionFactory(customer=customer, amount=Decimal("9000"), payment_method="wechat_pay", status="cancelled")
     client = api(rep1)
     assert ids_of(client.get(URL, {"status": "cancelled"})) == {big.pk}
     assert ids_of(client.get(URL, {"payment_method": ["cash", "alipay"]})) == {small.pk}
@@ -128,8 +141,13 @@ def test_filters_and_ordering(api: Any, rep1: Any) -> None:
 def test_duplicate_external_reference_is_a_field_error(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     TransactionFactory(customer=customer, source="erp", external_ref="SO-1")
-    payload = {"customer": customer.pk, "amount": "10", "order_date": "2026-11-01", "source": "erp",
-               "external_ref": "SO-1"}
+    payload = {
+        "customer": customer.pk,
+        "amount": "10",
+        "order_date": "2026-11-01",
+        "source": "erp",
+        "external_ref": "SO-1",
+    }
     response = api(rep1).post(URL, payload, format="json")
     assert response.status_code == 400 and "external_ref" in response.json()["fields"]
     other_source = api(rep1).post(URL, {**payload, "source": "shop"}, format="json")
@@ -139,8 +157,14 @@ def test_duplicate_external_reference_is_a_field_error(api: Any, rep1: Any) -> N
 def test_upsert_creates_then_updates_and_is_idempotent(api: Any, integration_user: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     client = api(integration_user)
-    payload = {"customer": customer.pk, "amount": "1200.00", "order_date": "2026-10-01", "source": "erp",
-               "external_ref": "SO-2026-0001", "status": "pending"}
+    payload = {
+        "customer": customer.pk,
+        "amount": "1200.00",
+        "order_date": "2026-10-01",
+        "source": "erp",
+        "external_ref": "SO-2026-0001",
+        "status": "pending",
+    }
     first = client.post(f"{URL}upsert/", payload, format="json")
     assert first.status_code == 201, first.content
     second = client.post(f"{URL}upsert/", {**payload, "status": "paid"}, format="json")
@@ -163,9 +187,16 @@ def test_concurrent_upserts_make_one_order(rep1: Any, integration_user: Any) -> 
     def call() -> None:
         try:
             barrier.wait()
-            _, created = transaction_upsert(actor=integration_user, data={
-                "customer": customer, "amount": Decimal("10"), "order_date": dt.date(2026, 11, 1),
-                "source": "shop", "external_ref": "WX-9"})
+            _, created = transaction_upsert(
+                actor=integration_user,
+                data={
+                    "customer": customer,
+                    "amount": Decimal("10"),
+                    "order_date": dt.date(2026, 11, 1),
+                    "source": "shop",
+                    "external_ref": "WX-9",
+                },
+            )
             results.append(created)
         finally:
             connection.close()

@@ -21,8 +21,17 @@ class TierSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tier
         fields = (
-            "id", "code", "name_en", "name_zh", "rank", "colour", "min_score", "benefits", "description",
-            "customer_count", *STAMPS,
+            "id",
+            "code",
+            "name_en",
+            "name_zh",
+            "rank",
+            "colour",
+            "min_score",
+            "benefits",
+            "description",
+            "customer_count",
+            *STAMPS,
         )
         read_only_fields = STAMPS
         validators: list[Any] = []
@@ -38,8 +47,20 @@ class TierChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = TierChange
         fields = (
-            "id", "customer", "customer_name", "from_tier", "from_tier_code", "to_tier", "to_tier_code", "kind",
-            "changed_at", "reason", "score", "explanation", "changed_by", "changed_by_name",
+            "id",
+            "customer",
+            "customer_name",
+            "from_tier",
+            "from_tier_code",
+            "to_tier",
+            "to_tier_code",
+            "kind",
+            "changed_at",
+            "reason",
+            "score",
+            "explanation",
+            "changed_by",
+            "changed_by_name",
         )
         read_only_fields = fields
 

@@ -19,7 +19,16 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = (
-            "id", "sku", "name", "category", "unit", "list_price", "currency", "is_service", "active", "description",
+            "id",
+            "sku",
+            "name",
+            "category",
+            "unit",
+            "list_price",
+            "currency",
+            "is_service",
+            "active",
+            "description",
             *STAMPS,
         )
         read_only_fields = STAMPS
@@ -40,9 +49,29 @@ class TransactionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transaction
         fields = (
-            "id", "customer", "customer_name", "product", "product_name", "description", "quantity", "unit_price",
-            "amount", "currency", "order_date", "payment_method", "status", "due_date", "paid_date", "paid_amount",
-            "outstanding", "is_overdue", "source", "external_ref", "sales_rep", "notes", *STAMPS,
+            "id",
+            "customer",
+            "customer_name",
+            "product",
+            "product_name",
+            "description",
+            "quantity",
+            "unit_price",
+            "amount",
+            "currency",
+            "order_date",
+            "payment_method",
+            "status",
+            "due_date",
+            "paid_date",
+            "paid_amount",
+            "outstanding",
+            "is_overdue",
+            "source",
+            "external_ref",
+            "sales_rep",
+            "notes",
+            *STAMPS,
         )
         read_only_fields = STAMPS
         validators: list[Any] = []

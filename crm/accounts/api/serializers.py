@@ -20,8 +20,23 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = (
-            "id", "username", "first_name", "last_name", "full_name", "email", "role", "team", "team_name", "title",
-            "phone", "is_active", "last_login", "date_joined", "password", "version", "updated_at",
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "full_name",
+            "email",
+            "role",
+            "team",
+            "team_name",
+            "title",
+            "phone",
+            "is_active",
+            "last_login",
+            "date_joined",
+            "password",
+            "version",
+            "updated_at",
         )
         read_only_fields = ("last_login", "date_joined", "version", "updated_at")
         validators: list[Any] = []
@@ -47,8 +62,18 @@ class APITokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = APIToken
-        fields = ("id", "user", "name", "prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at",
-                  "is_active")
+        fields = (
+            "id",
+            "user",
+            "name",
+            "prefix",
+            "scopes",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "is_active",
+        )
         read_only_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
 
 

@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument(
-            "--scopes", nargs="+", default=["read"],
+            "--scopes",
+            nargs="+",
+            default=["read"],
             help="read, write, or <resource>:read / <resource>:write (e.g. customers:read transactions:write).",
         )
         parser.add_argument("--name", default="", help="What the token is for (e.g. 'ERP sync').")
@@ -41,8 +43,11 @@ class Command(BaseCommand):
         with audit_context(source=Source.COMMAND):
             try:
                 token, key = api_token_create(
-                    actor=None, user=user, name=options["name"] or f"{user.username} (command line)",
-                    scopes=options["scopes"], expires_at=expires_at,
+                    actor=None,
+                    user=user,
+                    name=options["name"] or f"{user.username} (command line)",
+                    scopes=options["scopes"],
+                    expires_at=expires_at,
                 )
             except DomainError as exc:
                 raise CommandError(f"{exc.message} {exc.field_errors.get('scopes', '')}") from exc

@@ -19,8 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--customers", type=int, default=2000, help="How many customers (default 2000).")
         parser.add_argument("--seed", type=int, default=1, help="Random seed: the same seed gives the same data.")
-        parser.add_argument("--transactions-per-customer", type=int, default=10,
-                            help="Average orders per customer (default 10).")
+        parser.add_argument(
+            "--transactions-per-customer", type=int, default=10, help="Average orders per customer (default 10)."
+        )
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when any customer exists.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,7 +40,9 @@ class Command(BaseCommand):
                 customers=customers, seed=options["seed"], transactions_per_customer=per, log=self.stdout.write
             ).run()
         elapsed = time.perf_counter() - started
-        self.stdout.write(self.style.SUCCESS(
-            f"Loaded {report.total_rows:,} rows in {elapsed:.1f} s. "
-            f"Demo logins: admin, manager, rep1, rep2 — password {DEMO_PASSWORD!r}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {report.total_rows:,} rows in {elapsed:.1f} s. "
+                f"Demo logins: admin, manager, rep1, rep2 — password {DEMO_PASSWORD!r}."
+            )
+        )
