@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
 
 from crm.audit.choices import Action
-from crm.audit.services import audit_record, snapshot
+from crm.audit.services import audit_bulk, audit_record, customer_id_of, snapshot
 
 from .errors import RecordInUse, VersionConflict
 
@@ -82,18 +83,60 @@ def record_update(
     return locked
 
 
+#: Above this many cascaded rows, a delete records one summary event instead of one per row.
+CASCADE_EVENTS_MAX = 200
+
+
+def _audit_cascade(*, root: models.Model, actor: Any) -> None:
+    """Audit the rows that deleting ``root`` removes with it (a customer's contacts, ...).
+
+    Raises ProtectedError / RestrictedError, before anything is written, when a protected
+    row (an order) would be orphaned.
+    """
+    collector = Collector(using=root._state.db or "default")
+    collector.collect([root])
+    children: list[models.Model] = [
+        obj for model, objs in collector.data.items() for obj in objs if not (model is type(root) and obj.pk == root.pk)
+    ]
+    counts: dict[str, int] = {}
+    for obj in children:
+        counts[obj._meta.label_lower] = counts.get(obj._meta.label_lower, 0) + 1
+    for queryset in collector.fast_deletes:
+        n = queryset.count()
+        if n:
+            counts[queryset.model._meta.label_lower] = counts.get(queryset.model._meta.label_lower, 0) + n
+            if sum(counts.values()) <= CASCADE_EVENTS_MAX:
+                children.extend(queryset)
+    if sum(counts.values()) > CASCADE_EVENTS_MAX:
+        audit_bulk(
+            resource=root._meta.label_lower,
+            actor=actor,
+            action=Action.DELETE,
+            customer_id=customer_id_of(root),
+            summary={"label": f"deleted with {root}", "cascaded": counts},
+        )
+        return
+    for child in children:
+        audit_record(action=Action.DELETE, instance=child, actor=actor, before=snapshot(child), after={})
+
+
 @transaction.atomic
 def record_delete(*, instance: models.Model, actor: Any, expected_version: int | None) -> None:
-    """Delete a record that has not changed since the writer read it, keeping an audit event."""
+    """Delete a record that has not changed since the writer read it.
+
+    The record and every row deleted with it leave an audit event; a record that
+    protected rows still point to (orders, history) is refused with nothing written.
+    """
     model = type(instance)
     locked = model._default_manager.select_for_update().get(pk=instance.pk)
     current = getattr(locked, "version", None)
     if expected_version is not None and current is not None and current != expected_version:
         raise VersionConflict(current_version=current)
     before = snapshot(locked)
-    audit_record(action=Action.DELETE, instance=locked, actor=actor, before=before, after={})
     try:
         with transaction.atomic():
+            _audit_cascade(root=locked, actor=actor)
+            audit_record(action=Action.DELETE, instance=locked, actor=actor, before=before, after={})
             locked.delete()
     except (ProtectedError, RestrictedError) as exc:
         raise RecordInUse() from exc

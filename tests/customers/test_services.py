@@ -74,3 +74,25 @@ def test_only_one_primary_contact_even_when_moving_a_contact(rep1: Any) -> None:
     assert Contact.objects.filter(customer=b, is_primary=True).get() == mover
     primary_b.refresh_from_db()
     assert not primary_b.is_primary
+
+
+def test_deleting_a_customer_audits_what_goes_with_it(manager: Any, rep1: Any) -> None:
+    customer = CustomerFactory(owner=rep1)
+    contacts = [ContactFactory(customer=customer) for _ in range(2)]
+    services.customer_delete(actor=manager, instance=customer, expected_version=1)
+    deleted = set(AuditEvent.objects.filter(action="delete").values_list("resource", "object_id"))
+    assert deleted == {("customers.customer", str(customer.pk))} | {("customers.contact", str(c.pk)) for c in contacts}
+    assert not Contact.objects.filter(pk__in=[c.pk for c in contacts]).exists()
+
+
+def test_a_large_cascade_is_summarised_in_one_event(manager: Any, rep1: Any, monkeypatch: Any) -> None:
+    from crm.core import services as core_services
+
+    monkeypatch.setattr(core_services, "CASCADE_EVENTS_MAX", 2)
+    customer = CustomerFactory(owner=rep1)
+    for _ in range(3):
+        ContactFactory(customer=customer)
+    services.customer_delete(actor=manager, instance=customer, expected_version=1)
+    summary = AuditEvent.objects.get(action="delete", object_id="")
+    assert summary.changes["summary"]["after"]["cascaded"] == {"customers.contact": 3}
+    assert summary.customer_id == customer.pk
