@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
 from crm.audit.models import AuditEvent
+from crm.audit.services import snapshot
 
 
 def detail_url(base: str, pk: Any) -> str:
@@ -103,6 +104,13 @@ class ResourceContract:
                 assert response.status_code in (403, 404), response.content
                 assert client.delete(detail_url(self.url, record.pk)).status_code in (403, 404)
 
+    def test_detail_query_count_is_bounded(self, api: Any, rep1: Any) -> None:
+        record = self.make(rep1)
+        with CaptureQueriesContext(connection) as ctx:
+            response = api(rep1).get(detail_url(self.url, record.pk))
+        assert response.status_code == 200
+        assert len(ctx.captured_queries) <= self.max_list_queries, [q["sql"] for q in ctx.captured_queries]
+
     def test_list_queries_do_not_grow_with_rows(self, api: Any, rep1: Any, admin_user: Any) -> None:
         self.make(rep1)
         client = api(admin_user)
@@ -156,10 +164,12 @@ class ResourceContract:
         assert ok.status_code == 200, ok.content
         assert ok["ETag"] == f'"{record.version + 1}"'
         event = AuditEvent.objects.get(action="update", resource=self.model._meta.label_lower, object_id=str(record.pk))
-        for name in self.update_payload:
-            if name in event.changes:
-                assert event.changes[name]["before"] != event.changes[name]["after"]
+        record.refresh_from_db()
+        stored = snapshot(record)
         assert set(event.changes) & set(self.update_payload), event.changes
+        for name, change in event.changes.items():
+            assert change["before"] != change["after"], name
+            assert change["after"] == stored[name], (name, change, stored[name])
 
         again = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH=etag)
         assert again.status_code == 412, "the old ETag must be stale after an update"
