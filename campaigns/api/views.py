@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -34,8 +32,7 @@ class CampaignViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.campaign_update)
     delete_service = staticmethod(services.campaign_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.campaign_list(user=self.request.user)
+    selector = staticmethod(selectors.campaign_list)
 
     @extend_schema(responses=CampaignStatsSerializer)
     @action(detail=True, methods=["get"])
@@ -58,5 +55,4 @@ class ParticipationViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.participation_update)
     delete_service = staticmethod(services.participation_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.participation_list(user=self.request.user)
+    selector = staticmethod(selectors.participation_list)

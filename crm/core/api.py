@@ -87,7 +87,12 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
     delete_roles: frozenset[str] | None = None
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
+    #: A selector ``(user=...) -> QuerySet`` that shapes the rows (it starts from the scope).
+    selector: Any = None
+
     def get_queryset(self) -> QuerySet[Any]:
+        if self.selector is not None:
+            return self.selector(user=self.request.user)  # type: ignore[no-any-return]
         queryset = scoped_queryset(self.model, self.request.user)
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)

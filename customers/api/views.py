@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -54,8 +52,7 @@ class CustomerViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.customer_update)
     delete_service = staticmethod(services.customer_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.customer_list(user=self.request.user)
+    selector = staticmethod(selectors.customer_list)
 
     @extend_schema(
         parameters=[
@@ -98,8 +95,7 @@ class ContactViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.contact_update)
     delete_service = staticmethod(services.contact_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.contact_list(user=self.request.user)
+    selector = staticmethod(selectors.contact_list)
 
 
 class ActivityViewSet(ScopedModelViewSet):
@@ -114,8 +110,7 @@ class ActivityViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.activity_update)
     delete_service = staticmethod(services.activity_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.activity_list(user=self.request.user)
+    selector = staticmethod(selectors.activity_list)
 
 
 class ServiceNeedViewSet(ScopedModelViewSet):
@@ -130,5 +125,4 @@ class ServiceNeedViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.service_need_update)
     delete_service = staticmethod(services.service_need_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.service_need_list(user=self.request.user)
+    selector = staticmethod(selectors.service_need_list)

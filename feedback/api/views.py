@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -35,8 +33,7 @@ class ServiceRecordViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.service_record_update)
     delete_service = staticmethod(services.service_record_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.service_record_list(user=self.request.user)
+    selector = staticmethod(selectors.service_record_list)
 
 
 class FeedbackViewSet(ScopedModelViewSet):
@@ -54,8 +51,7 @@ class FeedbackViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.feedback_update)
     delete_service = staticmethod(services.feedback_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.feedback_list(user=self.request.user)
+    selector = staticmethod(selectors.feedback_list)
 
 
 class SatisfactionResponseViewSet(ScopedModelViewSet):
@@ -71,8 +67,7 @@ class SatisfactionResponseViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.satisfaction_update)
     delete_service = staticmethod(services.satisfaction_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.satisfaction_list(user=self.request.user)
+    selector = staticmethod(selectors.satisfaction_list)
 
     @extend_schema(responses=SatisfactionSummarySerializer)
     @action(detail=False, methods=["get"])

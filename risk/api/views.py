@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from crm.access.permissions import ADMINS, MANAGERS
 from crm.core.api import ScopedModelViewSet
 
@@ -29,8 +27,7 @@ class RiskRuleViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.risk_rule_update)
     delete_service = staticmethod(services.risk_rule_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.risk_rule_list(user=self.request.user)
+    selector = staticmethod(selectors.risk_rule_list)
 
 
 class RiskAlertViewSet(ScopedModelViewSet):
@@ -48,8 +45,7 @@ class RiskAlertViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.risk_alert_update)
     delete_service = staticmethod(services.risk_alert_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.risk_alert_list(user=self.request.user)
+    selector = staticmethod(selectors.risk_alert_list)
 
     # Raising an alert by hand is a manager's act; working one is everyone's.
     action_roles = {"create": MANAGERS}

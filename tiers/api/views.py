@@ -34,8 +34,7 @@ class TierViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.tier_update)
     delete_service = staticmethod(services.tier_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.tier_list(user=self.request.user)
+    selector = staticmethod(selectors.tier_list)
 
 
 class TierChangeViewSet(ScopedModelViewSet):
@@ -50,8 +49,7 @@ class TierChangeViewSet(ScopedModelViewSet):
     http_method_names = ["get", "post", "head", "options"]
     action_roles = {"override": MANAGERS}
 
-    def get_queryset(self) -> Any:
-        return selectors.tier_change_list(user=self.request.user)
+    selector = staticmethod(selectors.tier_change_list)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise exceptions.MethodNotAllowed("POST")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -35,8 +33,7 @@ class ProductViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.product_update)
     delete_service = staticmethod(services.product_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.product_list(user=self.request.user)
+    selector = staticmethod(selectors.product_list)
 
 
 class TransactionViewSet(ScopedModelViewSet):
@@ -54,8 +51,7 @@ class TransactionViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.transaction_update)
     delete_service = staticmethod(services.transaction_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.transaction_list(user=self.request.user)
+    selector = staticmethod(selectors.transaction_list)
 
     @extend_schema(
         request=TransactionSerializer,

@@ -34,8 +34,7 @@ class UserViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.user_update)
     delete_service = staticmethod(services.user_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.user_list(user=self.request.user)
+    selector = staticmethod(selectors.user_list)
 
     @extend_schema(responses=UserSerializer)
     @action(detail=False, methods=["get"])
@@ -57,8 +56,7 @@ class TeamViewSet(ScopedModelViewSet):
     update_service = staticmethod(services.team_update)
     delete_service = staticmethod(services.team_delete)
 
-    def get_queryset(self) -> Any:
-        return selectors.team_list(user=self.request.user)
+    selector = staticmethod(selectors.team_list)
 
 
 class APITokenViewSet(ScopedModelViewSet):
@@ -72,8 +70,7 @@ class APITokenViewSet(ScopedModelViewSet):
     write_roles = STAFF_ROLES
     http_method_names = ["get", "post", "delete", "head", "options"]
 
-    def get_queryset(self) -> Any:
-        return selectors.api_token_list(user=self.request.user)
+    selector = staticmethod(selectors.api_token_list)
 
     @extend_schema(responses={201: APITokenCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
