@@ -39,7 +39,17 @@ def main() -> None:
         "LEFT JOIN accounts_team t ON t.id = c.team_id LEFT JOIN tiers_tier tr ON tr.id = c.tier_id"
     )
 
-    for username, where, params in (("rep1", "WHERE c.owner_id = %s", [rep1.pk]), ("admin", "", [])):
+    manager = User.objects.get(username="manager")
+    cases = (
+        ("rep1", "WHERE c.owner_id = %s", [rep1.pk]),
+        (
+            "manager",
+            "WHERE c.owner_id = %s OR c.team_id IN (SELECT id FROM accounts_team WHERE manager_id = %s)",
+            [manager.pk, manager.pk],
+        ),
+        ("admin", "", []),
+    )
+    for username, where, params in cases:
         client = client_for(username)
 
         def api_page(client: APIClient = client) -> None:

@@ -292,7 +292,7 @@ class DemoSeeder:
         elapsed = time.perf_counter() - started
         self.report.counts[label] = self.report.counts.get(label, 0) + rows
         self.report.seconds[label] = self.report.seconds.get(label, 0.0) + elapsed
-        self.log(f"  {label:<24} {rows:>12,} rows  {elapsed:8.1f} s")
+        self.log(f"  {label:<30} {rows:>12,} rows  {elapsed:8.1f} s")
         return rows
 
     @transaction.atomic
@@ -388,7 +388,7 @@ class DemoSeeder:
         User.objects.bulk_create(new_reps, batch_size=1000)
         self.report.counts["accounts.user"] = len(new_reps) + len(self.users)
         self.report.seconds["accounts.user"] = time.perf_counter() - started
-        self.log(f"  {'accounts.user':<24} {wanted + len(managers) + 1:>12,} users")
+        self.log(f"  {'accounts.user':<30} {wanted + len(managers) + 1:>12,} users")
 
     # --------------------------------------------------------------- reference
     def _products(self) -> None:

@@ -139,3 +139,18 @@ def test_create_api_token_command_prints_a_working_key(rep1: Any) -> None:
         call_command("create_api_token", "nobody", stdout=out, stderr=err)
     with pytest.raises(CommandError):
         call_command("create_api_token", "rep1", "--scopes", "root", stdout=out, stderr=err)
+
+
+def test_user_filters_ordering_and_constant_queries(api: Any, rep1: Any, rep2: Any, manager: Any) -> None:
+    from tests.api_contract import list_query_count
+    from tests.factories import UserFactory
+
+    client = api(rep1)
+    assert ids_of(client.get("/api/v1/users/", {"role": "manager"})) == {manager.pk}
+    assert ids_of(client.get("/api/v1/users/", {"search": "rep2"})) == {rep2.pk}
+    names = [r["username"] for r in client.get("/api/v1/users/", {"ordering": "-username"}).json()["results"]]
+    assert names == sorted(names, reverse=True)
+    few = list_query_count(client, "/api/v1/users/")
+    for _ in range(5):
+        UserFactory(team=rep1.team)
+    assert list_query_count(client, "/api/v1/users/") == few

@@ -113,3 +113,14 @@ def test_audit_events_endpoint_is_scoped_and_read_only(
     assert admin.delete(f"{url}{customer_event.pk}/").status_code == 405
     assert admin.get(url, {"resource": "transactions.product"}).json()["count"] == 1
     assert admin.get(url, {"action": "update"}).json()["count"] == 0
+
+
+def test_audit_list_queries_do_not_grow(api: Any, rep1: Any, admin_user: Any) -> None:
+    from tests.api_contract import list_query_count
+
+    _events(rep1, 2)
+    few = list_query_count(api(admin_user), "/api/v1/audit-events/")
+    _events(rep1, 8)
+    assert list_query_count(api(admin_user), "/api/v1/audit-events/") == few
+    ordered = [e["seq"] for e in api(admin_user).get("/api/v1/audit-events/", {"ordering": "seq"}).json()["results"]]
+    assert ordered == sorted(ordered)
