@@ -129,18 +129,18 @@ def customer_timeline(
         ]
     )
 
-    for model, kind, time_field in (
-        (Feedback, "feedback", "received_at"),
-        (SatisfactionResponse, "satisfaction", "responded_at"),
-        (TierChange, "tier_change", "changed_at"),
-        (RiskAlert, "risk_alert", "raised_at"),
+    for model, kind, time_field, related in (
+        (Feedback, "feedback", "received_at", ()),
+        (SatisfactionResponse, "satisfaction", "responded_at", ()),
+        (TierChange, "tier_change", "changed_at", ("from_tier", "to_tier")),
+        (RiskAlert, "risk_alert", "raised_at", ()),
     ):
-        rows = scoped_queryset(model, user).filter(customer=customer)
+        rows = scoped_queryset(model, user).filter(customer=customer).select_related(*related)
         if before:
             rows = rows.filter(**{f"{time_field}__lt": before})
         streams.append(
             [
-                TimelineEntry(getattr(row, time_field), kind, row.pk, str(row), _detail(kind, row))
+                TimelineEntry(getattr(row, time_field), kind, row.pk, _title(kind, row), _detail(kind, row))
                 for row in rows.order_by(f"-{time_field}", "-id")[:limit]
             ]
         )
@@ -170,6 +170,24 @@ def customer_timeline(
 
     merged = heapq.merge(*streams, reverse=True)
     return [entry for _, entry in zip(range(limit), merged, strict=False)]
+
+
+def _title(kind: str, row: Any) -> str:
+    if kind == "tier_change":
+        names = [tier.display_name if tier else "—" for tier in (row.from_tier, row.to_tier)]
+        return f"{row.get_kind_display()}: {names[0]} → {names[1]}"
+    if kind == "satisfaction":
+        return " / ".join(
+            part
+            for part in (
+                f"CSAT {row.csat}" if row.csat is not None else "",
+                f"NPS {row.nps}" if row.nps is not None else "",
+            )
+            if part
+        )
+    if kind == "risk_alert":
+        return str(row.title)
+    return str(row)
 
 
 def _detail(kind: str, row: Any) -> dict[str, Any]:
