@@ -23,6 +23,7 @@ import sys
 import time
 import venv
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -71,7 +72,7 @@ class EmbeddedServices:
 
     def __init__(self) -> None:
         self.redis_proc: subprocess.Popen[bytes] | None = None
-        self.pg_server = None
+        self.pg_server: Any = None
 
     def start(self) -> dict[str, str]:
         env: dict[str, str] = {}

@@ -21,9 +21,6 @@ class CustomerAdmin(AuditedModelAdmin):
     raw_id_fields = ("owner",)
     list_select_related = ("tier", "owner", "team")
     readonly_fields = (
-        "version",
-        "created_at",
-        "updated_at",
         "tier",
         "tier_score",
         "tier_since",

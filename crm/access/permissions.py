@@ -36,7 +36,7 @@ class RolePermission(BasePermission):
         resource = getattr(view, "resource", None)
         write = request.method not in SAFE_METHODS
         token = getattr(request, "auth", None)
-        if resource and hasattr(token, "allows") and not token.allows(resource, write=write):
+        if resource and token is not None and hasattr(token, "allows") and not token.allows(resource, write=write):
             return False
         if not write:
             return True

@@ -57,7 +57,7 @@ def scoped_queryset(model: type[M], user: Any) -> QuerySet[M]:
     if not hasattr(model, "scope_path"):
         # A model that does not say how it is scoped must not default to "visible to all".
         raise ImproperlyConfigured(f"{model.__name__} declares no scope_path")
-    path = model.scope_path
+    path: str | None = model.scope_path  # type: ignore[attr-defined]
     if path is None:
         return manager.all()
     return manager.filter(customer_scope_q(user, path))

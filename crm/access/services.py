@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ def resource_fields(resource: str) -> list[str] | None:
 
     for prefix, viewset, _basename in router.registry:
         if prefix == resource:
-            return list(viewset.serializer_class().fields)
+            return list(cast(Any, viewset).serializer_class().fields)
     return None
 
 

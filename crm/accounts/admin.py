@@ -17,11 +17,11 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "get_full_name", "role", "team", "email", "is_active")
     list_filter = ("role", "team", "is_active", "is_staff")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("CRM", {"fields": ("role", "team", "title", "phone")}),
     )
     add_fieldsets = (
-        *BaseUserAdmin.add_fieldsets,
+        *(BaseUserAdmin.add_fieldsets or ()),
         ("CRM", {"fields": ("role", "team")}),
     )
 

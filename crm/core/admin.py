@@ -18,9 +18,16 @@ from .services import record_delete, record_save
 class AuditedModelAdmin(admin.ModelAdmin):
     """Admin pages that write through the audited services and list only what the user may see."""
 
-    readonly_fields: Any = ("version", "created_at", "updated_at")
     # Web addresses typed without a scheme are taken as https, as browsers do today.
     formfield_overrides = {models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Stamps and the version are kept by the services, never typed in.
+        own = tuple(super().get_readonly_fields(request, obj))
+        names = {field.name for field in self.model._meta.get_fields()}
+        return own + tuple(
+            name for name in ("version", "created_at", "updated_at") if name in names and name not in own
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = scoped_queryset(self.model, request.user)

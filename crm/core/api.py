@@ -13,7 +13,7 @@ rules that must hold on every endpoint live here once:
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
@@ -62,7 +62,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> QuerySet[Any]:
         request = self.context.get("request")
-        model = self.queryset.model  # type: ignore[union-attr]
+        model = cast(QuerySet[Any], self.queryset).model  # type: ignore[arg-type]
         user = getattr(request, "user", None)
         return scoped_queryset(model, user)
 

@@ -96,7 +96,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         # Uniqueness is checked by the model and the database (with a clear message), not
         # by a pre-read here that would race with concurrent writers.
         validators: list[Any] = []
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))

@@ -21,7 +21,7 @@ class RiskRuleSerializer(serializers.ModelSerializer):
         fields = ("id", "code", "name", "kind", "severity", "params", "playbook", "enabled", *STAMPS)
         read_only_fields = STAMPS
         validators: list[Any] = []
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
 
 
 class RiskAlertSerializer(serializers.ModelSerializer):

@@ -35,7 +35,7 @@ class TierSerializer(serializers.ModelSerializer):
         )
         read_only_fields = STAMPS
         validators: list[Any] = []
-        extra_kwargs = {"code": {"validators": []}, "rank": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"code": {"validators": []}, "rank": {"validators": []}}
 
 
 class TierChangeSerializer(serializers.ModelSerializer):

@@ -33,7 +33,7 @@ class ProductSerializer(serializers.ModelSerializer):
         )
         read_only_fields = STAMPS
         validators: list[Any] = []
-        extra_kwargs = {"sku": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"sku": {"validators": []}}
 
 
 class TransactionSerializer(serializers.ModelSerializer):

@@ -40,7 +40,7 @@ class UserSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("last_login", "date_joined", "version", "updated_at")
         validators: list[Any] = []
-        extra_kwargs = {"username": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"username": {"validators": []}}
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -52,7 +52,7 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "region", "manager", "manager_name", "version", "created_at", "updated_at")
         read_only_fields = ("version", "created_at", "updated_at")
         validators: list[Any] = []
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"name": {"validators": []}}
 
 
 class APITokenSerializer(serializers.ModelSerializer):
@@ -62,7 +62,7 @@ class APITokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = APIToken
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "user",
             "name",

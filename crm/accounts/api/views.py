@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -76,7 +76,9 @@ class APITokenViewSet(ScopedModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, key = services.api_token_create(actor=request.user, user=request.user, **serializer.validated_data)
+        token, key = services.api_token_create(
+            actor=request.user, user=cast(User, request.user), **serializer.validated_data
+        )
         token.key = key  # type: ignore[attr-defined]
         return Response(APITokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
