@@ -44,6 +44,18 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-insecure-" + str(BASE_DIR))
 ALLOWED_HOSTS = [h for h in env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("DJANGO_CSRF_TRUSTED_ORIGINS").split(",") if o]
 
+# Served over HTTPS (usually behind a TLS-terminating proxy): secure cookies, HSTS and
+# redirects.  Off by default so the local demo works over plain http.
+if env_bool("CRM_HTTPS"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(env("CRM_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+CRM_TRUST_X_FORWARDED_FOR = env_bool("CRM_TRUST_X_FORWARDED_FOR")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -124,3 +124,13 @@ def test_audit_list_queries_do_not_grow(api: Any, rep1: Any, admin_user: Any) ->
     assert list_query_count(api(admin_user), "/api/v1/audit-events/") == few
     ordered = [e["seq"] for e in api(admin_user).get("/api/v1/audit-events/", {"ordering": "seq"}).json()["results"]]
     assert ordered == sorted(ordered)
+
+
+def test_forwarded_client_ip_is_used_only_when_trusted(api: Any, rep1: Any, settings: Any) -> None:
+    client = api(rep1)
+    headers = {"HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.1", "REMOTE_ADDR": "10.0.0.1"}
+    client.post("/api/v1/customers/", {"name": "代理后"}, format="json", **headers)
+    settings.CRM_TRUST_X_FORWARDED_FOR = True
+    client.post("/api/v1/customers/", {"name": "可信代理"}, format="json", **headers)
+    ips = list(AuditEvent.objects.filter(action="create").order_by("seq").values_list("ip", flat=True))
+    assert ips == ["10.0.0.1", "203.0.113.9"]
