@@ -162,7 +162,8 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Deliberately slow hashing protects stored passwords, and costs a second per test user.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/api-auth/login/"
+LOGIN_REDIRECT_URL = "/api/v1/"
 
 # ---------------------------------------------------------------- REST API
 REST_FRAMEWORK = {

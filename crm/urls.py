@@ -2,11 +2,15 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from crm.core.views import healthz
 
 urlpatterns = [
+    # Until the workspace pages exist, the browsable API (with its login) is the home page.
+    path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
+    path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

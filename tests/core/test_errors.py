@@ -73,3 +73,17 @@ def test_unknown_filter_values_and_ordering_fields(api: Any, rep1: Any) -> None:
     _is_error_json(client.get(URL, {"owner": "abc"}), 400)
     assert client.get(URL, {"ordering": "password"}).status_code == 200  # ignored, not an error
     _is_error_json(client.get(URL, {"created_after": "soon"}), 400)
+
+
+def test_home_leads_to_the_api_and_session_login_works(client: Any, rep1: Any) -> None:
+    assert client.get("/").headers["Location"] == "/api/v1/"
+    assert client.get("/api/v1/customers/").status_code in (401, 403)
+    page = client.get("/api-auth/login/")
+    assert page.status_code == 200
+    rep1.set_password("a-Long-enough-pass-42")
+    rep1.save()
+    response = client.post(
+        "/api-auth/login/", {"username": "rep1", "password": "a-Long-enough-pass-42", "next": "/api/v1/customers/"}
+    )
+    assert response.status_code == 302
+    assert client.get("/api/v1/customers/", HTTP_ACCEPT="application/json").status_code == 200
