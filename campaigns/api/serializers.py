@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from crm.access.serializers import FieldPolicySerializerMixin
 from crm.accounts.models import User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Contact, Customer
@@ -16,7 +17,9 @@ from ..models import Campaign, Participation
 STAMPS = ("version", "created_at", "updated_at")
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "campaigns"
+
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     owner_name = serializers.CharField(source="owner.__str__", read_only=True, default=None)
 
@@ -42,7 +45,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = STAMPS
 
 
-class ParticipationSerializer(serializers.ModelSerializer):
+class ParticipationSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "participations"
+
     campaign = ScopedPrimaryKeyRelatedField(queryset=Campaign.objects.all())
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())

@@ -26,6 +26,11 @@ class FieldPermission(VersionedModel):
     field = models.CharField(_("field"), max_length=80)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     level = models.CharField(_("level"), max_length=10, choices=FieldLevel.choices)
+    reveal_allowed = models.BooleanField(
+        _("may reveal"),
+        default=True,
+        help_text=_("With the masked level: whether a user may ask to see one value in clear, giving a reason."),
+    )
 
     class Meta:
         verbose_name = _("field permission")

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from crm.access.serializers import FieldPolicySerializerMixin
 from crm.accounts.models import Team, User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from tiers.models import Tier
@@ -22,14 +23,18 @@ class TierBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactBriefSerializer(serializers.ModelSerializer):
+class ContactBriefSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "contacts"
+
     class Meta:
         model = Contact
         fields = ("id", "name", "title", "department", "email", "phone", "mobile", "wechat", "is_primary")
         read_only_fields = fields
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "customers"
+
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     owner_name = serializers.CharField(source="owner.__str__", read_only=True)
     team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
@@ -102,7 +107,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         return list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "contacts"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
@@ -140,7 +147,9 @@ class ContactSerializer(serializers.ModelSerializer):
         return value
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "activities"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     contact = ScopedPrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
@@ -171,7 +180,9 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = STAMPS
 
 
-class ServiceNeedSerializer(serializers.ModelSerializer):
+class ServiceNeedSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "service-needs"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from crm.access.serializers import FieldPolicySerializerMixin
 from crm.accounts.models import User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Contact, Customer
@@ -14,7 +15,9 @@ from ..models import Feedback, SatisfactionResponse, ServiceRecord
 STAMPS = ("version", "created_at", "updated_at")
 
 
-class ServiceRecordSerializer(serializers.ModelSerializer):
+class ServiceRecordSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "service-records"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     staff = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
@@ -40,7 +43,9 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
         read_only_fields = STAMPS
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "feedback"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     contact = ScopedPrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
@@ -68,7 +73,9 @@ class FeedbackSerializer(serializers.ModelSerializer):
         read_only_fields = ("responded_at", *STAMPS)
 
 
-class SatisfactionResponseSerializer(serializers.ModelSerializer):
+class SatisfactionResponseSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "satisfaction-responses"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     contact = ScopedPrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)

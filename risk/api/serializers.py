@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from crm.access.serializers import FieldPolicySerializerMixin
 from crm.accounts.models import User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
@@ -24,7 +25,9 @@ class RiskRuleSerializer(serializers.ModelSerializer):
         extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
 
 
-class RiskAlertSerializer(serializers.ModelSerializer):
+class RiskAlertSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "risk-alerts"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     rule = ScopedPrimaryKeyRelatedField(queryset=RiskRule.objects.all())

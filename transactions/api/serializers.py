@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from crm.access.serializers import FieldPolicySerializerMixin
 from crm.accounts.models import User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
@@ -36,7 +37,9 @@ class ProductSerializer(serializers.ModelSerializer):
         extra_kwargs: dict[str, Any] = {"sku": {"validators": []}}
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    policy_resource = "transactions"
+
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     product = ScopedPrimaryKeyRelatedField(queryset=Product.objects.all(), required=False, allow_null=True)

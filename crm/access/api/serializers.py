@@ -12,6 +12,6 @@ from ..models import FieldPermission
 class FieldPermissionSerializer(serializers.ModelSerializer):
     class Meta:
         model = FieldPermission
-        fields = ("id", "resource", "field", "role", "level", "version", "created_at", "updated_at")
+        fields = ("id", "resource", "field", "role", "level", "reveal_allowed", "version", "created_at", "updated_at")
         read_only_fields = ("version", "created_at", "updated_at")
         validators: list[Any] = []
