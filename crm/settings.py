@@ -173,9 +173,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm.access.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "crm.access.filters.PolicyFilterBackend",
+        "crm.access.filters.PolicySearchFilter",
+        "crm.access.filters.PolicyOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.core.pagination.StandardPagination",
     "PAGE_SIZE": 25,

@@ -23,6 +23,9 @@ class CustomerFilterSet(filters.FilterSet):
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
+    # Filters that are not a plain lookup on one field: the fields they reveal.
+    policy_fields = {"tag": ("tags",), "influence_min": ("influence_score",)}
+
     class Meta:
         model = Customer
         fields = ("owner", "team", "province", "city", "source", "company_size", "consent_marketing")

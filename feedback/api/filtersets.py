@@ -29,6 +29,8 @@ class FeedbackFilterSet(filters.FilterSet):
     received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     open = filters.BooleanFilter(method="filter_open", label="open")
 
+    policy_fields = {"open": ("status",), "received_after": ("received_at",), "received_before": ("received_at",)}
+
     class Meta:
         model = Feedback
         fields = ("customer", "channel", "handler")

@@ -24,6 +24,8 @@ class RiskAlertFilterSet(filters.FilterSet):
     raised_after = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
     raised_before = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="lt")
 
+    policy_fields = {"open": ("status",)}
+
     class Meta:
         model = RiskAlert
         fields = ("customer", "rule", "assignee")

@@ -25,6 +25,8 @@ class TransactionFilterSet(filters.FilterSet):
     amount_max = filters.NumberFilter(field_name="amount", lookup_expr="lte")
     overdue = filters.BooleanFilter(method="filter_overdue", label="overdue")
 
+    policy_fields = {"overdue": ("due_date", "status", "paid_amount", "amount")}
+
     class Meta:
         model = Transaction
         fields = ("customer", "product", "currency", "source", "external_ref", "sales_rep")

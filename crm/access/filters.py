@@ -1,0 +1,78 @@
+"""Filter, search and ordering parameters under the field policy.
+
+A field the caller may not read in clear cannot be used to narrow or sort a list: that
+would reveal its values one question at a time.  Filtering on it is refused with a 400
+naming the parameter; search skips it; ordering by it is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.request import Request
+
+from .policy import Level, policy_for
+
+
+def _resource(view: Any) -> str | None:
+    return getattr(view, "resource", None)
+
+
+def _base(lookup: str) -> str:
+    return lookup.lstrip("^=@$-").split("__")[0]
+
+
+def filter_fields(filterset_class: Any, name: str) -> tuple[str, ...]:
+    """The resource fields a filter parameter reveals (``policy_fields`` on the filterset
+    names them for filters that are not a plain lookup on one field)."""
+    declared = getattr(filterset_class, "policy_fields", {}).get(name)
+    if declared is not None:
+        return tuple(declared)
+    base_filters = getattr(filterset_class, "base_filters", {})
+    if name in base_filters:
+        return (_base(base_filters[name].field_name or name),)
+    return (_base(name),)
+
+
+class PolicyFilterBackend(DjangoFilterBackend):
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        resource = _resource(view)
+        filterset_class = self.get_filterset_class(view, queryset)
+        if resource and filterset_class is not None:
+            policy = policy_for(request.user, request)
+            refused = {
+                name: [_("You may not filter on this field.")]
+                for name in request.query_params
+                if name in filterset_class.base_filters
+                and any(policy.level(resource, field) < Level.READ for field in filter_fields(filterset_class, name))
+            }
+            if refused:
+                raise exceptions.ValidationError(refused)
+        return super().filter_queryset(request, queryset, view)
+
+
+class PolicySearchFilter(SearchFilter):
+    def get_search_fields(self, view: Any, request: Request) -> Any:
+        fields = super().get_search_fields(view, request) or ()
+        resource = _resource(view)
+        if not resource:
+            return fields
+        policy = policy_for(request.user, request)
+        return tuple(f for f in fields if policy.level(resource, _base(f)) >= Level.READ)
+
+
+class PolicyOrderingFilter(OrderingFilter):
+    def get_valid_fields(self, queryset: QuerySet[Any], view: Any, context: Mapping[str, Any] | None = None) -> Any:
+        fields = super().get_valid_fields(queryset, view, dict(context or {}))
+        resource = _resource(view)
+        request = (context or {}).get("request") or getattr(view, "request", None)
+        if not resource or request is None:
+            return fields
+        policy = policy_for(request.user, request)
+        return [(name, label) for name, label in fields if policy.level(resource, _base(name)) >= Level.READ]
