@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.access.permissions import MANAGERS
+from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
@@ -16,7 +17,7 @@ from .filtersets import CampaignFilterSet, ParticipationFilterSet
 from .serializers import CampaignSerializer, CampaignStatsSerializer, ParticipationSerializer
 
 
-class CampaignViewSet(ScopedModelViewSet):
+class CampaignViewSet(RevealMixin, ScopedModelViewSet):
     """Campaigns are company-wide: everyone reads them; managers run them."""
 
     model = Campaign
@@ -43,7 +44,7 @@ class CampaignViewSet(ScopedModelViewSet):
         return Response(CampaignStatsSerializer(stats).data)
 
 
-class ParticipationViewSet(ScopedModelViewSet):
+class ParticipationViewSet(RevealMixin, ScopedModelViewSet):
     model = Participation
     resource = "participations"
     serializer_class = ParticipationSerializer

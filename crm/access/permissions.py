@@ -18,6 +18,7 @@ from crm.accounts.choices import Role
 STAFF_ROLES = frozenset({Role.REP, Role.MANAGER, Role.ADMIN, Role.INTEGRATION})
 MANAGERS = frozenset({Role.MANAGER, Role.ADMIN, Role.INTEGRATION})
 ADMINS = frozenset({Role.ADMIN})
+READ_ACTIONS = frozenset({"reveal"})
 
 
 def role_of(user: Any) -> str:
@@ -34,7 +35,8 @@ class RolePermission(BasePermission):
         if not (user and user.is_authenticated and user.is_active):
             return False
         resource = getattr(view, "resource", None)
-        write = request.method not in SAFE_METHODS
+        # Revealing a value is a read (it changes nothing), though it is a POST with a reason.
+        write = request.method not in SAFE_METHODS and getattr(view, "action", None) not in READ_ACTIONS
         token = getattr(request, "auth", None)
         if resource and token is not None and hasattr(token, "allows") and not token.allows(resource, write=write):
             return False

@@ -55,16 +55,20 @@ def _load() -> PolicyTable:
 def _cached_table() -> PolicyTable:
     """The policy table, from the shared cache when the rows have not changed since.
 
-    The cache key is a fingerprint of the rows (how many, and the newest change), read
-    with one small query; any insert, update or delete changes it, so every worker sees
-    a change on its next request, and a rolled-back change is never served.
+    The cache key is a digest of the rows' content computed by the database in one small
+    query; any insert, update or delete (even one made outside the application) changes
+    it, so every worker sees a change on its next request, and a rolled-back change is
+    never served.
     """
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), max(updated_at) FROM access_fieldpermission")
-        count, newest = cursor.fetchone()
-    key = f"field-policy:{count}:{newest.timestamp() if newest else 0}"
+        cursor.execute(
+            "SELECT md5(coalesce(string_agg(concat_ws('|', resource, field, role, level, reveal_allowed), ',' "
+            "ORDER BY resource, field, role), '')) FROM access_fieldpermission"
+        )
+        (digest,) = cursor.fetchone()
+    key = f"field-policy:{digest}"
     table = cache.get(key)
     if table is None:
         table = _load()

@@ -110,6 +110,24 @@ def audit_record(
     )
 
 
+def audit_act(*, action: str, instance: models.Model, actor: Any, details: Mapping[str, Any]) -> AuditEvent:
+    """Record an act on a record that changes nothing in it (a value revealed, an export)."""
+    ctx = context.current()
+    return AuditEvent.objects.create(
+        occurred_at=timezone.now(),
+        source=ctx.source,
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        action=action,
+        resource=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        customer_id=customer_id_of(instance),
+        changes={key: {"before": None, "after": _jsonable(value)} for key, value in details.items()},
+        **_actor_fields(actor),
+    )
+
+
 def audit_bulk(
     *,
     resource: str,

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.access.permissions import MANAGERS
+from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
@@ -26,7 +27,7 @@ from .serializers import (
 )
 
 
-class CustomerViewSet(ScopedModelViewSet):
+class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     """Customers the caller may see.  Reps create and edit their own; managers also delete."""
 
     model = Customer
@@ -83,7 +84,7 @@ class CustomerViewSet(ScopedModelViewSet):
         return Response(TimelineSerializer({"results": entries, "next_before": next_before}).data)
 
 
-class ContactViewSet(ScopedModelViewSet):
+class ContactViewSet(RevealMixin, ScopedModelViewSet):
     model = Contact
     resource = "contacts"
     serializer_class = ContactSerializer
@@ -98,7 +99,7 @@ class ContactViewSet(ScopedModelViewSet):
     selector = staticmethod(selectors.contact_list)
 
 
-class ActivityViewSet(ScopedModelViewSet):
+class ActivityViewSet(RevealMixin, ScopedModelViewSet):
     model = Activity
     resource = "activities"
     serializer_class = ActivitySerializer
@@ -113,7 +114,7 @@ class ActivityViewSet(ScopedModelViewSet):
     selector = staticmethod(selectors.activity_list)
 
 
-class ServiceNeedViewSet(ScopedModelViewSet):
+class ServiceNeedViewSet(RevealMixin, ScopedModelViewSet):
     model = ServiceNeed
     resource = "service-needs"
     serializer_class = ServiceNeedSerializer

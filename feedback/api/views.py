@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.access.permissions import MANAGERS
+from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
@@ -21,7 +22,7 @@ from .serializers import (
 )
 
 
-class ServiceRecordViewSet(ScopedModelViewSet):
+class ServiceRecordViewSet(RevealMixin, ScopedModelViewSet):
     model = ServiceRecord
     resource = "service-records"
     serializer_class = ServiceRecordSerializer
@@ -36,7 +37,7 @@ class ServiceRecordViewSet(ScopedModelViewSet):
     selector = staticmethod(selectors.service_record_list)
 
 
-class FeedbackViewSet(ScopedModelViewSet):
+class FeedbackViewSet(RevealMixin, ScopedModelViewSet):
     """Suggestions, complaints, praise and questions.  A complaint is removed only by a manager."""
 
     model = Feedback
@@ -54,7 +55,7 @@ class FeedbackViewSet(ScopedModelViewSet):
     selector = staticmethod(selectors.feedback_list)
 
 
-class SatisfactionResponseViewSet(ScopedModelViewSet):
+class SatisfactionResponseViewSet(RevealMixin, ScopedModelViewSet):
     model = SatisfactionResponse
     resource = "satisfaction-responses"
     serializer_class = SatisfactionResponseSerializer

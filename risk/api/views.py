@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.access.permissions import ADMINS, MANAGERS
+from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
@@ -30,7 +31,7 @@ class RiskRuleViewSet(ScopedModelViewSet):
     selector = staticmethod(selectors.risk_rule_list)
 
 
-class RiskAlertViewSet(ScopedModelViewSet):
+class RiskAlertViewSet(RevealMixin, ScopedModelViewSet):
     """Alerts on the customers the caller may see.  Reps work them; managers raise and delete them."""
 
     model = RiskAlert

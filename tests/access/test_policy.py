@@ -105,3 +105,50 @@ def test_policy_costs_one_query_per_request(rep1: Any, rf: Any) -> None:
     with CaptureQueriesContext(connection) as ctx:
         policy_for(rep1, rf.get("/")).level("customers", "tax_id")
     assert len(ctx.captured_queries) == 1
+
+
+def test_reveal_is_allowed_by_policy_and_always_audited(api: Any, integration_user: Any, rep1: Any) -> None:
+    from crm.audit.models import AuditEvent
+
+    contact = ContactFactory(customer=CustomerFactory(owner=rep1), mobile="13812345678")
+    url = f"/api/v1/contacts/{contact.pk}/reveal/"
+    client = api(integration_user)
+    no_reason = client.post(url, {"field": "mobile"}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["fields"]
+    shown = client.post(url, {"field": "mobile", "reason": "客户来电核对身份"}, format="json")
+    assert shown.status_code == 200 and shown.json() == {"field": "mobile", "value": "13812345678"}
+    event = AuditEvent.objects.get(action="reveal", object_id=str(contact.pk))
+    assert event.changes["field"]["after"] == "mobile"
+    assert event.changes["reason"]["after"] == "客户来电核对身份"
+    assert event.changes["allowed"]["after"] is True
+    assert "13812345678" not in str(event.changes)
+
+    FieldPermission.objects.filter(resource="contacts", field="mobile", role="integration").update(reveal_allowed=False)
+    refused = client.post(url, {"field": "mobile", "reason": "再看一次"}, format="json")
+    assert refused.status_code == 403
+    assert AuditEvent.objects.filter(action="reveal", object_id=str(contact.pk)).count() == 2
+    assert AuditEvent.objects.filter(action="reveal").order_by("-seq").first().changes["allowed"]["after"] is False
+
+
+def test_hidden_fields_cannot_be_revealed_and_unseen_records_stay_404(api: Any, rep1: Any, rep2: Any) -> None:
+    customer = CustomerFactory(owner=rep1, tax_id="91000000000000009Z")
+    _set("customers", "tax_id", "rep", "hidden")
+    client = api(rep1)
+    assert (
+        client.post(
+            f"{CUSTOMERS}{customer.pk}/reveal/", {"field": "tax_id", "reason": "需要开票"}, format="json"
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"{CUSTOMERS}{customer.pk}/reveal/", {"field": "nope", "reason": "需要开票"}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        api(rep2)
+        .post(f"{CUSTOMERS}{customer.pk}/reveal/", {"field": "name", "reason": "看看"}, format="json")
+        .status_code
+        == 404
+    )

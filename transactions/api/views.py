@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.access.permissions import MANAGERS
+from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet, etag_for
 
 from .. import selectors, services
@@ -36,7 +37,7 @@ class ProductViewSet(ScopedModelViewSet):
     selector = staticmethod(selectors.product_list)
 
 
-class TransactionViewSet(ScopedModelViewSet):
+class TransactionViewSet(RevealMixin, ScopedModelViewSet):
     """Orders of the customers the caller may see; integrations upsert by external reference."""
 
     model = Transaction
