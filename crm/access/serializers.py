@@ -62,3 +62,32 @@ def readable_fields(user: Any, resource: str, names: Any, request: Any = None) -
     """Which of ``names`` the user may read in clear (the level needed to filter, search or sort)."""
     policy = policy_for(user, request)
     return {name for name in names if policy.level(resource, name) >= Level.READ}
+
+
+def resource_of_model(label: str) -> str | None:
+    """The API resource (``customers``) that shows the model ``customers.customer``."""
+    from crm.api_urls import router
+
+    for prefix, viewset, _basename in router.registry:
+        model = getattr(viewset, "model", None)
+        if model is not None and model._meta.label_lower == label:
+            return str(prefix)
+    return None
+
+
+def mask_changes(policy: Any, label: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """An audit event's before/after values as the viewer may see them: fields hidden to
+    the viewer are left out, masked ones are masked on both sides."""
+    resource = resource_of_model(label)
+    if resource is None or policy is None:
+        return dict(changes)
+    shown: dict[str, Any] = {}
+    for name, change in changes.items():
+        level = policy.level(resource, name)
+        if level == Level.HIDDEN:
+            continue
+        if level == Level.MASKED and isinstance(change, Mapping):
+            kind = kind_of(resource, name)
+            change = {side: mask_value(value, kind) for side, value in change.items()}
+        shown[name] = change
+    return shown

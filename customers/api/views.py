@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,8 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.access.masking import kind_of, mask_value
 from crm.access.permissions import MANAGERS
+from crm.access.policy import Level, policy_for
 from crm.access.reveal import RevealMixin
+from crm.access.serializers import mask_changes
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
@@ -25,6 +30,31 @@ from .serializers import (
     ServiceNeedSerializer,
     TimelineSerializer,
 )
+
+# Which resource field each value in a timeline entry's detail comes from.
+_TIMELINE_FIELDS: dict[str, tuple[str, dict[str, str]]] = {
+    "activity": ("activities", {"activity_kind": "kind", "done": "done", "due_at": "due_at"}),
+    "transaction": ("transactions", {"amount": "amount", "currency": "currency", "status": "status"}),
+    "service_record": ("service-records", {"service_type": "service_type", "result": "result", "rating": "rating"}),
+    "feedback": ("feedback", {"feedback_kind": "kind", "status": "status"}),
+    "satisfaction": ("satisfaction-responses", {"csat": "csat", "nps": "nps"}),
+    "risk_alert": ("risk-alerts", {"severity": "severity", "status": "status"}),
+}
+
+
+def _apply_field_policy(entries: list[selectors.TimelineEntry], policy: Any) -> None:
+    """Show each entry's details at the viewer's level of the fields they come from."""
+    for entry in entries:
+        if entry.kind == "audit":
+            entry.detail["changes"] = mask_changes(policy, entry.detail["resource"], entry.detail["changes"])
+            continue
+        resource, fields = _TIMELINE_FIELDS.get(entry.kind, ("", {}))
+        for key, field in fields.items():
+            level = policy.level(resource, field)
+            if level == Level.HIDDEN:
+                entry.detail.pop(key, None)
+            elif level == Level.MASKED and key in entry.detail:
+                entry.detail[key] = mask_value(entry.detail[key], kind_of(resource, field))
 
 
 class CustomerViewSet(RevealMixin, ScopedModelViewSet):
@@ -80,6 +110,7 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
             if before is None:
                 raise exceptions.ValidationError({"before": [_("Give an ISO 8601 date and time.")]})
         entries = selectors.customer_timeline(customer=customer, user=request.user, limit=limit, before=before)
+        _apply_field_policy(entries, policy_for(request.user, request))
         next_before = entries[-1].at if len(entries) == limit else None
         return Response(TimelineSerializer({"results": entries, "next_before": next_before}).data)
 

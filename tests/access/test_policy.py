@@ -152,3 +152,25 @@ def test_hidden_fields_cannot_be_revealed_and_unseen_records_stay_404(api: Any, 
         .status_code
         == 404
     )
+
+
+def test_audit_and_timeline_show_values_at_the_viewers_level(api: Any, rep1: Any, manager: Any) -> None:
+    created = api(manager).post(
+        CUSTOMERS,
+        {"name": "审计脱敏", "owner": rep1.pk, "annual_revenue": "3000000", "tax_id": "91000000000000007X"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    _set("customers", "annual_revenue", "rep", "masked")
+    _set("customers", "tax_id", "rep", "hidden")
+    event = api(rep1).get("/api/v1/audit-events/", {"resource": "customers.customer"}).json()["results"][0]
+    assert event["changes"]["annual_revenue"]["after"] == "1,000,000–10,000,000"
+    assert "tax_id" not in event["changes"]
+    assert api(manager).get("/api/v1/audit-events/").json()["results"][0]["changes"]["tax_id"]["after"] == (
+        "91000000000000007X"
+    )
+    timeline = api(rep1).get(f"{CUSTOMERS}{created.json()['id']}/timeline/").json()["results"]
+    audit = next(e for e in timeline if e["kind"] == "audit")
+    assert audit["detail"]["changes"]["annual_revenue"]["after"] == "1,000,000–10,000,000"
+    assert "tax_id" not in audit["detail"]["changes"]
+    assert "91000000000000007X" not in str(timeline)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+
+from crm.access.policy import policy_for
+from crm.access.serializers import mask_changes
 
 from ..models import AuditEvent
 
@@ -29,3 +34,11 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "hash",
         )
         read_only_fields = fields
+
+    def to_representation(self, instance: AuditEvent) -> Any:
+        """Before/after values are shown at the viewer's level of each field."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None:
+            data["changes"] = mask_changes(policy_for(request.user, request), instance.resource, instance.changes)
+        return data
