@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -68,10 +70,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "bootstrap",
     "crm.core",
     "crm.accounts",
     "crm.access",
     "crm.audit",
+    "crm.console",
     "customers",
     "transactions",
     "tiers",
@@ -91,6 +97,15 @@ MIDDLEWARE = [
     "crm.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so that it sees the outcome of every authentication attempt.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username/address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -109,6 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -129,7 +145,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CRM_CACHE_PREFIX", "crm"),
+        # Each test run counts its own login failures and request rates.
+        "KEY_PREFIX": f"crm-test-{os.getpid()}" if TESTING else env("CRM_CACHE_PREFIX", "crm"),
         "TIMEOUT": 300,
     }
 }
@@ -162,8 +179,51 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Deliberately slow hashing protects stored passwords, and costs a second per test user.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-LOGIN_URL = "/api-auth/login/"
-LOGIN_REDIRECT_URL = "/api/v1/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# ---------------------------------------------------------------- security
+# Sessions end with the browser or after a working day of inactivity.
+SESSION_COOKIE_AGE = int(env("CRM_SESSION_SECONDS", str(10 * 3600)))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Login lockout (django-axes): five failures for one username from one address lock
+# that pair for 15 minutes.  Attempts are counted in Redis, shared by every worker.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = int(env("CRM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("CRM_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if CRM_TRUST_X_FORWARDED_FOR else 0
+AXES_VERBOSE = False
+
+# Content Security Policy (django-csp): scripts only from this site or carrying the
+# per-response nonce; no plug-ins; no framing; forms post only here.  Styles allow
+# inline attributes, which the admin site uses and which cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "worker-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # ---------------------------------------------------------------- REST API
 REST_FRAMEWORK = {
@@ -187,7 +247,22 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.core.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Counted in Redis, so the limits hold across every web worker.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "crm.core.throttling.AnonThrottle",
+        "crm.core.throttling.UserThrottle",
+        "crm.core.throttling.RevealThrottle",
+    ],
 }
+# Requests per period, per client; "reveal" limits how fast one user may unmask values.
+CRM_THROTTLE_RATES = {
+    "anon": env("CRM_THROTTLE_ANON", "60/minute"),
+    "user": env("CRM_THROTTLE_USER", "1200/minute"),
+    "reveal": env("CRM_THROTTLE_REVEAL", "60/hour"),
+}
+if TESTING:
+    # Tests make thousands of requests as one user; throttling is tested with its own rates.
+    CRM_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute", "reveal": "100000/minute"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Key-account CRM API",
     "DESCRIPTION": (

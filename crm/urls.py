@@ -1,20 +1,26 @@
-"""Top-level URLs: the REST API, its schema and docs, the admin site and the health check."""
+"""Top-level URLs: sign-in, the admin console, the REST API with its schema and docs,
+the Django admin site and the health check."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from crm.core.views import healthz
+from crm.core.views import healthz, home
 
 urlpatterns = [
-    # Until the workspace pages exist, the browsable API (with its login) is the home page.
-    path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
+    path("", home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    # The browsable API's own sign-in link leads to the same page.
+    path("api-auth/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True)),
     path("api-auth/", include("rest_framework.urls")),
+    path("console/", include("crm.console.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its script as a file, so the page runs under the CSP.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any, cast
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from crm.core.errors import DomainError
+from crm.accounts.choices import Role
+from crm.core.errors import DomainError, VersionConflict
 from crm.core.services import record_create, record_delete, record_update
 
+from .choices import FieldLevel
 from .models import FieldPermission
 
 
@@ -51,3 +55,79 @@ def field_permission_update(
 
 def field_permission_delete(*, actor: Any, instance: FieldPermission, expected_version: int | None) -> None:
     record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# ------------------------------------------------------------------ the console's grid
+Cell = tuple[str, bool]  # (level, reveal allowed)
+DEFAULT_CELL: Cell = (FieldLevel.WRITE.value, True)
+
+
+def governed_resources() -> list[tuple[str, Any]]:
+    """The API resources whose serializer follows the field policy, with their viewset,
+    in the order of the API's index."""
+    from crm.api_urls import router
+
+    from .serializers import FieldPolicySerializerMixin
+
+    return [
+        (prefix, viewset)
+        for prefix, viewset, _basename in router.registry
+        if issubclass(cast(Any, viewset).serializer_class, FieldPolicySerializerMixin)
+    ]
+
+
+def policy_digest(resource: str) -> str:
+    """A fingerprint of one resource's rows: the console sends it back to detect a
+    concurrent edit of the same grid."""
+    rows = FieldPermission.objects.filter(resource=resource).order_by("field", "role")
+    text = ",".join(f"{r.field}|{r.role}|{r.level}|{r.reveal_allowed}" for r in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@transaction.atomic
+def field_policy_apply(
+    *, actor: Any, resource: str, cells: Mapping[tuple[str, str], Cell], expected_digest: str | None
+) -> int:
+    """Save a resource's grid (field × role → level, reveal) as the admin left it.
+
+    Only cells that differ from the stored policy are written, each as an audited create,
+    update or delete; a cell set back to the default (``write``) removes its row.  The
+    grid is refused if someone else saved this resource since it was loaded.  Returns the
+    number of cells changed.
+    """
+    fields = resource_fields(resource)
+    if fields is None:
+        raise DomainError(_("Unknown resource."))
+    # Lock the resource's rows so two admins saving at once are serialised.
+    existing = {
+        (row.field, row.role): row for row in FieldPermission.objects.select_for_update().filter(resource=resource)
+    }
+    if expected_digest is not None and expected_digest != policy_digest(resource):
+        raise VersionConflict(
+            message=_("Someone else changed this resource's permissions since you opened it. Reload and try again.")
+        )
+    unknown = sorted({field for field, _role in cells} - set(fields))
+    if unknown:
+        raise DomainError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(unknown)})
+    changed = 0
+    for (field, role), (level, reveal) in sorted(cells.items()):
+        if level not in FieldLevel.values or role not in Role.values:
+            raise DomainError(_("Unknown level or role."))
+        row = existing.get((field, role))
+        current = (row.level, row.reveal_allowed) if row else DEFAULT_CELL
+        if current == (level, reveal):
+            continue
+        changed += 1
+        if (level, reveal) == DEFAULT_CELL and row is not None:
+            record_delete(instance=row, actor=actor, expected_version=None)
+        elif row is not None:
+            record_update(
+                instance=row, actor=actor, data={"level": level, "reveal_allowed": reveal}, expected_version=None
+            )
+        else:
+            record_create(
+                model=FieldPermission,
+                actor=actor,
+                data={"resource": resource, "field": field, "role": role, "level": level, "reveal_allowed": reveal},
+            )
+    return changed

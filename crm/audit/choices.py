@@ -8,6 +8,7 @@ class Action(models.TextChoices):
     DELETE = "delete", _("Delete")
     BULK = "bulk", _("Bulk operation")
     REVEAL = "reveal", _("Reveal")
+    EXPORT = "export", _("Export")
 
 
 class Source(models.TextChoices):

@@ -79,3 +79,44 @@ def audit_chain_breaks(*, limit: int = 100) -> tuple[int, list[ChainBreak]]:
     elif count:
         breaks.append(ChainBreak(None, "the chain head row is missing"))
     return count, breaks
+
+
+def audit_event_search(
+    *,
+    user: Any,
+    actor: str = "",
+    resource: str = "",
+    customer_id: int | None = None,
+    action: str = "",
+    source: str = "",
+    since: Any = None,
+    until: Any = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[AuditEvent]:
+    """One page of the trail, newest first, narrowed by the console's filters.
+
+    Pages are cut by sequence number (``before_seq``) rather than by offset, so the
+    hundredth page costs what the first does on a trail of millions of events.
+    """
+    events = audit_event_list(user=user)
+    if actor:
+        from django.contrib.auth import get_user_model
+
+        # Through the user's id, which is indexed with the time; the label is only a copy.
+        events = events.filter(actor_id__in=get_user_model().objects.filter(username=actor).values("pk"))
+    if resource:
+        events = events.filter(resource=resource)
+    if customer_id is not None:
+        events = events.filter(customer_id=customer_id)
+    if action:
+        events = events.filter(action=action)
+    if source:
+        events = events.filter(source=source)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lte=until)
+    if before_seq is not None:
+        events = events.filter(seq__lt=before_seq)
+    return list(events.order_by("-seq")[: limit + 1])

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from crm.access.scope import scoped_queryset
 
 from .errors import PreconditionRequired, VersionConflict
+from .export import ExportMixin
 
 # --------------------------------------------------------------- optimistic locking
 _ETAG = re.compile(r'^(?:W/)?"?(?P<version>\d+)"?$')
@@ -68,7 +69,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 # --------------------------------------------------------------------- viewsets
-class ScopedModelViewSet(viewsets.ModelViewSet):
+class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     """A model endpoint whose rows come from the record scope and whose writes are services.
 
     Subclasses set ``model``, ``resource`` (the API name used by token scopes and the

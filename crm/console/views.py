@@ -1,0 +1,417 @@
+"""The admins' console: thin views over the access, accounts and audit services.
+
+Every page requires an admin (a rep or manager gets 403, a visitor the sign-in page);
+every write goes through a service, which validates, applies optimistic concurrency
+and leaves an audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from crm.access.choices import FieldLevel
+from crm.access.models import FieldPermission
+from crm.access.services import field_policy_apply, governed_resources, policy_digest, resource_fields
+from crm.accounts import selectors as account_selectors
+from crm.accounts import services as account_services
+from crm.accounts.choices import Role
+from crm.accounts.models import APIToken, Team, User
+from crm.audit.selectors import audit_chain_breaks, audit_event_search
+from crm.core.errors import DomainError, VersionConflict
+
+from .forms import APITokenForm, AuditFilterForm, TeamForm, UserFilterForm, UserForm
+
+PAGE_SIZE = 50
+
+
+class AdminOnly(LoginRequiredMixin, UserPassesTestMixin):
+    """Admins only: a signed-in non-admin gets 403, a visitor is sent to sign in."""
+
+    request: HttpRequest
+
+    def test_func(self) -> bool:
+        return bool(getattr(self.request.user, "is_admin", False))
+
+
+def _form_errors(form: Any, error: DomainError) -> None:
+    """Show a service's refusal on the form: at the fields it names, else at the top."""
+    for name, problems in error.field_errors.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+    if not error.field_errors:
+        form.add_error(None, error.message)
+
+
+class HomeView(AdminOnly, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        counts = User.objects.aggregate(
+            users=Count("pk", filter=Q(is_active=True)), deactivated=Count("pk", filter=Q(is_active=False))
+        )
+        context = {
+            "counts": counts,
+            "teams": Team.objects.count(),
+            "tokens": APIToken.objects.filter(revoked_at__isnull=True).count(),
+            "rules": FieldPermission.objects.count(),
+            "resources": len(governed_resources()),
+        }
+        return render(request, "console/home.html", context)
+
+
+# ------------------------------------------------------------------ field policy
+def _field_labels(viewset: Any) -> list[tuple[str, str]]:
+    serializer = viewset.serializer_class()
+    return [(name, str(field.label or name)) for name, field in serializer.fields.items()]
+
+
+class FieldPolicyIndexView(AdminOnly, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        per_resource = dict(
+            FieldPermission.objects.values_list("resource").annotate(n=Count("pk")).values_list("resource", "n")
+        )
+        resources = [
+            {
+                "name": name,
+                "label": viewset.model._meta.verbose_name_plural,
+                "fields": len(viewset.serializer_class().fields),
+                "rules": per_resource.get(name, 0),
+            }
+            for name, viewset in governed_resources()
+        ]
+        return render(request, "console/fields_index.html", {"resources": resources})
+
+
+class FieldPolicyEditView(AdminOnly, View):
+    """The grid of one resource: a row per field, a column per role, a level in each cell."""
+
+    def _viewset(self, resource: str) -> Any:
+        for name, viewset in governed_resources():
+            if name == resource:
+                return viewset
+        raise Http404
+
+    def _render(
+        self, request: HttpRequest, resource: str, cells: dict[tuple[str, str], tuple[str, bool]], **extra: Any
+    ) -> HttpResponse:
+        viewset = self._viewset(resource)
+        rows = [
+            {
+                "field": name,
+                "label": label,
+                "cells": [
+                    {
+                        "role": role,
+                        "level": cells.get((name, role), ("write", True))[0],
+                        "reveal": cells.get((name, role), ("write", True))[1],
+                    }
+                    for role in Role.values
+                ],
+            }
+            for name, label in _field_labels(viewset)
+        ]
+        context = {
+            "resource": resource,
+            "label": viewset.model._meta.verbose_name_plural,
+            "roles": Role.choices,
+            "levels": FieldLevel.choices,
+            "rows": rows,
+            "digest": extra.pop("digest", policy_digest(resource)),
+            **extra,
+        }
+        return render(request, "console/fields_edit.html", context, status=extra.get("status", 200))
+
+    def get(self, request: HttpRequest, resource: str) -> HttpResponse:
+        self._viewset(resource)
+        stored = {
+            (row.field, row.role): (row.level, row.reveal_allowed)
+            for row in FieldPermission.objects.filter(resource=resource)
+        }
+        return self._render(request, resource, stored)
+
+    def post(self, request: HttpRequest, resource: str) -> HttpResponse:
+        self._viewset(resource)
+        fields = resource_fields(resource) or []
+        cells: dict[tuple[str, str], tuple[str, bool]] = {}
+        for field in fields:
+            for role in Role.values:
+                level = request.POST.get(f"level-{field}-{role}")
+                if level is None:
+                    continue
+                # "May reveal" only means something for a masked field; elsewhere it keeps its default.
+                reveal = f"reveal-{field}-{role}" in request.POST if level == FieldLevel.MASKED else True
+                cells[(field, role)] = (level, reveal)
+        try:
+            changed = field_policy_apply(
+                actor=request.user, resource=resource, cells=cells, expected_digest=request.POST.get("digest") or None
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            status = 409 if isinstance(error, VersionConflict) else 400
+            return self._render(request, resource, cells, status=status, digest=request.POST.get("digest", ""))
+        messages.success(
+            request, _("Saved: %(n)d cells changed. Every user sees the change on their next request.") % {"n": changed}
+        )
+        return HttpResponseRedirect(reverse("console:fields-edit", args=[resource]))
+
+
+# ------------------------------------------------------------------ users, teams, roles
+class UserListView(AdminOnly, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = UserFilterForm(request.GET or None)
+        users = account_selectors.user_list(user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["q"]:
+                q = data["q"]
+                users = users.filter(
+                    Q(username__icontains=q)
+                    | Q(first_name__icontains=q)
+                    | Q(last_name__icontains=q)
+                    | Q(email__icontains=q)
+                )
+            if data["role"]:
+                users = users.filter(role=data["role"])
+            if data["team"]:
+                users = users.filter(team=data["team"])
+            if data["active"]:
+                users = users.filter(is_active=data["active"] == "1")
+        page = Paginator(users.order_by("username"), PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "console/users.html", {"form": form, "page": page})
+
+
+class UserEditView(AdminOnly, View):
+    """Create (no id) or edit a user; a password, if typed, must pass the validators."""
+
+    def _instance(self, pk: int | None) -> User | None:
+        return get_object_or_404(account_selectors.user_list(user=self.request.user), pk=pk) if pk else None
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        instance = self._instance(pk)
+        return render(request, "console/user_form.html", {"form": UserForm(instance=instance), "object": instance})
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        instance = self._instance(pk)
+        form = UserForm(request.POST, instance=instance)
+        if form.is_valid():
+            try:
+                if instance is None:
+                    user = account_services.user_create(actor=request.user, data=form.service_data())
+                else:
+                    user = account_services.user_update(
+                        actor=request.user,
+                        instance=User.objects.get(pk=instance.pk),
+                        data=form.service_data(),
+                        expected_version=form.cleaned_data.get("version"),
+                    )
+            except DomainError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("Saved %(user)s.") % {"user": user.username})
+                return HttpResponseRedirect(reverse("console:users"))
+        return render(request, "console/user_form.html", {"form": form, "object": instance}, status=400)
+
+
+class TeamListView(AdminOnly, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        teams = account_selectors.team_list(user=request.user).annotate(
+            member_count=Count("members", filter=Q(members__is_active=True))
+        )
+        return render(request, "console/teams.html", {"teams": teams})
+
+
+class TeamEditView(AdminOnly, View):
+    def _instance(self, pk: int | None) -> Team | None:
+        return get_object_or_404(account_selectors.team_list(user=self.request.user), pk=pk) if pk else None
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        instance = self._instance(pk)
+        return render(request, "console/team_form.html", {"form": TeamForm(instance=instance), "object": instance})
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        instance = self._instance(pk)
+        form = TeamForm(request.POST, instance=instance)
+        if form.is_valid():
+            try:
+                if instance is None:
+                    team = account_services.team_create(actor=request.user, data=form.service_data())
+                else:
+                    team = account_services.team_update(
+                        actor=request.user,
+                        instance=Team.objects.get(pk=instance.pk),
+                        data=form.service_data(),
+                        expected_version=form.cleaned_data.get("version"),
+                    )
+            except DomainError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("Saved %(team)s.") % {"team": team.name})
+                return HttpResponseRedirect(reverse("console:teams"))
+        return render(request, "console/team_form.html", {"form": form, "object": instance}, status=400)
+
+
+class RoleListView(AdminOnly, View):
+    """The four roles: who holds them, what records they reach, how many field rules apply."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        members = dict(
+            User.objects.filter(is_active=True).values_list("role").annotate(n=Count("pk")).values_list("role", "n")
+        )
+        rules = dict(FieldPermission.objects.values_list("role").annotate(n=Count("pk")).values_list("role", "n"))
+        scopes = {
+            Role.REP: _("The customers they own, and those customers' records."),
+            Role.MANAGER: _("Every customer of the teams they manage."),
+            Role.ADMIN: _("Every customer; the console and the audit log."),
+            Role.INTEGRATION: _("Every customer, through API tokens limited by their scopes."),
+        }
+        roles = [
+            {
+                "value": value,
+                "label": label,
+                "members": members.get(value, 0),
+                "rules": rules.get(value, 0),
+                "scope": scopes[Role(value)],
+            }
+            for value, label in Role.choices
+        ]
+        return render(request, "console/roles.html", {"roles": roles})
+
+
+# ------------------------------------------------------------------ API tokens
+class TokenListView(AdminOnly, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        tokens = account_selectors.api_token_list(user=request.user).order_by("-created_at")
+        page = Paginator(tokens, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "console/tokens.html", {"page": page})
+
+
+class TokenCreateView(AdminOnly, View):
+    """Issue a token; its key is shown on the answering page once and never stored."""
+
+    def _form(self, data: Any = None) -> APITokenForm:
+        from crm.api_urls import resource_names
+
+        return APITokenForm(data, resources=sorted(resource_names()))
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "console/token_form.html", {"form": self._form()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = self._form(request.POST)
+        if form.is_valid():
+            try:
+                token, key = account_services.api_token_create(
+                    actor=request.user,
+                    user=form.cleaned_data["user"],
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.expires_at(),
+                )
+            except DomainError as error:
+                _form_errors(form, error)
+            else:
+                response = render(request, "console/token_created.html", {"token": token, "key": key})
+                response["Cache-Control"] = "no-store"
+                return response
+        return render(request, "console/token_form.html", {"form": form}, status=400)
+
+
+class TokenRevokeView(AdminOnly, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = get_object_or_404(account_selectors.api_token_list(user=request.user), pk=pk)
+        if token.revoked_at is None:
+            account_services.api_token_revoke(actor=request.user, token=token)
+            messages.success(request, _("Revoked %(token)s.") % {"token": token})
+        return HttpResponseRedirect(reverse("console:tokens"))
+
+
+# ------------------------------------------------------------------ audit log
+def _audited_resources() -> list[tuple[str, str]]:
+    return sorted(
+        (
+            (model._meta.label_lower, f"{model._meta.verbose_name} ({model._meta.label_lower})")
+            for model in apps.get_models()
+        ),
+        key=lambda pair: pair[0],
+    )
+
+
+class AuditLogView(AdminOnly, View):
+    """The trail, newest first, with filters; values at the viewer's field level."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = AuditFilterForm(request.GET or None, resources=_audited_resources())
+        events: list[Any] = []
+        has_more = False
+        if form.is_bound and not form.is_valid():
+            return render(request, "console/audit.html", {"form": form, "events": events}, status=400)
+        data = form.cleaned_data if form.is_bound else {}
+        customer_id = self._customer_id(data.get("customer", ""))
+        if customer_id == -1:
+            form.add_error("customer", _("No customer has this code or id."))
+            return render(request, "console/audit.html", {"form": form, "events": events}, status=400)
+        try:
+            before = int(request.GET["before"]) if request.GET.get("before") else None
+        except ValueError:
+            before = None
+        events = audit_event_search(
+            user=request.user,
+            actor=data.get("actor", ""),
+            resource=data.get("resource", ""),
+            customer_id=customer_id,
+            action=data.get("action", ""),
+            source=data.get("source", ""),
+            since=data.get("since"),
+            until=data.get("until"),
+            before_seq=before,
+            limit=PAGE_SIZE,
+        )
+        has_more = len(events) > PAGE_SIZE
+        events = events[:PAGE_SIZE]
+        query = request.GET.copy()
+        query.pop("before", None)
+        context = {
+            "form": form,
+            "events": events,
+            "next_before": events[-1].seq if has_more and events else None,
+            "query": query.urlencode(),
+            "chain": request.session.pop("audit_chain_result", None),
+        }
+        return render(request, "console/audit.html", context)
+
+    def _customer_id(self, text: str) -> int | None:
+        """The customer named by a code or an id; None without one, -1 when none matches."""
+        text = text.strip()
+        if not text:
+            return None
+        from customers.selectors import customer_list
+
+        customers = customer_list(user=self.request.user)
+        match = (
+            customers.filter(Q(code=text) | (Q(pk=int(text)) if text.isdigit() else Q(pk__in=[])))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return match if match is not None else -1
+
+
+class AuditVerifyView(AdminOnly, View):
+    """Recompute the hash chain (one set-based pass) and report the first broken links."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        count, breaks = audit_chain_breaks(limit=20)
+        request.session["audit_chain_result"] = {
+            "count": count,
+            "ok": not breaks,
+            "breaks": [{"seq": b.seq, "problem": b.problem} for b in breaks],
+        }
+        return HttpResponseRedirect(reverse("console:audit"))
