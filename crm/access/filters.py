@@ -2,12 +2,11 @@
 
 A field the caller may not read in clear cannot be used to narrow or sort a list: that
 would reveal its values one question at a time.  Filtering on it is refused with a 400
-naming the parameter; search skips it; ordering by it is ignored.
+naming the parameter, and so is sorting by it; search skips it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -58,6 +57,13 @@ class PolicyFilterBackend(DjangoFilterBackend):
 
 
 class PolicySearchFilter(SearchFilter):
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        # With every search field out of reach, a search matches nothing (rather than
+        # being ignored, which would answer "everything matches").
+        if self.get_search_terms(request) and not self.get_search_fields(view, request):
+            return queryset.none()
+        return super().filter_queryset(request, queryset, view)
+
     def get_search_fields(self, view: Any, request: Request) -> Any:
         fields = super().get_search_fields(view, request) or ()
         resource = _resource(view)
@@ -68,11 +74,22 @@ class PolicySearchFilter(SearchFilter):
 
 
 class PolicyOrderingFilter(OrderingFilter):
-    def get_valid_fields(self, queryset: QuerySet[Any], view: Any, context: Mapping[str, Any] | None = None) -> Any:
-        fields = super().get_valid_fields(queryset, view, dict(context or {}))
+    """Sorting by a field the caller may not read in clear is refused with a 400 (sorting
+    would rank the hidden values); unknown fields are ignored, as DRF does."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
         resource = _resource(view)
-        request = (context or {}).get("request") or getattr(view, "request", None)
-        if not resource or request is None:
-            return fields
-        policy = policy_for(request.user, request)
-        return [(name, label) for name, label in fields if policy.level(resource, _base(name)) >= Level.READ]
+        params = request.query_params.get(self.ordering_param)
+        if resource and params:
+            policy = policy_for(request.user, request)
+            known = {name for name, _label in super().get_valid_fields(queryset, view, {"request": request})}
+            refused = [
+                term.strip()
+                for term in params.split(",")
+                if term.strip().lstrip("-") in known and policy.level(resource, _base(term.strip())) < Level.READ
+            ]
+            if refused:
+                raise exceptions.ValidationError(
+                    {self.ordering_param: [_("You may not sort by this field: %(f)s") % {"f": ", ".join(refused)}]}
+                )
+        return super().get_ordering(request, queryset, view)
