@@ -304,6 +304,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("CRM_LOG_LEVEL", "INFO")},
+    # Login attempts are counted quietly; lockouts are still logged as warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 ADMIN_SITE_HEADER = _("Key-account CRM administration")
