@@ -261,7 +261,33 @@ def ensure_database(url: str) -> None:
         conn.close()
 
 
+BROWSER_PACKAGES = {
+    "/usr/bin/chromium": "chromium",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc": "fonts-wqy-microhei",
+}
+
+
+def ensure_browser() -> None:
+    """The browser tests drive Debian's Chromium (Playwright cannot download browsers
+    here); install it, and a font with Chinese glyphs for the screenshots, when missing."""
+    missing = [package for path, package in BROWSER_PACKAGES.items() if not Path(path).exists()]
+    if not missing or os.environ.get("CRM_CHROMIUM"):
+        return
+    apt = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    if os.geteuid() != 0:
+        apt = ["sudo", "-n", *apt]
+    log(f"installing {', '.join(missing)} for the browser tests ...")
+    result = subprocess.run(apt, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:  # perhaps stale package lists: refresh them once
+        update = [*apt[: apt.index("install")], "update", "-q"]
+        subprocess.run(update, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = subprocess.run(apt, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        log(f"could not install {', '.join(missing)} (the browser tests will say so): {result.stderr.strip()[-300:]}")
+
+
 def cmd_test(env: dict[str, str], args: list[str]) -> int:
+    ensure_browser()
     # A fresh test database every run, unless asked to reuse one: a kept database may hold
     # a schema from other migrations.
     if "--reuse-db" not in args:
