@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.access.serializers import FieldPolicySerializerMixin
@@ -21,7 +22,7 @@ class CampaignSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
     policy_resource = "campaigns"
 
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    owner_name = serializers.CharField(source="owner.__str__", read_only=True, default=None)
+    owner_name = serializers.CharField(label=_("owner name"), source="owner.__str__", read_only=True, default=None)
 
     class Meta:
         model = Campaign

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.access.serializers import FieldPolicySerializerMixin
@@ -36,13 +37,13 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
     policy_resource = "customers"
 
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
-    owner_name = serializers.CharField(source="owner.__str__", read_only=True)
+    owner_name = serializers.CharField(label=_("owner name"), source="owner.__str__", read_only=True)
     team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     team_name = serializers.CharField(source="team.name", read_only=True, default=None)
     tier = TierBriefSerializer(read_only=True)
-    contacts = ContactBriefSerializer(many=True, read_only=True)
+    contacts = ContactBriefSerializer(label=_("contacts"), many=True, read_only=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=50)
-    code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    code = serializers.CharField(label=_("customer code"), max_length=20, required=False, allow_blank=True)
 
     class Meta:
         model = Customer
@@ -155,7 +156,7 @@ class ActivitySerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
     contact = ScopedPrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
     contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
     assignee = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
-    assignee_name = serializers.CharField(source="assignee.__str__", read_only=True)
+    assignee_name = serializers.CharField(label=_("assignee name"), source="assignee.__str__", read_only=True)
 
     class Meta:
         model = Activity

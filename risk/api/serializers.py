@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.access.serializers import FieldPolicySerializerMixin
@@ -33,7 +34,9 @@ class RiskAlertSerializer(FieldPolicySerializerMixin, serializers.ModelSerialize
     rule = ScopedPrimaryKeyRelatedField(queryset=RiskRule.objects.all())
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     assignee = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    assignee_name = serializers.CharField(source="assignee.__str__", read_only=True, default=None)
+    assignee_name = serializers.CharField(
+        label=_("assignee name"), source="assignee.__str__", read_only=True, default=None
+    )
     severity = serializers.CharField(required=False)
     title = serializers.CharField(required=False, max_length=200)
 

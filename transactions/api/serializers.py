@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.access.serializers import FieldPolicySerializerMixin
@@ -46,8 +47,8 @@ class TransactionSerializer(FieldPolicySerializerMixin, serializers.ModelSeriali
     product_name = serializers.CharField(source="product.name", read_only=True, default=None)
     sales_rep = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
-    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    is_overdue = serializers.BooleanField(read_only=True)
+    outstanding = serializers.DecimalField(label=_("outstanding"), max_digits=14, decimal_places=2, read_only=True)
+    is_overdue = serializers.BooleanField(label=_("overdue"), read_only=True)
 
     class Meta:
         model = Transaction
