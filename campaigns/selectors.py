@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from crm.access.scope import scoped_queryset
 
@@ -46,3 +47,22 @@ def campaign_stats(*, campaign: Campaign, user: Any) -> dict[str, Any]:
         "cost_per_conversion": (budget / converted).quantize(Decimal("0.01")) if converted else None,
         "roi": round((revenue - budget) / budget, 4) if budget else None,
     }
+
+
+def campaign_overview(*, user: Any) -> QuerySet[Campaign]:
+    """Campaigns with their participants, conversions and attributed revenue (over the
+    participants the user may see), in one query for the whole list."""
+    visible = scoped_queryset(Participation, user)
+    per_campaign = visible.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+    return campaign_list(user=user).annotate(
+        participant_count=Coalesce(Subquery(per_campaign.annotate(n=Count("id")).values("n")[:1]), 0),
+        converted_count=Coalesce(
+            Subquery(per_campaign.filter(status=ParticipationStatus.CONVERTED).annotate(n=Count("id")).values("n")[:1]),
+            0,
+        ),
+        revenue=Subquery(
+            per_campaign.filter(status=ParticipationStatus.CONVERTED)
+            .annotate(total=Sum("transaction__amount"))
+            .values("total")[:1]
+        ),
+    )

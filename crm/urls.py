@@ -6,10 +6,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from crm.core.views import healthz, home
+from crm.core.views import healthz
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", include("customers.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("service/", include("feedback.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The browsable API's own sign-in link leads to the same page.

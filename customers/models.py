@@ -7,10 +7,11 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
@@ -144,6 +145,9 @@ class Customer(VersionedModel):
             # The default list order; without it a page of a million customers is a full sort.
             models.Index(fields=["name", "id"], name="customer_name_id"),
             GinIndex(fields=["tags"], name="customer_tags_gin"),
+            # The list's search is a substring match; trigram indexes keep it off a full scan.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),
+            GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="customer_code_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -193,6 +197,7 @@ class Contact(VersionedModel):
             models.Index(fields=["customer", "is_primary"], name="contact_customer_primary"),
             models.Index(fields=["mobile"], name="contact_mobile"),
             models.Index(fields=["email"], name="contact_email"),
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="contact_name_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -266,3 +271,36 @@ class ServiceNeed(VersionedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SavedView(models.Model):
+    """A user's named set of filters, search and sort on the customer list.
+
+    Views are private to their user; the name is unique per user, so saving under an
+    existing name replaces that view.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(_("query"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    scope_path: ClassVar[str | None] = None
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_user_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_queryset(cls, user: object) -> models.QuerySet[SavedView]:
+        """A user sees only their own views."""
+        if not getattr(user, "is_authenticated", False):
+            return cls.objects.none()
+        return cls.objects.filter(user=user)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,8 @@ from crm.access.permissions import role_of
 from crm.access.scope import sees_everything
 from crm.accounts.choices import Role
 from crm.accounts.models import User
+from crm.audit.choices import Action
+from crm.audit.services import audit_bulk, audit_record, snapshot
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 
@@ -200,3 +203,84 @@ def service_need_update(
 
 def service_need_delete(*, actor: Any, instance: ServiceNeed, expected_version: int | None) -> None:
     record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# ---------------------------------------------------------------------- list tools
+@transaction.atomic
+def saved_view_save(*, actor: Any, name: str, query: str) -> Any:
+    """Save the list's current filters under a name; the same name replaces the old view."""
+    from .models import SavedView
+
+    name = name.strip()
+    if not name:
+        raise DomainError(_("Give the view a name."), field_errors={"name": [_("This field is required.")]})
+    view, created = SavedView.objects.update_or_create(user=actor, name=name[:60], defaults={"query": query[:1000]})
+    audit_record(
+        action=Action.CREATE if created else Action.UPDATE, instance=view, actor=actor, before={}, after=snapshot(view)
+    )
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, actor: Any, view: Any) -> None:
+    audit_record(action=Action.DELETE, instance=view, actor=actor, before=snapshot(view), after={})
+    view.delete()
+
+
+def _bulk_targets(actor: Any, ids: list[int]) -> list[int]:
+    """The ids among ``ids`` that the actor may see (others are silently out of reach)."""
+    from crm.access.scope import scoped_queryset
+
+    return list(scoped_queryset(Customer, actor).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def customer_bulk_assign(*, actor: Any, ids: list[int], owner: User) -> int:
+    """Give many customers to one owner (and the owner's team) in one statement.
+
+    A manager's act: reps may not reassign, and a manager only to members of the teams
+    they manage.  Only rows that change are written; their versions move on, so an open
+    edit form elsewhere sees a conflict.  Audited as one event naming the customers.
+    """
+    if role_of(actor) == Role.REP:
+        raise DomainError(_("Only managers can reassign customers."))
+    _check_owner(actor, owner, None)
+    targets = _bulk_targets(actor, ids)
+    changed = (
+        Customer.objects.filter(pk__in=targets)
+        .exclude(owner=owner, team=owner.team)
+        .update(owner=owner, team=owner.team, version=F("version") + 1, updated_at=timezone.now())
+    )
+    audit_bulk(
+        resource="customers.customer",
+        actor=actor,
+        summary={"label": "assign owner", "owner": owner.username, "customers": targets, "changed": changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def customer_bulk_tag(*, actor: Any, ids: list[int], tag: str) -> int:
+    """Add one tag to many customers in one statement (those that already have it are left
+    alone).  A manager's act; audited as one event."""
+    if role_of(actor) == Role.REP:
+        raise DomainError(_("Only managers can tag customers in bulk."))
+    tag = tag.strip()
+    if not tag or len(tag) > 40:
+        raise DomainError(_("A tag has 1 to 40 characters."), field_errors={"tag": [_("1 to 40 characters.")]})
+    targets = _bulk_targets(actor, ids)
+    changed = (
+        Customer.objects.filter(pk__in=targets)
+        .exclude(tags__contains=[tag])
+        .update(
+            tags=Func(F("tags"), Value(tag), function="array_append"),
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
+    )
+    audit_bulk(
+        resource="customers.customer",
+        actor=actor,
+        summary={"label": "add tag", "tag": tag, "customers": targets, "changed": changed},
+    )
+    return changed

@@ -68,6 +68,13 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def get_full_name(self) -> str:
+        """Chinese names read family name first, without a space (李一); others given name first."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
+
     @property
     def is_admin(self) -> bool:
         return self.is_superuser or self.role == Role.ADMIN

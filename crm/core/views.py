@@ -1,10 +1,9 @@
-"""The home redirect and the health check used by load balancers and docker-compose."""
+"""The health check used by load balancers and docker-compose."""
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -42,11 +41,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "degraded", "database": db_detail, "broker": broker_detail},
         status=200 if healthy else 503,
     )
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    """Where signing in leads: admins to their console, everyone else to the API browser."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    return HttpResponseRedirect("/console/" if getattr(request.user, "is_admin", False) else "/api/v1/")

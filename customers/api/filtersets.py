@@ -16,6 +16,7 @@ class CustomerFilterSet(filters.FilterSet):
     kind = filters.MultipleChoiceFilter(choices=CustomerKind.choices)
     tier = filters.CharFilter(field_name="tier__code")
     tag = filters.CharFilter(method="filter_tag", label="tag")
+    has_open_alert = filters.BooleanFilter(method="filter_open_alert", label="has open alert")
     annual_revenue_min = filters.NumberFilter(field_name="annual_revenue", lookup_expr="gte")
     annual_revenue_max = filters.NumberFilter(field_name="annual_revenue", lookup_expr="lte")
     influence_min = filters.NumberFilter(field_name="influence_score", lookup_expr="gte")
@@ -32,6 +33,16 @@ class CustomerFilterSet(filters.FilterSet):
 
     def filter_tag(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return queryset.filter(tags__contains=[value])
+
+    def filter_open_alert(self, queryset: QuerySet[Customer], name: str, value: bool) -> QuerySet[Customer]:
+        """Customers with (or without) an open or acknowledged risk alert."""
+        from django.db.models import Exists, OuterRef
+
+        from risk.choices import OPEN_STATUSES
+        from risk.models import RiskAlert
+
+        alerts = RiskAlert.objects.filter(customer=OuterRef("pk"), status__in=OPEN_STATUSES)
+        return queryset.filter(Exists(alerts) if value else ~Exists(alerts))
 
 
 class ContactFilterSet(filters.FilterSet):

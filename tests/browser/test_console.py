@@ -30,11 +30,12 @@ def test_admin_edits_the_field_grid_and_a_rep_sees_the_result(page: Any, api: An
     rep = _user("xiaoli", Role.REP)
     customer = CustomerFactory(owner=rep, website="https://hidden.example.com")
     sign_in(page, "boss", PASSWORD)
-    page.wait_for_url("**/console/")
+    page.wait_for_url("**/")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="控制台").click()
     assert page.get_by_role("heading", level=1).inner_text() == "管理控制台"
     screenshot(page, "console-home")
 
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="字段权限").click()
+    page.get_by_role("navigation", name="控制台").get_by_role("link", name="字段权限").click()
     page.get_by_role("link", name="客户", exact=True).click()
     page.wait_for_url("**/console/fields/customers/")
     cell = page.locator("#level-website-rep")

@@ -11,8 +11,8 @@ from typing import Any
 
 from django import template
 
-from ..masking import kind_of, mask_value
-from ..policy import Level, policy_for
+from ..display import HIDDEN, display_value
+from ..policy import policy_for
 from ..serializers import mask_changes
 
 register = template.Library()
@@ -33,13 +33,8 @@ def field_level(context: template.Context, resource: str, field: str) -> int:
 @register.simple_tag(takes_context=True)
 def field_value(context: template.Context, obj: Any, resource: str, field: str) -> Any:
     """A record's value as the viewer may see it: hidden → empty, masked → masked."""
-    level = _policy(context).level(resource, field)
-    if level == Level.HIDDEN:
-        return ""
-    value = obj.get(field) if isinstance(obj, dict) else getattr(obj, field, None)
-    if level == Level.MASKED:
-        return mask_value(value, kind_of(resource, field))
-    return value
+    value = display_value(_policy(context), resource, obj, field)
+    return "" if value is HIDDEN else value
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,101 @@
+"""The base of every HTML form over a record: field policy, optimistic concurrency and
+browser-friendly widgets, so each app's forms only list their fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db import models
+
+from crm.access.forms import PolicyFormMixin
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def formfield(field: models.Field[Any, Any], **kwargs: Any) -> Any:
+    """Model fields become inputs the phone's browser understands (date pickers, numeric
+    keypads, e-mail keyboards); a web address typed without a scheme is taken as https."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    if isinstance(field, models.DateTimeField):
+        kwargs.setdefault("widget", DATETIME)
+    elif isinstance(field, models.DateField):
+        kwargs.setdefault("widget", DATE)
+    return field.formfield(**kwargs)
+
+
+class RecordForm(PolicyFormMixin, forms.ModelForm):
+    """A form over one record of a governed resource.
+
+    It carries the version the user started from (a stale save is a conflict, never an
+    overwrite) and hands the service only the fields the user may write.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        self.levels.pop("version", None)
+        for name, field in self.fields.items():
+            model_field = self._model_field(name)
+            # A field with a default may be left empty: the default applies.
+            if model_field is not None and model_field.has_default() and not field.disabled:
+                field.required = False
+            if isinstance(field.widget, forms.Select | forms.SelectMultiple):
+                field.widget.attrs.setdefault("class", "form-select")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        cleaned.pop("version", None)
+        for name in list(cleaned):
+            model_field = self._model_field(name)
+            if model_field is not None and model_field.has_default() and cleaned[name] in (None, ""):
+                if isinstance(model_field, models.BooleanField):
+                    continue  # an unticked box is a real False
+                cleaned.pop(name)
+        return cleaned
+
+    def _model_field(self, name: str) -> Any:
+        try:
+            return self._meta.model._meta.get_field(name)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - a form-only field
+            return None
+
+    def expected_version(self) -> int | None:
+        value = self.data.get("version") if self.is_bound else None
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def _post_clean(self) -> None:
+        # The services validate the model (with the fields the user may not write left as
+        # they are); validating the instance here too would check half-assigned values.
+        pass
+
+
+def show_refusal(form: forms.BaseForm, error: Exception) -> None:
+    """Put a service's refusal on the form: at the fields it names, else at the top."""
+    from django.core.exceptions import ValidationError
+
+    from .errors import DomainError
+
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            for name, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(name if name in form.fields else None, problem)
+        else:
+            for problem in error.messages:
+                form.add_error(None, problem)
+        return
+    if isinstance(error, DomainError):
+        for name, problems in error.field_errors.items():
+            for problem in problems:
+                form.add_error(name if name in form.fields else None, problem)
+        if not error.field_errors or not any(name in form.fields for name in error.field_errors):
+            form.add_error(None, error.message)

@@ -1,0 +1,170 @@
+"""HTML forms of the customer archive.  Each lists its fields; the field policy, the
+version check and the widgets come from ``crm.core.forms.RecordForm``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.access.scope import scoped_queryset
+from crm.accounts.choices import Role
+from crm.accounts.models import User
+from crm.core.forms import RecordForm, formfield
+from tiers.models import Tier
+
+from .choices import Industry, LifecycleStage, Region
+from .models import Activity, Contact, Customer, ServiceNeed
+
+
+def assignable_owners(user: Any) -> Any:
+    """Whom ``user`` may give a customer to: a rep only themself, a manager the members of
+    the teams they manage, an admin anyone active."""
+    users = User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER])
+    if getattr(user, "is_admin", False):
+        return users
+    if user.role == Role.MANAGER:
+        return users.filter(team__manager=user) | User.objects.filter(pk=user.pk)
+    return User.objects.filter(pk=user.pk)
+
+
+class CustomerForm(RecordForm):
+    policy_resource = "customers"
+
+    class Meta:
+        model = Customer
+        formfield_callback = formfield
+        fields = [
+            "name", "short_name", "kind", "industry", "lifecycle_stage", "owner", "region", "province", "city",
+            "address", "postal_code", "phone", "email", "website", "company_size", "employee_count",
+            "annual_revenue", "tax_id", "credit_limit", "payment_terms_days", "influence_score", "source", "tags",
+            "customer_since", "special_requirements", "cooperation_prospects", "notes", "consent_marketing",
+            "consent_data_processing",
+        ]  # fmt: skip
+        widgets = {
+            "special_requirements": forms.Textarea(attrs={"rows": 3}),
+            "cooperation_prospects": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        if "owner" in self.fields and not self.fields["owner"].disabled:
+            self.fields["owner"].queryset = assignable_owners(user).order_by("username")  # type: ignore[attr-defined]
+            self.fields["owner"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("owner") is None:
+            cleaned.pop("owner", None)  # no choice made: the creator, or the current owner
+        return cleaned
+
+
+class ContactForm(RecordForm):
+    policy_resource = "contacts"
+
+    class Meta:
+        model = Contact
+        formfield_callback = formfield
+        fields = [
+            "name", "title", "department", "mobile", "phone", "email", "wechat", "birthday", "is_primary",
+            "is_decision_maker", "marketing_consent", "notes",
+        ]  # fmt: skip
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class ActivityForm(RecordForm):
+    policy_resource = "activities"
+
+    class Meta:
+        model = Activity
+        formfield_callback = formfield
+        fields = ["kind", "subject", "contact", "due_at", "occurred_at", "done", "outcome", "notes"]
+        widgets = {"outcome": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "contact" in self.fields and not self.fields["contact"].disabled:
+            self.fields["contact"].queryset = customer.contacts.order_by("name")  # type: ignore[attr-defined]
+
+
+class ServiceNeedForm(RecordForm):
+    policy_resource = "service-needs"
+
+    class Meta:
+        model = ServiceNeed
+        formfield_callback = formfield
+        fields = ["kind", "title", "description", "priority", "status", "due_date", "resolution"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "resolution": forms.Textarea(attrs={"rows": 2})}
+
+
+class CustomerFilterForm(forms.Form):
+    """The list's search box and filters; fields the viewer may not read are removed."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    tier = forms.ModelChoiceField(
+        label=_("Tier"), queryset=Tier.objects.order_by("rank"), required=False, empty_label=_("All")
+    )
+    stage = forms.ChoiceField(
+        label=_("Lifecycle stage"), required=False, choices=[("", _("All")), *LifecycleStage.choices]
+    )
+    industry = forms.ChoiceField(label=_("Industry"), required=False, choices=[("", _("All")), *Industry.choices])
+    region = forms.ChoiceField(label=_("Region"), required=False, choices=[("", _("All")), *Region.choices])
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("All"))
+    open_alert = forms.ChoiceField(
+        label=_("Open risk alert"), required=False, choices=[("", _("All")), ("1", _("Yes")), ("0", _("No"))]
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    #: filter → the customer field it reveals
+    GOVERNED = {
+        "tier": "tier",
+        "stage": "lifecycle_stage",
+        "industry": "industry",
+        "region": "region",
+        "owner": "owner",
+    }
+
+    def __init__(self, *args: Any, user: Any, policy: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.access.policy import Level
+
+        for name, governed in self.GOVERNED.items():
+            if policy.level("customers", governed) < Level.READ:
+                del self.fields[name]
+        if "owner" in self.fields:
+            if user.role == Role.REP and not user.is_admin:
+                del self.fields["owner"]
+            else:
+                owners = scoped_queryset(User, user).filter(is_active=True, role__in=[Role.REP, Role.MANAGER])
+                self.fields["owner"].queryset = owners.order_by("username")  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "form-select form-select-sm"
+            elif not isinstance(field.widget, forms.HiddenInput):
+                field.widget.attrs["class"] = "form-control form-control-sm"
+
+
+class BulkForm(forms.Form):
+    """A manager's action on the ticked customers."""
+
+    ACTIONS = [("assign", _("Assign owner")), ("tag", _("Add tag"))]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none(), required=False)
+    tag = forms.CharField(label=_("Tag"), max_length=40, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_owners(user).order_by("username")  # type: ignore[attr-defined]
+        # Any id may be posted; the service keeps only those in the actor's scope.
+        self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids")] if self.is_bound else []  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("action") == "assign" and not cleaned.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        if cleaned.get("action") == "tag" and not cleaned.get("tag"):
+            self.add_error("tag", _("Type the tag to add."))
+        return cleaned

@@ -1,0 +1,21 @@
+"""The workspace pages of the customer archive."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.my_day_view, name="my-day"),
+    path("customers/", views.customer_list_view, name="list"),
+    path("customers/new/", views.customer_create_view, name="create"),
+    path("customers/bulk/", views.bulk_view, name="bulk"),
+    path("customers/views/", views.saved_view_save_view, name="view-save"),
+    path("customers/views/<int:pk>/delete/", views.saved_view_delete_view, name="view-delete"),
+    path("customers/<int:pk>/", views.customer_detail_view, name="detail"),
+    path("customers/<int:pk>/profile/", views.profile_form_view, name="profile"),
+    path("customers/<int:pk>/<slug:key>/", views.section_view, name="section"),
+    path("customers/<int:pk>/<slug:key>/new/", views.section_form_view, name="section-new"),
+    path("customers/<int:pk>/<slug:key>/<int:row>/", views.section_form_view, name="section-edit"),
+]

@@ -1,0 +1,452 @@
+"""The workspace pages of the customer archive: my day, the customer list, the customer
+360 page and its in-place sections.
+
+Views are thin: they read through the selectors (record scope first), render values
+through the field policy's one helper (``crm.access.display``), and write through the
+services, which validate, check the version and audit.  Sections are htmx partials: a
+section's form is fetched into it and posted back, and the answer is the refreshed
+section (or the form with its errors, or the conflict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm.access.display import table
+from crm.access.permissions import role_of
+from crm.access.policy import Level, policy_for
+from crm.accounts.choices import Role
+from crm.core.errors import DomainError, VersionConflict
+from crm.core.forms import show_refusal
+
+from . import services
+from .forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
+from .models import Customer, SavedView
+from .selectors import customer_list, customer_timeline
+from .workspace import CustomerFilters, capped_count, customer_figures, customer_search, my_day
+
+PAGE_SIZE = 25
+LIST_FIELDS = ("code", "name", "tier", "lifecycle_stage", "industry", "city", "owner", "updated_at")
+
+
+# ------------------------------------------------------------------ my day
+@login_required
+def my_day_view(request: HttpRequest) -> HttpResponse:
+    """The start page of a rep or manager: what to do today and where to look."""
+    day = my_day(user=request.user)
+    return render(request, "customers/my_day.html", {"day": day})
+
+
+# ------------------------------------------------------------------ customer list
+def _filters(form: CustomerFilterForm) -> CustomerFilters:
+    data = form.cleaned_data
+    open_alert = {"1": True, "0": False}.get(data.get("open_alert") or "")
+    return CustomerFilters(
+        q=data.get("q") or "",
+        tier=data.get("tier"),
+        stage=data.get("stage") or "",
+        industry=data.get("industry") or "",
+        region=data.get("region") or "",
+        owner=data.get("owner"),
+        open_alert=open_alert,
+        sort=data.get("sort") or "name",
+    )
+
+
+def _export_query(filters: CustomerFilters) -> str:
+    """The same list, as the API's export understands it."""
+    params: dict[str, Any] = {}
+    if filters.q:
+        params["search"] = filters.q
+    if filters.tier is not None:
+        params["tier"] = filters.tier.code
+    for name, value in (("lifecycle_stage", filters.stage), ("industry", filters.industry), ("region", filters.region)):
+        if value:
+            params[name] = value
+    if filters.owner is not None:
+        params["owner"] = filters.owner.pk
+    if filters.open_alert is not None:
+        params["has_open_alert"] = str(filters.open_alert).lower()
+    return urlencode(params)
+
+
+@login_required
+def customer_list_view(request: HttpRequest) -> HttpResponse:
+    """Search, filter, sort and page through the customers the user may see."""
+    policy = policy_for(request.user, request)
+    form = CustomerFilterForm(request.GET or None, user=request.user, policy=policy)
+    if form.is_bound and not form.is_valid():
+        filters = CustomerFilters()
+        status = 400
+    else:
+        filters = _filters(form) if form.is_bound else CustomerFilters()
+        status = 200
+    sort_field = {"name": "name", "code": "code", "tier": "tier", "stage": "lifecycle_stage", "updated": "updated_at"}
+    if policy.level("customers", sort_field.get(filters.sort.lstrip("-"), "name")) < Level.READ:
+        filters = CustomerFilters(**{**filters.__dict__, "sort": "name"})
+    customers = customer_search(user=request.user, policy=policy, filters=filters)
+    try:
+        page_number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    offset = (page_number - 1) * PAGE_SIZE
+    rows = list(customers[offset : offset + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    total, more = capped_count(customers)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "table": table(policy, "customers", Customer, rows, LIST_FIELDS),
+        "page_number": page_number,
+        "has_next": has_next,
+        "total": total,
+        "more": more,
+        "query": query.urlencode(),
+        "sort": filters.sort,
+        "sortable": {
+            "code": "code",
+            "name": "name",
+            "tier": "tier",
+            "lifecycle_stage": "stage",
+            "updated_at": "updated",
+        },
+        "saved_views": SavedView.scope_queryset(request.user),
+        "export_query": _export_query(filters),
+        "can_bulk": role_of(request.user) in (Role.MANAGER, Role.ADMIN),
+        "bulk_form": BulkForm(user=request.user),
+        "contact_levels": {name: int(policy.level("contacts", name)) for name in ("name", "mobile")},
+    }
+    return render(request, "customers/list.html", context, status=status)
+
+
+@login_required
+@require_POST
+def saved_view_save_view(request: HttpRequest) -> HttpResponse:
+    query = QueryDict(request.POST.get("query", ""), mutable=True)
+    query.pop("page", None)
+    try:
+        view = services.saved_view_save(actor=request.user, name=request.POST.get("name", ""), query=query.urlencode())
+    except DomainError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(f"{reverse('customers:list')}?{query.urlencode()}")
+    messages.success(request, _("Saved the view “%(name)s”.") % {"name": view.name})
+    return HttpResponseRedirect(f"{reverse('customers:list')}?{view.query}")
+
+
+@login_required
+@require_POST
+def saved_view_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_object_or_404(SavedView.scope_queryset(request.user), pk=pk)
+    services.saved_view_delete(actor=request.user, view=view)
+    messages.success(request, _("Deleted the view “%(name)s”.") % {"name": view.name})
+    return HttpResponseRedirect(reverse("customers:list"))
+
+
+@login_required
+@require_POST
+def bulk_view(request: HttpRequest) -> HttpResponse:
+    """A manager's bulk action on the ticked rows: assign an owner or add a tag."""
+    back = f"{reverse('customers:list')}?{request.POST.get('query', '')}"
+    form = BulkForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return HttpResponseRedirect(back)
+    try:
+        if form.cleaned_data["action"] == "assign":
+            owner = form.cleaned_data["owner"]
+            changed = services.customer_bulk_assign(actor=request.user, ids=form.cleaned_data["ids"], owner=owner)
+        else:
+            tag = form.cleaned_data["tag"]
+            changed = services.customer_bulk_tag(actor=request.user, ids=form.cleaned_data["ids"], tag=tag)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Done: %(n)d customers changed.") % {"n": changed})
+    return HttpResponseRedirect(back)
+
+
+# ------------------------------------------------------------------ create
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create_view(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None, user=request.user, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, data=form.writable_data())
+        except (DomainError, ValidationError) as error:
+            show_refusal(form, error)
+        else:
+            messages.success(request, _("Created %(customer)s.") % {"customer": customer})
+            return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
+    status = 400 if form.is_bound else 200
+    return render(request, "customers/create.html", {"form": form}, status=status)
+
+
+# ------------------------------------------------------------------ the 360 page
+@dataclass(frozen=True)
+class Section:
+    """One block of the 360 page: which records, shown how, edited with which form and services."""
+
+    key: str
+    title: Any
+    resource: str
+    fields: tuple[str, ...]
+    rows: Callable[[Any, Customer], QuerySet[Any]]
+    form: type | None = None
+    create: Callable[..., Model] | None = None
+    update: Callable[..., Model] | None = None
+    limit: int = 10
+
+
+def _sections() -> dict[str, Section]:
+    from campaigns.selectors import participation_list
+    from feedback import services as feedback_services
+    from feedback.forms import FeedbackForm, ServiceRecordForm
+    from feedback.selectors import feedback_list, service_record_list
+    from risk.selectors import risk_alert_list
+    from tiers.selectors import tier_change_list
+    from transactions import services as transaction_services
+    from transactions.forms import TransactionForm
+    from transactions.selectors import transaction_list
+
+    from .selectors import activity_list, contact_list, service_need_list
+
+    sections = [
+        Section(
+            "contacts", gettext_lazy("Contacts"), "contacts",
+            ("name", "title", "mobile", "email", "wechat", "is_primary", "is_decision_maker"),
+            lambda user, c: contact_list(user=user).filter(customer=c).order_by("-is_primary", "name", "id"),
+            ContactForm, services.contact_create, services.contact_update, limit=50,
+        ),
+        Section(
+            "activities", gettext_lazy("Follow-ups"), "activities",
+            ("kind", "subject", "due_at", "occurred_at", "done", "assignee", "outcome"),
+            lambda user, c: activity_list(user=user).filter(customer=c).order_by("done", "-due_at", "-id"),
+            ActivityForm, services.activity_create, services.activity_update,
+        ),
+        Section(
+            "transactions", gettext_lazy("Orders and payments"), "transactions",
+            ("order_date", "product", "description", "amount", "status", "due_date", "paid_amount"),
+            lambda user, c: transaction_list(user=user).filter(customer=c).order_by("-order_date", "-id"),
+            TransactionForm, transaction_services.transaction_create, transaction_services.transaction_update,
+        ),
+        Section(
+            "service-records", gettext_lazy("Service records"), "service-records",
+            ("service_date", "service_type", "staff_name", "product", "result", "rating"),
+            lambda user, c: service_record_list(user=user).filter(customer=c).order_by("-service_date", "-id"),
+            ServiceRecordForm, feedback_services.service_record_create, feedback_services.service_record_update,
+        ),
+        Section(
+            "feedback", gettext_lazy("Feedback"), "feedback",
+            ("received_at", "kind", "subject", "status", "handler"),
+            lambda user, c: feedback_list(user=user).filter(customer=c).order_by("-received_at", "-id"),
+            FeedbackForm, feedback_services.feedback_create, feedback_services.feedback_update,
+        ),
+        Section(
+            "service-needs", gettext_lazy("Personalised needs"), "service-needs",
+            ("kind", "title", "priority", "status", "due_date"),
+            lambda user, c: service_need_list(user=user).filter(customer=c).order_by("status", "-id"),
+            ServiceNeedForm, services.service_need_create, services.service_need_update,
+        ),
+        Section(
+            "participations", gettext_lazy("Campaign participation"), "participations",
+            ("campaign", "status", "invited_at", "attended_at", "converted_at"),
+            lambda user, c: participation_list(user=user).filter(customer=c).order_by("-id"),
+        ),
+        Section(
+            "risk-alerts", gettext_lazy("Risk alerts"), "risk-alerts",
+            ("severity", "title", "status", "rule", "assignee", "created_at"),
+            lambda user, c: risk_alert_list(user=user).filter(customer=c).order_by("status", "-id"),
+        ),
+        Section(
+            "tier-history", gettext_lazy("Tier history"), "tier-changes",
+            ("changed_at", "from_tier", "to_tier", "kind", "reason"),
+            lambda user, c: tier_change_list(user=user).filter(customer=c).order_by("-changed_at", "-id"),
+        ),
+    ]  # fmt: skip
+    return {section.key: section for section in sections}
+
+
+def _customer(request: HttpRequest, pk: int) -> Customer:
+    """The customer, if the user may see it: another rep's customer is a 404, as in the API."""
+    return get_object_or_404(customer_list(user=request.user), pk=pk)
+
+
+def _section_context(request: HttpRequest, customer: Customer, section: Section, **extra: Any) -> dict[str, Any]:
+    policy = policy_for(request.user, request)
+    rows = section.rows(request.user, customer)
+    shown = list(rows[: section.limit + 1])
+    model = rows.model
+    return {
+        "customer": customer,
+        "section": section,
+        "table": table(policy, section.resource, model, shown[: section.limit], section.fields),
+        "more": len(shown) > section.limit,
+        "can_edit": section.form is not None and _may_write(request.user, section),
+        **extra,
+    }
+
+
+def _may_write(user: Any, section: Section) -> bool:
+    """Whether the user's role may write this kind of record at all (the API's rule)."""
+    from crm.api_urls import router
+
+    for prefix, viewset, _basename in router.registry:
+        if prefix == section.resource:
+            roles = getattr(viewset, "write_roles", None)
+            return roles is None or role_of(user) in roles
+    return False
+
+
+@login_required
+def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer 360: header with tier and key figures, every section, the timeline."""
+    customer = _customer(request, pk)
+    policy = policy_for(request.user, request)
+    sections = [_section_context(request, customer, section) for section in _sections().values()]
+    profile_fields = [name for name in CustomerForm.Meta.fields if name != "owner"]
+    context = {
+        "customer": customer,
+        "figures": customer_figures(customer=customer),
+        "profile": table(policy, "customers", Customer, [customer], profile_fields),
+        "sections": sections,
+        "timeline": customer_timeline(customer=customer, user=request.user, limit=30),
+        "may_edit_profile": True,
+    }
+    return render(request, "customers/detail.html", context)
+
+
+def _render_section(
+    request: HttpRequest, customer: Customer, section: Section, status: int = 200, **extra: Any
+) -> HttpResponse:
+    return render(
+        request, "customers/partials/section.html", _section_context(request, customer, section, **extra), status=status
+    )
+
+
+def _make_form(
+    section: Section, request: HttpRequest, customer: Customer, data: Any = None, instance: Any = None
+) -> Any:
+    assert section.form is not None
+    kwargs: dict[str, Any] = {"user": request.user, "request": request, "instance": instance}
+    if section.key in ("activities", "feedback"):
+        kwargs["customer"] = customer
+    return section.form(data, **kwargs)
+
+
+def _initial(section: Section, form: Any) -> None:
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    for name in ("order_date", "service_date"):
+        if name in form.fields and not form.is_bound:
+            form.initial.setdefault(name, today)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None = None) -> HttpResponse:
+    """Add (no ``row``) or edit one record of a section, in place."""
+    customer = _customer(request, pk)
+    section = _sections().get(key)
+    if section is None or section.form is None or not _may_write(request.user, section):
+        raise Http404
+    instance = get_object_or_404(section.rows(request.user, customer), pk=row) if row else None
+    form = _make_form(section, request, customer, request.POST if request.method == "POST" else None, instance)
+    _initial(section, form)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.writable_data()
+            try:
+                if instance is None:
+                    assert section.create is not None
+                    section.create(actor=request.user, data={**data, "customer": customer})
+                else:
+                    assert section.update is not None
+                    fresh = type(instance).objects.get(pk=instance.pk)
+                    section.update(
+                        actor=request.user, instance=fresh, data=data, expected_version=form.expected_version()
+                    )
+            except VersionConflict as error:
+                form.add_error(None, error.message)
+                status = 409
+            except (DomainError, ValidationError) as error:
+                show_refusal(form, error)
+                status = 422
+            else:
+                if not request.htmx:  # type: ignore[attr-defined]
+                    return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + f"#{section.key}")
+                return _render_section(request, customer, section, saved=True)
+        else:
+            status = 422
+    context = {"customer": customer, "section": section, "form": form, "row": instance, "conflict": status == 409}
+    if not request.htmx:  # type: ignore[attr-defined]
+        return render(request, "customers/section_form_page.html", context, status=status)
+    response = render(request, "customers/partials/section_form.html", context, status=status)
+    # The form was posted into its section; a refused form goes back where it was.
+    response["HX-Retarget"] = f"#{section.key}-form"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@login_required
+def section_view(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """One section, refreshed (the form's cancel button comes back here)."""
+    customer = _customer(request, pk)
+    section = _sections().get(key)
+    if section is None:
+        raise Http404
+    return _render_section(request, customer, section)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit the customer's archive (profile), with the version check."""
+    customer = _customer(request, pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user, request=request)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                fresh = Customer.objects.get(pk=customer.pk)
+                services.customer_update(
+                    actor=request.user,
+                    instance=fresh,
+                    data=form.writable_data(),
+                    expected_version=form.expected_version(),
+                )
+            except VersionConflict as error:
+                form.add_error(None, error.message)
+                status = 409
+            except (DomainError, ValidationError) as error:
+                show_refusal(form, error)
+                status = 422
+            else:
+                messages.success(request, _("Saved."))
+                return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
+        else:
+            status = 422
+    return render(
+        request,
+        "customers/profile_form.html",
+        {"customer": customer, "form": form, "conflict": status == 409},
+        status=status,
+    )

@@ -1,0 +1,232 @@
+"""Reads behind the workspace pages: the rep's day, the customer list's search, a
+customer's key figures.  Every one starts from the record scope; searches and filters
+only use fields the viewer may read in clear."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Avg, Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from crm.access.policy import Level, UserPolicy
+from crm.access.scope import scoped_queryset
+
+from .choices import LifecycleStage
+from .models import Activity, Contact, Customer
+from .selectors import customer_list
+
+#: Search fields of the list: (resource, field, lookup path from the customer).
+SEARCH_FIELDS = (
+    ("customers", "name", "name"),
+    ("customers", "short_name", "short_name"),
+    ("customers", "code", "code"),
+    ("contacts", "name", "contacts__name"),
+    ("contacts", "mobile", "contacts__mobile"),
+    ("contacts", "phone", "contacts__phone"),
+    ("contacts", "email", "contacts__email"),
+)
+#: Sort keys of the list → (governing field, order_by).  Every order ends on the id, so
+#: pages are stable.
+SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "name": ("name", ("name", "id")),
+    "-name": ("name", ("-name", "-id")),
+    "code": ("code", ("code", "id")),
+    "-code": ("code", ("-code", "-id")),
+    "tier": ("tier", (F("tier__rank").asc(nulls_first=True), "id")),
+    "-tier": ("tier", (F("tier__rank").desc(nulls_last=True), "-id")),
+    "stage": ("lifecycle_stage", ("lifecycle_stage", "id")),
+    "-stage": ("lifecycle_stage", ("-lifecycle_stage", "-id")),
+    "updated": ("updated_at", ("updated_at", "id")),
+    "-updated": ("updated_at", ("-updated_at", "-id")),
+}
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    """What the customer list is narrowed by (each already validated by the form)."""
+
+    q: str = ""
+    tier: Any = None
+    stage: str = ""
+    industry: str = ""
+    region: str = ""
+    owner: Any = None
+    open_alert: bool | None = None
+    sort: str = "name"
+
+
+def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) -> QuerySet[Customer]:
+    """The customers matching the list's search and filters, in the chosen order.
+
+    The search is a case-insensitive substring of the name, short name or code, or of a
+    contact's name, mobile, phone or e-mail; a field the viewer may not read in clear is
+    not searched (a match would reveal it).
+    """
+    from risk.choices import OPEN_STATUSES
+    from risk.models import RiskAlert
+
+    customers = customer_list(user=user)
+    if filters.q:
+        term = filters.q.strip()
+        own = Q()
+        via_contacts = Q()
+        for resource, field, path in SEARCH_FIELDS:
+            if policy.level(resource, field) < Level.READ:
+                continue
+            if resource == "customers":
+                own |= Q(**{f"{path}__icontains": term})
+            else:
+                via_contacts |= Q(**{f"{field}__icontains": term})
+        condition = own
+        if via_contacts:
+            condition |= Q(pk__in=Contact.objects.filter(via_contacts).values("customer_id"))
+        customers = customers.filter(condition) if condition else customers.none()
+    if filters.tier is not None:
+        customers = customers.filter(tier=filters.tier)
+    if filters.stage:
+        customers = customers.filter(lifecycle_stage=filters.stage)
+    if filters.industry:
+        customers = customers.filter(industry=filters.industry)
+    if filters.region:
+        customers = customers.filter(region=filters.region)
+    if filters.owner is not None:
+        customers = customers.filter(owner=filters.owner)
+    if filters.open_alert is not None:
+        open_alerts = RiskAlert.objects.filter(customer=OuterRef("pk"), status__in=OPEN_STATUSES)
+        customers = customers.filter(Exists(open_alerts) if filters.open_alert else ~Exists(open_alerts))
+    _field, order = SORTS.get(filters.sort, SORTS["name"])
+    return customers.order_by(*order)
+
+
+def capped_count(queryset: QuerySet[Any], cap: int = 10_000) -> tuple[int, bool]:
+    """How many rows, counting at most ``cap`` (a million-row count is not worth its time):
+    returns (count, whether there are more)."""
+    count = queryset.order_by()[: cap + 1].count()
+    return min(count, cap), count > cap
+
+
+@dataclass(frozen=True)
+class CustomerFigures:
+    spend_12m: Decimal
+    orders_12m: int
+    outstanding: Decimal
+    last_contact: dt.datetime | None
+    csat: Decimal | None
+    open_alerts: int
+
+
+def customer_figures(*, customer: Customer) -> CustomerFigures:
+    """The 360 header's key figures, in one query: spend and orders over the last twelve
+    months (cancelled and refunded orders excluded), money still owed, the last contact
+    made, the average satisfaction of the last twelve months and the open alerts."""
+    from feedback.models import SatisfactionResponse
+    from risk.choices import OPEN_STATUSES
+    from risk.models import RiskAlert
+    from transactions.choices import TransactionStatus
+    from transactions.models import Transaction
+
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=365)
+    counted = Transaction.objects.filter(customer=OuterRef("pk")).exclude(
+        status__in=[TransactionStatus.CANCELLED, TransactionStatus.REFUNDED]
+    )
+
+    def scalar(queryset: QuerySet[Any], expression: Any) -> Subquery:
+        return Subquery(queryset.order_by().values("customer").annotate(v=expression).values("v")[:1])
+
+    row = (
+        Customer.objects.filter(pk=customer.pk)
+        .annotate(
+            spend_12m=scalar(counted.filter(order_date__gte=since), Sum("amount")),
+            orders_12m=scalar(counted.filter(order_date__gte=since), Count("id")),
+            outstanding=scalar(counted, Sum(F("amount") - F("paid_amount"))),
+            last_contact=scalar(
+                Activity.objects.filter(customer=OuterRef("pk"), occurred_at__isnull=False), Max("occurred_at")
+            ),
+            csat=scalar(
+                SatisfactionResponse.objects.filter(
+                    customer=OuterRef("pk"), responded_at__date__gte=since, csat__isnull=False
+                ),
+                Avg("csat"),
+            ),
+            open_alerts=scalar(
+                RiskAlert.objects.filter(customer=OuterRef("pk"), status__in=OPEN_STATUSES), Count("id")
+            ),
+        )
+        .values("spend_12m", "orders_12m", "outstanding", "last_contact", "csat", "open_alerts")
+        .get()
+    )
+    return CustomerFigures(
+        spend_12m=row["spend_12m"] or Decimal(0),
+        orders_12m=row["orders_12m"] or 0,
+        outstanding=row["outstanding"] or Decimal(0),
+        last_contact=row["last_contact"],
+        csat=round(Decimal(row["csat"]), 1) if row["csat"] is not None else None,
+        open_alerts=row["open_alerts"] or 0,
+    )
+
+
+SEVERITY_RANK = Case(
+    When(severity="critical", then=Value(4)),
+    When(severity="high", then=Value(3)),
+    When(severity="medium", then=Value(2)),
+    default=Value(1),
+)
+
+
+@dataclass
+class MyDay:
+    overdue: list[Activity]
+    due_today: list[Activity]
+    alerts: list[Any]
+    key_accounts: list[Customer]
+    recent: list[Activity]
+
+
+def my_day(*, user: Any, limit: int = 20) -> MyDay:
+    """The rep's start page: follow-ups overdue and due today (their own), open risk alerts
+    on the customers they look after (or assigned to them), their key accounts by tier,
+    and the latest contacts made with their customers — five small indexed queries."""
+    from risk.choices import OPEN_STATUSES
+    from risk.selectors import risk_alert_list
+
+    now = timezone.localtime()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + dt.timedelta(days=1)
+    follow_ups = (
+        scoped_queryset(Activity, user)
+        .filter(assignee=user, done=False, due_at__lt=end)
+        .select_related("customer", "contact")
+        .order_by("due_at", "id")
+    )
+    alerts = (
+        risk_alert_list(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .filter(Q(customer__owner=user) | Q(assignee=user))
+        .select_related("customer", "rule")
+        .order_by(SEVERITY_RANK.desc(), "-id")[:limit]
+    )
+    key_accounts = (
+        customer_list(user=user)
+        .filter(owner=user)
+        .filter(Q(lifecycle_stage=LifecycleStage.KEY) | Q(tier__isnull=False))
+        .order_by(Coalesce("tier__rank", 0).desc(), "name", "id")[:limit]
+    )
+    recent = (
+        scoped_queryset(Activity, user)
+        .filter(customer__owner=user, occurred_at__isnull=False, occurred_at__lte=now)
+        .select_related("customer", "assignee")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    return MyDay(
+        overdue=list(follow_ups.filter(due_at__lt=start)[:limit]),
+        due_today=list(follow_ups.filter(due_at__gte=start)[:limit]),
+        alerts=list(alerts),
+        key_accounts=list(key_accounts),
+        recent=list(recent),
+    )
