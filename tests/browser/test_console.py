@@ -36,7 +36,7 @@ def test_admin_edits_the_field_grid_and_a_rep_sees_the_result(page: Any, api: An
     screenshot(page, "console-home")
 
     page.get_by_role("navigation", name="控制台").get_by_role("link", name="字段权限").click()
-    page.get_by_role("link", name="客户", exact=True).click()
+    page.locator("#main").get_by_role("link", name="客户", exact=True).click()
     page.wait_for_url("**/console/fields/customers/")
     cell = page.locator("#level-website-rep")
     cell.select_option("hidden")
