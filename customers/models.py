@@ -148,6 +148,7 @@ class Customer(VersionedModel):
             # The list's search is a substring match; trigram indexes keep it off a full scan.
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),
             GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="customer_code_trgm"),
+            GinIndex(OpClass(Upper("short_name"), name="gin_trgm_ops"), name="customer_short_name_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -198,6 +199,9 @@ class Contact(VersionedModel):
             models.Index(fields=["mobile"], name="contact_mobile"),
             models.Index(fields=["email"], name="contact_email"),
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="contact_name_trgm"),
+            GinIndex(OpClass(Upper("mobile"), name="gin_trgm_ops"), name="contact_mobile_trgm"),
+            GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="contact_phone_trgm"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
         ]
 
     def __str__(self) -> str:

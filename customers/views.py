@@ -217,8 +217,8 @@ class Section:
 def _sections() -> dict[str, Section]:
     from campaigns.selectors import participation_list
     from feedback import services as feedback_services
-    from feedback.forms import FeedbackForm, ServiceRecordForm
-    from feedback.selectors import feedback_list, service_record_list
+    from feedback.forms import FeedbackForm, SatisfactionForm, ServiceRecordForm
+    from feedback.selectors import feedback_list, satisfaction_list, service_record_list
     from risk.selectors import risk_alert_list
     from tiers.selectors import tier_change_list
     from transactions import services as transaction_services
@@ -257,6 +257,12 @@ def _sections() -> dict[str, Section]:
             ("received_at", "kind", "subject", "status", "handler"),
             lambda user, c: feedback_list(user=user).filter(customer=c).order_by("-received_at", "-id"),
             FeedbackForm, feedback_services.feedback_create, feedback_services.feedback_update,
+        ),
+        Section(
+            "satisfaction", gettext_lazy("Satisfaction surveys"), "satisfaction-responses",
+            ("responded_at", "method", "csat", "nps", "contact", "comment"),
+            lambda user, c: satisfaction_list(user=user).filter(customer=c).order_by("-responded_at", "-id"),
+            SatisfactionForm, feedback_services.satisfaction_create, feedback_services.satisfaction_update,
         ),
         Section(
             "service-needs", gettext_lazy("Personalised needs"), "service-needs",
@@ -318,16 +324,12 @@ def _may_write(user: Any, section: Section) -> bool:
 def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer 360: header with tier and key figures, every section, the timeline."""
     customer = _customer(request, pk)
-    policy = policy_for(request.user, request)
     sections = [_section_context(request, customer, section) for section in _sections().values()]
-    profile_fields = [name for name in CustomerForm.Meta.fields if name != "owner"]
     context = {
-        "customer": customer,
+        **_profile_context(request, customer),
         "figures": customer_figures(customer=customer),
-        "profile": table(policy, "customers", Customer, [customer], profile_fields),
         "sections": sections,
         "timeline": customer_timeline(customer=customer, user=request.user, limit=30),
-        "may_edit_profile": True,
     }
     return render(request, "customers/detail.html", context)
 
@@ -345,7 +347,7 @@ def _make_form(
 ) -> Any:
     assert section.form is not None
     kwargs: dict[str, Any] = {"user": request.user, "request": request, "instance": instance}
-    if section.key in ("activities", "feedback"):
+    if section.key in ("activities", "feedback", "satisfaction"):
         kwargs["customer"] = customer
     return section.form(data, **kwargs)
 
@@ -416,18 +418,27 @@ def section_view(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     return _render_section(request, customer, section)
 
 
+def _profile_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    policy = policy_for(request.user, request)
+    fields = [name for name in CustomerForm.Meta.fields if name != "owner"]
+    return {"customer": customer, "profile": table(policy, "customers", Customer, [customer], fields)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Edit the customer's archive (profile), with the version check."""
+    """Edit the customer's archive (profile) in place, with the version check."""
     customer = _customer(request, pk)
+    htmx = bool(request.htmx)  # type: ignore[attr-defined]
+    if htmx and request.GET.get("view"):
+        return render(request, "customers/partials/profile.html", _profile_context(request, customer))
     form = CustomerForm(request.POST or None, instance=customer, user=request.user, request=request)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 fresh = Customer.objects.get(pk=customer.pk)
-                services.customer_update(
+                saved = services.customer_update(
                     actor=request.user,
                     instance=fresh,
                     data=form.writable_data(),
@@ -440,13 +451,19 @@ def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
                 show_refusal(form, error)
                 status = 422
             else:
+                if htmx:
+                    return render(
+                        request, "customers/partials/profile.html", {**_profile_context(request, saved), "saved": True}
+                    )
                 messages.success(request, _("Saved."))
                 return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
         else:
             status = 422
-    return render(
-        request,
-        "customers/profile_form.html",
-        {"customer": customer, "form": form, "conflict": status == 409},
-        status=status,
-    )
+    context = {"customer": customer, "form": form, "conflict": status == 409}
+    if not htmx:
+        return render(request, "customers/profile_form.html", context, status=status)
+    response = render(request, "customers/partials/profile_form.html", context, status=status)
+    if request.method == "POST":
+        response["HX-Retarget"] = "#profile-body"
+        response["HX-Reswap"] = "innerHTML"
+    return response

@@ -10,7 +10,7 @@ from crm.core.forms import RecordForm, formfield
 from customers.models import Customer
 from transactions.models import Product
 
-from .models import Feedback, ServiceRecord
+from .models import Feedback, SatisfactionResponse, ServiceRecord
 
 
 class ServiceRecordForm(RecordForm):
@@ -50,5 +50,22 @@ class FeedbackForm(RecordForm):
         super().__init__(*args, **kwargs)
         if "received_at" in self.fields:
             self.fields["received_at"].required = False  # now, unless told otherwise
+        if "contact" in self.fields and not self.fields["contact"].disabled:
+            self.fields["contact"].queryset = customer.contacts.order_by("name")  # type: ignore[attr-defined]
+
+
+class SatisfactionForm(RecordForm):
+    policy_resource = "satisfaction-responses"
+
+    class Meta:
+        model = SatisfactionResponse
+        formfield_callback = formfield
+        fields = ["responded_at", "method", "csat", "nps", "contact", "comment"]
+        widgets = {"comment": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "responded_at" in self.fields:
+            self.fields["responded_at"].required = False  # now, unless told otherwise
         if "contact" in self.fields and not self.fields["contact"].disabled:
             self.fields["contact"].queryset = customer.contacts.order_by("name")  # type: ignore[attr-defined]

@@ -55,16 +55,15 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    # Pages answer a refused form with a 4xx on purpose; any other failed request (a
-    # stylesheet, a script, an image) is a defect, as is any script error or CSP report.
-    page.on(
-        "response",
-        lambda response: (
+
+    # Pages and htmx requests answer a refused form with a 4xx on purpose; a server error,
+    # a failed stylesheet, script or image, a script error or a CSP report is a defect.
+    def failed(response: Any) -> None:
+        expected = response.status < 500 and response.request.resource_type in ("document", "xhr", "fetch")
+        if response.status >= 400 and not expected:
             errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
+
+    page.on("response", failed)
     page.on(
         "console",
         lambda message: (
