@@ -286,3 +286,54 @@ def test_queues_are_scoped(as_user: Any, rep1: Any, rep2: Any, url: str) -> None
     assert "别人的客户" not in html
     if url != "/campaigns/":
         assert "我的客户" in html
+
+
+def test_other_pages_cost_a_constant_number_of_queries(as_user: Any, rep1: Any, manager: Any) -> None:
+    from tests.factories import CampaignFactory, ParticipationFactory
+
+    def fill(n: int) -> None:
+        for _ in range(n):
+            customer = CustomerFactory(owner=rep1, lifecycle_stage="key")
+            FeedbackFactory(customer=customer)
+            ServiceRecordFactory(customer=customer)
+            RiskAlertFactory(customer=customer)
+            ActivityFactory(customer=customer, assignee=rep1, due_at=timezone.now(), occurred_at=timezone.now())
+            ParticipationFactory(customer=customer, campaign=CampaignFactory())
+
+    urls = {rep1: ["/", "/service/feedback/", "/service/records/"], manager: ["/campaigns/"]}
+    fill(2)
+    few: dict[str, int] = {}
+    for user, paths in urls.items():
+        client = as_user(user)
+        for path in paths:
+            client.get(path)
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(path).status_code == 200
+            few[path] = len(queries)
+    fill(15)
+    for user, paths in urls.items():
+        client = as_user(user)
+        for path in paths:
+            with CaptureQueriesContext(connection) as queries:
+                client.get(path)
+            assert len(queries) == few[path], path
+
+
+def test_campaign_detail_shows_funnel_conversion_and_revenue(as_user: Any, rep1: Any, manager: Any) -> None:
+    from tests.factories import CampaignFactory, ParticipationFactory
+
+    campaign = CampaignFactory(name="2026 秋季展会", budget=1000)
+    for status in ("invited", "attended"):
+        ParticipationFactory(campaign=campaign, customer=CustomerFactory(owner=rep1), status=status)
+    for amount in (1500, 2500):
+        customer = CustomerFactory(owner=rep1)
+        order = TransactionFactory(customer=customer, amount=amount)
+        ParticipationFactory(campaign=campaign, customer=customer, status="converted", transaction=order)
+    response = as_user(manager).get(f"/campaigns/{campaign.pk}/")
+    html = response.content.decode()
+    assert response.context["stats"]["conversion_rate"] == 0.5
+    assert 'data-testid="conversion">50%' in html and "¥4,000" in html
+    assert len(response.context["participants"]["rows"]) == 4
+    listing = as_user(manager).get("/campaigns/")
+    row = next(c for c in listing.context["page"] if c.pk == campaign.pk)
+    assert (row.participant_count, row.converted_count, row.revenue) == (4, 2, 4000)
