@@ -24,8 +24,8 @@ class CustomerAdmin(AuditedModelAdmin):
         "tier",
         "tier_score",
         "tier_since",
-        "tier_evaluated_at",
-        "tier_next_evaluation_at",
+        "tier_below_since",
+        "tier_override_until",
         "consent_updated_at",
     )
     inlines = [ContactInline]

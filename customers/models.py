@@ -117,8 +117,10 @@ class Customer(VersionedModel):
     )
     tier_score = models.DecimalField(_("tier score"), max_digits=7, decimal_places=2, null=True, blank=True)
     tier_since = models.DateTimeField(_("tier since"), null=True, blank=True)
-    tier_evaluated_at = models.DateTimeField(_("last tier evaluation"), null=True, blank=True)
-    tier_next_evaluation_at = models.DateTimeField(_("next tier evaluation"), null=True, blank=True)
+    # Since when the score has been below the tier's threshold (the downgrade grace runs
+    # from here); and until when a manager's override holds against evaluations.
+    tier_below_since = models.DateTimeField(_("below its tier since"), null=True, blank=True)
+    tier_override_until = models.DateTimeField(_("tier override until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")

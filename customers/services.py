@@ -26,7 +26,7 @@ from crm.core.services import record_create, record_delete, record_update
 from .models import Activity, Contact, Customer, ServiceNeed
 
 # Fields only the tier engine and managers' overrides may write (tiers app).
-TIER_FIELDS = frozenset({"tier", "tier_score", "tier_since", "tier_evaluated_at", "tier_next_evaluation_at"})
+TIER_FIELDS = frozenset({"tier", "tier_score", "tier_since", "tier_below_since", "tier_override_until"})
 
 
 def next_customer_code() -> str:

@@ -8,3 +8,29 @@ class ChangeKind(models.TextChoices):
     DOWNGRADE = "downgrade", _("Downgrade")
     OVERRIDE = "override", _("Manual override")
     OVERRIDE_EXPIRED = "override_expired", _("Override expired")
+
+
+class ReviewPeriod(models.TextChoices):
+    QUARTERLY = "quarterly", _("Quarterly")
+    HALF_YEARLY = "half_yearly", _("Half-yearly")
+    YEARLY = "yearly", _("Yearly")
+
+
+#: Months between two scheduled evaluations.
+PERIOD_MONTHS = {ReviewPeriod.QUARTERLY: 3, ReviewPeriod.HALF_YEARLY: 6, ReviewPeriod.YEARLY: 12}
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    MANUAL = "manual", _("Started by a manager")
+    COMMAND = "command", _("Command")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
 
-from .choices import ChangeKind
+from .choices import ChangeKind, ReviewPeriod, RunState, RunTrigger
 
 
 class Tier(VersionedModel):
@@ -83,6 +83,23 @@ class TierChange(models.Model):
         blank=True,
         related_name="+",
     )
+    policy = models.ForeignKey(
+        "tiers.ScoringPolicy",
+        verbose_name=_("scoring policy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    run = models.ForeignKey(
+        "tiers.TierRun",
+        verbose_name=_("evaluation run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    override_until = models.DateTimeField(_("override until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -93,3 +110,182 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_tier_id} → {self.to_tier_id}"
+
+
+class ScoringPolicy(models.Model):
+    """How customers are graded: metrics, weights, caps, thresholds, grace and schedule.
+
+    Policies are versions: saving a change creates the next version and makes it the
+    active one, so every tier change in the history names the exact rules that made it.
+    A customer's score is 0–100: each metric earns its weight in proportion to how far it
+    reaches its cap (spend and orders over the trailing window, years as a customer,
+    influence 0–10, average satisfaction 1–5).  The best tier whose threshold the score
+    reaches is the customer's grade.  A customer who falls below its tier keeps it for
+    ``grace_days`` (hysteresis); upgrades apply at once.
+    """
+
+    scope_path: ClassVar[str | None] = None
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    note = models.CharField(_("what changed"), max_length=200, blank=True)
+    window_days = models.PositiveIntegerField(_("trailing window (days)"), default=365)
+    spend_weight = models.DecimalField(_("spend weight"), max_digits=5, decimal_places=2, default=40)
+    spend_cap = models.DecimalField(_("spend for full points"), max_digits=14, decimal_places=2, default=500000)
+    orders_weight = models.DecimalField(_("order count weight"), max_digits=5, decimal_places=2, default=20)
+    orders_cap = models.PositiveIntegerField(_("orders for full points"), default=24)
+    tenure_weight = models.DecimalField(_("tenure weight"), max_digits=5, decimal_places=2, default=15)
+    tenure_cap_years = models.PositiveIntegerField(_("years for full points"), default=5)
+    influence_weight = models.DecimalField(_("influence weight"), max_digits=5, decimal_places=2, default=15)
+    satisfaction_weight = models.DecimalField(_("satisfaction weight"), max_digits=5, decimal_places=2, default=10)
+    thresholds = models.JSONField(
+        _("tier thresholds"), default=dict, help_text=_("Minimum score (0–100) of each tier, by tier code.")
+    )
+    grace_days = models.PositiveIntegerField(_("downgrade grace (days)"), default=90)
+    period = models.CharField(
+        _("review period"), max_length=20, choices=ReviewPeriod.choices, default=ReviewPeriod.QUARTERLY
+    )
+    churn_after_days = models.PositiveIntegerField(_("churned after days without an order"), default=365)
+    key_account_tier = models.ForeignKey(
+        Tier, verbose_name=_("key account from tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scoring policy")
+        verbose_name_plural = _("scoring policies")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_scoring_policy"
+            ),
+            models.CheckConstraint(
+                condition=Q(orders_cap__gt=0) & Q(tenure_cap_years__gt=0), name="policy_caps_positive"
+            ),
+            models.CheckConstraint(condition=Q(spend_cap__gt=0), name="policy_spend_cap_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+    @property
+    def weights(self) -> dict[str, object]:
+        return {
+            "spend": self.spend_weight,
+            "orders": self.orders_weight,
+            "tenure": self.tenure_weight,
+            "influence": self.influence_weight,
+            "satisfaction": self.satisfaction_weight,
+        }
+
+
+class TierRun(models.Model):
+    """One evaluation of every customer under one policy, split into chunks of customer ids
+    that workers evaluate in parallel; its summary adds up the chunks.  At most one run is
+    queued or running at a time."""
+
+    scope_path: ClassVar[str | None] = None
+
+    policy = models.ForeignKey(
+        ScoringPolicy, verbose_name=_("scoring policy"), on_delete=models.PROTECT, related_name="runs"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED)
+    trigger = models.CharField(_("started by"), max_length=10, choices=RunTrigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    as_of = models.DateTimeField(_("evaluated as of"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # A constant, so that a partial unique index allows one active run only.
+    singleton = models.BooleanField(_("single active run"), default=True, editable=False)
+
+    class Meta:
+        verbose_name = _("evaluation run")
+        verbose_name_plural = _("evaluation runs")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["singleton"], condition=Q(state__in=["queued", "running"]), name="one_active_tier_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.state}"
+
+    @classmethod
+    def scope_queryset(cls, user: object) -> models.QuerySet[TierRun]:
+        """Runs concern the whole book: every signed-in user may see their state."""
+        return cls.objects.all() if getattr(user, "is_authenticated", False) else cls.objects.none()
+
+
+class TierRunChunk(models.Model):
+    """A range of customer ids of one run.  A chunk is evaluated in one transaction that
+    also marks it done, so a chunk retried after a worker died is done exactly once."""
+
+    scope_path: ClassVar[str | None] = None
+
+    run = models.ForeignKey(TierRun, verbose_name=_("evaluation run"), on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField(_("number"))
+    first_id = models.BigIntegerField(_("first customer id"))
+    last_id = models.BigIntegerField(_("last customer id"))
+    done = models.BooleanField(_("done"), default=False)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation chunk")
+        verbose_name_plural = _("evaluation chunks")
+        ordering = ["run", "number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="tier_run_chunk_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.number}"
+
+    @classmethod
+    def scope_queryset(cls, user: object) -> models.QuerySet[TierRunChunk]:
+        return cls.objects.all() if getattr(user, "is_authenticated", False) else cls.objects.none()
+
+
+class LifecycleChange(models.Model):
+    """One move of a customer between lifecycle stages, with its reason (never edited)."""
+
+    scope_path: ClassVar[str | None] = "customer"
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="lifecycle_changes"
+    )
+    from_stage = models.CharField(_("from stage"), max_length=20)
+    to_stage = models.CharField(_("to stage"), max_length=20)
+    reason = models.CharField(_("reason"), max_length=200)
+    changed_at = models.DateTimeField(_("changed at"))
+    run = models.ForeignKey(
+        TierRun, verbose_name=_("evaluation run"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("lifecycle change")
+        verbose_name_plural = _("lifecycle changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "changed_at"], name="lifecycle_customer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_stage} → {self.to_stage}"

@@ -7,9 +7,11 @@ change is history (``TierChange``) and is also audited on the customer.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,8 +19,8 @@ from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 from customers.models import Customer
 
-from .choices import ChangeKind
-from .models import Tier, TierChange
+from .choices import ACTIVE_RUN_STATES, ChangeKind, RunState
+from .models import ScoringPolicy, Tier, TierChange, TierRun, TierRunChunk
 
 
 def tier_create(*, actor: Any, data: Mapping[str, Any]) -> Tier:
@@ -44,6 +46,7 @@ def tier_change_record(
     reason: str,
     score: Any = None,
     explanation: Mapping[str, Any] | None = None,
+    override_until: Any = None,
 ) -> TierChange:
     """Move one customer to ``tier``: write the history row and update the customer (audited)."""
     now = timezone.now()
@@ -57,25 +60,247 @@ def tier_change_record(
         score=score,
         explanation=dict(explanation or {}),
         changed_by=actor if getattr(actor, "pk", None) else None,
+        override_until=override_until,
     )
     fields: dict[str, Any] = {"tier": tier, "tier_since": now}
+    if kind == ChangeKind.OVERRIDE:
+        fields.update(tier_override_until=override_until, tier_below_since=None)
     if score is not None:
         fields["tier_score"] = score
     record_update(instance=customer, actor=actor, data=fields, expected_version=None)
     return change
 
 
+OVERRIDE_DAYS = 180
+
+
 @transaction.atomic
-def tier_override(*, actor: Any, customer: Customer, tier: Tier, reason: str) -> TierChange:
-    """A manager sets a customer's tier by hand, with a reason that stays in the history."""
+def tier_override(*, actor: Any, customer: Customer, tier: Tier, reason: str, until: Any = None) -> TierChange:
+    """A manager sets a customer's tier by hand, with a reason and an end date.
+
+    Evaluations leave the tier alone until the override ends (180 days unless said
+    otherwise); the first evaluation after that grades the customer again.  The reason
+    and the end stay in the history; the change is audited on the customer.
+    """
+    import datetime as dt
+
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(
             _("Say why the tier is set by hand."), field_errors={"reason": [_("This field may not be blank.")]}
         )
+    pinning = until is not None  # the same tier with an end date pins it against downgrades
+    until = until or timezone.now() + dt.timedelta(days=OVERRIDE_DAYS)
+    if until <= timezone.now():
+        raise DomainError(
+            _("The override must end in the future."), field_errors={"until": [_("Choose a later time.")]}
+        )
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    if locked.tier_id == tier.pk:
+    held = locked.tier_override_until
+    if locked.tier_id == tier.pk and (not pinning or (held is not None and held >= until)):
         raise DomainError(
             _("The customer already has this tier."), field_errors={"tier": [_("Choose a different tier.")]}
         )
-    return tier_change_record(actor=actor, customer=locked, tier=tier, kind=ChangeKind.OVERRIDE, reason=reason)
+    return tier_change_record(
+        actor=actor, customer=locked, tier=tier, kind=ChangeKind.OVERRIDE, reason=reason, override_until=until
+    )
+
+
+# ------------------------------------------------------------------ scoring policy
+POLICY_FIELDS = (
+    "window_days", "spend_weight", "spend_cap", "orders_weight", "orders_cap", "tenure_weight", "tenure_cap_years",
+    "influence_weight", "satisfaction_weight", "thresholds", "grace_days", "period", "churn_after_days",
+    "key_account_tier",
+)  # fmt: skip
+
+
+def _check_policy(data: Mapping[str, Any]) -> None:
+    weights = [Decimal(str(data[name])) for name in POLICY_FIELDS if name.endswith("_weight")]
+    if any(w < 0 for w in weights) or sum(weights) != 100:
+        raise DomainError(
+            _("The weights must be zero or more and add up to 100."),
+            field_errors={
+                "spend_weight": [_("The five weights add up to %(total)s, not 100.") % {"total": sum(weights)}]
+            },
+        )
+    thresholds = data.get("thresholds") or {}
+    known = set(Tier.objects.values_list("code", flat=True))
+    if not thresholds or set(thresholds) - known:
+        raise DomainError(
+            _("Give a threshold for known tiers only."),
+            field_errors={
+                "thresholds": [_("Unknown tiers: %(codes)s") % {"codes": ", ".join(set(thresholds) - known)}]
+            },
+        )
+    ranks = dict(Tier.objects.filter(code__in=thresholds).values_list("code", "rank"))
+    ordered = sorted(thresholds, key=lambda code: ranks[code])
+    values = [Decimal(str(thresholds[code])) for code in ordered]
+    if any(v < 0 or v > 100 for v in values) or values != sorted(values) or len(set(values)) != len(values):
+        raise DomainError(
+            _("Thresholds are scores from 0 to 100 that rise with the tier."),
+            field_errors={"thresholds": [_("A better tier needs a higher score.")]},
+        )
+
+
+@transaction.atomic
+def scoring_policy_save(*, actor: Any, data: Mapping[str, Any], note: str = "") -> ScoringPolicy:
+    """Save a new version of the scoring policy and make it the active one.
+
+    Earlier versions stay, unchanged, so the history keeps naming the rules that made
+    each past grade.  The change is audited.
+    """
+    from crm.audit.choices import Action
+    from crm.audit.services import audit_record, snapshot
+
+    current = ScoringPolicy.objects.select_for_update().filter(is_active=True).first()
+    values = {name: data.get(name, getattr(current, name) if current else None) for name in POLICY_FIELDS}
+    values = {k: v for k, v in values.items() if v is not None}
+    _check_policy({**{f.name: f.get_default() for f in ScoringPolicy._meta.fields}, **values})
+    last = ScoringPolicy.objects.order_by("-version").values_list("version", flat=True).first() or 0
+    ScoringPolicy.objects.filter(is_active=True).update(is_active=False)
+    policy = ScoringPolicy(
+        version=last + 1,
+        is_active=True,
+        note=note[:200],
+        created_by=actor if getattr(actor, "pk", None) else None,
+        **values,
+    )
+    policy.full_clean()
+    policy.save()
+    audit_record(
+        action=Action.CREATE,
+        instance=policy,
+        actor=actor,
+        before=snapshot(current) if current else {},
+        after=snapshot(policy),
+    )
+    return policy
+
+
+# ------------------------------------------------------------------ evaluation runs
+CHUNK_SIZE = 50_000
+
+
+@transaction.atomic
+def tier_run_start(
+    *, actor: Any, trigger: str, as_of: Any = None, chunk_size: int = CHUNK_SIZE, queue: bool = True
+) -> TierRun:
+    """Queue an evaluation of every customer under the active policy.
+
+    The customers are split into ranges of ids (``chunk_size`` ids each) that workers
+    evaluate in parallel.  If a run is already queued or running it is returned instead:
+    at most one runs at a time (the database enforces it).
+    """
+    from django.db import IntegrityError
+    from django.db.models import Max, Min
+
+    from customers.models import Customer
+
+    from .selectors import active_policy
+
+    policy = active_policy()
+    if policy is None:
+        raise DomainError(_("There is no active scoring policy."))
+    active = TierRun.objects.filter(state__in=ACTIVE_RUN_STATES).first()
+    if active is not None:
+        return active
+    bounds = Customer.objects.aggregate(low=Min("id"), high=Max("id"))
+    low, high = bounds["low"] or 0, bounds["high"] or 0
+    ranges = [(start, min(start + chunk_size - 1, high)) for start in range(low, high + 1, chunk_size)] if high else []
+    try:
+        with transaction.atomic():
+            run = TierRun.objects.create(
+                policy=policy,
+                trigger=trigger,
+                requested_by=actor if getattr(actor, "pk", None) else None,
+                as_of=as_of or timezone.now(),
+                chunk_count=len(ranges),
+            )
+    except IntegrityError:  # another request started one a moment ago
+        return TierRun.objects.get(state__in=ACTIVE_RUN_STATES)
+    TierRunChunk.objects.bulk_create(
+        TierRunChunk(run=run, number=n, first_id=first, last_id=last) for n, (first, last) in enumerate(ranges)
+    )
+    if not ranges:
+        _finish(run)
+        return run
+    if not queue:
+        return run
+
+    from .tasks import evaluate_tier_chunk
+
+    chunk_ids = list(run.chunks.values_list("pk", flat=True))
+    transaction.on_commit(lambda: [evaluate_tier_chunk.delay(pk) for pk in chunk_ids])
+    return run
+
+
+def _finish(run: TierRun) -> None:
+    """Close a run whose chunks are all done: add up their counts, audit the run."""
+    from crm.audit.services import audit_bulk
+
+    totals: dict[str, int] = {}
+    for counts in run.chunks.values_list("counts", flat=True):
+        for name, value in (counts or {}).items():
+            totals[name] = totals.get(name, 0) + int(value)
+    run.summary = totals
+    run.state = RunState.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["summary", "state", "finished_at"])
+    audit_bulk(
+        resource="tiers.tierrun",
+        actor=run.requested_by,
+        summary={"label": f"tier evaluation #{run.pk}", "policy": run.policy.version, **totals},
+    )
+    from .notifications import notify_tier_moves
+
+    transaction.on_commit(lambda: notify_tier_moves(run_id=run.pk))
+
+
+@transaction.atomic
+def tier_run_evaluate_chunk(*, chunk_id: int) -> bool:
+    """Evaluate one chunk, exactly once: its changes and its "done" mark are one
+    transaction, and the chunk row is locked, so a retried or duplicated task finds it
+    done and does nothing.  The last chunk closes the run.  Returns whether it worked."""
+    from .engine import evaluate_range
+
+    chunk = TierRunChunk.objects.select_for_update().select_related("run", "run__policy").filter(pk=chunk_id).first()
+    if chunk is None or chunk.done or chunk.run.state not in ACTIVE_RUN_STATES:
+        return False
+    run = chunk.run
+    if run.state == RunState.QUEUED:
+        TierRun.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
+            state=RunState.RUNNING, started_at=timezone.now()
+        )
+    counts = evaluate_range(
+        policy=run.policy, as_of=run.as_of, first_id=chunk.first_id, last_id=chunk.last_id, run_id=run.pk
+    )
+    chunk.done = True
+    chunk.counts = counts
+    chunk.finished_at = timezone.now()
+    chunk.save(update_fields=["done", "counts", "finished_at"])
+    # Count the chunk on the run; the one that completes it closes it (the row lock
+    # serialises the last two chunks).
+    locked = TierRun.objects.select_for_update().get(pk=run.pk)
+    locked.chunks_done = F("chunks_done") + 1
+    locked.save(update_fields=["chunks_done"])
+    locked.refresh_from_db()
+    if locked.chunks_done >= locked.chunk_count:
+        _finish(locked)
+    return True
+
+
+def tier_run_fail(*, run_id: int, error: str) -> None:
+    """Mark a run failed (a chunk gave up after its retries); its done chunks stay done."""
+    TierRun.objects.filter(pk=run_id, state__in=ACTIVE_RUN_STATES).update(
+        state=RunState.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def tier_run_evaluate_now(*, actor: Any, trigger: str, as_of: Any = None) -> TierRun:
+    """Start a run and evaluate every chunk in this process (the command's ``--sync``)."""
+    with transaction.atomic():
+        run = tier_run_start(actor=actor, trigger=trigger, as_of=as_of, queue=False)
+    for chunk_id in run.chunks.filter(done=False).values_list("pk", flat=True):
+        tier_run_evaluate_chunk(chunk_id=chunk_id)
+    run.refresh_from_db()
+    return run

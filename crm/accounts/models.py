@@ -139,3 +139,36 @@ class APIToken(models.Model):
         """Whether the token's scopes cover reading (or writing) the named API resource."""
         wanted = {"write", f"{resource}:write"} if write else {"read", "write", f"{resource}:read", f"{resource}:write"}
         return bool(wanted.intersection(self.scopes))
+
+
+class Notification(models.Model):
+    """A message to one user in the app (and usually by e-mail): "3 of your customers
+    moved up a tier".  ``key`` makes each notification unique, so a job that runs twice
+    notifies once."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications")
+    key = models.CharField(_("key"), max_length=100)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    scope_path: ClassVar[str | None] = None
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_user_key")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def scope_queryset(cls, user: object) -> models.QuerySet[Notification]:
+        """Everyone reads only their own notifications."""
+        if not getattr(user, "is_authenticated", False):
+            return cls.objects.none()
+        return cls.objects.filter(user=user)

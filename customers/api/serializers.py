@@ -43,6 +43,8 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
     tier = TierBriefSerializer(read_only=True)
     contacts = ContactBriefSerializer(label=_("contacts"), many=True, read_only=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=50)
+    tier_evaluated_at = serializers.SerializerMethodField(label=_("last tier evaluation"))
+    tier_next_evaluation_at = serializers.SerializerMethodField(label=_("next tier evaluation"))
     code = serializers.CharField(label=_("customer code"), max_length=20, required=False, allow_blank=True)
 
     class Meta:
@@ -88,6 +90,7 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
             "tier_since",
             "tier_evaluated_at",
             "tier_next_evaluation_at",
+            "tier_override_until",
             "contacts",
             *STAMPS,
         )
@@ -95,14 +98,30 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
             "consent_updated_at",
             "tier_score",
             "tier_since",
-            "tier_evaluated_at",
-            "tier_next_evaluation_at",
+            "tier_override_until",
             *STAMPS,
         )
         # Uniqueness is checked by the model and the database (with a clear message), not
         # by a pre-read here that would race with concurrent writers.
         validators: list[Any] = []
         extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
+
+    def _schedule(self) -> Any:
+        from tiers.selectors import tier_schedule
+
+        return tier_schedule(request=self.context.get("request"))
+
+    def get_tier_evaluated_at(self, customer: Customer) -> Any:
+        """When the latest finished evaluation graded this customer (None if it is newer)."""
+        schedule = self._schedule()
+        last = schedule.last_as_of
+        if last is None or (customer.created_at and customer.created_at > last):
+            return None
+        return serializers.DateTimeField().to_representation(schedule.last_finished_at)
+
+    def get_tier_next_evaluation_at(self, customer: Customer) -> Any:
+        due = self._schedule().next_due
+        return serializers.DateTimeField().to_representation(due) if due else None
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))

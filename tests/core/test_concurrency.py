@@ -15,7 +15,7 @@ from customers.services import customer_update
 from tests.factories import CustomerFactory
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_writers_with_the_same_version_one_wins(rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     barrier = threading.Barrier(2)
@@ -45,7 +45,7 @@ def test_two_writers_with_the_same_version_one_wins(rep1: Any) -> None:
     assert events[0].changes["city"]["after"] == customer.city
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_keep_the_audit_chain_gapless(rep1: Any) -> None:
     customers = [CustomerFactory(owner=rep1) for _ in range(4)]
 

@@ -178,7 +178,7 @@ def test_upsert_creates_then_updates_and_is_idempotent(api: Any, integration_use
     assert missing.status_code == 400 and "external_ref" in missing.json()["fields"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_upserts_make_one_order(rep1: Any, integration_user: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     barrier = threading.Barrier(3)

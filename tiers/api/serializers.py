@@ -69,3 +69,6 @@ class TierOverrideSerializer(serializers.Serializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     tier = serializers.SlugRelatedField(slug_field="code", queryset=Tier.objects.all())
     reason = serializers.CharField(max_length=2000)
+    until = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the override ends (default: 180 days from now)."
+    )

@@ -1,0 +1,237 @@
+"""The tier and lifecycle engine against hand-computed figures.
+
+The default policy (v1): spend 40 points at ¥500,000 over 365 days, orders 20 points at
+24, tenure 15 points at 5 years, influence 15 points at 10, satisfaction 10 points at
+CSAT 5 (CSAT 1 earns nothing).  Thresholds: bronze 0, silver 40, gold 60, platinum 75,
+diamond 90.  Grace 90 days; churned after 365 days without an order; key from platinum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from crm.accounts.models import Notification
+from customers.models import Customer
+from tests.factories import CustomerFactory, SatisfactionResponseFactory, TransactionFactory, tier
+from tiers import services
+from tiers.choices import RunState, RunTrigger
+from tiers.models import LifecycleChange, ScoringPolicy, TierChange, TierRun
+from tiers.tasks import evaluate_tiers_if_due
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = dt.datetime(2026, 6, 30, 4, 0, tzinfo=dt.UTC)  # noon in Shanghai
+
+
+def _run(as_of: dt.datetime = AS_OF) -> TierRun:
+    return services.tier_run_evaluate_now(actor=None, trigger=RunTrigger.COMMAND, as_of=as_of)
+
+
+def _customer(
+    owner: Any,
+    *,
+    spend: int = 0,
+    orders: int = 0,
+    years: float = 0,
+    influence: int = 0,
+    csat: int | None = None,
+    stage: str = "active",
+    **extra: Any,
+) -> Customer:
+    since = (AS_OF - dt.timedelta(days=round(years * 365.25))).date()
+    customer = CustomerFactory(
+        owner=owner, customer_since=since, influence_score=influence, lifecycle_stage=stage, **extra
+    )
+    for n in range(orders):
+        TransactionFactory(
+            customer=customer,
+            amount=Decimal(spend) / orders,
+            status="completed",
+            order_date=AS_OF.date() - dt.timedelta(days=10 + n),
+        )
+    if csat is not None:
+        SatisfactionResponseFactory(customer=customer, csat=csat, nps=None, responded_at=AS_OF - dt.timedelta(days=5))
+    return customer
+
+
+def test_score_and_grade_match_the_hand_computation(rep1: Any) -> None:
+    # spend 250k → 20; 12 orders → 10; 2.5 years → 7.5; influence 6 → 9; CSAT 4 → 7.5: 54 points → silver.
+    customer = _customer(rep1, spend=250_000, orders=12, years=2.5, influence=6, csat=4)
+    run = _run()
+    customer.refresh_from_db()
+    assert customer.tier == tier("silver") and customer.tier_score == Decimal("54.00")
+    change = TierChange.objects.get(customer=customer)
+    assert change.kind == "initial" and change.run == run and change.policy.version == 1
+    points = change.explanation["points"]
+    assert {k: Decimal(str(v)) for k, v in points.items()} == {
+        "spend": Decimal("20.00"),
+        "orders": Decimal("10.00"),
+        "tenure": Decimal("7.50"),
+        "influence": Decimal("9.00"),
+        "satisfaction": Decimal("7.50"),
+    }
+    assert change.explanation["threshold"] == 40 and change.explanation["metrics"]["orders"] == 12
+    assert run.state == RunState.DONE and run.summary["graded"] == 1
+
+
+def test_caps_limit_each_metric(rep1: Any) -> None:
+    whale = _customer(rep1, spend=5_000_000, orders=60, years=20, influence=10, csat=5)
+    _run()
+    whale.refresh_from_db()
+    assert whale.tier_score == Decimal("100.00") and whale.tier == tier("diamond")
+
+
+def test_upgrades_apply_at_once_and_downgrades_wait_for_the_grace(rep1: Any) -> None:
+    customer = _customer(rep1, spend=250_000, orders=12, years=2.5, influence=6, csat=4)  # 54: silver
+    Customer.objects.filter(pk=customer.pk).update(tier=tier("gold"))  # graded gold last time
+    _run()
+    customer.refresh_from_db()
+    assert customer.tier == tier("gold") and customer.tier_below_since == AS_OF  # in grace
+    _run(AS_OF + dt.timedelta(days=30))
+    customer.refresh_from_db()
+    assert customer.tier == tier("gold")  # still within the 90 days
+    # Orders age out of the window too, so the score keeps falling: after the grace it drops.
+    later = AS_OF + dt.timedelta(days=91)
+    _run(later)
+    customer.refresh_from_db()
+    assert customer.tier.rank < tier("gold").rank and customer.tier_below_since is None
+    assert TierChange.objects.filter(customer=customer, kind="downgrade").count() == 1
+
+    riser = _customer(rep1, spend=500_000, orders=24, years=5, influence=10, csat=5)
+    Customer.objects.filter(pk=riser.pk).update(tier=tier("silver"))
+    _run(later)
+    riser.refresh_from_db()
+    assert riser.tier == tier("diamond")
+
+
+def test_back_above_the_threshold_ends_the_grace(rep1: Any) -> None:
+    customer = _customer(rep1, spend=250_000, orders=12, years=2.5, influence=6, csat=4)
+    Customer.objects.filter(pk=customer.pk).update(tier=tier("gold"))
+    _run()
+    Customer.objects.filter(pk=customer.pk).update(influence_score=10)  # +6 points: 60, gold again
+    _run(AS_OF + dt.timedelta(days=1))
+    customer.refresh_from_db()
+    assert customer.tier == tier("gold") and customer.tier_below_since is None
+
+
+def test_an_override_holds_until_it_expires(rep1: Any, manager: Any) -> None:
+    customer = _customer(rep1, spend=10_000, orders=1, years=1)
+    _run()
+    customer.refresh_from_db()
+    assert customer.tier == tier("bronze")
+    until = timezone.now() + dt.timedelta(days=30)
+    services.tier_override(actor=manager, customer=customer, tier=tier("platinum"), reason="战略客户", until=until)
+    run = _run(timezone.now())
+    customer.refresh_from_db()
+    assert customer.tier == tier("platinum") and run.summary["overridden"] == 1
+    _run(until + dt.timedelta(days=1))
+    customer.refresh_from_db()
+    assert customer.tier == tier("bronze") and customer.tier_override_until is None
+    assert TierChange.objects.filter(customer=customer).order_by("-id").first().kind == "override_expired"
+
+
+def test_lifecycle_moves_with_their_reasons(rep1: Any) -> None:
+    prospect = _customer(rep1, spend=1000, orders=1, stage="prospect")
+    sleeper = CustomerFactory(owner=rep1, lifecycle_stage="active", customer_since=dt.date(2020, 1, 1))
+    TransactionFactory(customer=sleeper, status="completed", order_date=AS_OF.date() - dt.timedelta(days=400))
+    returning = CustomerFactory(owner=rep1, lifecycle_stage="churned", customer_since=dt.date(2020, 1, 1))
+    TransactionFactory(customer=returning, status="completed", order_date=AS_OF.date() - dt.timedelta(days=3))
+    star = _customer(rep1, spend=500_000, orders=24, years=5, influence=10, csat=5)  # diamond ≥ platinum
+    _run()
+    stages = dict(Customer.objects.values_list("pk", "lifecycle_stage"))
+    assert stages[prospect.pk] == "active" and stages[sleeper.pk] == "churned"
+    assert stages[returning.pk] == "won_back" and stages[star.pk] == "key"
+    reasons = dict(LifecycleChange.objects.values_list("customer_id", "reason"))
+    assert reasons[prospect.pk].startswith("first_paid_order") and reasons[sleeper.pk].startswith("no_order_since")
+    assert (
+        reasons[returning.pk].startswith("new_order")
+        and reasons[star.pk] == f"tier_reached_key:{AS_OF.date() - dt.timedelta(days=10)}"
+    )
+
+
+def test_the_same_evaluation_twice_changes_nothing_the_second_time(rep1: Any) -> None:
+    for n in range(5):
+        _customer(rep1, spend=50_000 * n, orders=n, years=n, influence=n, stage="prospect")
+    first = _run()
+    history = TierChange.objects.count(), LifecycleChange.objects.count()
+    versions = list(Customer.objects.order_by("pk").values_list("version", flat=True))
+    second = _run()
+    assert second.summary["rows_written"] == 0 and second.summary["tier_changes"] == 0
+    assert (TierChange.objects.count(), LifecycleChange.objects.count()) == history
+    assert list(Customer.objects.order_by("pk").values_list("version", flat=True)) == versions
+    assert first.summary["evaluated"] == second.summary["evaluated"] == 5
+
+
+def test_a_retried_chunk_is_evaluated_once(rep1: Any) -> None:
+    for _ in range(3):
+        _customer(rep1, spend=100_000, orders=3, years=1)
+    run = services.tier_run_start(actor=None, trigger=RunTrigger.MANUAL, as_of=AS_OF, chunk_size=2, queue=False)
+    chunks = list(run.chunks.order_by("number").values_list("pk", flat=True))
+    assert len(chunks) >= 2
+    assert services.tier_run_evaluate_chunk(chunk_id=chunks[0]) is True
+    assert services.tier_run_evaluate_chunk(chunk_id=chunks[0]) is False  # redelivered: nothing twice
+    for pk in chunks[1:]:
+        services.tier_run_evaluate_chunk(chunk_id=pk)
+    run.refresh_from_db()
+    assert run.state == RunState.DONE and run.chunks_done == len(chunks)
+    assert run.summary["evaluated"] == 3 and TierChange.objects.count() == 3
+
+
+def test_only_one_run_at_a_time(rep1: Any) -> None:
+    _customer(rep1)
+    first = services.tier_run_start(actor=None, trigger=RunTrigger.MANUAL, queue=False)
+    again = services.tier_run_start(actor=None, trigger=RunTrigger.MANUAL, queue=False)
+    assert again.pk == first.pk
+
+
+def test_owners_are_told_once_in_app_and_by_mail(rep1: Any, django_capture_on_commit_callbacks: Any) -> None:
+    up = _customer(rep1, spend=500_000, orders=24, years=5, influence=10, csat=5)
+    Customer.objects.filter(pk=up.pk).update(tier=tier("bronze"))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _run()
+    note = Notification.objects.get(user=rep1)
+    assert "1" in note.title and note.link.startswith("/tiers/")
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [rep1.email]
+    from tiers.notifications import notify_tier_moves
+
+    assert notify_tier_moves(run_id=run.pk) == 0 and len(mail.outbox) == 1
+
+
+def test_the_schedule_starts_a_run_only_when_due(rep1: Any) -> None:
+    _customer(rep1, spend=1000, orders=1)
+    first = evaluate_tiers_if_due()  # never evaluated: due now
+    assert first is not None
+    services.tier_run_evaluate_chunk(chunk_id=TierRun.objects.get(pk=first).chunks.get().pk)
+    assert evaluate_tiers_if_due() is None  # next one is a quarter away
+    TierRun.objects.filter(pk=first).update(as_of=timezone.now() - dt.timedelta(days=100))
+    assert evaluate_tiers_if_due() is not None
+
+
+def test_policy_versions_are_validated_and_kept(admin_user: Any) -> None:
+    from crm.core.errors import DomainError
+
+    with pytest.raises(DomainError):
+        services.scoring_policy_save(actor=admin_user, data={"spend_weight": 50})  # weights add up to 110
+    with pytest.raises(DomainError):
+        services.scoring_policy_save(actor=admin_user, data={"thresholds": {"bronze": 0, "silver": 70, "gold": 60}})
+    new = services.scoring_policy_save(
+        actor=admin_user, data={"spend_weight": 30, "orders_weight": 30}, note="更看重购买频次"
+    )
+    assert new.version == 2 and new.is_active
+    assert ScoringPolicy.objects.get(version=1).is_active is False
+
+
+def test_the_command_prints_the_summary(rep1: Any, capsys: Any) -> None:
+    _customer(rep1, spend=1000, orders=1)
+    from io import StringIO
+
+    out = StringIO()
+    call_command("evaluate_tiers", "--sync", stdout=out)
+    assert "done" in out.getvalue() and "evaluated" in out.getvalue()

@@ -1,0 +1,282 @@
+"""The tier and lifecycle engine: one set-based SQL statement per chunk of customers.
+
+For the customers whose ids lie in ``[first_id, last_id]`` the statement
+
+1. aggregates their orders (spend and count over the trailing window, last order, any
+   paid order) and satisfaction answers once — the only pass over the big tables;
+2. scores each customer (0–100) from the policy's weights and caps and finds the best
+   tier whose threshold the score reaches;
+3. decides: an active override holds; an upgrade (or a first grade) applies at once; a
+   downgrade only after the score has stayed below the tier for the grace period;
+4. moves lifecycle stages by their rules (prospect → active on a first paid order,
+   → churned after the configured time without an order, churned → won back on a new
+   order, → key account when the tier reaches the configured level, and back);
+5. updates only the customers where something changed, and inserts the history rows
+   of the tier and stage changes, each with its explanation;
+
+and returns the counts.  Running it twice with the same ``as_of`` changes nothing the
+second time: every decision depends only on the data and the stored state it writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import ScoringPolicy, Tier
+
+# The stages the engine moves between, in the rules' order (see the module docstring).
+_SQL = """
+WITH tiers AS (
+    SELECT * FROM unnest(%(tier_ids)s::bigint[], %(tier_ranks)s::int[], %(tier_mins)s::numeric[], %(tier_codes)s::text[])
+        AS t(id, rank, min_score, code)
+),
+orders AS (
+    SELECT customer_id,
+           sum(amount) FILTER (WHERE order_date >= %(window_start)s) AS spend,
+           count(*) FILTER (WHERE order_date >= %(window_start)s) AS orders,
+           max(order_date) AS last_order,
+           bool_or(status IN ('paid', 'shipped', 'completed')) AS paid
+    FROM transactions_transaction
+    WHERE customer_id BETWEEN %(first_id)s AND %(last_id)s
+      AND order_date <= %(as_of_date)s
+      AND status NOT IN ('cancelled', 'refunded')
+    GROUP BY customer_id
+),
+surveys AS (
+    SELECT customer_id, avg(csat) AS csat
+    FROM feedback_satisfactionresponse
+    WHERE customer_id BETWEEN %(first_id)s AND %(last_id)s
+      AND csat IS NOT NULL AND responded_at >= %(window_start_ts)s AND responded_at <= %(as_of)s
+    GROUP BY customer_id
+),
+metrics AS (
+    SELECT c.id, c.tier_id, cur.rank AS cur_rank, c.tier_below_since, c.tier_override_until, c.lifecycle_stage,
+           c.influence_score AS influence,
+           coalesce(o.spend, 0) AS spend, coalesce(o.orders, 0) AS orders, o.last_order, coalesce(o.paid, false) AS paid,
+           greatest(0, (%(as_of_date)s::date - coalesce(c.customer_since, c.created_at::date)) / 365.25) AS tenure,
+           coalesce(o.last_order, c.customer_since, c.created_at::date) AS last_sign,
+           s.csat
+    FROM customers_customer c
+    LEFT JOIN tiers_tier cur ON cur.id = c.tier_id
+    LEFT JOIN orders o ON o.customer_id = c.id
+    LEFT JOIN surveys s ON s.customer_id = c.id
+    WHERE c.id BETWEEN %(first_id)s AND %(last_id)s
+),
+points AS (
+    SELECT m.*,
+           round(%(w_spend)s * least(m.spend / %(spend_cap)s, 1), 2) AS p_spend,
+           round(%(w_orders)s * least(m.orders::numeric / %(orders_cap)s, 1), 2) AS p_orders,
+           round(%(w_tenure)s * least(m.tenure::numeric / %(tenure_cap)s, 1), 2) AS p_tenure,
+           round(%(w_influence)s * m.influence / 10.0, 2) AS p_influence,
+           round(%(w_satisfaction)s * coalesce(greatest(m.csat - 1, 0) / 4.0, 0), 2) AS p_satisfaction
+    FROM metrics m
+),
+graded AS (
+    SELECT p.*, p.p_spend + p.p_orders + p.p_tenure + p.p_influence + p.p_satisfaction AS score,
+           g.id AS computed_tier, g.rank AS computed_rank, g.min_score AS computed_min
+    FROM points p
+    LEFT JOIN LATERAL (
+        SELECT t.id, t.rank, t.min_score FROM tiers t
+        WHERE t.min_score <= p.p_spend + p.p_orders + p.p_tenure + p.p_influence + p.p_satisfaction
+        ORDER BY t.rank DESC LIMIT 1
+    ) g ON true
+),
+decided AS (
+    SELECT g.*,
+           CASE
+               WHEN g.tier_override_until > %(as_of)s THEN 'overridden'
+               -- An override that has run out is replaced by the grade at once, without grace.
+               WHEN g.tier_override_until IS NOT NULL AND g.computed_tier IS DISTINCT FROM g.tier_id THEN 'override_expired'
+               WHEN g.tier_id IS NULL AND g.computed_tier IS NOT NULL THEN 'initial'
+               WHEN g.tier_id IS NULL THEN 'unchanged'
+               WHEN g.computed_rank > g.cur_rank THEN 'upgrade'
+               WHEN (g.computed_rank IS NULL OR g.computed_rank < g.cur_rank)
+                    AND g.tier_below_since IS NOT NULL AND g.tier_below_since <= %(grace_cutoff)s THEN 'downgrade'
+               WHEN g.computed_rank IS NULL OR g.computed_rank < g.cur_rank THEN 'grace'
+               ELSE 'unchanged'
+           END AS decision
+    FROM graded g
+),
+final AS (
+    SELECT d.*,
+           CASE WHEN d.decision IN ('initial', 'upgrade', 'downgrade', 'override_expired') THEN d.computed_tier
+                ELSE d.tier_id END AS new_tier,
+           CASE WHEN d.decision IN ('initial', 'upgrade', 'downgrade', 'override_expired') THEN d.computed_rank
+                ELSE d.cur_rank END AS new_rank,
+           CASE WHEN d.decision = 'grace' THEN coalesce(d.tier_below_since, %(as_of)s)
+                WHEN d.decision = 'overridden' THEN d.tier_below_since END AS new_below_since,
+           CASE WHEN d.tier_override_until > %(as_of)s THEN d.tier_override_until END AS new_override_until
+    FROM decided d
+),
+stage1 AS (
+    SELECT f.*, CASE WHEN f.lifecycle_stage = 'prospect' AND f.paid THEN 'active' ELSE f.lifecycle_stage END AS s1
+    FROM final f
+),
+stage2 AS (
+    SELECT s.*,
+           CASE
+               WHEN s.s1 IN ('active', 'key', 'won_back', 'at_risk') AND s.last_sign < %(churn_cutoff)s THEN 'churned'
+               WHEN s.s1 = 'churned' AND s.last_order >= %(churn_cutoff)s THEN 'won_back'
+               ELSE s.s1
+           END AS s2
+    FROM stage1 s
+),
+staged AS (
+    SELECT s.*,
+           CASE
+               WHEN s.s2 IN ('active', 'won_back') AND %(key_rank)s::int IS NOT NULL AND s.new_rank >= %(key_rank)s::int
+                   THEN 'key'
+               WHEN s.s2 = 'key' AND %(key_rank)s::int IS NOT NULL AND (s.new_rank IS NULL OR s.new_rank < %(key_rank)s::int)
+                   THEN 'active'
+               ELSE s.s2
+           END AS new_stage
+    FROM stage2 s
+),
+changed AS (
+    UPDATE customers_customer c
+    SET tier_id = s.new_tier,
+        tier_score = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN s.score ELSE c.tier_score END,
+        tier_since = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN %(as_of)s ELSE c.tier_since END,
+        tier_below_since = s.new_below_since,
+        tier_override_until = s.new_override_until,
+        lifecycle_stage = s.new_stage,
+        version = c.version + 1,
+        updated_at = %(now)s
+    FROM staged s
+    WHERE c.id = s.id
+      AND (s.new_tier IS DISTINCT FROM s.tier_id
+           OR s.new_below_since IS DISTINCT FROM s.tier_below_since
+           OR s.new_override_until IS DISTINCT FROM s.tier_override_until
+           OR s.new_stage <> s.lifecycle_stage)
+    RETURNING c.id
+),
+tier_history AS (
+    INSERT INTO tiers_tierchange
+        (customer_id, from_tier_id, to_tier_id, kind, changed_at, reason, score, explanation, policy_id, run_id,
+         override_until, created_at)
+    SELECT s.id, s.tier_id, s.new_tier, s.decision,
+           %(as_of)s, '', s.score,
+           jsonb_build_object(
+               'policy', %(policy_version)s::int,
+               'metrics', jsonb_build_object('spend', s.spend, 'orders', s.orders, 'tenure_years', round(s.tenure::numeric, 2),
+                                             'influence', s.influence, 'csat', round(s.csat, 2)),
+               'points', jsonb_build_object('spend', s.p_spend, 'orders', s.p_orders, 'tenure', s.p_tenure,
+                                            'influence', s.p_influence, 'satisfaction', s.p_satisfaction),
+               'score', s.score, 'threshold', s.computed_min, 'below_since', s.tier_below_since),
+           %(policy_id)s, %(run_id)s, NULL, %(now)s
+    FROM staged s
+    WHERE s.new_tier IS DISTINCT FROM s.tier_id
+    RETURNING 1
+),
+stage_history AS (
+    INSERT INTO tiers_lifecyclechange (customer_id, from_stage, to_stage, reason, changed_at, run_id)
+    SELECT s.id, s.lifecycle_stage, s.new_stage,
+           CASE
+               WHEN s.new_stage = 'churned' THEN 'no_order_since'
+               WHEN s.new_stage = 'won_back' THEN 'new_order'
+               WHEN s.new_stage = 'key' THEN 'tier_reached_key'
+               WHEN s.new_stage = 'active' AND s.lifecycle_stage = 'key' THEN 'tier_below_key'
+               ELSE 'first_paid_order'
+           END || ':' || coalesce(s.last_order::text, ''),
+           %(as_of)s, %(run_id)s
+    FROM staged s
+    WHERE s.new_stage <> s.lifecycle_stage
+    RETURNING 1
+)
+SELECT count(*) AS evaluated,
+       count(*) FILTER (WHERE decision = 'initial') AS graded,
+       count(*) FILTER (WHERE decision = 'upgrade') AS upgraded,
+       count(*) FILTER (WHERE decision = 'downgrade') AS downgraded,
+       count(*) FILTER (WHERE decision = 'grace') AS in_grace,
+       count(*) FILTER (WHERE decision = 'overridden') AS overridden,
+       count(*) FILTER (WHERE decision = 'override_expired') AS override_ended,
+       count(*) FILTER (WHERE decision = 'unchanged') AS unchanged,
+       count(*) FILTER (WHERE new_stage <> lifecycle_stage) AS stage_moves,
+       (SELECT count(*) FROM changed) AS rows_written,
+       (SELECT count(*) FROM tier_history) AS tier_changes,
+       (SELECT count(*) FROM stage_history) AS stage_changes
+FROM staged
+"""
+
+COUNT_NAMES = (
+    "evaluated",
+    "graded",
+    "upgraded",
+    "downgraded",
+    "in_grace",
+    "overridden",
+    "override_ended",
+    "unchanged",
+    "stage_moves",
+    "rows_written",
+    "tier_changes",
+    "stage_changes",
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The instant an evaluation grades as of, and the dates derived from it."""
+
+    as_of: dt.datetime
+
+    @property
+    def as_of_date(self) -> dt.date:
+        return timezone.localtime(self.as_of).date()
+
+
+def parameters(
+    *, policy: ScoringPolicy, as_of: dt.datetime, first_id: int, last_id: int, run_id: int | None
+) -> dict[str, Any]:
+    """The statement's parameters for one policy, instant and id range."""
+    tiers = list(Tier.objects.filter(code__in=list(policy.thresholds)).order_by("rank"))
+    as_of_date = timezone.localtime(as_of).date()
+    window_start = as_of_date - dt.timedelta(days=policy.window_days)
+    key_rank = policy.key_account_tier.rank if policy.key_account_tier_id else None  # type: ignore[union-attr]
+    return {
+        "tier_ids": [t.pk for t in tiers],
+        "tier_ranks": [t.rank for t in tiers],
+        "tier_mins": [Decimal(str(policy.thresholds[t.code])) for t in tiers],
+        "tier_codes": [t.code for t in tiers],
+        "first_id": first_id,
+        "last_id": last_id,
+        "as_of": as_of,
+        "as_of_date": as_of_date,
+        "now": timezone.now(),
+        "window_start": window_start,
+        "window_start_ts": timezone.make_aware(dt.datetime.combine(window_start, dt.time.min)),
+        "grace_cutoff": as_of - dt.timedelta(days=policy.grace_days),
+        "churn_cutoff": as_of_date - dt.timedelta(days=policy.churn_after_days),
+        "key_rank": key_rank,
+        "w_spend": policy.spend_weight,
+        "w_orders": policy.orders_weight,
+        "w_tenure": policy.tenure_weight,
+        "w_influence": policy.influence_weight,
+        "w_satisfaction": policy.satisfaction_weight,
+        "spend_cap": policy.spend_cap,
+        "orders_cap": policy.orders_cap,
+        "tenure_cap": policy.tenure_cap_years,
+        "policy_id": policy.pk,
+        "policy_version": policy.version,
+        "run_id": run_id,
+    }
+
+
+def evaluate_range(
+    *, policy: ScoringPolicy, as_of: dt.datetime, first_id: int, last_id: int, run_id: int | None
+) -> dict[str, int]:
+    """Grade the customers with ids in ``[first_id, last_id]`` and write what changed.
+
+    Call inside a transaction (the caller marks its chunk done in the same one).
+    """
+    params = parameters(policy=policy, as_of=as_of, first_id=first_id, last_id=last_id, run_id=run_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL, params)
+        row = cursor.fetchone()
+    return dict(zip(COUNT_NAMES, (int(v or 0) for v in row), strict=True))

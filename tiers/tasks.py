@@ -1,0 +1,49 @@
+"""Celery tasks of the tier engine: thin wrappers over the services.
+
+Late acknowledgement with redelivery when a worker dies; a chunk's work and its "done"
+mark are one transaction, so a retried task never evaluates a chunk twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+from .choices import RunTrigger
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    name="tiers.evaluate_chunk",
+)
+def evaluate_tier_chunk(self, chunk_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Evaluate one chunk of customers of a run (skipped when it is already done)."""
+    try:
+        return services.tier_run_evaluate_chunk(chunk_id=chunk_id)
+    except Exception as exc:
+        if isinstance(exc, OperationalError) and self.request.retries < self.max_retries:
+            raise
+        from .models import TierRunChunk
+
+        run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
+        if run_id is not None:
+            services.tier_run_fail(run_id=run_id, error=f"chunk {chunk_id}: {exc!r}")
+        raise
+
+
+@shared_task(acks_late=True, name="tiers.evaluate_if_due")
+def evaluate_tiers_if_due() -> int | None:
+    """Celery beat calls this daily: start a run when the policy's review period is up."""
+    from django.utils import timezone
+
+    from .selectors import tier_schedule
+
+    schedule = tier_schedule()
+    if schedule.policy is None or schedule.next_due is None or schedule.next_due > timezone.now():
+        return None
+    return services.tier_run_start(actor=None, trigger=RunTrigger.SCHEDULE).pk
