@@ -1,6 +1,6 @@
-"""The tier and lifecycle engine: one set-based SQL statement per chunk of customers.
+"""The tier and lifecycle engine: a few set-based SQL statements per chunk of customers.
 
-For the customers whose ids lie in ``[first_id, last_id]`` the statement
+For the customers whose ids lie in ``[first_id, last_id]`` one read-only statement
 
 1. aggregates their orders (spend and count over the trailing window, last order, any
    paid order) and satisfaction answers once — the only pass over the big tables;
@@ -11,10 +11,9 @@ For the customers whose ids lie in ``[first_id, last_id]`` the statement
 4. moves lifecycle stages by their rules (prospect → active on a first paid order,
    → churned after the configured time without an order, churned → won back on a new
    order, → key account when the tier reaches the configured level, and back);
-5. updates only the customers where something changed, and inserts the history rows
-   of the tier and stage changes, each with its explanation;
-
-and returns the counts.  Running it twice with the same ``as_of`` changes nothing the
+and keeps the decisions in a temporary table; then one UPDATE writes only the customers
+where something changed, and one INSERT each adds the history rows of the tier and stage
+changes, each with its explanation.  The counts come back.  Running it twice with the same ``as_of`` changes nothing the
 second time: every decision depends only on the data and the stored state it writes.
 """
 
@@ -30,13 +29,10 @@ from django.utils import timezone
 
 from .models import ScoringPolicy, Tier
 
-# The stages the engine moves between, in the rules' order (see the module docstring).
-_SQL = """
-WITH tiers AS (
-    SELECT * FROM unnest(%(tier_ids)s::bigint[], %(tier_ranks)s::int[], %(tier_mins)s::numeric[], %(tier_codes)s::text[])
-        AS t(id, rank, min_score, code)
-),
-orders AS (
+# The steps are CTEs.  The score is computed once per row and kept (MATERIALIZED):
+# inlined, its expression would be recomputed at every use in the grading.
+_SELECT = """
+WITH orders AS (
     SELECT customer_id,
            sum(amount) FILTER (WHERE order_date >= %(window_start)s) AS spend,
            count(*) FILTER (WHERE order_date >= %(window_start)s) AS orders,
@@ -68,24 +64,21 @@ metrics AS (
     LEFT JOIN surveys s ON s.customer_id = c.id
     WHERE c.id BETWEEN %(first_id)s AND %(last_id)s
 ),
-points AS (
-    SELECT m.*,
-           round(%(w_spend)s * least(m.spend / %(spend_cap)s, 1), 2) AS p_spend,
-           round(%(w_orders)s * least(m.orders::numeric / %(orders_cap)s, 1), 2) AS p_orders,
-           round(%(w_tenure)s * least(m.tenure::numeric / %(tenure_cap)s, 1), 2) AS p_tenure,
-           round(%(w_influence)s * m.influence / 10.0, 2) AS p_influence,
-           round(%(w_satisfaction)s * coalesce(greatest(m.csat - 1, 0) / 4.0, 0), 2) AS p_satisfaction
-    FROM metrics m
+points AS MATERIALIZED (
+    SELECT q.*, round((q.p_spend + q.p_orders + q.p_tenure + q.p_influence + q.p_satisfaction)::numeric, 2) AS score
+    FROM (
+        SELECT m.*,
+               %(w_spend)s::float8 * least(m.spend::float8 / %(spend_cap)s::float8, 1) AS p_spend,
+               %(w_orders)s::float8 * least(m.orders::float8 / %(orders_cap)s::float8, 1) AS p_orders,
+               %(w_tenure)s::float8 * least(m.tenure::float8 / %(tenure_cap)s::float8, 1) AS p_tenure,
+               %(w_influence)s::float8 * m.influence / 10.0 AS p_influence,
+               %(w_satisfaction)s::float8 * coalesce(greatest(m.csat::float8 - 1, 0) / 4.0, 0) AS p_satisfaction
+        FROM metrics m
+    ) q
 ),
 graded AS (
-    SELECT p.*, p.p_spend + p.p_orders + p.p_tenure + p.p_influence + p.p_satisfaction AS score,
-           g.id AS computed_tier, g.rank AS computed_rank, g.min_score AS computed_min
-    FROM points p
-    LEFT JOIN LATERAL (
-        SELECT t.id, t.rank, t.min_score FROM tiers t
-        WHERE t.min_score <= p.p_spend + p.p_orders + p.p_tenure + p.p_influence + p.p_satisfaction
-        ORDER BY t.rank DESC LIMIT 1
-    ) g ON true
+    SELECT t.*, %(grade_tier)s AS computed_tier, %(grade_rank)s AS computed_rank, %(grade_min)s AS computed_min
+    FROM points t
 ),
 decided AS (
     SELECT g.*,
@@ -137,71 +130,80 @@ staged AS (
                ELSE s.s2
            END AS new_stage
     FROM stage2 s
-),
-changed AS (
-    UPDATE customers_customer c
-    SET tier_id = s.new_tier,
-        tier_score = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN s.score ELSE c.tier_score END,
-        tier_since = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN %(as_of)s ELSE c.tier_since END,
-        tier_below_since = s.new_below_since,
-        tier_override_until = s.new_override_until,
-        lifecycle_stage = s.new_stage,
-        version = c.version + 1,
-        updated_at = %(now)s
-    FROM staged s
-    WHERE c.id = s.id
-      AND (s.new_tier IS DISTINCT FROM s.tier_id
-           OR s.new_below_since IS DISTINCT FROM s.tier_below_since
-           OR s.new_override_until IS DISTINCT FROM s.tier_override_until
-           OR s.new_stage <> s.lifecycle_stage)
-    RETURNING c.id
-),
-tier_history AS (
-    INSERT INTO tiers_tierchange
-        (customer_id, from_tier_id, to_tier_id, kind, changed_at, reason, score, explanation, policy_id, run_id,
-         override_until, created_at)
-    SELECT s.id, s.tier_id, s.new_tier, s.decision,
-           %(as_of)s, '', s.score,
-           jsonb_build_object(
-               'policy', %(policy_version)s::int,
-               'metrics', jsonb_build_object('spend', s.spend, 'orders', s.orders, 'tenure_years', round(s.tenure::numeric, 2),
-                                             'influence', s.influence, 'csat', round(s.csat, 2)),
-               'points', jsonb_build_object('spend', s.p_spend, 'orders', s.p_orders, 'tenure', s.p_tenure,
-                                            'influence', s.p_influence, 'satisfaction', s.p_satisfaction),
-               'score', s.score, 'threshold', s.computed_min, 'below_since', s.tier_below_since),
-           %(policy_id)s, %(run_id)s, NULL, %(now)s
-    FROM staged s
-    WHERE s.new_tier IS DISTINCT FROM s.tier_id
-    RETURNING 1
-),
-stage_history AS (
-    INSERT INTO tiers_lifecyclechange (customer_id, from_stage, to_stage, reason, changed_at, run_id)
-    SELECT s.id, s.lifecycle_stage, s.new_stage,
-           CASE
-               WHEN s.new_stage = 'churned' THEN 'no_order_since'
-               WHEN s.new_stage = 'won_back' THEN 'new_order'
-               WHEN s.new_stage = 'key' THEN 'tier_reached_key'
-               WHEN s.new_stage = 'active' AND s.lifecycle_stage = 'key' THEN 'tier_below_key'
-               ELSE 'first_paid_order'
-           END || ':' || coalesce(s.last_order::text, ''),
-           %(as_of)s, %(run_id)s
-    FROM staged s
-    WHERE s.new_stage <> s.lifecycle_stage
-    RETURNING 1
 )
-SELECT count(*) AS evaluated,
+SELECT * FROM staged
+-- Only the rows with something to write or to count; "unchanged" is the remainder.
+WHERE decision <> 'unchanged'
+   OR new_stage <> lifecycle_stage
+   OR new_below_since IS DISTINCT FROM tier_below_since
+   OR new_override_until IS DISTINCT FROM tier_override_until
+"""
+
+# What changed is written by three statements over the decisions (kept in a temporary
+# table, built by one read-only statement that the database may run in parallel).
+_UPDATE = """
+UPDATE customers_customer c
+SET tier_id = s.new_tier,
+    tier_score = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN s.score ELSE c.tier_score END,
+    tier_since = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN %(as_of)s ELSE c.tier_since END,
+    tier_below_since = s.new_below_since,
+    tier_override_until = s.new_override_until,
+    lifecycle_stage = s.new_stage,
+    version = c.version + 1,
+    updated_at = %(now)s
+FROM tier_eval s
+WHERE c.id = s.id
+  AND (s.new_tier IS DISTINCT FROM s.tier_id
+       OR s.new_below_since IS DISTINCT FROM s.tier_below_since
+       OR s.new_override_until IS DISTINCT FROM s.tier_override_until
+       OR s.new_stage <> s.lifecycle_stage)
+"""
+
+_TIER_HISTORY = """
+INSERT INTO tiers_tierchange
+    (customer_id, from_tier_id, to_tier_id, kind, changed_at, reason, score, explanation, policy_id, run_id,
+     override_until, created_at)
+SELECT s.id, s.tier_id, s.new_tier, s.decision, %(as_of)s, '', s.score,
+       jsonb_build_object(
+           'policy', %(policy_version)s::int,
+           'metrics', jsonb_build_object('spend', s.spend, 'orders', s.orders, 'tenure_years', round(s.tenure::numeric, 2),
+                                         'influence', s.influence, 'csat', round(s.csat, 2)),
+           'points', jsonb_build_object('spend', round(s.p_spend::numeric, 2), 'orders', round(s.p_orders::numeric, 2),
+                                        'tenure', round(s.p_tenure::numeric, 2), 'influence', round(s.p_influence::numeric, 2),
+                                        'satisfaction', round(s.p_satisfaction::numeric, 2)),
+           'score', s.score, 'threshold', s.computed_min, 'below_since', s.tier_below_since),
+       %(policy_id)s, %(run_id)s, NULL, %(now)s
+FROM tier_eval s
+WHERE s.new_tier IS DISTINCT FROM s.tier_id
+"""
+
+_STAGE_HISTORY = """
+INSERT INTO tiers_lifecyclechange (customer_id, from_stage, to_stage, reason, changed_at, run_id)
+SELECT s.id, s.lifecycle_stage, s.new_stage,
+       CASE
+           WHEN s.new_stage = 'churned' THEN 'no_order_since'
+           WHEN s.new_stage = 'won_back' THEN 'new_order'
+           WHEN s.new_stage = 'key' THEN 'tier_reached_key'
+           WHEN s.new_stage = 'active' AND s.lifecycle_stage = 'key' THEN 'tier_below_key'
+           ELSE 'first_paid_order'
+       END || ':' || coalesce(s.last_order::text, ''),
+       %(as_of)s, %(run_id)s
+FROM tier_eval s
+WHERE s.new_stage <> s.lifecycle_stage
+"""
+
+_COUNTS = """
+SELECT (SELECT count(*) FROM customers_customer WHERE id BETWEEN %(first_id)s AND %(last_id)s) AS evaluated,
        count(*) FILTER (WHERE decision = 'initial') AS graded,
        count(*) FILTER (WHERE decision = 'upgrade') AS upgraded,
        count(*) FILTER (WHERE decision = 'downgrade') AS downgraded,
        count(*) FILTER (WHERE decision = 'grace') AS in_grace,
        count(*) FILTER (WHERE decision = 'overridden') AS overridden,
        count(*) FILTER (WHERE decision = 'override_expired') AS override_ended,
-       count(*) FILTER (WHERE decision = 'unchanged') AS unchanged,
-       count(*) FILTER (WHERE new_stage <> lifecycle_stage) AS stage_moves,
-       (SELECT count(*) FROM changed) AS rows_written,
-       (SELECT count(*) FROM tier_history) AS tier_changes,
-       (SELECT count(*) FROM stage_history) AS stage_changes
-FROM staged
+       (SELECT count(*) FROM customers_customer WHERE id BETWEEN %(first_id)s AND %(last_id)s)
+           - count(*) FILTER (WHERE decision <> 'unchanged') AS unchanged,
+       count(*) FILTER (WHERE new_stage <> lifecycle_stage) AS stage_moves
+FROM tier_eval
 """
 
 COUNT_NAMES = (
@@ -231,6 +233,27 @@ class Window:
         return timezone.localtime(self.as_of).date()
 
 
+def _grade_sql(tiers: list[Tier], column: str) -> str:
+    """``CASE WHEN t.score >= <min of the best tier> THEN <its column> ... END``, best tier
+    first: a per-row comparison in SQL, not a lookup per customer.  Only numbers from the
+    policy go in, as parameters."""
+    if not tiers:
+        return "NULL::bigint" if column != "min" else "NULL::numeric"
+    whens = " ".join(
+        f"WHEN t.score >= %(tier_min_{i})s THEN %(tier_{column}_{i})s" for i, _tier in reversed(list(enumerate(tiers)))
+    )
+    return f"(CASE {whens} END)"
+
+
+def statement(tiers: list[Tier]) -> str:
+    """The statement for a policy's tiers (the grading CASE depends on how many there are)."""
+    return (
+        _SELECT.replace("%(grade_tier)s", _grade_sql(tiers, "id") + "::bigint")
+        .replace("%(grade_rank)s", _grade_sql(tiers, "rank") + "::int")
+        .replace("%(grade_min)s", _grade_sql(tiers, "min") + "::numeric")
+    )
+
+
 def parameters(
     *, policy: ScoringPolicy, as_of: dt.datetime, first_id: int, last_id: int, run_id: int | None
 ) -> dict[str, Any]:
@@ -239,11 +262,13 @@ def parameters(
     as_of_date = timezone.localtime(as_of).date()
     window_start = as_of_date - dt.timedelta(days=policy.window_days)
     key_rank = policy.key_account_tier.rank if policy.key_account_tier_id else None  # type: ignore[union-attr]
+    per_tier: dict[str, Any] = {}
+    for i, tier in enumerate(tiers):
+        per_tier[f"tier_min_{i}"] = Decimal(str(policy.thresholds[tier.code]))
+        per_tier[f"tier_id_{i}"] = tier.pk
+        per_tier[f"tier_rank_{i}"] = tier.rank
     return {
-        "tier_ids": [t.pk for t in tiers],
-        "tier_ranks": [t.rank for t in tiers],
-        "tier_mins": [Decimal(str(policy.thresholds[t.code])) for t in tiers],
-        "tier_codes": [t.code for t in tiers],
+        **per_tier,
         "first_id": first_id,
         "last_id": last_id,
         "as_of": as_of,
@@ -276,7 +301,22 @@ def evaluate_range(
     Call inside a transaction (the caller marks its chunk done in the same one).
     """
     params = parameters(policy=policy, as_of=as_of, first_id=first_id, last_id=last_id, run_id=run_id)
+    tiers = list(Tier.objects.filter(code__in=list(policy.thresholds)).order_by("rank"))
     with connection.cursor() as cursor:
-        cursor.execute(_SQL, params)
+        # Room for the chunk's hash aggregates in memory; and no JIT: compiling this long
+        # statement costs more than it saves (tens of seconds at a few hundred thousand rows).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("DROP TABLE IF EXISTS tier_eval")
+        cursor.execute(f"CREATE TEMPORARY TABLE tier_eval ON COMMIT DROP AS {statement(tiers)}", params)
+        cursor.execute(_UPDATE, params)
+        written = cursor.rowcount
+        cursor.execute(_TIER_HISTORY, params)
+        tier_changes = cursor.rowcount
+        cursor.execute(_STAGE_HISTORY, params)
+        stage_changes = cursor.rowcount
+        cursor.execute(_COUNTS, params)
         row = cursor.fetchone()
-    return dict(zip(COUNT_NAMES, (int(v or 0) for v in row), strict=True))
+        cursor.execute("DROP TABLE tier_eval")
+    counts = dict(zip(COUNT_NAMES, (int(v or 0) for v in (*row, written, tier_changes, stage_changes)), strict=True))
+    return counts

@@ -1,0 +1,89 @@
+"""Tier evaluation time at scale, against the bare SQL aggregate of the same metrics.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench python bench/tiers.py
+
+Needs a database loaded with seed_demo.  The floor is one SQL statement that computes
+every customer's metrics (spend and orders over the window, last order, any paid order,
+average satisfaction) and nothing else — no scoring, no decision, no writes.  The figure
+is a full evaluation (every chunk, one after the other in this process, as
+``evaluate_tiers --sync`` does), run twice: the first grades every customer (and writes
+them all), the second is the steady state (nothing changed, nothing written).  The
+target: at most 1.5× the floor.
+"""
+
+from __future__ import annotations
+
+import time
+
+from _setup import django_setup, line
+
+
+def main() -> None:
+    django_setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from customers.models import Customer
+    from tiers import services
+    from tiers.choices import RunTrigger
+    from tiers.engine import parameters
+    from tiers.selectors import active_policy
+
+    customers = Customer.objects.count()
+    print(f"customers: {customers:,}")
+    policy = active_policy()
+    assert policy is not None
+    as_of = timezone.now()
+    params = parameters(policy=policy, as_of=as_of, first_id=0, last_id=2**62, run_id=None)
+
+    floor_sql = """
+        SELECT c.id, coalesce(o.spend, 0) AS spend, coalesce(o.orders, 0) AS orders, o.last_order, o.paid, s.csat,
+               c.influence_score AS influence, coalesce(c.customer_since, c.created_at::date) AS since
+        FROM customers_customer c
+        LEFT JOIN (
+            SELECT customer_id,
+                   sum(amount) FILTER (WHERE order_date >= %(window_start)s) AS spend,
+                   count(*) FILTER (WHERE order_date >= %(window_start)s) AS orders,
+                   max(order_date) AS last_order,
+                   bool_or(status IN ('paid', 'shipped', 'completed')) AS paid
+            FROM transactions_transaction
+            WHERE order_date <= %(as_of_date)s AND status NOT IN ('cancelled', 'refunded')
+            GROUP BY customer_id
+        ) o ON o.customer_id = c.id
+        LEFT JOIN (
+            SELECT customer_id, avg(csat) AS csat FROM feedback_satisfactionresponse
+            WHERE csat IS NOT NULL AND responded_at >= %(window_start_ts)s AND responded_at <= %(as_of)s
+            GROUP BY customer_id
+        ) s ON s.customer_id = c.id
+    """
+
+    def floor() -> float:
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off")  # as the engine does
+            # Every metric is used, so that the database cannot skip computing any of them.
+            cursor.execute(
+                "SELECT count(*), sum(x.spend), sum(x.orders), max(x.last_order), count(*) FILTER (WHERE x.paid), "
+                f"avg(x.csat), sum(x.influence), min(x.since) FROM ({floor_sql}) x",
+                params,
+            )
+            cursor.fetchall()
+        return time.perf_counter() - started
+
+    def evaluation() -> tuple[float, dict[str, int]]:
+        started = time.perf_counter()
+        run = services.tier_run_evaluate_now(actor=None, trigger=RunTrigger.COMMAND, as_of=as_of)
+        return time.perf_counter() - started, run.summary
+
+    floor()  # warm the cache the same way for both
+    bare = min(floor() for _ in range(2))
+    first, summary = evaluation()
+    print(f"  first run: {summary}")
+    line("evaluation, first grading of all, s", first, bare, "s")
+    second, summary = evaluation()
+    print(f"  second run: {summary}")
+    line("evaluation, steady state (nothing changes), s", second, bare, "s")
+
+
+if __name__ == "__main__":
+    main()
