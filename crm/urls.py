@@ -11,6 +11,7 @@ from crm.core.views import healthz
 urlpatterns = [
     path("", include("customers.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("tiers/", include("tiers.urls")),
     path("service/", include("feedback.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

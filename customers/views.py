@@ -327,11 +327,34 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     sections = [_section_context(request, customer, section) for section in _sections().values()]
     context = {
         **_profile_context(request, customer),
+        "tier_panel": _tier_panel(request, customer),
         "figures": customer_figures(customer=customer),
         "sections": sections,
         "timeline": customer_timeline(customer=customer, user=request.user, limit=30),
     }
     return render(request, "customers/detail.html", context)
+
+
+def _tier_panel(request: HttpRequest, customer: Customer) -> dict[str, Any] | None:
+    """ "Why this tier": the live breakdown under the active policy, the schedule, the
+    benefits and any override — for viewers who may read the tier in clear."""
+    from tiers.engine import explain_customer
+    from tiers.selectors import tier_schedule
+
+    policy = policy_for(request.user, request)
+    if policy.level("customers", "tier") < Level.READ:
+        return None
+    schedule = tier_schedule(request=request)
+    if schedule.policy is None:
+        return None
+    explanation = explain_customer(policy=schedule.policy, customer_id=customer.pk)
+    return {
+        "explanation": explanation,
+        "schedule": schedule,
+        "benefits": customer.tier.benefits if customer.tier else [],
+        "show_spend": policy.level("transactions", "amount") >= Level.READ,
+        "override_until": customer.tier_override_until,
+    }
 
 
 def _render_section(

@@ -245,10 +245,12 @@ def _grade_sql(tiers: list[Tier], column: str) -> str:
     return f"(CASE {whens} END)"
 
 
-def statement(tiers: list[Tier]) -> str:
-    """The statement for a policy's tiers (the grading CASE depends on how many there are)."""
+def statement(tiers: list[Tier], *, only_changes: bool = True) -> str:
+    """The statement for a policy's tiers (the grading CASE depends on how many there are);
+    ``only_changes=False`` returns every customer's row (explanations, previews)."""
+    sql = _SELECT if only_changes else _SELECT[: _SELECT.index("-- Only the rows")]
     return (
-        _SELECT.replace("%(grade_tier)s", _grade_sql(tiers, "id") + "::bigint")
+        sql.replace("%(grade_tier)s", _grade_sql(tiers, "id") + "::bigint")
         .replace("%(grade_rank)s", _grade_sql(tiers, "rank") + "::int")
         .replace("%(grade_min)s", _grade_sql(tiers, "min") + "::numeric")
     )
@@ -320,3 +322,84 @@ def evaluate_range(
         cursor.execute("DROP TABLE tier_eval")
     counts = dict(zip(COUNT_NAMES, (int(v or 0) for v in (*row, written, tier_changes, stage_changes)), strict=True))
     return counts
+
+
+def _rows(policy: ScoringPolicy, as_of: dt.datetime, first_id: int, last_id: int, select: str) -> list[dict[str, Any]]:
+    tiers = list(Tier.objects.filter(code__in=list(policy.thresholds)).order_by("rank"))
+    params = parameters(policy=policy, as_of=as_of, first_id=first_id, last_id=last_id, run_id=None)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off") if connection.in_atomic_block else cursor.execute("SET jit = off")
+        cursor.execute(select.format(rows=statement(tiers, only_changes=False)), params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def explain_customer(
+    *, policy: ScoringPolicy, customer_id: int, as_of: dt.datetime | None = None
+) -> dict[str, Any] | None:
+    """Why a customer has (or would get) its tier: each metric, the points it earns, the
+    score, the grade it reaches and how many points the next tier needs — the same SQL as
+    the evaluation, for one customer, written nowhere."""
+    rows = _rows(policy, as_of or timezone.now(), customer_id, customer_id, "SELECT * FROM ({rows}) r")
+    if not rows:
+        return None
+    row = rows[0]
+    ranked = list(Tier.objects.filter(code__in=list(policy.thresholds)).order_by("rank"))
+    better = [t for t in ranked if row["computed_rank"] is None or t.rank > row["computed_rank"]]
+    following = better[0] if better else None
+    weights = policy.weights
+    return {
+        "metrics": {
+            "spend": row["spend"], "orders": row["orders"], "tenure_years": round(row["tenure"], 1),
+            "influence": row["influence"], "csat": round(row["csat"], 2) if row["csat"] is not None else None,
+        },
+        "points": {
+            name: (round(Decimal(str(row[f"p_{name}"])), 2), weights[name])
+            for name in ("spend", "orders", "tenure", "influence", "satisfaction")
+        },
+        "score": row["score"],
+        "grade": next((t for t in ranked if t.pk == row["computed_tier"]), None),
+        "next_tier": following,
+        "next_needs": (Decimal(str(policy.thresholds[following.code])) - row["score"]) if following else None,
+        "in_grace_since": row["tier_below_since"],
+        "decision": row["decision"],
+    }  # fmt: skip
+
+
+@dataclass
+class Preview:
+    """What a candidate policy would do now: how many customers move, and some of them."""
+
+    evaluated: int
+    up: int
+    down: int
+    same: int
+    ungraded: int
+    sample_up: list[dict[str, Any]]
+    sample_down: list[dict[str, Any]]
+
+
+def preview(*, policy: ScoringPolicy, sample: int = 20) -> Preview:
+    """Grade every customer under ``policy`` (saved or not) and compare with the tiers they
+    hold now — no grace, no writes.  One read-only pass, like an evaluation."""
+    select = """
+        SELECT count(*) AS evaluated,
+               count(*) FILTER (WHERE r.computed_rank > coalesce(r.cur_rank, 0)) AS up,
+               count(*) FILTER (WHERE r.computed_rank < r.cur_rank OR (r.computed_rank IS NULL AND r.cur_rank IS NOT NULL)) AS down,
+               count(*) FILTER (WHERE r.computed_rank IS NOT DISTINCT FROM r.cur_rank) AS same,
+               count(*) FILTER (WHERE r.computed_rank IS NULL) AS ungraded,
+               (array_agg(r.id ORDER BY r.score DESC) FILTER (WHERE r.computed_rank > coalesce(r.cur_rank, 0)))[1:%(sample)s] AS up_ids,
+               (array_agg(r.id ORDER BY r.score) FILTER (WHERE r.computed_rank < r.cur_rank))[1:%(sample)s] AS down_ids
+        FROM ({rows}) r
+    """.replace("%(sample)s", str(int(sample)))
+    row = _rows(policy, timezone.now(), 0, 2**62, select)[0]
+    from customers.models import Customer
+
+    def sample_of(ids: list[int] | None) -> list[dict[str, Any]]:
+        by_id = {c.pk: c for c in Customer.objects.filter(pk__in=ids or []).select_related("tier")}
+        return [{"customer": by_id[pk]} for pk in ids or [] if pk in by_id]
+
+    return Preview(
+        evaluated=row["evaluated"], up=row["up"], down=row["down"], same=row["same"], ungraded=row["ungraded"],
+        sample_up=sample_of(row["up_ids"]), sample_down=sample_of(row["down_ids"]),
+    )  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from crm.access.scope import customers_visible_to, scoped_queryset
 
@@ -82,3 +83,103 @@ def tier_schedule(*, request: Any = None) -> TierSchedule:
     if request is not None:
         request._tier_schedule = schedule
     return schedule
+
+
+# ------------------------------------------------------------------ the manager's dashboard
+@dataclass
+class TierDashboard:
+    tiers: list[dict[str, Any]]
+    matrix: dict[str, Any]
+    trend: list[dict[str, Any]]
+    at_risk: list[Any]
+    by_region: list[dict[str, Any]]
+    by_industry: list[dict[str, Any]]
+    last_run: Any
+
+
+def tier_dashboard(*, user: Any, since_days: int = 365) -> TierDashboard:
+    """Every figure of the tier dashboard over the customers ``user`` may see, each from
+    one aggregate query: customers and revenue per tier, the moves of the last evaluation
+    (from tier × to tier), the moves of the recent evaluations, key accounts at risk, and
+    the spread of tiers by region and by industry."""
+    import datetime as dt
+
+    from django.db.models import Exists, Q, Sum
+
+    from customers.models import Customer
+    from risk.choices import OPEN_STATUSES
+    from risk.models import RiskAlert
+    from transactions.choices import TransactionStatus
+    from transactions.models import Transaction
+
+    customers = customers_visible_to(user)
+    tiers = list(Tier.objects.order_by("rank"))
+    counts: dict[Any, int] = dict(
+        customers.order_by().values_list("tier").annotate(n=Count("id")).values_list("tier", "n")
+    )
+    since = timezone.localdate() - dt.timedelta(days=since_days)
+    revenue: dict[Any, Any] = dict(
+        Transaction.objects.filter(customer__in=customers, order_date__gte=since)
+        .exclude(status__in=[TransactionStatus.CANCELLED, TransactionStatus.REFUNDED])
+        .order_by()
+        .values_list("customer__tier")
+        .annotate(total=Sum("amount"))
+        .values_list("customer__tier", "total")
+    )
+    rows = [{"tier": t, "customers": counts.get(t.pk, 0), "revenue": revenue.get(t.pk) or 0} for t in tiers]
+    rows.append({"tier": None, "customers": counts.get(None, 0), "revenue": revenue.get(None) or 0})
+
+    runs = list(TierRun.objects.filter(state=RunState.DONE).order_by("-as_of")[:8])
+    last_run = runs[0] if runs else None
+    matrix: dict[str, Any] = {"run": last_run, "cells": {}, "tiers": tiers}
+    if last_run is not None:
+        moves = (
+            TierChange.objects.filter(run=last_run, customer__in=customers)
+            .order_by()
+            .values_list("from_tier", "to_tier")
+            .annotate(n=Count("id"))
+        )
+        matrix["cells"] = {(f, t): n for f, t, n in moves}
+    trend_rows = (
+        TierChange.objects.filter(run__in=runs, customer__in=customers)
+        .order_by()
+        .values("run")
+        .annotate(
+            up=Count("id", filter=Q(kind__in=["upgrade", "initial"])),
+            down=Count("id", filter=Q(kind="downgrade")),
+        )
+    )
+    by_run: dict[Any, Any] = {row["run"]: row for row in trend_rows}
+    trend = [
+        {"run": run, "up": by_run.get(run.pk, {}).get("up", 0), "down": by_run.get(run.pk, {}).get("down", 0)}
+        for run in reversed(runs)
+    ]
+    open_alerts = RiskAlert.objects.filter(customer=OuterRef("pk"), status__in=OPEN_STATUSES)
+    at_risk = list(
+        customers.filter(lifecycle_stage="key")
+        .filter(Q(Exists(open_alerts)) | Q(tier_below_since__isnull=False))
+        .select_related("tier", "owner")
+        .order_by("name", "id")[:25]
+    )
+
+    def spread(field: str) -> list[dict[str, Any]]:
+        data = customers.order_by().values_list(field, "tier").annotate(n=Count("id"))
+        table: dict[str, dict[Any, int]] = {}
+        for key, tier_id, n in data:
+            table.setdefault(key, {})[tier_id] = n
+        labels = dict(getattr(Customer._meta.get_field(field), "choices", None) or [])
+        return [
+            {"key": key, "label": labels.get(key, key or "—"), "cells": [cells.get(t.pk, 0) for t in tiers],
+             "total": sum(cells.values())}
+            for key, cells in sorted(table.items(), key=lambda item: -sum(item[1].values()))
+        ]  # fmt: skip
+
+    return TierDashboard(
+        tiers=rows,
+        matrix=matrix,
+        trend=trend,
+        at_risk=at_risk,
+        by_region=spread("region"),
+        by_industry=spread("industry"),
+        last_run=last_run,
+    )

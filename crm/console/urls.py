@@ -20,6 +20,7 @@ urlpatterns = [
     path("tokens/", views.TokenListView.as_view(), name="tokens"),
     path("tokens/new/", views.TokenCreateView.as_view(), name="token-create"),
     path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
+    path("tier-policy/", views.ScoringPolicyView.as_view(), name="tier-policy"),
     path("audit/", views.AuditLogView.as_view(), name="audit"),
     path("audit/verify/", views.AuditVerifyView.as_view(), name="audit-verify"),
 ]

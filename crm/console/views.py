@@ -30,7 +30,7 @@ from crm.accounts.models import APIToken, Team, User
 from crm.audit.selectors import audit_chain_breaks, audit_event_search
 from crm.core.errors import DomainError, VersionConflict
 
-from .forms import APITokenForm, AuditFilterForm, TeamForm, UserFilterForm, UserForm
+from .forms import APITokenForm, AuditFilterForm, ScoringPolicyForm, TeamForm, UserFilterForm, UserForm
 
 PAGE_SIZE = 50
 
@@ -437,3 +437,42 @@ class AuditVerifyView(AdminOnly, View):
             "breaks": [{"seq": b.seq, "problem": b.problem} for b in breaks],
         }
         return HttpResponseRedirect(reverse("console:audit"))
+
+
+# ------------------------------------------------------------------ tier scoring policy
+class ScoringPolicyView(AdminOnly, View):
+    """Edit the scoring policy: preview what the change would do, then save it as the next
+    version (the earlier versions stay, named by the history they produced)."""
+
+    def _render(self, request: HttpRequest, form: Any, status: int = 200, **extra: Any) -> HttpResponse:
+        from tiers.models import ScoringPolicy
+
+        versions = ScoringPolicy.objects.select_related("created_by").order_by("-version")[:10]
+        context = {"form": form, "versions": versions, **extra}
+        return render(request, "console/tier_policy.html", context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from tiers.selectors import active_policy
+
+        return self._render(request, ScoringPolicyForm(instance=active_policy()))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        from tiers import engine
+        from tiers import services as tier_services
+        from tiers.selectors import active_policy
+
+        form = ScoringPolicyForm(request.POST, instance=active_policy())
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        try:
+            tier_services._check_policy({**form.policy_data()})
+        except DomainError as error:
+            _form_errors(form, error)
+            return self._render(request, form, status=400)
+        if "preview" in request.POST:
+            return self._render(request, form, preview=engine.preview(policy=form.candidate()))
+        policy = tier_services.scoring_policy_save(
+            actor=request.user, data=form.policy_data(), note=form.cleaned_data.get("note") or ""
+        )
+        messages.success(request, _("Saved as version %(v)d; the next evaluation uses it.") % {"v": policy.version})
+        return HttpResponseRedirect(reverse("console:tier-policy"))

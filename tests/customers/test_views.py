@@ -134,7 +134,9 @@ def test_list_and_detail_cost_a_constant_number_of_queries(as_user: Any, rep1: A
         client.get(f"/customers/{last.pk}/")
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
     assert len(many_detail) == len(few_detail)
-    assert len(many_detail) <= 30
+    # session, user, policy, customer, figures, tier panel (schedule, explanation, tiers), 11
+    # sections, the timeline's streams: a fixed set, whatever the history's length.
+    assert len(many_detail) <= 35
 
 
 def test_another_reps_customer_is_not_found(as_user: Any, rep1: Any, rep2: Any) -> None:

@@ -1,0 +1,89 @@
+"""Tier pages: the manager's dashboard, the drill-down lists behind its numbers, and the
+evaluation runs (with the button that starts one)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.access.permissions import role_of
+from crm.access.scope import customers_visible_to
+from crm.accounts.choices import Role
+
+from . import services
+from .choices import RunTrigger
+from .models import TierChange, TierRun
+from .selectors import tier_dashboard, tier_schedule
+
+
+def _may_start(user: object) -> bool:
+    return role_of(user) in (Role.MANAGER, Role.ADMIN)
+
+
+@login_required
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    dashboard = tier_dashboard(user=request.user)
+    peak = max([row["customers"] for row in dashboard.tiers] + [1])
+    trend_peak = max([max(row["up"], row["down"]) for row in dashboard.trend] + [1])
+    context = {
+        "d": dashboard,
+        "peak": peak,
+        "trend_peak": trend_peak,
+        "schedule": tier_schedule(request=request),
+        "active_run": TierRun.objects.filter(state__in=["queued", "running"]).first(),
+        "may_start": _may_start(request.user),
+    }
+    return render(request, "tiers/dashboard.html", context)
+
+
+@login_required
+def moves_view(request: HttpRequest) -> HttpResponse:
+    """The customers behind one number of the dashboard: the moves of a run, optionally
+    from one tier to another (``from``/``to``: tier ids, or ``none``)."""
+    run = get_object_or_404(TierRun, pk=request.GET.get("run") or 0)
+    changes = TierChange.objects.filter(run=run, customer__in=customers_visible_to(request.user)).select_related(
+        "customer", "from_tier", "to_tier", "customer__owner"
+    )
+    for param, field in (("from", "from_tier"), ("to", "to_tier")):
+        value = request.GET.get(param)
+        if value == "none":
+            changes = changes.filter(**{f"{field}__isnull": True})
+        elif value and value.isdigit():
+            changes = changes.filter(**{field: int(value)})
+    kind = request.GET.get("kind")
+    if kind == "upgrade":  # a first grade counts as a move up, as on the dashboard
+        changes = changes.filter(kind__in=["upgrade", "initial"])
+    elif kind in ("downgrade", "override", "override_expired"):
+        changes = changes.filter(kind=kind)
+    page = Paginator(changes.order_by("customer__name", "id"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "tiers/moves.html", {"run": run, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def runs_view(request: HttpRequest) -> HttpResponse:
+    page = Paginator(TierRun.objects.select_related("policy", "requested_by").order_by("-id"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "tiers/runs.html", {"page": page, "may_start": _may_start(request.user)})
+
+
+@login_required
+@require_POST
+def start_view(request: HttpRequest) -> HttpResponse:
+    """A manager starts an evaluation now; the workers take it from there."""
+    if not _may_start(request.user):
+        raise PermissionDenied
+    run = services.tier_run_start(actor=request.user, trigger=RunTrigger.MANUAL)
+    messages.success(
+        request, _("Evaluation #%(run)d is %(state)s.") % {"run": run.pk, "state": run.get_state_display()}
+    )
+    return HttpResponseRedirect(reverse("tiers:runs"))
