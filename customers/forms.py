@@ -29,6 +29,29 @@ def assignable_owners(user: Any) -> Any:
     return User.objects.filter(pk=user.pk)
 
 
+class UserByNameField(forms.CharField):
+    """A person picked by user name from ``queryset`` (typed, with suggestions): a select
+    of every rep of a large company would be thousands of options."""
+
+    SUGGESTIONS = 200
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.queryset = User.objects.none()
+        super().__init__(*args, max_length=150, **kwargs)
+
+    def suggestions(self) -> list[Any]:
+        return list(self.queryset.order_by("username")[: self.SUGGESTIONS])
+
+    def clean(self, value: Any) -> Any:
+        name = super().clean(value)
+        if not name:
+            return None
+        user = self.queryset.filter(username=name.strip()).first()
+        if user is None:
+            raise forms.ValidationError(_("No such user among those you may choose."))
+        return user
+
+
 class CustomerForm(RecordForm):
     policy_resource = "customers"
 
@@ -111,7 +134,7 @@ class CustomerFilterForm(forms.Form):
     )
     industry = forms.ChoiceField(label=_("Industry"), required=False, choices=[("", _("All")), *Industry.choices])
     region = forms.ChoiceField(label=_("Region"), required=False, choices=[("", _("All")), *Region.choices])
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("All"))
+    owner = UserByNameField(label=_("Owner"), required=False)
     open_alert = forms.ChoiceField(
         label=_("Open risk alert"), required=False, choices=[("", _("All")), ("1", _("Yes")), ("0", _("No"))]
     )
@@ -138,7 +161,8 @@ class CustomerFilterForm(forms.Form):
                 del self.fields["owner"]
             else:
                 owners = scoped_queryset(User, user).filter(is_active=True, role__in=[Role.REP, Role.MANAGER])
-                self.fields["owner"].queryset = owners.order_by("username")  # type: ignore[attr-defined]
+                self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+                self.fields["owner"].widget.attrs["list"] = "owner-names"
         for field in self.fields.values():
             if isinstance(field.widget, forms.Select):
                 field.widget.attrs["class"] = "form-select form-select-sm"
@@ -152,12 +176,12 @@ class BulkForm(forms.Form):
     ACTIONS = [("assign", _("Assign owner")), ("tag", _("Add tag"))]
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
-    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none(), required=False)
+    owner = UserByNameField(label=_("New owner"), required=False)
     tag = forms.CharField(label=_("Tag"), max_length=40, required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_owners(user).order_by("username")  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = assignable_owners(user)  # type: ignore[attr-defined]
         # Any id may be posted; the service keeps only those in the actor's scope.
         self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids")] if self.is_bound else []  # type: ignore[attr-defined]
 

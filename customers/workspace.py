@@ -221,8 +221,7 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
     )
     key_accounts = (
         customer_list(user=user)
-        .filter(owner=user)
-        .filter(Q(lifecycle_stage=LifecycleStage.KEY) | Q(tier__isnull=False))
+        .filter(owner=user, lifecycle_stage=LifecycleStage.KEY)
         .order_by(Coalesce("tier__rank", 0).desc(), "name", "id")[:limit]
     )
     recent = (

@@ -245,6 +245,13 @@ def _finish(run: TierRun) -> None:
         for name, value in (counts or {}).items():
             totals[name] = totals.get(name, 0) + int(value)
     run.summary = totals
+    if totals.get("rows_written", 0) > max(10_000, totals.get("evaluated", 0) // 10):
+        # Many tiers and stages moved: refresh the planner's statistics now, not when
+        # autovacuum gets to it, so that the pages' queries keep their plans.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE customers_customer")
     run.state = RunState.DONE
     run.finished_at = timezone.now()
     run.save(update_fields=["summary", "state", "finished_at"])

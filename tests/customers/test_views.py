@@ -258,7 +258,7 @@ def test_bulk_actions_are_for_managers(as_user: Any, rep1: Any, rep2: Any, manag
     a.refresh_from_db()
     assert a.tags == []
     client = as_user(manager)
-    client.post("/customers/bulk/", {"action": "assign", "ids": [a.pk, b.pk], "owner": rep2.pk})
+    client.post("/customers/bulk/", {"action": "assign", "ids": [a.pk, b.pk], "owner": rep2.username})
     client.post("/customers/bulk/", {"action": "tag", "ids": [a.pk], "tag": "重点"})
     client.post("/customers/bulk/", {"action": "tag", "ids": [a.pk], "tag": "重点"})  # twice: no duplicate
     a.refresh_from_db()
