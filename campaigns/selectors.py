@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet, Sum
 
 from crm.access.scope import scoped_queryset
 
@@ -49,20 +48,18 @@ def campaign_stats(*, campaign: Campaign, user: Any) -> dict[str, Any]:
     }
 
 
-def campaign_overview(*, user: Any) -> QuerySet[Campaign]:
-    """Campaigns with their participants, conversions and attributed revenue (over the
-    participants the user may see), in one query for the whole list."""
-    visible = scoped_queryset(Participation, user)
-    per_campaign = visible.filter(campaign=OuterRef("pk")).order_by().values("campaign")
-    return campaign_list(user=user).annotate(
-        participant_count=Coalesce(Subquery(per_campaign.annotate(n=Count("id")).values("n")[:1]), 0),
-        converted_count=Coalesce(
-            Subquery(per_campaign.filter(status=ParticipationStatus.CONVERTED).annotate(n=Count("id")).values("n")[:1]),
-            0,
-        ),
-        revenue=Subquery(
-            per_campaign.filter(status=ParticipationStatus.CONVERTED)
-            .annotate(total=Sum("transaction__amount"))
-            .values("total")[:1]
-        ),
+def campaign_figures(*, user: Any, campaign_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Participants, conversions and attributed revenue of the given campaigns, over the
+    participants ``user`` may see: one grouped query for a page of campaigns."""
+    rows = (
+        scoped_queryset(Participation, user)
+        .filter(campaign_id__in=campaign_ids)
+        .order_by()
+        .values("campaign")
+        .annotate(
+            participant_count=Count("id"),
+            converted_count=Count("id", filter=Q(status=ParticipationStatus.CONVERTED)),
+            revenue=Sum("transaction__amount", filter=Q(status=ParticipationStatus.CONVERTED)),
+        )
     )
+    return {row["campaign"]: dict(row) for row in rows}

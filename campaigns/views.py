@@ -12,18 +12,24 @@ from crm.access.display import table
 from crm.access.policy import policy_for
 
 from .models import Campaign, Participation
-from .selectors import campaign_list, campaign_overview, campaign_stats, participation_list
+from .selectors import campaign_figures, campaign_list, campaign_stats, participation_list
 
 PARTICIPANT_FIELDS = ("customer", "contact", "status", "invited_at", "attended_at", "converted_at", "transaction")
 
 
 @login_required
 def campaign_list_view(request: HttpRequest) -> HttpResponse:
-    campaigns = campaign_overview(user=request.user).order_by("-start_date", "-id")
+    campaigns = campaign_list(user=request.user).order_by("-start_date", "-id")
     status = request.GET.get("status", "")
     if status:
         campaigns = campaigns.filter(status=status)
     page = Paginator(campaigns, 25).get_page(request.GET.get("page"))
+    figures = campaign_figures(user=request.user, campaign_ids=[c.pk for c in page.object_list])
+    for campaign in page.object_list:
+        row = figures.get(campaign.pk, {})
+        campaign.participant_count = row.get("participant_count", 0)  # type: ignore[attr-defined]
+        campaign.converted_count = row.get("converted_count", 0)  # type: ignore[attr-defined]
+        campaign.revenue = row.get("revenue")  # type: ignore[attr-defined]
     return render(
         request,
         "campaigns/list.html",
