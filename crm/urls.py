@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from crm.accounts import views as accounts_views
 from crm.core.views import healthz
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("tiers/", include("tiers.urls")),
     path("service/", include("feedback.urls")),
+    path("notifications/", accounts_views.notifications_view, name="notifications"),
+    path("notifications/read/", accounts_views.notifications_read_view, name="notifications-read"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The browsable API's own sign-in link leads to the same page.
