@@ -55,7 +55,7 @@ metrics AS (
     SELECT c.id, c.tier_id, cur.rank AS cur_rank, c.tier_below_since, c.tier_override_until, c.lifecycle_stage,
            c.influence_score AS influence,
            coalesce(o.spend, 0) AS spend, coalesce(o.orders, 0) AS orders, o.last_order, coalesce(o.paid, false) AS paid,
-           greatest(0, (%(as_of_date)s::date - coalesce(c.customer_since, c.created_at::date)) / 365.25) AS tenure,
+           greatest(0, (%(as_of_date)s::date - coalesce(c.customer_since, c.created_at::date))::float8 / 365.25) AS tenure,
            coalesce(o.last_order, c.customer_since, c.created_at::date) AS last_sign,
            s.csat
     FROM customers_customer c

@@ -178,9 +178,9 @@ def scoring_policy_save(*, actor: Any, data: Mapping[str, Any], note: str = "") 
 
 
 # ------------------------------------------------------------------ evaluation runs
-# Large enough that a chunk reads its orders in one sweep; a million customers still make
-# five chunks for the workers to share.
-CHUNK_SIZE = 200_000
+# Small enough that several workers share a large run (ten chunks at a million customers);
+# large enough that a chunk reads its orders in one sweep.
+CHUNK_SIZE = 100_000
 
 
 @transaction.atomic
@@ -265,21 +265,27 @@ def _finish(run: TierRun) -> None:
     transaction.on_commit(lambda: notify_tier_moves(run_id=run.pk))
 
 
-@transaction.atomic
 def tier_run_evaluate_chunk(*, chunk_id: int) -> bool:
     """Evaluate one chunk, exactly once: its changes and its "done" mark are one
     transaction, and the chunk row is locked, so a retried or duplicated task finds it
     done and does nothing.  The last chunk closes the run.  Returns whether it worked."""
+    run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
+    if run_id is None:
+        return False
+    # Its own short statement: inside the chunk's transaction this row lock would make the
+    # other workers' chunks wait for this one to finish.
+    TierRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(state=RunState.RUNNING, started_at=timezone.now())
+    return _evaluate_chunk(chunk_id=chunk_id)
+
+
+@transaction.atomic
+def _evaluate_chunk(*, chunk_id: int) -> bool:
     from .engine import evaluate_range
 
     chunk = TierRunChunk.objects.select_for_update().select_related("run", "run__policy").filter(pk=chunk_id).first()
     if chunk is None or chunk.done or chunk.run.state not in ACTIVE_RUN_STATES:
         return False
     run = chunk.run
-    if run.state == RunState.QUEUED:
-        TierRun.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
-            state=RunState.RUNNING, started_at=timezone.now()
-        )
     counts = evaluate_range(
         policy=run.policy, as_of=run.as_of, first_id=chunk.first_id, last_id=chunk.last_id, run_id=run.pk
     )
@@ -287,8 +293,8 @@ def tier_run_evaluate_chunk(*, chunk_id: int) -> bool:
     chunk.counts = counts
     chunk.finished_at = timezone.now()
     chunk.save(update_fields=["done", "counts", "finished_at"])
-    # Count the chunk on the run; the one that completes it closes it (the row lock
-    # serialises the last two chunks).
+    # Count the chunk on the run; the one that completes it closes it (the row lock, taken
+    # only now, serialises the last two chunks).
     locked = TierRun.objects.select_for_update().get(pk=run.pk)
     locked.chunks_done = F("chunks_done") + 1
     locked.save(update_fields=["chunks_done"])

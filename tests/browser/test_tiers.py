@@ -1,0 +1,48 @@
+"""The manager's tier dashboard in a real browser: numbers that drill down, and Evaluate now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crm.accounts.choices import Role
+from tests.factories import CustomerFactory, TeamFactory, TransactionFactory, UserFactory
+from tiers import services
+from tiers.choices import RunTrigger
+from tiers.models import TierRun
+
+from .conftest import screenshot, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+PASSWORD = "a-Long-enough-pass-42"
+
+
+def test_the_dashboard_drills_down_and_starts_an_evaluation(page: Any, reference_tiers: None) -> None:
+    team = TeamFactory(name="华东一组")
+    manager = UserFactory(username="laozhang", role=Role.MANAGER, team=team)
+    manager.set_password(PASSWORD)
+    manager.save()
+    team.manager = manager
+    team.save()
+    rep = UserFactory(username="xiaoli", role=Role.REP, team=team)
+    for n in range(3):
+        customer = CustomerFactory(owner=rep, name=f"客户{n}")
+        for _ in range(n * 8):
+            TransactionFactory(customer=customer, amount=25_000, status="completed")
+    services.tier_run_evaluate_now(actor=None, trigger=RunTrigger.COMMAND)
+
+    sign_in(page, "laozhang", PASSWORD)
+    page.goto("/tiers/")
+    assert page.get_by_role("heading", level=1).inner_text() == "客户等级"
+    matrix = page.get_by_test_id("matrix")
+    first_link = matrix.get_by_role("link").first
+    count = int(first_link.inner_text())
+    screenshot(page, "tier-dashboard-desktop")
+    first_link.click()
+    page.get_by_test_id("moves").wait_for()
+    assert page.get_by_test_id("moves").locator("tbody tr").count() == count
+    page.goto("/tiers/")
+    page.get_by_role("button", name="立即评级").click()
+    page.wait_for_url("**/tiers/runs/")
+    assert TierRun.objects.filter(trigger="manual", requested_by=manager).exists()
