@@ -235,3 +235,13 @@ def test_the_command_prints_the_summary(rep1: Any, capsys: Any) -> None:
     out = StringIO()
     call_command("evaluate_tiers", "--sync", stdout=out)
     assert "done" in out.getvalue() and "evaluated" in out.getvalue()
+
+
+def test_the_command_can_run_only_once(rep1: Any) -> None:
+    from io import StringIO
+
+    _customer(rep1, spend=1000, orders=1)
+    call_command("evaluate_tiers", "--sync", "--if-never", stdout=StringIO())
+    out = StringIO()
+    call_command("evaluate_tiers", "--sync", "--if-never", stdout=out)
+    assert "nothing to do" in out.getvalue() and TierRun.objects.count() == 1

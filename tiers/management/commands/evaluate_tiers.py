@@ -1,4 +1,4 @@
-"""``evaluate_tiers [--sync]``: grade every customer now.
+"""``evaluate_tiers [--sync] [--if-never]``: grade every customer now.
 
 Without ``--sync`` the run is queued for the Celery workers (several share it, chunk by
 chunk); with it, this process evaluates every chunk and prints the summary.
@@ -22,8 +22,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--sync", action="store_true", help="evaluate in this process and print the summary")
+        parser.add_argument("--if-never", action="store_true", help="only if no evaluation has finished yet")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from tiers.models import TierRun
+
+        if options["if_never"] and TierRun.objects.filter(state="done").exists():
+            self.stdout.write("Tiers already evaluated; nothing to do.")
+            return
         token = context.set_for_request(context.AuditContext(source=Source.COMMAND))
         try:
             if options["sync"]:
