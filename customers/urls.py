@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/views/<int:pk>/delete/", views.saved_view_delete_view, name="view-delete"),
     path("customers/<int:pk>/", views.customer_detail_view, name="detail"),
     path("customers/<int:pk>/profile/", views.profile_form_view, name="profile"),
+    path("customers/<int:pk>/tier-override/", views.tier_override_view, name="tier-override"),
     path("customers/<int:pk>/<slug:key>/", views.section_view, name="section"),
     path("customers/<int:pk>/<slug:key>/new/", views.section_form_view, name="section-new"),
     path("customers/<int:pk>/<slug:key>/<int:row>/", views.section_form_view, name="section-edit"),

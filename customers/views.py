@@ -348,8 +348,13 @@ def _tier_panel(request: HttpRequest, customer: Customer) -> dict[str, Any] | No
     if schedule.policy is None:
         return None
     explanation = explain_customer(policy=schedule.policy, customer_id=customer.pk)
+    from tiers.models import Tier
+
+    may_override = role_of(request.user) in (Role.MANAGER, Role.ADMIN)
     return {
         "explanation": explanation,
+        "may_override": may_override,
+        "all_tiers": list(Tier.objects.order_by("rank")) if may_override else [],
         "schedule": schedule,
         "benefits": customer.tier.benefits if customer.tier else [],
         "show_spend": policy.level("transactions", "amount") >= Level.READ,
@@ -490,3 +495,38 @@ def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
         response["HX-Retarget"] = "#profile-body"
         response["HX-Reswap"] = "innerHTML"
     return response
+
+
+@login_required
+@require_POST
+def tier_override_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager sets the customer's tier by hand, with a reason and an end date."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tiers.models import Tier
+    from tiers.services import tier_override
+
+    customer = _customer(request, pk)
+    if role_of(request.user) not in (Role.MANAGER, Role.ADMIN):
+        raise Http404
+    tier = Tier.objects.filter(code=request.POST.get("tier", "")).first()
+    until = None
+    try:
+        day = dt.date.fromisoformat(request.POST.get("until", ""))
+        until = timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
+    except ValueError:
+        until = None
+    if tier is None or until is None:
+        messages.error(request, _("Choose a tier and the day the override ends."))
+    else:
+        try:
+            tier_override(
+                actor=request.user, customer=customer, tier=tier, reason=request.POST.get("reason", ""), until=until
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Tier set by hand until %(day)s.") % {"day": until.date().isoformat()})
+    return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + "#tier")

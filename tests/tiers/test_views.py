@@ -124,3 +124,22 @@ def test_the_customer_page_explains_the_tier(client: Any, rep1: Any) -> None:
     # 20 (spend) + 10 (orders) + about 2.7 (tenure) + 9 (influence) ≈ 41.7 → silver; gold at 60.
     assert e["grade"] == tier("silver") and e["points"]["spend"][0] == Decimal("20.00")
     assert e["next_tier"] == tier("gold") and e["next_needs"] == Decimal("60") - e["score"]
+
+
+def test_a_manager_overrides_the_tier_on_the_customer_page(client: Any, manager: Any, rep1: Any) -> None:
+    customer = _buyer(rep1, 1000)
+    services.tier_run_evaluate_now(actor=None, trigger=RunTrigger.COMMAND)
+    client.force_login(rep1)
+    assert client.post(f"/customers/{customer.pk}/tier-override/", {"tier": "gold"}).status_code == 404
+    client.force_login(manager)
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'data-testid="override"' in page
+    day = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    response = client.post(
+        f"/customers/{customer.pk}/tier-override/", {"tier": "gold", "until": day, "reason": "战略合作伙伴"}
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.tier == tier("gold") and customer.tier_override_until.date().isoformat() == day
+    refused = client.post(f"/customers/{customer.pk}/tier-override/", {"tier": "gold", "until": day, "reason": " "})
+    assert refused.status_code == 302 and customer.tier_changes.filter(kind="override").count() == 1
