@@ -123,3 +123,35 @@ def test_history_cannot_be_edited(api: Any, admin_user: Any, rep1: Any) -> None:
     assert client.delete(f"/api/v1/tier-changes/{change.pk}/").status_code == 405
     assert client.get("/api/v1/tier-changes/", {"to_tier": "silver"}).json()["count"] == 1
     assert client.get("/api/v1/tier-changes/", {"to_tier": "gold"}).json()["count"] == 0
+
+
+def test_runs_and_policies_through_the_api(api: Any, rep1: Any, manager: Any, admin_user: Any) -> None:
+    from tiers.models import ScoringPolicy, TierRun
+
+    CustomerFactory(owner=rep1)
+    assert api(rep1).post("/api/v1/tier-runs/start/").status_code == 403
+    started = api(manager).post("/api/v1/tier-runs/start/")
+    assert started.status_code == 202 and started.json()["state"] == "queued"
+    again = api(manager).post("/api/v1/tier-runs/start/")
+    assert again.json()["id"] == started.json()["id"]  # one run at a time
+    listed = api(rep1).get("/api/v1/tier-runs/").json()["results"]
+    assert [r["id"] for r in listed] == [started.json()["id"]] and listed[0]["policy_version"] == 1
+    assert api(manager).post("/api/v1/tier-runs/", {}, format="json").status_code == 405
+    assert TierRun.objects.count() == 1
+
+    policy = api(rep1).get("/api/v1/scoring-policies/").json()["results"][0]
+    assert policy["version"] == 1 and policy["is_active"]
+    body = {
+        **{k: v for k, v in policy.items() if k not in ("id", "version", "is_active", "created_by", "created_at")},
+        "grace_days": 60,
+        "note": "宽限期缩短为 60 天",
+    }
+    assert api(manager).post("/api/v1/scoring-policies/", body, format="json").status_code == 403
+    created = api(admin_user).post("/api/v1/scoring-policies/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["version"] == 2 and ScoringPolicy.objects.get(is_active=True).grace_days == 60
+    bad = api(admin_user).post("/api/v1/scoring-policies/", {**body, "spend_weight": "80"}, format="json")
+    assert bad.status_code == 400 and ScoringPolicy.objects.count() == 2
+    assert (
+        api(admin_user).patch(f"/api/v1/scoring-policies/{created.json()['id']}/", {}, format="json").status_code == 405
+    )

@@ -72,3 +72,32 @@ class TierOverrideSerializer(serializers.Serializer):
     until = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When the override ends (default: 180 days from now)."
     )
+
+
+class ScoringPolicySerializer(serializers.ModelSerializer):
+    """A version of the scoring policy.  Creating one makes it the active version."""
+
+    class Meta:
+        from ..models import ScoringPolicy
+
+        model = ScoringPolicy
+        fields = (
+            "id", "version", "is_active", "note", "window_days", "spend_weight", "spend_cap", "orders_weight",
+            "orders_cap", "tenure_weight", "tenure_cap_years", "influence_weight", "satisfaction_weight",
+            "thresholds", "grace_days", "period", "churn_after_days", "key_account_tier", "created_by", "created_at",
+        )  # fmt: skip
+        read_only_fields = ("id", "version", "is_active", "created_by", "created_at")
+
+
+class TierRunSerializer(serializers.ModelSerializer):
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True)
+
+    class Meta:
+        from ..models import TierRun
+
+        model = TierRun
+        fields = (
+            "id", "policy", "policy_version", "state", "trigger", "requested_by", "as_of", "created_at", "started_at",
+            "finished_at", "chunk_count", "chunks_done", "summary", "error",
+        )  # fmt: skip
+        read_only_fields = fields

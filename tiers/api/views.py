@@ -14,9 +14,16 @@ from crm.access.permissions import ADMINS, MANAGERS
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
-from ..models import Tier, TierChange
+from ..choices import RunTrigger
+from ..models import ScoringPolicy, Tier, TierChange, TierRun
 from .filtersets import TierChangeFilterSet
-from .serializers import TierChangeSerializer, TierOverrideSerializer, TierSerializer
+from .serializers import (
+    ScoringPolicySerializer,
+    TierChangeSerializer,
+    TierOverrideSerializer,
+    TierRunSerializer,
+    TierSerializer,
+)
 
 
 class TierViewSet(ScopedModelViewSet):
@@ -62,3 +69,46 @@ class TierChangeViewSet(ScopedModelViewSet):
         serializer.is_valid(raise_exception=True)
         change = services.tier_override(actor=request.user, **serializer.validated_data)
         return Response(TierChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+def _policy_create(*, actor: Any, data: dict[str, Any]) -> ScoringPolicy:
+    note = data.pop("note", "")
+    return services.scoring_policy_save(actor=actor, data=data, note=note or "")
+
+
+class ScoringPolicyViewSet(ScopedModelViewSet):
+    """Versions of the scoring policy, newest first.  POST saves a new active version
+    (admins); versions are never edited or deleted."""
+
+    model = ScoringPolicy
+    resource = "scoring-policies"
+    serializer_class = ScoringPolicySerializer
+    ordering_fields = ("version",)
+    ordering = ("-version",)
+    http_method_names = ["get", "post", "head", "options"]
+    write_roles = ADMINS
+    create_service = staticmethod(_policy_create)
+
+
+class TierRunViewSet(ScopedModelViewSet):
+    """Evaluation runs with their state and summary.  ``POST start/`` queues one now
+    (managers); if one is already queued or running, that one is returned."""
+
+    model = TierRun
+    resource = "tier-runs"
+    serializer_class = TierRunSerializer
+    filterset_fields = ("state", "trigger")
+    ordering_fields = ("id", "as_of")
+    ordering = ("-id",)
+    http_method_names = ["get", "post", "head", "options"]
+    select_related = ("policy",)
+    action_roles = {"start": MANAGERS}
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed("POST")
+
+    @extend_schema(request=None, responses={202: TierRunSerializer})
+    @action(detail=False, methods=["post"])
+    def start(self, request: Request) -> Response:
+        run = services.tier_run_start(actor=request.user, trigger=RunTrigger.MANUAL)
+        return Response(TierRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
