@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from .models import ScoringPolicy, Tier
 
-# The steps are CTEs.  The score is computed once per row and kept (MATERIALIZED):
-# inlined, its expression would be recomputed at every use in the grading.
+# The steps are CTEs.  The score (floating point, rounded to cents) is computed once per
+# row and kept (MATERIALIZED): inlined, it would be recomputed at every use.
 _SELECT = """
 WITH orders AS (
     SELECT customer_id,
@@ -65,7 +65,7 @@ metrics AS (
     WHERE c.id BETWEEN %(first_id)s AND %(last_id)s
 ),
 points AS MATERIALIZED (
-    SELECT q.*, round((q.p_spend + q.p_orders + q.p_tenure + q.p_influence + q.p_satisfaction)::numeric, 2) AS score
+    SELECT q.*, round((q.p_spend + q.p_orders + q.p_tenure + q.p_influence + q.p_satisfaction) * 100) / 100 AS score
     FROM (
         SELECT m.*,
                %(w_spend)s::float8 * least(m.spend::float8 / %(spend_cap)s::float8, 1) AS p_spend,
@@ -77,7 +77,11 @@ points AS MATERIALIZED (
     ) q
 ),
 graded AS (
-    SELECT t.*, %(grade_tier)s AS computed_tier, %(grade_rank)s AS computed_rank, %(grade_min)s AS computed_min
+    -- width_bucket: how many thresholds (ascending, one per tier) the score reaches.
+    SELECT t.*,
+           (%(tier_ids)s::bigint[])[width_bucket(t.score, %(tier_mins)s::float8[])] AS computed_tier,
+           (%(tier_ranks)s::int[])[width_bucket(t.score, %(tier_mins)s::float8[])] AS computed_rank,
+           (%(tier_mins)s::numeric[])[width_bucket(t.score, %(tier_mins)s::float8[])] AS computed_min
     FROM points t
 ),
 decided AS (
@@ -144,7 +148,7 @@ WHERE decision <> 'unchanged'
 _UPDATE = """
 UPDATE customers_customer c
 SET tier_id = s.new_tier,
-    tier_score = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN s.score ELSE c.tier_score END,
+    tier_score = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN round(s.score::numeric, 2) ELSE c.tier_score END,
     tier_since = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN %(as_of)s ELSE c.tier_since END,
     tier_below_since = s.new_below_since,
     tier_override_until = s.new_override_until,
@@ -163,7 +167,7 @@ _TIER_HISTORY = """
 INSERT INTO tiers_tierchange
     (customer_id, from_tier_id, to_tier_id, kind, changed_at, reason, score, explanation, policy_id, run_id,
      override_until, created_at)
-SELECT s.id, s.tier_id, s.new_tier, s.decision, %(as_of)s, '', s.score,
+SELECT s.id, s.tier_id, s.new_tier, s.decision, %(as_of)s, '', round(s.score::numeric, 2),
        jsonb_build_object(
            'policy', %(policy_version)s::int,
            'metrics', jsonb_build_object('spend', s.spend, 'orders', s.orders, 'tenure_years', round(s.tenure::numeric, 2),
@@ -171,7 +175,7 @@ SELECT s.id, s.tier_id, s.new_tier, s.decision, %(as_of)s, '', s.score,
            'points', jsonb_build_object('spend', round(s.p_spend::numeric, 2), 'orders', round(s.p_orders::numeric, 2),
                                         'tenure', round(s.p_tenure::numeric, 2), 'influence', round(s.p_influence::numeric, 2),
                                         'satisfaction', round(s.p_satisfaction::numeric, 2)),
-           'score', s.score, 'threshold', s.computed_min, 'below_since', s.tier_below_since),
+           'score', round(s.score::numeric, 2), 'threshold', s.computed_min, 'below_since', s.tier_below_since),
        %(policy_id)s, %(run_id)s, NULL, %(now)s
 FROM tier_eval s
 WHERE s.new_tier IS DISTINCT FROM s.tier_id
@@ -233,27 +237,10 @@ class Window:
         return timezone.localtime(self.as_of).date()
 
 
-def _grade_sql(tiers: list[Tier], column: str) -> str:
-    """``CASE WHEN t.score >= <min of the best tier> THEN <its column> ... END``, best tier
-    first: a per-row comparison in SQL, not a lookup per customer.  Only numbers from the
-    policy go in, as parameters."""
-    if not tiers:
-        return "NULL::bigint" if column != "min" else "NULL::numeric"
-    whens = " ".join(
-        f"WHEN t.score >= %(tier_min_{i})s THEN %(tier_{column}_{i})s" for i, _tier in reversed(list(enumerate(tiers)))
-    )
-    return f"(CASE {whens} END)"
-
-
-def statement(tiers: list[Tier], *, only_changes: bool = True) -> str:
-    """The statement for a policy's tiers (the grading CASE depends on how many there are);
-    ``only_changes=False`` returns every customer's row (explanations, previews)."""
-    sql = _SELECT if only_changes else _SELECT[: _SELECT.index("-- Only the rows")]
-    return (
-        sql.replace("%(grade_tier)s", _grade_sql(tiers, "id") + "::bigint")
-        .replace("%(grade_rank)s", _grade_sql(tiers, "rank") + "::int")
-        .replace("%(grade_min)s", _grade_sql(tiers, "min") + "::numeric")
-    )
+def statement(only_changes: bool = True) -> str:
+    """The read-only statement; ``only_changes=False`` returns every customer's row
+    (explanations, previews), not only those with something to write or count."""
+    return _SELECT if only_changes else _SELECT[: _SELECT.index("-- Only the rows")]
 
 
 def parameters(
@@ -264,13 +251,10 @@ def parameters(
     as_of_date = timezone.localtime(as_of).date()
     window_start = as_of_date - dt.timedelta(days=policy.window_days)
     key_rank = policy.key_account_tier.rank if policy.key_account_tier_id else None  # type: ignore[union-attr]
-    per_tier: dict[str, Any] = {}
-    for i, tier in enumerate(tiers):
-        per_tier[f"tier_min_{i}"] = Decimal(str(policy.thresholds[tier.code]))
-        per_tier[f"tier_id_{i}"] = tier.pk
-        per_tier[f"tier_rank_{i}"] = tier.rank
     return {
-        **per_tier,
+        "tier_ids": [tier.pk for tier in tiers],
+        "tier_ranks": [tier.rank for tier in tiers],
+        "tier_mins": [Decimal(str(policy.thresholds[tier.code])) for tier in tiers],
         "first_id": first_id,
         "last_id": last_id,
         "as_of": as_of,
@@ -303,14 +287,13 @@ def evaluate_range(
     Call inside a transaction (the caller marks its chunk done in the same one).
     """
     params = parameters(policy=policy, as_of=as_of, first_id=first_id, last_id=last_id, run_id=run_id)
-    tiers = list(Tier.objects.filter(code__in=list(policy.thresholds)).order_by("rank"))
     with connection.cursor() as cursor:
         # Room for the chunk's hash aggregates in memory; and no JIT: compiling this long
         # statement costs more than it saves (tens of seconds at a few hundred thousand rows).
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("DROP TABLE IF EXISTS tier_eval")
-        cursor.execute(f"CREATE TEMPORARY TABLE tier_eval ON COMMIT DROP AS {statement(tiers)}", params)
+        cursor.execute(f"CREATE TEMPORARY TABLE tier_eval ON COMMIT DROP AS {statement()}", params)
         cursor.execute(_UPDATE, params)
         written = cursor.rowcount
         cursor.execute(_TIER_HISTORY, params)
@@ -325,11 +308,10 @@ def evaluate_range(
 
 
 def _rows(policy: ScoringPolicy, as_of: dt.datetime, first_id: int, last_id: int, select: str) -> list[dict[str, Any]]:
-    tiers = list(Tier.objects.filter(code__in=list(policy.thresholds)).order_by("rank"))
     params = parameters(policy=policy, as_of=as_of, first_id=first_id, last_id=last_id, run_id=None)
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off") if connection.in_atomic_block else cursor.execute("SET jit = off")
-        cursor.execute(select.format(rows=statement(tiers, only_changes=False)), params)
+        cursor.execute("SET LOCAL jit = off" if connection.in_atomic_block else "SET jit = off")
+        cursor.execute(select.format(rows=statement(only_changes=False)), params)
         names = [col.name for col in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -357,10 +339,12 @@ def explain_customer(
             name: (round(Decimal(str(row[f"p_{name}"])), 2), weights[name])
             for name in ("spend", "orders", "tenure", "influence", "satisfaction")
         },
-        "score": row["score"],
+        "score": round(Decimal(str(row["score"])), 2),
         "grade": next((t for t in ranked if t.pk == row["computed_tier"]), None),
         "next_tier": following,
-        "next_needs": (Decimal(str(policy.thresholds[following.code])) - row["score"]) if following else None,
+        "next_needs": (
+            round(Decimal(str(policy.thresholds[following.code])) - Decimal(str(row["score"])), 2) if following else None
+        ),
         "in_grace_since": row["tier_below_since"],
         "decision": row["decision"],
     }  # fmt: skip
