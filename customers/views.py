@@ -220,7 +220,7 @@ def _sections() -> dict[str, Section]:
     from feedback.forms import FeedbackForm, SatisfactionForm, ServiceRecordForm
     from feedback.selectors import feedback_list, satisfaction_list, service_record_list
     from risk.selectors import risk_alert_list
-    from tiers.selectors import tier_change_list
+    from tiers.selectors import lifecycle_change_list, tier_change_list
     from transactions import services as transaction_services
     from transactions.forms import TransactionForm
     from transactions.selectors import transaction_list
@@ -282,8 +282,14 @@ def _sections() -> dict[str, Section]:
         ),
         Section(
             "tier-history", gettext_lazy("Tier history"), "tier-changes",
-            ("changed_at", "from_tier", "to_tier", "kind", "reason"),
-            lambda user, c: tier_change_list(user=user).filter(customer=c).order_by("-changed_at", "-id"),
+            ("changed_at", "from_tier", "to_tier", "kind", "score", "policy", "reason", "override_until"),
+            lambda user, c: tier_change_list(user=user).filter(customer=c).select_related("policy")
+            .order_by("-changed_at", "-id"),
+        ),
+        Section(
+            "lifecycle", gettext_lazy("Lifecycle history"), "lifecycle-changes",
+            ("changed_at", "from_stage", "to_stage", "reason_text"),
+            lambda user, c: lifecycle_change_list(user=user).filter(customer=c).order_by("-changed_at", "-id"),
         ),
     ]  # fmt: skip
     return {section.key: section for section in sections}

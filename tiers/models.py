@@ -289,3 +289,29 @@ class LifecycleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_stage} → {self.to_stage}"
+
+    COLUMN_LABELS: ClassVar[dict[str, object]] = {"reason_text": _("reason")}
+    REASONS: ClassVar[dict[str, object]] = {
+        "first_paid_order": _("first paid order"),
+        "no_order_since": _("no order since %(date)s"),
+        "new_order": _("new order on %(date)s"),
+        "tier_reached_key": _("tier reached the key-account level"),
+        "tier_below_key": _("tier fell below the key-account level"),
+    }
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in words: the engine stores a code and the date it rests on."""
+        code, _sep, day = self.reason.partition(":")
+        text = str(self.REASONS.get(code, code))
+        return text % {"date": day or "—"} if "%(date)s" in text else text
+
+    def get_from_stage_display(self) -> str:
+        from customers.choices import LifecycleStage
+
+        return str(dict(LifecycleStage.choices).get(self.from_stage, self.from_stage))
+
+    def get_to_stage_display(self) -> str:
+        from customers.choices import LifecycleStage
+
+        return str(dict(LifecycleStage.choices).get(self.to_stage, self.to_stage))

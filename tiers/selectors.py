@@ -14,7 +14,7 @@ from django.utils import timezone
 from crm.access.scope import customers_visible_to, scoped_queryset
 
 from .choices import PERIOD_MONTHS, ReviewPeriod, RunState
-from .models import ScoringPolicy, Tier, TierChange, TierRun
+from .models import LifecycleChange, ScoringPolicy, Tier, TierChange, TierRun
 
 
 def tier_list(*, user: Any) -> QuerySet[Tier]:
@@ -30,6 +30,10 @@ def tier_list(*, user: Any) -> QuerySet[Tier]:
     return scoped_queryset(Tier, user).annotate(
         customer_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
     )
+
+
+def lifecycle_change_list(*, user: Any) -> QuerySet[LifecycleChange]:
+    return scoped_queryset(LifecycleChange, user)
 
 
 def tier_change_list(*, user: Any) -> QuerySet[TierChange]:

@@ -51,7 +51,7 @@ def visible_columns(policy: UserPolicy, resource: str, model: Any, fields: Itera
         try:
             label = str(model._meta.get_field(name).verbose_name)
         except FieldDoesNotExist:
-            label = name
+            label = str(getattr(model, "COLUMN_LABELS", {}).get(name, name))
         columns.append((name, label[:1].upper() + label[1:]))
     return columns
 

@@ -245,3 +245,16 @@ def test_the_command_can_run_only_once(rep1: Any) -> None:
     out = StringIO()
     call_command("evaluate_tiers", "--sync", "--if-never", stdout=out)
     assert "nothing to do" in out.getvalue() and TierRun.objects.count() == 1
+
+
+def test_lifecycle_reasons_read_in_words(rep1: Any) -> None:
+    from django.utils import translation
+
+    sleeper = CustomerFactory(owner=rep1, lifecycle_stage="active", customer_since=dt.date(2020, 1, 1))
+    last = AS_OF.date() - dt.timedelta(days=400)
+    TransactionFactory(customer=sleeper, status="completed", order_date=last)
+    _run()
+    change = LifecycleChange.objects.get(customer=sleeper)
+    with translation.override("en"):
+        assert change.reason_text == f"no order since {last.isoformat()}"
+        assert (change.get_from_stage_display(), change.get_to_stage_display()) == ("Active", "Churned")
