@@ -10,6 +10,7 @@ the number of rows.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import pytest
@@ -37,7 +38,7 @@ def list_query_count(client: Any, url: str) -> int:
 
 
 @pytest.mark.django_db
-class ResourceContract:
+class ResourceContract(ABC):
     """Subclass and fill in the hooks; every test here then runs for the resource."""
 
     url: ClassVar[str]
@@ -58,12 +59,15 @@ class ResourceContract:
     #: Upper bound for a list page's queries, whatever its length.
     max_list_queries: ClassVar[int] = 6
 
-    # ---- hooks
+    # ---- hooks (each resource's contract implements both)
+    @abstractmethod
     def make(self, owner: Any) -> Model:
-        raise NotImplementedError
+        """A saved record of this resource belonging to a customer of ``owner``."""
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        """A body that creates a record for a customer of ``owner`` (writable resources
+        define it; read-only ones never post one, and an empty body would be refused)."""
+        return {}
 
     # ---- helpers
     def _user(self, request: Any, name: str) -> Any:

@@ -22,3 +22,25 @@ def test_ruff() -> None:
 def test_mypy() -> None:
     result = _run("mypy", *PACKAGES)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_resource_contract_is_collected() -> None:
+    """pytest silently skips an abstract test class: a contract that forgot ``make`` would
+    vanish instead of failing."""
+    import importlib
+    import inspect
+
+    from tests.api_contract import ResourceContract
+
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    contracts = [cls for cls in _subclasses(ResourceContract) if cls.__name__.startswith("Test")]
+    assert len(contracts) >= 16
+    assert [cls.__name__ for cls in contracts if inspect.isabstract(cls)] == []
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
