@@ -68,3 +68,19 @@ def api() -> Callable[[Any], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def reference_tiers() -> None:
+    """The tiers and default scoring policy that migrations ship, restored if an earlier
+    transactional test emptied the tables (flush)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tiers.models import ScoringPolicy, Tier
+
+    if not Tier.objects.exists():
+        import_module("tiers.migrations.0002_seed_tiers").seed(apps, None)
+    if not ScoringPolicy.objects.filter(is_active=True).exists():
+        import_module("tiers.migrations.0004_default_scoring_policy").create(apps, None)

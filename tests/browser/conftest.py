@@ -88,19 +88,3 @@ def sign_in(page: Any, username: str, password: str) -> None:
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
-
-
-@pytest.fixture
-def reference_tiers() -> None:
-    """The tiers and default policy that migrations ship, restored if a transactional test
-    before this one emptied the tables."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from tiers.models import ScoringPolicy, Tier
-
-    if not Tier.objects.exists():
-        import_module("tiers.migrations.0002_seed_tiers").seed(apps, None)
-    if not ScoringPolicy.objects.filter(is_active=True).exists():
-        import_module("tiers.migrations.0004_default_scoring_policy").create(apps, None)

@@ -19,22 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def reference_data() -> None:
-    """The tiers and the default policy that migrations ship, in case an earlier
-    transactional test emptied the tables (flush)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from tiers.models import ScoringPolicy, Tier
-
-    if not Tier.objects.exists():
-        import_module("tiers.migrations.0002_seed_tiers").seed(apps, None)
-    if not ScoringPolicy.objects.filter(is_active=True).exists():
-        import_module("tiers.migrations.0004_default_scoring_policy").create(apps, None)
-
-
-@pytest.fixture
 def worker() -> Any:
     # A queue of this test's own, so that nothing else on the broker is consumed.
     queue = f"tiers-test-{time.monotonic_ns()}"
@@ -46,7 +30,7 @@ def worker() -> Any:
     app.conf.task_default_queue = "celery"
 
 
-def test_workers_share_the_chunks_of_a_run(reference_data: None, rep1: Any, worker: Any) -> None:
+def test_workers_share_the_chunks_of_a_run(reference_tiers: None, rep1: Any, worker: Any) -> None:
     customers = [CustomerFactory(owner=rep1) for _ in range(12)]
     for customer in customers[:6]:
         TransactionFactory(customer=customer, status="completed")
