@@ -106,11 +106,6 @@ class ActivityForm(RecordForm):
         fields = ["kind", "subject", "contact", "due_at", "occurred_at", "done", "outcome", "notes"]
         widgets = {"outcome": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "contact" in self.fields and not self.fields["contact"].disabled:
-            self.fields["contact"].queryset = customer.contacts.order_by("name")  # type: ignore[attr-defined]
-
 
 class ServiceNeedForm(RecordForm):
     policy_resource = "service-needs"

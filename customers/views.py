@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -30,8 +29,8 @@ from crm.access.display import table
 from crm.access.permissions import role_of
 from crm.access.policy import Level, policy_for
 from crm.accounts.choices import Role
-from crm.core.errors import DomainError, VersionConflict
-from crm.core.forms import show_refusal
+from crm.core.errors import DomainError
+from crm.core.forms import submit
 
 from . import services
 from .forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
@@ -186,15 +185,12 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_create_view(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, user=request.user, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(actor=request.user, data=form.writable_data())
-        except (DomainError, ValidationError) as error:
-            show_refusal(form, error)
-        else:
+    status = 200
+    if request.method == "POST":
+        customer, status = submit(form, lambda: services.customer_create(actor=request.user, data=form.writable_data()))
+        if customer is not None:
             messages.success(request, _("Created %(customer)s.") % {"customer": customer})
             return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
-    status = 400 if form.is_bound else 200
     return render(request, "customers/create.html", {"form": form}, status=status)
 
 
@@ -380,10 +376,7 @@ def _make_form(
     section: Section, request: HttpRequest, customer: Customer, data: Any = None, instance: Any = None
 ) -> Any:
     assert section.form is not None
-    kwargs: dict[str, Any] = {"user": request.user, "request": request, "instance": instance}
-    if section.key in ("activities", "feedback", "satisfaction"):
-        kwargs["customer"] = customer
-    return section.form(data, **kwargs)
+    return section.form(data, user=request.user, request=request, instance=instance, customer=customer)
 
 
 def _initial(section: Section, form: Any) -> None:
@@ -408,30 +401,23 @@ def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None =
     _initial(section, form)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+
+        def save() -> Model:
             data = form.writable_data()
-            try:
-                if instance is None:
-                    assert section.create is not None
-                    section.create(actor=request.user, data={**data, "customer": customer})
-                else:
-                    assert section.update is not None
-                    fresh = type(instance).objects.get(pk=instance.pk)
-                    section.update(
-                        actor=request.user, instance=fresh, data=data, expected_version=form.expected_version()
-                    )
-            except VersionConflict as error:
-                form.add_error(None, error.message)
-                status = 409
-            except (DomainError, ValidationError) as error:
-                show_refusal(form, error)
-                status = 422
-            else:
-                if not request.htmx:  # type: ignore[attr-defined]
-                    return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + f"#{section.key}")
-                return _render_section(request, customer, section, saved=True)
-        else:
-            status = 422
+            if instance is None:
+                assert section.create is not None
+                return section.create(actor=request.user, data={**data, "customer": customer})
+            assert section.update is not None
+            fresh = type(instance).objects.get(pk=instance.pk)
+            return section.update(
+                actor=request.user, instance=fresh, data=data, expected_version=form.expected_version()
+            )
+
+        saved, status = submit(form, save)
+        if saved is not None:
+            if not request.htmx:  # type: ignore[attr-defined]
+                return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + f"#{section.key}")
+            return _render_section(request, customer, section, saved=True)
     context = {"customer": customer, "section": section, "form": form, "row": instance, "conflict": status == 409}
     if not request.htmx:  # type: ignore[attr-defined]
         return render(request, "customers/section_form_page.html", context, status=status)
@@ -469,30 +455,21 @@ def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, instance=customer, user=request.user, request=request)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                fresh = Customer.objects.get(pk=customer.pk)
-                saved = services.customer_update(
-                    actor=request.user,
-                    instance=fresh,
-                    data=form.writable_data(),
-                    expected_version=form.expected_version(),
-                )
-            except VersionConflict as error:
-                form.add_error(None, error.message)
-                status = 409
-            except (DomainError, ValidationError) as error:
-                show_refusal(form, error)
-                status = 422
-            else:
-                if htmx:
-                    return render(
-                        request, "customers/partials/profile.html", {**_profile_context(request, saved), "saved": True}
-                    )
-                messages.success(request, _("Saved."))
-                return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
-        else:
-            status = 422
+        saved, status = submit(
+            form,
+            lambda: services.customer_update(
+                actor=request.user,
+                instance=Customer.objects.get(pk=customer.pk),
+                data=form.writable_data(),
+                expected_version=form.expected_version(),
+            ),
+        )
+        if saved is not None:
+            if htmx:
+                context = {**_profile_context(request, saved), "saved": True}
+                return render(request, "customers/partials/profile.html", context)
+            messages.success(request, _("Saved."))
+            return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
     context = {"customer": customer, "form": form, "conflict": status == 409}
     if not htmx:
         return render(request, "customers/profile_form.html", context, status=status)

@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 
 from crm.core.forms import RecordForm, formfield
-from customers.models import Customer
 from transactions.models import Product
 
 from .models import Feedback, SatisfactionResponse, ServiceRecord
@@ -39,6 +38,7 @@ class ServiceRecordForm(RecordForm):
 
 class FeedbackForm(RecordForm):
     policy_resource = "feedback"
+    now_if_empty = ("received_at",)
 
     class Meta:
         model = Feedback
@@ -46,26 +46,13 @@ class FeedbackForm(RecordForm):
         fields = ["kind", "channel", "subject", "content", "contact", "received_at", "status", "response"]
         widgets = {"content": forms.Textarea(attrs={"rows": 2}), "response": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "received_at" in self.fields:
-            self.fields["received_at"].required = False  # now, unless told otherwise
-        if "contact" in self.fields and not self.fields["contact"].disabled:
-            self.fields["contact"].queryset = customer.contacts.order_by("name")  # type: ignore[attr-defined]
-
 
 class SatisfactionForm(RecordForm):
     policy_resource = "satisfaction-responses"
+    now_if_empty = ("responded_at",)
 
     class Meta:
         model = SatisfactionResponse
         formfield_callback = formfield
         fields = ["responded_at", "method", "csat", "nps", "contact", "comment"]
         widgets = {"comment": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "responded_at" in self.fields:
-            self.fields["responded_at"].required = False  # now, unless told otherwise
-        if "contact" in self.fields and not self.fields["contact"].disabled:
-            self.fields["contact"].queryset = customer.contacts.order_by("name")  # type: ignore[attr-defined]

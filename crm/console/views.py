@@ -29,6 +29,7 @@ from crm.accounts.choices import Role
 from crm.accounts.models import APIToken, Team, User
 from crm.audit.selectors import audit_chain_breaks, audit_event_search
 from crm.core.errors import DomainError, VersionConflict
+from crm.core.forms import show_refusal, submit
 
 from .forms import APITokenForm, AuditFilterForm, ScoringPolicyForm, TeamForm, UserFilterForm, UserForm
 
@@ -42,15 +43,6 @@ class AdminOnly(LoginRequiredMixin, UserPassesTestMixin):
 
     def test_func(self) -> bool:
         return bool(getattr(self.request.user, "is_admin", False))
-
-
-def _form_errors(form: Any, error: DomainError) -> None:
-    """Show a service's refusal on the form: at the fields it names, else at the top."""
-    for name, problems in error.field_errors.items():
-        for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
-    if not error.field_errors:
-        form.add_error(None, error.message)
 
 
 class HomeView(AdminOnly, View):
@@ -211,36 +203,53 @@ class UserListView(AdminOnly, View):
         return render(request, "console/users.html", {"form": form, "page": page})
 
 
-class UserEditView(AdminOnly, View):
-    """Create (no id) or edit a user; a password, if typed, must pass the validators."""
+class RecordEditView(AdminOnly, View):
+    """Create (no id) or edit one record through its services, with the version check."""
 
-    def _instance(self, pk: int | None) -> User | None:
-        return get_object_or_404(account_selectors.user_list(user=self.request.user), pk=pk) if pk else None
+    form_class: Any
+    selector: Any
+    create_service: Any
+    update_service: Any
+    template: str
+    done_url: str
+
+    def _instance(self, pk: int | None) -> Any:
+        return get_object_or_404(self.selector(user=self.request.user), pk=pk) if pk else None
 
     def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         instance = self._instance(pk)
-        return render(request, "console/user_form.html", {"form": UserForm(instance=instance), "object": instance})
+        return render(request, self.template, {"form": self.form_class(instance=instance), "object": instance})
 
     def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         instance = self._instance(pk)
-        form = UserForm(request.POST, instance=instance)
-        if form.is_valid():
-            try:
-                if instance is None:
-                    user = account_services.user_create(actor=request.user, data=form.service_data())
-                else:
-                    user = account_services.user_update(
-                        actor=request.user,
-                        instance=User.objects.get(pk=instance.pk),
-                        data=form.service_data(),
-                        expected_version=form.cleaned_data.get("version"),
-                    )
-            except DomainError as error:
-                _form_errors(form, error)
-            else:
-                messages.success(request, _("Saved %(user)s.") % {"user": user.username})
-                return HttpResponseRedirect(reverse("console:users"))
-        return render(request, "console/user_form.html", {"form": form, "object": instance}, status=400)
+        form = self.form_class(request.POST, instance=instance)
+
+        def save() -> Any:
+            if instance is None:
+                return self.create_service(actor=request.user, data=form.service_data())
+            return self.update_service(
+                actor=request.user,
+                instance=type(instance).objects.get(pk=instance.pk),
+                data=form.service_data(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+
+        saved, status = submit(form, save)
+        if saved is not None:
+            messages.success(request, _("Saved %(record)s.") % {"record": saved})
+            return HttpResponseRedirect(reverse(self.done_url))
+        return render(request, self.template, {"form": form, "object": instance}, status=status)
+
+
+class UserEditView(RecordEditView):
+    """Users: a password, if typed, must pass the validators."""
+
+    form_class = UserForm
+    selector = staticmethod(account_selectors.user_list)
+    create_service = staticmethod(account_services.user_create)
+    update_service = staticmethod(account_services.user_update)
+    template = "console/user_form.html"
+    done_url = "console:users"
 
 
 class TeamListView(AdminOnly, View):
@@ -251,34 +260,15 @@ class TeamListView(AdminOnly, View):
         return render(request, "console/teams.html", {"teams": teams})
 
 
-class TeamEditView(AdminOnly, View):
-    def _instance(self, pk: int | None) -> Team | None:
-        return get_object_or_404(account_selectors.team_list(user=self.request.user), pk=pk) if pk else None
+class TeamEditView(RecordEditView):
+    """Teams: led by a user with the manager role."""
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        instance = self._instance(pk)
-        return render(request, "console/team_form.html", {"form": TeamForm(instance=instance), "object": instance})
-
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
-        instance = self._instance(pk)
-        form = TeamForm(request.POST, instance=instance)
-        if form.is_valid():
-            try:
-                if instance is None:
-                    team = account_services.team_create(actor=request.user, data=form.service_data())
-                else:
-                    team = account_services.team_update(
-                        actor=request.user,
-                        instance=Team.objects.get(pk=instance.pk),
-                        data=form.service_data(),
-                        expected_version=form.cleaned_data.get("version"),
-                    )
-            except DomainError as error:
-                _form_errors(form, error)
-            else:
-                messages.success(request, _("Saved %(team)s.") % {"team": team.name})
-                return HttpResponseRedirect(reverse("console:teams"))
-        return render(request, "console/team_form.html", {"form": form, "object": instance}, status=400)
+    form_class = TeamForm
+    selector = staticmethod(account_selectors.team_list)
+    create_service = staticmethod(account_services.team_create)
+    update_service = staticmethod(account_services.team_update)
+    template = "console/team_form.html"
+    done_url = "console:teams"
 
 
 class RoleListView(AdminOnly, View):
@@ -339,7 +329,7 @@ class TokenCreateView(AdminOnly, View):
                     expires_at=form.expires_at(),
                 )
             except DomainError as error:
-                _form_errors(form, error)
+                show_refusal(form, error)
             else:
                 response = render(request, "console/token_created.html", {"token": token, "key": key})
                 response["Cache-Control"] = "no-store"
@@ -467,7 +457,7 @@ class ScoringPolicyView(AdminOnly, View):
         try:
             tier_services._check_policy({**form.policy_data()})
         except DomainError as error:
-            _form_errors(form, error)
+            show_refusal(form, error)
             return self._render(request, form, status=400)
         if "preview" in request.POST:
             return self._render(request, form, preview=engine.preview(policy=form.candidate()))

@@ -3,7 +3,7 @@ browser-friendly widgets, so each app's forms only list their fields."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.db import models
@@ -34,10 +34,20 @@ class RecordForm(PolicyFormMixin, forms.ModelForm):
     """
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    #: Time fields the user may leave empty: the service stamps the current time.
+    now_if_empty: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, customer: Any = None, **kwargs: Any) -> None:
+        """``customer``: the customer the record belongs to; a ``contact`` field then
+        offers only that customer's contacts."""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        contact = self.fields.get("contact")
+        if customer is not None and contact is not None and not contact.disabled:
+            contact.queryset = customer.contacts.order_by("name")  # type: ignore[attr-defined]
+        for name in self.now_if_empty:
+            if name in self.fields:
+                self.fields[name].required = False
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         self.levels.pop("version", None)
@@ -100,3 +110,30 @@ def show_refusal(form: forms.BaseForm, error: Exception) -> None:
                 form.add_error(name if name in form.fields else None, problem)
         if not error.field_errors or not any(name in form.fields for name in error.field_errors):
             form.add_error(None, error.message)
+
+
+#: What ``submit`` answers for a refused form: invalid input or a rule broken, or a stale edit.
+REFUSED, CONFLICT = 422, 409
+
+
+def submit(form: forms.BaseForm, save: Any) -> tuple[Any, int]:
+    """Validate ``form`` and, if it is valid, call ``save()`` (a service call).
+
+    Returns ``(result, 200)`` when saved; otherwise ``(None, status)`` with the refusal on
+    the form: 409 for a stale edit (the record changed since it was read), 422 for bad
+    input or a business rule.  Every HTML form of a record goes through here.
+    """
+    from django.core.exceptions import ValidationError
+
+    from .errors import DomainError, VersionConflict
+
+    if not form.is_valid():
+        return None, REFUSED
+    try:
+        return save(), 200
+    except VersionConflict as error:
+        form.add_error(None, error.message)
+        return None, CONFLICT
+    except (DomainError, ValidationError) as error:
+        show_refusal(form, error)
+        return None, REFUSED

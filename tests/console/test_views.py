@@ -110,7 +110,7 @@ def test_create_and_edit_users(admin_client: Any, team: Any) -> None:
         "password": "123",
     }
     weak = admin_client.post("/console/users/new/", data)
-    assert weak.status_code == 400 and not User.objects.filter(username="wang").exists()
+    assert weak.status_code == 422 and not User.objects.filter(username="wang").exists()
     data["password"] = "a-Long-enough-pass-42"
     assert admin_client.post("/console/users/new/", data).status_code == 302
     user = User.objects.get(username="wang")
@@ -121,7 +121,7 @@ def test_create_and_edit_users(admin_client: Any, team: Any) -> None:
     user.refresh_from_db()
     assert user.role == "manager" and user.check_password("a-Long-enough-pass-42")
     stale = admin_client.post(f"/console/users/{user.pk}/", {**edit, "role": "rep"}, HTTP_ACCEPT_LANGUAGE="en")
-    assert stale.status_code == 400
+    assert stale.status_code == 409
     assert "changed by someone else" in " ".join(stale.context["form"].non_field_errors())
     user.refresh_from_db()
     assert user.role == "manager"
@@ -144,7 +144,7 @@ def test_user_list_filters_and_costs_constant_queries(admin_client: Any, team: A
 
 def test_teams_are_led_by_managers(admin_client: Any, manager: Any, rep1: Any) -> None:
     refused = admin_client.post("/console/teams/new/", {"name": "北方组", "manager": rep1.pk, "region": "north"})
-    assert refused.status_code == 400 and not Team.objects.filter(name="北方组").exists()
+    assert refused.status_code == 422 and not Team.objects.filter(name="北方组").exists()
     ok = admin_client.post("/console/teams/new/", {"name": "北方组", "manager": manager.pk, "region": "north"})
     assert ok.status_code == 302 and Team.objects.get(name="北方组").manager == manager
 

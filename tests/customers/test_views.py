@@ -235,7 +235,7 @@ def test_profile_edit_respects_read_only_fields(as_user: Any, rep1: Any) -> None
 def test_create_a_customer(as_user: Any, rep1: Any) -> None:
     client = as_user(rep1)
     refused = client.post("/customers/new/", {"name": ""})
-    assert refused.status_code == 400 and not Customer.objects.exists()
+    assert refused.status_code == 422 and not Customer.objects.exists()
     response = client.post(
         "/customers/new/",
         {
