@@ -197,17 +197,18 @@ WHERE s.new_stage <> s.lifecycle_stage
 """
 
 _COUNTS = """
-SELECT (SELECT count(*) FROM customers_customer WHERE id BETWEEN %(first_id)s AND %(last_id)s) AS evaluated,
-       count(*) FILTER (WHERE decision = 'initial') AS graded,
-       count(*) FILTER (WHERE decision = 'upgrade') AS upgraded,
-       count(*) FILTER (WHERE decision = 'downgrade') AS downgraded,
-       count(*) FILTER (WHERE decision = 'grace') AS in_grace,
-       count(*) FILTER (WHERE decision = 'overridden') AS overridden,
-       count(*) FILTER (WHERE decision = 'override_expired') AS override_ended,
-       (SELECT count(*) FROM customers_customer WHERE id BETWEEN %(first_id)s AND %(last_id)s)
-           - count(*) FILTER (WHERE decision <> 'unchanged') AS unchanged,
-       count(*) FILTER (WHERE new_stage <> lifecycle_stage) AS stage_moves
-FROM tier_eval
+WITH chunk AS (SELECT count(*) AS total FROM customers_customer WHERE id BETWEEN %(first_id)s AND %(last_id)s)
+SELECT chunk.total AS evaluated,
+       count(e.id) FILTER (WHERE e.decision = 'initial') AS graded,
+       count(e.id) FILTER (WHERE e.decision = 'upgrade') AS upgraded,
+       count(e.id) FILTER (WHERE e.decision = 'downgrade') AS downgraded,
+       count(e.id) FILTER (WHERE e.decision = 'grace') AS in_grace,
+       count(e.id) FILTER (WHERE e.decision = 'overridden') AS overridden,
+       count(e.id) FILTER (WHERE e.decision = 'override_expired') AS override_ended,
+       chunk.total - count(e.id) FILTER (WHERE e.decision <> 'unchanged') AS unchanged,
+       count(e.id) FILTER (WHERE e.new_stage <> e.lifecycle_stage) AS stage_moves
+FROM chunk LEFT JOIN tier_eval e ON true
+GROUP BY chunk.total
 """
 
 COUNT_NAMES = (
