@@ -84,6 +84,23 @@ graded AS (
            (%(tier_mins)s::numeric[])[width_bucket(t.score, %(tier_mins)s::float8[])] AS computed_min
     FROM points t
 ),
+-- Which customers may change at all: a cheap condition, true for every row that the full
+-- decision below would write or count (an override or a grace under way, a grade that
+-- differs from the tier held, a stage rule that fires at the tier held).  Periodic runs
+-- change few customers, so the long decision expressions run on these rows only.  The
+-- explanation and the preview take every row.
+candidates AS (
+    SELECT g.* FROM graded g
+    /*CANDIDATES*/WHERE g.tier_override_until IS NOT NULL
+       OR g.tier_below_since IS NOT NULL
+       OR g.computed_rank IS DISTINCT FROM g.cur_rank
+       OR (g.lifecycle_stage = 'prospect' AND g.paid)
+       OR (g.lifecycle_stage IN ('active', 'key', 'won_back', 'at_risk') AND g.last_sign < %(churn_cutoff)s)
+       OR (g.lifecycle_stage = 'churned' AND g.last_order >= %(churn_cutoff)s)
+       OR (g.lifecycle_stage IN ('active', 'won_back') AND g.cur_rank >= %(key_rank)s::int)
+       OR (g.lifecycle_stage = 'key' AND %(key_rank)s::int IS NOT NULL
+           AND (g.cur_rank IS NULL OR g.cur_rank < %(key_rank)s::int))/*END*/
+),
 decided AS (
     SELECT g.*,
            CASE
@@ -98,7 +115,7 @@ decided AS (
                WHEN g.computed_rank IS NULL OR g.computed_rank < g.cur_rank THEN 'grace'
                ELSE 'unchanged'
            END AS decision
-    FROM graded g
+    FROM candidates g
 ),
 final AS (
     SELECT d.*,
@@ -241,7 +258,10 @@ class Window:
 def statement(only_changes: bool = True) -> str:
     """The read-only statement; ``only_changes=False`` returns every customer's row
     (explanations, previews), not only those with something to write or count."""
-    return _SELECT if only_changes else _SELECT[: _SELECT.index("-- Only the rows")]
+    if only_changes:
+        return _SELECT
+    every_row = _SELECT[: _SELECT.index("/*CANDIDATES*/")] + _SELECT[_SELECT.index("/*END*/") + len("/*END*/") :]
+    return every_row[: every_row.index("-- Only the rows")]
 
 
 def parameters(

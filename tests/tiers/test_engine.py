@@ -258,3 +258,62 @@ def test_lifecycle_reasons_read_in_words(rep1: Any) -> None:
     with translation.override("en"):
         assert change.reason_text == f"no order since {last.isoformat()}"
         assert (change.get_from_stage_display(), change.get_to_stage_display()) == ("Active", "Churned")
+
+
+def test_the_candidate_condition_misses_no_change(rep1: Any) -> None:
+    """The evaluation decides only for customers that pass a cheap "may change" condition;
+    in every state a customer can be in, it must keep exactly the rows the full decision keeps."""
+    import itertools
+
+    from django.db import connection
+
+    from tiers import engine
+
+    # Customers with paid, unpaid, recent, old and no orders, at several scores.
+    base = []
+    for count, ago, status, years, influence in [
+        (0, 0, "completed", 0, 0), (1, 5, "completed", 1, 5), (1, 5, "pending", 6, 0),
+        (2, 500, "completed", 6, 10), (24, 5, "completed", 6, 10), (6, 100, "completed", 2, 5),
+    ]:  # fmt: skip
+        customer = _customer(rep1, years=years, influence=influence)
+        for n in range(count):
+            TransactionFactory(
+                customer=customer,
+                amount=Decimal(25_000),
+                status=status,
+                order_date=AS_OF.date() - dt.timedelta(days=ago + n),
+            )
+        base.append(customer.pk)
+    policy = ScoringPolicy.objects.get(is_active=True)
+    params = engine.parameters(policy=policy, as_of=AS_OF, first_id=0, last_id=2**62, run_id=None)
+    every_row = engine.statement(only_changes=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, computed_tier FROM ({every_row}) r", params)
+        graded = dict(cursor.fetchall())
+    other = {pk: tier("bronze").pk if graded[pk] != tier("bronze").pk else tier("gold").pk for pk in base}
+    states = itertools.product(
+        ["prospect", "active", "key", "at_risk", "churned", "won_back"],
+        ["as graded", "other", "none"],
+        [None, AS_OF - dt.timedelta(days=1), AS_OF + dt.timedelta(days=10)],
+        [None, AS_OF - dt.timedelta(days=10), AS_OF - dt.timedelta(days=200)],
+    )
+    kept_any = 0
+    for stage, held, override, below in states:
+        for pk in base:
+            held_tier = {"as graded": graded[pk], "other": other[pk], "none": None}[held]
+            Customer.objects.filter(pk=pk).update(
+                lifecycle_stage=stage, tier_id=held_tier, tier_override_until=override, tier_below_since=below
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM ({engine.statement()}) r", params)
+            kept = {row[0] for row in cursor.fetchall()}
+            cursor.execute(
+                f"SELECT id FROM ({every_row}) r WHERE decision <> 'unchanged' OR new_stage <> lifecycle_stage "
+                "OR new_below_since IS DISTINCT FROM tier_below_since "
+                "OR new_override_until IS DISTINCT FROM tier_override_until",
+                params,
+            )
+            changing = {row[0] for row in cursor.fetchall()}
+        assert kept == changing, (stage, held, override, below)
+        kept_any += len(kept)
+    assert 0 < kept_any < 162 * len(base)
