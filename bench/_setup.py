@@ -37,4 +37,4 @@ def median_ms(fn: Callable[[], object], *, repeat: int = 15, warmup: int = 3) ->
 def line(name: str, figure: float, floor: float, unit: str) -> None:
     """One result: the figure, the bare floor it is measured against, and their ratio."""
     ratio = figure / floor if floor else float("nan")
-    print(f"{name:<44} {figure:>12.1f} {unit:<6} floor {floor:>12.1f} {unit:<6} ratio {ratio:6.2f}", flush=True)
+    print(f"{name:<44} {figure:>12.2f} {unit:<6} floor {floor:>12.2f} {unit:<6} ratio {ratio:6.2f}", flush=True)
