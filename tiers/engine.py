@@ -373,38 +373,75 @@ def explain_customer(
 
 @dataclass
 class Preview:
-    """What a candidate policy would do now: how many customers move, and some of them."""
+    """What a candidate policy would do now: how many customers move, between which
+    tiers, and some of them (the furthest movers first)."""
 
     evaluated: int
     up: int
     down: int
     same: int
     ungraded: int
+    # (tier held, tier it would get, customers): every pair with at least one customer
+    moves: list[tuple[Tier | None, Tier | None, int]]
     sample_up: list[dict[str, Any]]
     sample_down: list[dict[str, Any]]
 
 
 def preview(*, policy: ScoringPolicy, sample: int = 20) -> Preview:
     """Grade every customer under ``policy`` (saved or not) and compare with the tiers they
-    hold now — no grace, no writes.  One read-only pass, like an evaluation."""
+    hold now — no grace, no writes.  One read-only pass, like an evaluation, grouped by
+    (tier held, tier it would get)."""
     select = """
-        SELECT count(*) AS evaluated,
-               count(*) FILTER (WHERE r.computed_rank > coalesce(r.cur_rank, 0)) AS up,
-               count(*) FILTER (WHERE r.computed_rank < r.cur_rank OR (r.computed_rank IS NULL AND r.cur_rank IS NOT NULL)) AS down,
-               count(*) FILTER (WHERE r.computed_rank IS NOT DISTINCT FROM r.cur_rank) AS same,
-               count(*) FILTER (WHERE r.computed_rank IS NULL) AS ungraded,
-               (array_agg(r.id ORDER BY r.score DESC) FILTER (WHERE r.computed_rank > coalesce(r.cur_rank, 0)))[1:%(sample)s] AS up_ids,
-               (array_agg(r.id ORDER BY r.score) FILTER (WHERE r.computed_rank < r.cur_rank))[1:%(sample)s] AS down_ids
+        SELECT r.cur_rank, r.computed_rank, r.tier_id, r.computed_tier, count(*) AS customers,
+               (array_agg(r.id ORDER BY r.score DESC))[1:%(sample)s] AS top_ids,
+               (array_agg(r.score ORDER BY r.score DESC))[1:%(sample)s] AS top_scores,
+               (array_agg(r.id ORDER BY r.score))[1:%(sample)s] AS bottom_ids,
+               (array_agg(r.score ORDER BY r.score))[1:%(sample)s] AS bottom_scores
         FROM ({rows}) r
+        GROUP BY r.cur_rank, r.computed_rank, r.tier_id, r.computed_tier
     """.replace("%(sample)s", str(int(sample)))
-    row = _rows(policy, timezone.now(), 0, 2**62, select)[0]
+    groups = _rows(policy, timezone.now(), 0, 2**62, select)
     from customers.models import Customer
 
-    def sample_of(ids: list[int] | None) -> list[dict[str, Any]]:
-        by_id = {c.pk: c for c in Customer.objects.filter(pk__in=ids or []).select_related("tier")}
-        return [{"customer": by_id[pk]} for pk in ids or [] if pk in by_id]
+    def went_up(g: dict[str, Any]) -> bool:
+        return g["computed_rank"] is not None and g["computed_rank"] > (g["cur_rank"] or 0)
 
-    return Preview(
-        evaluated=row["evaluated"], up=row["up"], down=row["down"], same=row["same"], ungraded=row["ungraded"],
-        sample_up=sample_of(row["up_ids"]), sample_down=sample_of(row["down_ids"]),
+    def went_down(g: dict[str, Any]) -> bool:
+        return g["cur_rank"] is not None and (g["computed_rank"] is None or g["computed_rank"] < g["cur_rank"])
+
+    def movers(keep: Any, end: str, highest: bool) -> list[tuple[float, int, int | None]]:
+        """The furthest movers: the highest scores among those going up, the lowest going down."""
+        rows = [
+            (score, pk, g["computed_tier"])
+            for g in groups
+            if keep(g)
+            for pk, score in zip(g[f"{end}_ids"], g[f"{end}_scores"], strict=True)
+        ]
+        return sorted(rows, key=lambda row: row[0], reverse=highest)[:sample]
+
+    ups, downs = movers(went_up, "top", True), movers(went_down, "bottom", False)
+    tiers: dict[int | None, Tier] = {t.pk: t for t in Tier.objects.all()}
+    by_id = {c.pk: c for c in Customer.objects.filter(pk__in=[pk for _, pk, _ in ups + downs]).select_related("tier")}
+
+    def sample_of(rows: list[tuple[float, int, int | None]]) -> list[dict[str, Any]]:
+        return [
+            {"customer": by_id[pk], "score": round(Decimal(str(score)), 2), "to": tiers.get(to)}
+            for score, pk, to in rows
+            if pk in by_id
+        ]
+
+    moves = sorted(
+        ((tiers.get(g["tier_id"]), tiers.get(g["computed_tier"]), g["customers"]) for g in groups
+         if g["tier_id"] != g["computed_tier"]),
+        key=lambda m: (-(m[0].rank if m[0] else 0), -(m[1].rank if m[1] else 0)),
     )  # fmt: skip
+    return Preview(
+        evaluated=sum(g["customers"] for g in groups),
+        up=sum(g["customers"] for g in groups if went_up(g)),
+        down=sum(g["customers"] for g in groups if went_down(g)),
+        same=sum(g["customers"] for g in groups if g["computed_rank"] == g["cur_rank"]),
+        ungraded=sum(g["customers"] for g in groups if g["computed_rank"] is None),
+        moves=moves,
+        sample_up=sample_of(ups),
+        sample_down=sample_of(downs),
+    )

@@ -114,7 +114,10 @@ POLICY_FIELDS = (
 )  # fmt: skip
 
 
-def _check_policy(data: Mapping[str, Any]) -> None:
+def check_policy(data: Mapping[str, Any]) -> None:
+    """Refuse a policy that cannot grade fairly: weights that are negative or do not add up
+    to 100, thresholds that do not rise with the tiers, and the like (a DomainError naming
+    the field).  Saving checks it; the editor checks it before a preview too."""
     weights = [Decimal(str(data[name])) for name in POLICY_FIELDS if name.endswith("_weight")]
     if any(w < 0 for w in weights) or sum(weights) != 100:
         raise DomainError(
@@ -155,7 +158,7 @@ def scoring_policy_save(*, actor: Any, data: Mapping[str, Any], note: str = "") 
     current = ScoringPolicy.objects.select_for_update().filter(is_active=True).first()
     values = {name: data.get(name, getattr(current, name) if current else None) for name in POLICY_FIELDS}
     values = {k: v for k, v in values.items() if v is not None}
-    _check_policy({**{f.name: f.get_default() for f in ScoringPolicy._meta.fields}, **values})
+    check_policy({**{f.name: f.get_default() for f in ScoringPolicy._meta.fields}, **values})
     last = ScoringPolicy.objects.order_by("-version").values_list("version", flat=True).first() or 0
     ScoringPolicy.objects.filter(is_active=True).update(is_active=False)
     policy = ScoringPolicy(

@@ -455,12 +455,17 @@ class ScoringPolicyView(AdminOnly, View):
         if not form.is_valid():
             return self._render(request, form, status=400)
         try:
-            tier_services._check_policy({**form.policy_data()})
+            tier_services.check_policy({**form.policy_data()})
         except DomainError as error:
             show_refusal(form, error)
             return self._render(request, form, status=400)
         if "preview" in request.POST:
-            return self._render(request, form, preview=engine.preview(policy=form.candidate()))
+            preview = engine.preview(policy=form.candidate())
+            samples = [
+                (_("Some that would move up"), preview.sample_up, "preview-up"),
+                (_("Some that would move down"), preview.sample_down, "preview-down"),
+            ]
+            return self._render(request, form, preview=preview, preview_samples=samples)
         policy = tier_services.scoring_policy_save(
             actor=request.user, data=form.policy_data(), note=form.cleaned_data.get("note") or ""
         )
