@@ -300,6 +300,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Daily; the task itself starts an evaluation only when the policy's period is up.
     "tier-evaluation-if-due": {"task": "tiers.evaluate_if_due", "schedule": 6 * 3600},
+    # Every five minutes; the task starts the day's risk scan once its time (set by an
+    # admin, stored in the database) has passed.
+    "risk-scan-if-due": {"task": "risk.scan_if_due", "schedule": 5 * 60},
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

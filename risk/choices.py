@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.choices import ACTIVE_JOB_STATES, JobState
+
 
 class RiskKind(models.TextChoices):
     OVERDUE_PAYMENT = "overdue_payment", _("Overdue payment")
@@ -25,3 +27,24 @@ class AlertStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+#: Severities from the least to the most urgent.
+SEVERITY_ORDER = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+
+#: Severities whose new alerts are sent to the assignee at once (in-app and by e-mail).
+URGENT_SEVERITIES = (Severity.HIGH, Severity.CRITICAL)
+
+#: Hours to act on an alert, by severity, unless the risk settings say otherwise.
+DEFAULT_SLA_HOURS = {Severity.CRITICAL: 4, Severity.HIGH: 24, Severity.MEDIUM: 72, Severity.LOW: 168}
+
+
+# A scan's state is a background job's.
+ScanState = JobState
+ACTIVE_SCAN_STATES = ACTIVE_JOB_STATES
+
+
+class ScanTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    MANUAL = "manual", _("Manual")
+    COMMAND = "command", _("Command")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 from django.conf import settings
@@ -9,9 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.models import VersionedModel
+from crm.core.models import BackgroundJob, VersionedModel
 
-from .choices import AlertStatus, RiskKind, Severity
+from .choices import DEFAULT_SLA_HOURS, AlertStatus, RiskKind, ScanTrigger, Severity
 
 
 class RiskRule(VersionedModel):
@@ -27,8 +28,19 @@ class RiskRule(VersionedModel):
     kind = models.CharField(_("kind"), max_length=30, choices=RiskKind.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # [[from, severity], ...] rising on the rule's measure (days overdue, cancelled orders,
+    # CSAT points lost, times the usual gap, complaints): the last level reached sets the
+    # alert's severity; below the first, ``severity`` does.
+    severity_levels = models.JSONField(_("severity by measure"), default=list, blank=True)
     playbook = models.TextField(_("response strategy"), blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
+    tiers = models.ManyToManyField(
+        "tiers.Tier",
+        verbose_name=_("only for tiers"),
+        blank=True,
+        related_name="+",
+        help_text=_("Leave empty to watch every customer."),
+    )
 
     class Meta:
         verbose_name = _("risk rule")
@@ -72,6 +84,25 @@ class RiskAlert(VersionedModel):
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution_note = models.TextField(_("resolution note"), blank=True)
+    transaction = models.ForeignKey(
+        "transactions.Transaction",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="risk_alerts",
+        help_text=_("The order the alert is about, for an overdue payment."),
+    )
+    due_at = models.DateTimeField(_("act by"), null=True, blank=True, help_text=_("From the severity's SLA."))
+    scan = models.ForeignKey(
+        "risk.RiskScan", verbose_name=_("raised by scan"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    auto_resolved = models.BooleanField(
+        _("resolved by the scan"), default=False, help_text=_("The condition cleared (e.g. the order was paid).")
+    )
+    # When the assignee was told (in-app and e-mail): set once, so a retried scan or task
+    # never tells twice.
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("risk alert")
@@ -89,7 +120,97 @@ class RiskAlert(VersionedModel):
             models.Index(fields=["status", "severity"], name="riskalert_status_severity"),
             models.Index(fields=["assignee", "status"], name="riskalert_assignee_status"),
             models.Index(fields=["customer", "status"], name="riskalert_customer_status"),
+            models.Index(fields=["rule", "status"], name="riskalert_rule_status"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class AlertComment(models.Model):
+    """A note on an alert: what was done, what the customer said.  Comments are kept, never
+    edited, so the alert's story stays as it was told."""
+
+    scope_path: ClassVar[str | None] = "alert__customer"
+
+    alert = models.ForeignKey(RiskAlert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alert comment")
+        verbose_name_plural = _("alert comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class RiskSettings(models.Model):
+    """When the daily scan runs and how long each severity gives to act (one row)."""
+
+    scope_path: ClassVar[str | None] = None
+
+    singleton = models.BooleanField(_("single settings row"), default=True, editable=False, unique=True)
+    scan_time = models.TimeField(_("daily scan at"), default=dt.time(6, 0))
+    sla_hours = models.JSONField(_("hours to act, by severity"), default=dict, blank=True)
+    digest_enabled = models.BooleanField(_("daily digest to each assignee"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("risk settings")
+        verbose_name_plural = _("risk settings")
+
+    def __str__(self) -> str:
+        return str(_("Risk settings"))
+
+    @classmethod
+    def current(cls) -> RiskSettings:
+        settings_row, _created = cls.objects.get_or_create(singleton=True)
+        return settings_row
+
+    def sla_for(self, severity: str) -> dt.timedelta:
+        hours = (self.sla_hours or {}).get(severity) or DEFAULT_SLA_HOURS.get(severity, 72)  # type: ignore[call-overload]
+        return dt.timedelta(hours=float(hours))
+
+
+class RiskScan(BackgroundJob):
+    """One pass of every enabled rule over every customer; its summary adds up the rules.
+    At most one scan is queued or running at a time."""
+
+    trigger = models.CharField(_("started by"), max_length=10, choices=ScanTrigger.choices)
+    as_of = models.DateTimeField(_("scanned as of"))
+
+    class Meta(BackgroundJob.Meta):
+        verbose_name = _("risk scan")
+        verbose_name_plural = _("risk scans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["singleton"], condition=Q(state__in=["queued", "running"]), name="one_active_risk_scan"
+            )
+        ]
+
+
+class RiskScanStep(models.Model):
+    """One rule of one scan, applied in one transaction that also marks it done: a scan
+    retried after its worker died skips the rules already applied."""
+
+    scope_path: ClassVar[str | None] = None
+
+    scan = models.ForeignKey(RiskScan, verbose_name=_("risk scan"), on_delete=models.CASCADE, related_name="steps")
+    rule = models.ForeignKey(RiskRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="+")
+    done = models.BooleanField(_("done"), default=False)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("risk scan step")
+        verbose_name_plural = _("risk scan steps")
+        ordering = ["scan", "rule"]
+        constraints = [models.UniqueConstraint(fields=["scan", "rule"], name="risk_scan_step_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scan_id}/{self.rule_id}"

@@ -19,38 +19,85 @@ from crm.access.scope import customers_visible_to
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 
-from .choices import OPEN_STATUSES, AlertStatus, RiskKind
-from .models import RiskAlert, RiskRule
+from .choices import ACTIVE_SCAN_STATES, OPEN_STATUSES, AlertStatus, RiskKind, ScanState
+from .models import RiskAlert, RiskRule, RiskScan, RiskScanStep
 
-#: The parameters each kind of rule understands, with what they mean.
+#: The parameters each kind of rule understands, with what they mean (defaults in
+#: ``engine.DEFAULTS``).
 RULE_PARAMS: dict[str, dict[str, str]] = {
-    RiskKind.OVERDUE_PAYMENT: {"days_overdue": "days past the due date", "min_amount": "smallest outstanding amount"},
-    RiskKind.CANCELLATIONS: {"count": "cancelled orders", "window_days": "within this many days"},
-    RiskKind.SATISFACTION_DROP: {"drop": "fall of the average CSAT", "window_days": "compared over this many days"},
-    RiskKind.INACTIVITY: {"factor": "times the usual gap between orders", "min_days": "at least this many days"},
+    RiskKind.OVERDUE_PAYMENT: {
+        "days_overdue": "days past the due date",
+        "min_amount": "smallest outstanding amount",
+        "min_amount_by_currency": 'smallest outstanding amount in a given currency, e.g. {"USD": 150}',
+    },
+    RiskKind.CANCELLATIONS: {
+        "count": "cancelled orders",
+        "rate": "share of the window's orders cancelled (0-1)",
+        "min_orders": "orders in the window before the rate counts",
+        "window_days": "within this many days",
+        "reorder_days": "a cancelled order placed again within this many days does not count",
+    },
+    RiskKind.SATISFACTION_DROP: {
+        "drop": "fall of the average CSAT",
+        "nps_drop": "fall of the average NPS",
+        "window_days": "recent answers: this many days",
+        "baseline_days": "compared with this many days before them",
+        "min_responses": "answers needed in each period",
+    },
+    RiskKind.INACTIVITY: {
+        "factor": "times the usual gap between orders",
+        "min_days": "at least this many days",
+        "min_orders": "days with orders needed to know the rhythm",
+    },
     RiskKind.COMPLAINT_SPIKE: {"count": "complaints", "window_days": "within this many days"},
 }
 
 
+def _number_error(name: str, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
+        return _("%(name)s must be a number of zero or more.") % {"name": name}
+    return None
+
+
 def _check_params(data: Mapping[str, Any], instance: RiskRule | None) -> None:
+    """Refuse parameters the rule's kind does not know, negative numbers, and severity
+    levels that are not ``[[from, severity], ...]`` with known severities."""
+    from .choices import Severity
+
     kind = data.get("kind", instance.kind if instance else None)
     params = data.get("params", instance.params if instance else {})
+    levels = data.get("severity_levels", instance.severity_levels if instance else [])
     if kind is None:
         return
     known = RULE_PARAMS.get(kind, {})
-    errors: list[str] = []
+    errors: dict[str, list[str]] = {}
     if not isinstance(params, dict):
-        errors.append(_("Give an object of parameter names and numbers."))
+        errors["params"] = [_("Give an object of parameter names and numbers.")]
     else:
         for name, value in params.items():
             if name not in known:
-                errors.append(
+                errors.setdefault("params", []).append(
                     _("Unknown parameter %(name)s; use %(known)s.") % {"name": name, "known": ", ".join(known)}
                 )
-            elif isinstance(value, bool) or not isinstance(value, Real) or value < 0:
-                errors.append(_("%(name)s must be a number of zero or more.") % {"name": name})
+            elif isinstance(value, dict):
+                if name != "min_amount_by_currency":
+                    errors.setdefault("params", []).append(_number_error(name, None) or "")
+                for currency, amount in value.items():
+                    problem = _number_error(f"{name}.{currency}", amount)
+                    if problem:
+                        errors.setdefault("params", []).append(problem)
+            elif problem := _number_error(name, value):
+                errors.setdefault("params", []).append(problem)
+    if not isinstance(levels, list) or any(
+        not isinstance(level, list | tuple)
+        or len(level) != 2
+        or _number_error("from", level[0])
+        or level[1] not in Severity.values
+        for level in levels
+    ):
+        errors["severity_levels"] = [_('Give a list of [from, severity] pairs, e.g. [[1, "low"], [31, "medium"]].')]
     if errors:
-        raise DomainError(_("The rule's parameters are not valid."), field_errors={"params": errors})
+        raise DomainError(_("The rule's parameters are not valid."), field_errors=errors)
 
 
 def risk_rule_create(*, actor: Any, data: Mapping[str, Any]) -> RiskRule:
@@ -134,3 +181,91 @@ def risk_alert_update(
 
 def risk_alert_delete(*, actor: Any, instance: RiskAlert, expected_version: int | None) -> None:
     record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# ------------------------------------------------------------------ scans
+@transaction.atomic
+def risk_scan_start(*, actor: Any, trigger: str, as_of: Any = None, queue: bool = True) -> RiskScan:
+    """Queue a scan of every enabled rule.  If a scan is already queued or running it is
+    returned instead: at most one runs at a time (the database enforces it)."""
+    from django.db import IntegrityError
+
+    active = RiskScan.objects.filter(state__in=ACTIVE_SCAN_STATES).first()
+    if active is not None:
+        return active
+    try:
+        with transaction.atomic():
+            scan = RiskScan.objects.create(
+                trigger=trigger,
+                requested_by=actor if getattr(actor, "pk", None) else None,
+                as_of=as_of or timezone.now(),
+            )
+    except IntegrityError:  # another request started one a moment ago
+        return RiskScan.objects.get(state__in=ACTIVE_SCAN_STATES)
+    RiskScanStep.objects.bulk_create(RiskScanStep(scan=scan, rule=rule) for rule in RiskRule.objects.all())
+    if queue:
+        from .tasks import run_risk_scan
+
+        transaction.on_commit(lambda: run_risk_scan.delay(scan.pk))
+    return scan
+
+
+def risk_scan_run(*, scan_id: int) -> RiskScan | None:
+    """Apply every rule of the scan not applied yet, each in its own transaction that also
+    marks its step done, then close the scan.  A scan retried after its worker died picks
+    up at the first rule not done; one already closed does nothing."""
+    RiskScan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(
+        state=ScanState.RUNNING, started_at=timezone.now()
+    )
+    for step_id in RiskScanStep.objects.filter(scan_id=scan_id, done=False).values_list("pk", flat=True):
+        _apply_step(step_id=step_id)
+    return _close(scan_id=scan_id)
+
+
+@transaction.atomic
+def _apply_step(*, step_id: int) -> None:
+    from .engine import apply_rule, retire_rule
+
+    step = RiskScanStep.objects.select_for_update().select_related("scan", "rule").filter(pk=step_id).first()
+    if step is None or step.done or step.scan.state not in ACTIVE_SCAN_STATES:
+        return
+    rule = step.rule
+    if rule.enabled:
+        counts = apply_rule(rule=rule, as_of=step.scan.as_of, scan_id=step.scan_id)
+    else:
+        counts = {"resolved": retire_rule(rule=rule, as_of=step.scan.as_of)}
+    step.done, step.counts, step.finished_at = True, counts, timezone.now()
+    step.save(update_fields=["done", "counts", "finished_at"])
+
+
+@transaction.atomic
+def _close(*, scan_id: int) -> RiskScan | None:
+    from crm.audit.services import audit_bulk
+
+    scan = RiskScan.objects.select_for_update().filter(pk=scan_id).first()
+    if scan is None or scan.state not in ACTIVE_SCAN_STATES or scan.steps.filter(done=False).exists():
+        return scan
+    by_rule = {code: counts for code, counts in scan.steps.values_list("rule__code", "counts")}
+    totals: dict[str, int] = {}
+    for counts in by_rule.values():
+        for name, value in (counts or {}).items():
+            totals[name] = totals.get(name, 0) + int(value)
+    scan.summary = {**totals, "rules": by_rule}
+    scan.state = ScanState.DONE
+    scan.finished_at = timezone.now()
+    scan.save(update_fields=["summary", "state", "finished_at"])
+    audit_bulk(resource="risk.riskscan", actor=scan.requested_by, summary={"label": f"risk scan #{scan.pk}", **totals})
+    return scan
+
+
+def risk_scan_fail(*, scan_id: int, error: str) -> None:
+    """Mark a scan failed (it gave up after its retries); the rules it applied stay applied."""
+    RiskScan.objects.filter(pk=scan_id, state__in=ACTIVE_SCAN_STATES).update(
+        state=ScanState.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def risk_scan_now(*, actor: Any, trigger: str, as_of: Any = None) -> RiskScan:
+    """Start a scan and run it in this process (the command's ``--sync``)."""
+    scan = risk_scan_start(actor=actor, trigger=trigger, as_of=as_of, queue=False)
+    return risk_scan_run(scan_id=scan.pk) or scan

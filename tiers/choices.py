@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.choices import ACTIVE_JOB_STATES, JobState
+
 
 class ChangeKind(models.TextChoices):
     INITIAL = "initial", _("First grading")
@@ -20,14 +22,9 @@ class ReviewPeriod(models.TextChoices):
 PERIOD_MONTHS = {ReviewPeriod.QUARTERLY: 3, ReviewPeriod.HALF_YEARLY: 6, ReviewPeriod.YEARLY: 12}
 
 
-class RunState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
+# A run's state is a background job's.
+RunState = JobState
+ACTIVE_RUN_STATES = ACTIVE_JOB_STATES
 
 
 class RunTrigger(models.TextChoices):

@@ -11,9 +11,9 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.models import VersionedModel
+from crm.core.models import BackgroundJob, VersionedModel
 
-from .choices import ChangeKind, ReviewPeriod, RunState, RunTrigger
+from .choices import ChangeKind, ReviewPeriod, RunTrigger
 
 
 class Tier(VersionedModel):
@@ -187,54 +187,27 @@ class ScoringPolicy(models.Model):
         }
 
 
-class TierRun(models.Model):
+class TierRun(BackgroundJob):
     """One evaluation of every customer under one policy, split into chunks of customer ids
     that workers evaluate in parallel; its summary adds up the chunks.  At most one run is
     queued or running at a time."""
 
-    scope_path: ClassVar[str | None] = None
-
     policy = models.ForeignKey(
         ScoringPolicy, verbose_name=_("scoring policy"), on_delete=models.PROTECT, related_name="runs"
     )
-    state = models.CharField(_("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED)
     trigger = models.CharField(_("started by"), max_length=10, choices=RunTrigger.choices)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     as_of = models.DateTimeField(_("evaluated as of"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
-    summary = models.JSONField(_("summary"), default=dict, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    # A constant, so that a partial unique index allows one active run only.
-    singleton = models.BooleanField(_("single active run"), default=True, editable=False)
 
-    class Meta:
+    class Meta(BackgroundJob.Meta):
         verbose_name = _("evaluation run")
         verbose_name_plural = _("evaluation runs")
-        ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["singleton"], condition=Q(state__in=["queued", "running"]), name="one_active_tier_run"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.state}"
-
-    @classmethod
-    def scope_queryset(cls, user: object) -> models.QuerySet[TierRun]:
-        """Runs concern the whole book: every signed-in user may see their state."""
-        return cls.objects.all() if getattr(user, "is_authenticated", False) else cls.objects.none()
 
 
 class TierRunChunk(models.Model):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .choices import JobState
 
 
 class VersionedModel(models.Model):
@@ -30,3 +33,41 @@ class VersionedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class BackgroundJob(models.Model):
+    """A job the workers run for the whole book (a tier evaluation, a risk scan): its
+    state, who or what started it, when it ran and what it did.  At most one of a kind is
+    queued or running at a time: each concrete model adds a partial unique index on the
+    constant ``singleton`` over the active states.  Subclasses add ``trigger`` (with their
+    own choices) and ``as_of``."""
+
+    scope_path: ClassVar[str | None] = None
+
+    state = models.CharField(_("state"), max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    singleton = models.BooleanField(_("single active run"), default=True, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.state}"
+
+    @classmethod
+    def scope_queryset(cls, user: object) -> models.QuerySet[Any]:
+        """Jobs concern the whole book: every signed-in user may see their state."""
+        return cls.objects.all() if getattr(user, "is_authenticated", False) else cls.objects.none()  # type: ignore[attr-defined]

@@ -20,7 +20,10 @@ STAMPS = ("version", "created_at", "updated_at")
 class RiskRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = RiskRule
-        fields = ("id", "code", "name", "kind", "severity", "params", "playbook", "enabled", *STAMPS)
+        fields = (
+            "id", "code", "name", "kind", "severity", "params", "severity_levels", "tiers", "playbook", "enabled",
+            *STAMPS,
+        )  # fmt: skip
         read_only_fields = STAMPS
         validators: list[Any] = []
         extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
@@ -60,9 +63,15 @@ class RiskAlertSerializer(FieldPolicySerializerMixin, serializers.ModelSerialize
             "acknowledged_at",
             "resolved_at",
             "resolution_note",
+            "transaction",
+            "due_at",
+            "auto_resolved",
+            "scan",
             *STAMPS,
         )
-        read_only_fields = ("raised_at", "acknowledged_at", "resolved_at", *STAMPS)
+        read_only_fields = (
+            "raised_at", "acknowledged_at", "resolved_at", "transaction", "due_at", "auto_resolved", "scan", *STAMPS,
+        )  # fmt: skip
         validators: list[Any] = []
 
     def validate_severity(self, value: str) -> str:

@@ -27,6 +27,11 @@ class TestRiskRuleContract(ResourceContract):
         ({"params": {"days_overdue": -1}}, "params"),
         ({"params": {"moon_phase": 3}}, "params"),
         ({"params": [1, 2]}, "params"),
+        ({"params": {"min_amount_by_currency": {"USD": -5}}}, "params"),
+        ({"params": {"days_overdue": {"USD": 5}}}, "params"),
+        ({"severity_levels": [[31, "apocalyptic"]]}, "severity_levels"),
+        ({"severity_levels": [[-1, "low"]]}, "severity_levels"),
+        ({"severity_levels": "high"}, "severity_levels"),
         ({"code": ""}, "code"),
     ]
 
@@ -39,7 +44,8 @@ class TestRiskRuleContract(ResourceContract):
             "name": "逾期15天",
             "kind": "overdue_payment",
             "severity": "medium",
-            "params": {"days_overdue": 15},
+            "params": {"days_overdue": 15, "min_amount_by_currency": {"USD": 100}},
+            "severity_levels": [[15, "medium"], [45, "high"]],
             "playbook": "电话提醒付款",
         }
 
