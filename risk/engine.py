@@ -2,13 +2,13 @@
 
 For one rule, one read-only statement finds every (customer, subject) where the risk is
 there now, with the rule's measure (days overdue, cancelled orders, CSAT points lost,
-times the usual gap between orders, complaints) and the facts that show why, and keeps
-them in a temporary table with the severity the measure reaches.  Then three statements
-write what changed:
+times the usual gap between orders, complaints) and the severity it reaches, compares
+them with the rule's open alerts, and keeps only the differences in a temporary table.
+Then three statements write them:
 
-1. an INSERT raises an alert for each finding without an open one (the unique partial
-   index on open alerts makes a second alert impossible; ``ON CONFLICT DO NOTHING``
-   makes a concurrent or retried scan harmless);
+1. an INSERT raises an alert, with the facts that show why, for each finding without an
+   open one (the unique partial index on open alerts makes a second alert impossible;
+   ``ON CONFLICT DO NOTHING`` makes a concurrent or retried scan harmless);
 2. an UPDATE moves the severity (and the facts) of open alerts whose measure crossed a
    level since, so a payment 61 days late is high where it was medium at 31;
 3. an UPDATE resolves, saying why, every open alert the scan raised whose condition is
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -30,138 +31,165 @@ from django.utils import timezone
 from .choices import SEVERITY_ORDER, RiskKind
 from .models import RiskRule, RiskSettings
 
-# Each kind's findings: customer_id, subject, transaction_id, measure, facts.
-_FINDINGS: dict[str, str] = {
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of rule finds its risks.
+
+    ``findings`` selects every (customer, subject) where the risk is there now, with the
+    rule's ``measure`` and the raw figures behind it; ``facts`` turns one such row (alias
+    ``d``) into the alert's explanation.  The facts are built only for the alerts a scan
+    raises or re-grades, never for the many it finds again unchanged.
+    """
+
+    findings: str
+    facts: str
+
+
+KINDS: dict[str, Kind] = {
     # Unpaid orders past their due date by at least the rule's days, for at least the
     # rule's amount in the order's own currency.  Served by the partial index of open
-    # receivables (txn_open_due).
-    RiskKind.OVERDUE_PAYMENT: """
-        SELECT t.customer_id, 'order:' || t.id AS subject, t.id AS transaction_id,
-               (%(today)s::date - t.due_date)::numeric AS measure,
-               jsonb_build_object(
-                   'order_id', t.id, 'reference', nullif(t.external_ref, ''), 'order_date', t.order_date,
-                   'due_date', t.due_date, 'days_overdue', %(today)s::date - t.due_date, 'amount', t.amount,
-                   'paid', t.paid_amount, 'outstanding', t.amount - t.paid_amount, 'currency', t.currency,
-                   'min_days', %(days_overdue)s::int,
-                   'min_amount',
-                   coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
-               ) AS facts
-        FROM transactions_transaction t
-        WHERE t.status IN ('pending', 'shipped')
-          AND t.due_date <= %(today)s::date - %(days_overdue)s::int
-          AND t.paid_amount < t.amount
-          AND t.amount - t.paid_amount
-              >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
-    """,
+    # receivables (txn_open_due); the facts read the order again, for the few alerts
+    # written.
+    RiskKind.OVERDUE_PAYMENT: Kind(
+        findings="""
+            SELECT t.customer_id, 'order:' || t.id AS subject, t.id AS transaction_id,
+                   (%(today)s::date - t.due_date)::numeric AS measure
+            FROM transactions_transaction t
+            WHERE t.status IN ('pending', 'shipped')
+              AND t.due_date <= %(today)s::date - %(days_overdue)s::int
+              AND t.paid_amount < t.amount
+              AND t.amount - t.paid_amount
+                  >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
+        """,
+        facts="""(
+            SELECT jsonb_build_object(
+                       'order_id', t.id, 'reference', nullif(t.external_ref, ''), 'order_date', t.order_date,
+                       'due_date', t.due_date, 'days_overdue', %(today)s::date - t.due_date, 'amount', t.amount,
+                       'paid', t.paid_amount, 'outstanding', t.amount - t.paid_amount, 'currency', t.currency,
+                       'min_days', %(days_overdue)s::int,
+                       'min_amount',
+                       coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric))
+            FROM transactions_transaction t WHERE t.id = d.transaction_id
+        )""",
+    ),
     # Orders cancelled within the window, not counting one the customer placed again
     # (the same product, ordered within the reorder days after it): at least ``count``
     # of them, or at least ``rate`` of the window's orders when there were ``min_orders``.
-    RiskKind.CANCELLATIONS: """
-        WITH cancelled AS (
-            SELECT x.customer_id, count(*) AS cancelled, max(x.order_date) AS last_cancelled
-            FROM transactions_transaction x
-            WHERE x.status = 'cancelled'
-              AND x.order_date > %(today)s::date - %(window_days)s::int AND x.order_date <= %(today)s::date
-              AND NOT EXISTS (
-                  SELECT 1 FROM transactions_transaction again
-                  WHERE again.customer_id = x.customer_id AND again.product_id = x.product_id
-                    AND again.id <> x.id AND again.status NOT IN ('cancelled', 'refunded')
-                    AND again.order_date >= x.order_date
-                    AND again.order_date <= x.order_date + %(reorder_days)s::int
-              )
-            GROUP BY x.customer_id
-        ),
-        rated AS (
-            SELECT c.*, o.orders, c.cancelled::numeric / greatest(o.orders, 1) AS rate
-            FROM cancelled c
-            CROSS JOIN LATERAL (
-                SELECT count(*) AS orders FROM transactions_transaction t
-                WHERE t.customer_id = c.customer_id
-                  AND t.order_date > %(today)s::date - %(window_days)s::int AND t.order_date <= %(today)s::date
-            ) o
-        )
-        SELECT r.customer_id, '' AS subject, NULL::bigint AS transaction_id, r.cancelled::numeric AS measure,
-               jsonb_build_object(
-                   'cancelled', r.cancelled, 'orders', r.orders, 'rate', round(r.rate, 3),
-                   'last_cancelled', r.last_cancelled, 'window_days', %(window_days)s::int,
-                   'min_count', %(count)s::int, 'min_rate', %(rate)s::numeric, 'min_orders', %(min_orders)s::int
-               ) AS facts
-        FROM rated r
-        WHERE r.cancelled >= %(count)s::int
-           OR (r.orders >= %(min_orders)s::int AND r.rate >= %(rate)s::numeric)
-    """,
+    RiskKind.CANCELLATIONS: Kind(
+        findings="""
+            WITH cancelled AS (
+                SELECT x.customer_id, count(*) AS cancelled, max(x.order_date) AS last_cancelled
+                FROM transactions_transaction x
+                WHERE x.status = 'cancelled'
+                  AND x.order_date > %(today)s::date - %(window_days)s::int AND x.order_date <= %(today)s::date
+                  AND NOT EXISTS (
+                      SELECT 1 FROM transactions_transaction again
+                      WHERE again.customer_id = x.customer_id AND again.product_id = x.product_id
+                        AND again.id <> x.id AND again.status NOT IN ('cancelled', 'refunded')
+                        AND again.order_date >= x.order_date
+                        AND again.order_date <= x.order_date + %(reorder_days)s::int
+                  )
+                GROUP BY x.customer_id
+            ),
+            rated AS (
+                SELECT c.*, o.orders, round(c.cancelled::numeric / greatest(o.orders, 1), 3) AS rate
+                FROM cancelled c
+                CROSS JOIN LATERAL (
+                    SELECT count(*) AS orders FROM transactions_transaction t
+                    WHERE t.customer_id = c.customer_id
+                      AND t.order_date > %(today)s::date - %(window_days)s::int AND t.order_date <= %(today)s::date
+                ) o
+            )
+            SELECT r.customer_id, '' AS subject, NULL::bigint AS transaction_id, r.cancelled::numeric AS measure,
+                   r.cancelled, r.orders, r.rate, r.last_cancelled
+            FROM rated r
+            WHERE r.cancelled >= %(count)s::int
+               OR (r.orders >= %(min_orders)s::int AND r.rate >= %(rate)s::numeric)
+        """,
+        facts="""jsonb_build_object(
+            'cancelled', d.cancelled, 'orders', d.orders, 'rate', d.rate, 'last_cancelled', d.last_cancelled,
+            'window_days', %(window_days)s::int, 'min_count', %(count)s::int, 'min_rate', %(rate)s::numeric,
+            'min_orders', %(min_orders)s::int)""",
+    ),
     # Average CSAT over the window against the customer's own average over the baseline
     # before it, each with at least ``min_responses`` answers; NPS the same way.
-    RiskKind.SATISFACTION_DROP: """
-        WITH answers AS (
-            SELECT s.customer_id,
-                   avg(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_csat,
-                   count(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_n,
-                   avg(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_csat,
-                   count(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_n,
-                   avg(s.nps) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_nps,
-                   avg(s.nps) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_nps,
-                   max(s.responded_at) AS last_answer
-            FROM feedback_satisfactionresponse s
-            WHERE s.responded_at > %(baseline_start)s AND s.responded_at <= %(as_of)s
-              AND (s.csat IS NOT NULL OR s.nps IS NOT NULL)
-            GROUP BY s.customer_id
-        )
-        SELECT a.customer_id, '' AS subject, NULL::bigint AS transaction_id,
-               round(coalesce(a.baseline_csat - a.recent_csat, 0), 2) AS measure,
-               jsonb_build_object(
-                   'recent_csat', round(a.recent_csat, 2), 'baseline_csat', round(a.baseline_csat, 2),
-                   'recent_responses', a.recent_n, 'baseline_responses', a.baseline_n,
-                   'recent_nps', round(a.recent_nps, 1), 'baseline_nps', round(a.baseline_nps, 1),
-                   'last_answer', a.last_answer, 'window_days', %(window_days)s::int,
-                   'min_drop', %(drop)s::numeric, 'min_nps_drop', %(nps_drop)s::numeric
-               ) AS facts
-        FROM answers a
-        WHERE a.recent_n >= %(min_responses)s::int AND a.baseline_n >= %(min_responses)s::int
-          AND (a.baseline_csat - a.recent_csat >= %(drop)s::numeric
-               OR a.baseline_nps - a.recent_nps >= %(nps_drop)s::numeric)
-    """,
+    RiskKind.SATISFACTION_DROP: Kind(
+        findings="""
+            WITH answers AS (
+                SELECT s.customer_id,
+                       avg(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_csat,
+                       count(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_n,
+                       avg(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_csat,
+                       count(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_n,
+                       avg(s.nps) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_nps,
+                       avg(s.nps) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_nps,
+                       max(s.responded_at) AS last_answer
+                FROM feedback_satisfactionresponse s
+                WHERE s.responded_at > %(baseline_start)s AND s.responded_at <= %(as_of)s
+                  AND (s.csat IS NOT NULL OR s.nps IS NOT NULL)
+                GROUP BY s.customer_id
+            )
+            SELECT a.customer_id, '' AS subject, NULL::bigint AS transaction_id,
+                   round(coalesce(a.baseline_csat - a.recent_csat, 0), 2) AS measure, a.recent_csat, a.recent_n,
+                   a.baseline_csat, a.baseline_n, a.recent_nps, a.baseline_nps, a.last_answer
+            FROM answers a
+            WHERE a.recent_n >= %(min_responses)s::int AND a.baseline_n >= %(min_responses)s::int
+              AND (a.baseline_csat - a.recent_csat >= %(drop)s::numeric
+                   OR a.baseline_nps - a.recent_nps >= %(nps_drop)s::numeric)
+        """,
+        facts="""jsonb_build_object(
+            'recent_csat', round(d.recent_csat, 2), 'baseline_csat', round(d.baseline_csat, 2),
+            'recent_responses', d.recent_n, 'baseline_responses', d.baseline_n,
+            'recent_nps', round(d.recent_nps, 1), 'baseline_nps', round(d.baseline_nps, 1),
+            'last_answer', d.last_answer, 'window_days', %(window_days)s::int,
+            'min_drop', %(drop)s::numeric, 'min_nps_drop', %(nps_drop)s::numeric)""",
+    ),
     # Silent for at least ``min_days`` and for ``factor`` times the customer's usual gap
     # between orders (from its first to its last order), once it has ordered on
-    # ``min_orders`` different days to show a rhythm.  A churned customer is past this warning.
-    RiskKind.INACTIVITY: """
-        WITH rhythm AS (
-            SELECT t.customer_id, count(DISTINCT t.order_date) AS orders, min(t.order_date) AS first_order,
-                   max(t.order_date) AS last_order
-            FROM transactions_transaction t
-            WHERE t.status NOT IN ('cancelled', 'refunded') AND t.order_date <= %(today)s::date
-            GROUP BY t.customer_id
-            HAVING count(DISTINCT t.order_date) >= greatest(%(min_orders)s::int, 2)
-               AND max(t.order_date) <= %(today)s::date - %(min_days)s::int
-        ),
-        gaps AS (
-            SELECT r.*, (r.last_order - r.first_order)::numeric / (r.orders - 1) AS usual_gap,
-                   %(today)s::date - r.last_order AS silent
-            FROM rhythm r
-        )
-        SELECT g.customer_id, '' AS subject, NULL::bigint AS transaction_id,
-               round(g.silent / greatest(g.usual_gap, 1), 2) AS measure,
-               jsonb_build_object(
-                   'last_order', g.last_order, 'days_silent', g.silent, 'usual_gap_days', round(g.usual_gap, 1),
-                   'orders', g.orders, 'times_usual_gap', round(g.silent / greatest(g.usual_gap, 1), 2),
-                   'min_days', %(min_days)s::int, 'factor', %(factor)s::numeric
-               ) AS facts
-        FROM gaps g
-        JOIN customers_customer c ON c.id = g.customer_id AND c.lifecycle_stage <> 'churned'
-        WHERE g.silent >= %(factor)s::numeric * greatest(g.usual_gap, 1)
-    """,
+    # ``min_orders`` different days to show a rhythm.  A churned customer is past this
+    # warning.
+    RiskKind.INACTIVITY: Kind(
+        findings="""
+            WITH rhythm AS (
+                SELECT t.customer_id, count(DISTINCT t.order_date) AS orders, min(t.order_date) AS first_order,
+                       max(t.order_date) AS last_order
+                FROM transactions_transaction t
+                WHERE t.status NOT IN ('cancelled', 'refunded') AND t.order_date <= %(today)s::date
+                GROUP BY t.customer_id
+                HAVING count(DISTINCT t.order_date) >= greatest(%(min_orders)s::int, 2)
+                   AND max(t.order_date) <= %(today)s::date - %(min_days)s::int
+            ),
+            gaps AS (
+                SELECT r.*, round((r.last_order - r.first_order)::numeric / (r.orders - 1), 1) AS usual_gap,
+                       %(today)s::date - r.last_order AS silent
+                FROM rhythm r
+            )
+            SELECT g.customer_id, '' AS subject, NULL::bigint AS transaction_id,
+                   round(g.silent / greatest(g.usual_gap, 1), 2) AS measure, g.last_order, g.silent, g.usual_gap,
+                   g.orders
+            FROM gaps g
+            JOIN customers_customer c ON c.id = g.customer_id AND c.lifecycle_stage <> 'churned'
+            WHERE g.silent >= %(factor)s::numeric * greatest(g.usual_gap, 1)
+        """,
+        facts="""jsonb_build_object(
+            'last_order', d.last_order, 'days_silent', d.silent, 'usual_gap_days', d.usual_gap, 'orders', d.orders,
+            'times_usual_gap', d.measure, 'min_days', %(min_days)s::int, 'factor', %(factor)s::numeric)""",
+    ),
     # At least ``count`` complaints received within the window.
-    RiskKind.COMPLAINT_SPIKE: """
-        SELECT f.customer_id, '' AS subject, NULL::bigint AS transaction_id, count(*)::numeric AS measure,
-               jsonb_build_object(
-                   'complaints', count(*), 'latest', max(f.received_at), 'window_days', %(window_days)s::int,
-                   'min_count', %(count)s::int
-               ) AS facts
-        FROM feedback_feedback f
-        WHERE f.kind = 'complaint' AND f.received_at > %(window_start)s AND f.received_at <= %(as_of)s
-        GROUP BY f.customer_id
-        HAVING count(*) >= %(count)s::int
-    """,
+    RiskKind.COMPLAINT_SPIKE: Kind(
+        findings="""
+            SELECT f.customer_id, '' AS subject, NULL::bigint AS transaction_id, count(*)::numeric AS measure,
+                   max(f.received_at) AS latest
+            FROM feedback_feedback f
+            WHERE f.kind = 'complaint' AND f.received_at > %(window_start)s AND f.received_at <= %(as_of)s
+            GROUP BY f.customer_id
+            HAVING count(*) >= %(count)s::int
+        """,
+        facts="""jsonb_build_object(
+            'complaints', d.measure, 'latest', d.latest, 'window_days', %(window_days)s::int,
+            'min_count', %(count)s::int)""",
+    ),
 }
 
 #: Each kind's parameters and their defaults (a rule's ``params`` override them).
@@ -175,47 +203,62 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     RiskKind.COMPLAINT_SPIKE: {"count": 3, "window_days": 30},
 }  # fmt: skip
 
-# The findings of one rule, for the customers it watches, with the severity reached.
-_FOUND = """
-CREATE TEMPORARY TABLE risk_found ON COMMIT DROP AS
-SELECT f.customer_id, f.subject, f.transaction_id, f.measure, f.facts, c.owner_id,
-       coalesce((%(level_severities)s::text[])[width_bucket(f.measure, %(level_starts)s::numeric[])],
-                %(severity)s) AS severity
-FROM ({findings}) f
-JOIN customers_customer c ON c.id = f.customer_id
-WHERE %(tier_ids)s::bigint[] IS NULL OR c.tier_id = ANY(%(tier_ids)s::bigint[])
+# What differs between the rule's findings now and its open alerts, in one read-only pass
+# (a hash join of both; the open alerts are read from their unique index, which carries
+# the severity): a finding without an alert (raise), an alert without a finding (resolve),
+# or both with another severity (re-grade).  Findings and alerts that agree — nearly all,
+# on a periodic scan — are not kept.
+_DIFF = """
+CREATE TEMPORARY TABLE risk_diff ON COMMIT DROP AS
+WITH found AS (
+    SELECT f.*, coalesce((%(level_severities)s::text[])[width_bucket(f.measure, %(level_starts)s::numeric[])],
+                         %(severity)s) AS severity
+    FROM ({findings}) f
+    {tier_filter}
+),
+open_alerts AS (
+    SELECT a.id AS alert_id, a.customer_id AS alert_customer_id, a.subject AS alert_subject,
+           a.severity AS alert_severity, a.scan_id AS alert_scan_id
+    FROM risk_riskalert a
+    WHERE a.rule_id = %(rule_id)s AND a.status IN ('open', 'acknowledged')
+)
+SELECT d.*, a.*
+FROM found d
+FULL JOIN open_alerts a ON a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject
+WHERE a.alert_id IS NULL OR d.customer_id IS NULL OR a.alert_severity <> d.severity
+"""
+
+_TIER_FILTER = """
+    WHERE EXISTS (SELECT 1 FROM customers_customer c WHERE c.id = f.customer_id AND c.tier_id = ANY(%(tier_ids)s))
 """
 
 _RAISE = """
 INSERT INTO risk_riskalert
     (customer_id, rule_id, subject, transaction_id, severity, status, title, explanation, recommended_action,
      assignee_id, raised_at, due_at, scan_id, auto_resolved, resolution_note, version, created_at, updated_at)
-SELECT f.customer_id, %(rule_id)s, f.subject, f.transaction_id, f.severity, 'open', %(title)s,
-       f.facts || jsonb_build_object('measure', f.measure), %(playbook)s, f.owner_id, %(as_of)s,
-       %(as_of)s + make_interval(secs => (%(sla_hours)s::jsonb ->> f.severity)::float8 * 3600),
+SELECT d.customer_id, %(rule_id)s, d.subject, d.transaction_id, d.severity, 'open', %(title)s,
+       {facts} || jsonb_build_object('measure', d.measure), %(playbook)s, c.owner_id, %(as_of)s,
+       %(as_of)s + make_interval(secs => (%(sla_hours)s::jsonb ->> d.severity)::float8 * 3600),
        %(scan_id)s, false, '', 1, %(now)s, %(now)s
-FROM risk_found f
-WHERE NOT EXISTS (
-    SELECT 1 FROM risk_riskalert a
-    WHERE a.rule_id = %(rule_id)s AND a.customer_id = f.customer_id AND a.subject = f.subject
-      AND a.status IN ('open', 'acknowledged')
-)
+FROM risk_diff d
+JOIN customers_customer c ON c.id = d.customer_id
+WHERE d.alert_id IS NULL
 ON CONFLICT (customer_id, rule_id, subject) WHERE status IN ('open', 'acknowledged') DO NOTHING
 """
 
 # A severity that moves keeps the earlier of the two deadlines: escalating never buys time.
+# An alert that becomes urgent is told about again.
 _RESEVER = """
 UPDATE risk_riskalert a
-SET severity = f.severity,
-    explanation = f.facts || jsonb_build_object('measure', f.measure, 'severity_from', a.severity),
-    due_at = least(a.due_at, %(as_of)s + make_interval(secs => (%(sla_hours)s::jsonb ->> f.severity)::float8 * 3600)),
-    notified_at = CASE WHEN f.severity IN ('high', 'critical') AND a.severity NOT IN ('high', 'critical')
+SET severity = d.severity,
+    explanation = {facts} || jsonb_build_object('measure', d.measure, 'severity_from', a.severity),
+    due_at = least(a.due_at, %(as_of)s + make_interval(secs => (%(sla_hours)s::jsonb ->> d.severity)::float8 * 3600)),
+    notified_at = CASE WHEN d.severity IN ('high', 'critical') AND a.severity NOT IN ('high', 'critical')
                        THEN NULL ELSE a.notified_at END,
     version = a.version + 1,
     updated_at = %(now)s
-FROM risk_found f
-WHERE a.rule_id = %(rule_id)s AND a.status IN ('open', 'acknowledged')
-  AND a.customer_id = f.customer_id AND a.subject = f.subject AND a.severity <> f.severity
+FROM risk_diff d
+WHERE a.id = d.alert_id AND d.customer_id IS NOT NULL AND a.status IN ('open', 'acknowledged')
 """
 
 # Only alerts the scan raised: one raised by hand is closed by hand.
@@ -224,8 +267,9 @@ UPDATE risk_riskalert a
 SET status = 'resolved', resolved_at = %(as_of)s, auto_resolved = true,
     explanation = a.explanation || jsonb_build_object('cleared', {reason}, 'cleared_at', %(as_of)s),
     version = a.version + 1, updated_at = %(now)s
-WHERE a.rule_id = %(rule_id)s AND a.status IN ('open', 'acknowledged') AND a.scan_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM risk_found f WHERE f.customer_id = a.customer_id AND f.subject = a.subject)
+FROM risk_diff d
+WHERE a.id = d.alert_id AND d.customer_id IS NULL AND d.alert_scan_id IS NOT NULL
+  AND a.status IN ('open', 'acknowledged')
 """
 
 # Why an overdue-payment alert cleared, from the order as it is now.
@@ -244,7 +288,7 @@ SET status = 'resolved', resolved_at = %(as_of)s, auto_resolved = true, version 
 WHERE rule_id = %(rule_id)s AND status IN ('open', 'acknowledged') AND scan_id IS NOT NULL
 """
 
-COUNT_NAMES = ("found", "raised", "reseverity", "resolved")
+COUNT_NAMES = ("raised", "reseverity", "resolved")
 
 
 def parameters(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None) -> dict[str, Any]:
@@ -286,22 +330,22 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None) -> di
     """Apply one rule: raise, re-grade and resolve its alerts.  Call inside a transaction
     (the caller marks its step done in the same one)."""
     params = parameters(rule=rule, as_of=as_of, scan_id=scan_id)
+    kind = KINDS[rule.kind]
     reason = _OVERDUE_REASON if rule.kind == RiskKind.OVERDUE_PAYMENT else "'condition_cleared'"
+    tier_filter = _TIER_FILTER if params["tier_ids"] else ""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute("DROP TABLE IF EXISTS risk_found")
-        cursor.execute(_FOUND.format(findings=_FINDINGS[rule.kind]), params)
-        found = cursor.rowcount
-        cursor.execute("ANALYZE risk_found")
-        cursor.execute(_RAISE, params)
+        cursor.execute("DROP TABLE IF EXISTS risk_diff")
+        cursor.execute(_DIFF.format(findings=kind.findings, tier_filter=tier_filter), params)
+        cursor.execute(_RAISE.format(facts=kind.facts), params)
         raised = cursor.rowcount
-        cursor.execute(_RESEVER, params)
+        cursor.execute(_RESEVER.format(facts=kind.facts), params)
         reseverity = cursor.rowcount
         cursor.execute(_RESOLVE.format(reason=reason), params)
         resolved = cursor.rowcount
-        cursor.execute("DROP TABLE risk_found")
-    return dict(zip(COUNT_NAMES, (found, raised, reseverity, resolved), strict=True))
+        cursor.execute("DROP TABLE risk_diff")
+    return dict(zip(COUNT_NAMES, (raised, reseverity, resolved), strict=True))
 
 
 def retire_rule(*, rule: RiskRule, as_of: dt.datetime) -> int:

@@ -112,6 +112,9 @@ class RiskAlert(VersionedModel):
             models.UniqueConstraint(
                 fields=["customer", "rule", "subject"],
                 condition=Q(status__in=["open", "acknowledged"]),
+                # Carried in the index, so that the scan compares its findings with the
+                # open alerts without reading the alerts themselves.
+                include=["id", "severity", "scan"],
                 name="riskalert_one_open_per_subject",
                 violation_error_message=_("An open alert already exists for this customer, rule and subject."),
             ),
