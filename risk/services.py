@@ -15,12 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.access.permissions import role_of
 from crm.access.scope import customers_visible_to
+from crm.accounts.choices import Role
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 
-from .choices import ACTIVE_SCAN_STATES, OPEN_STATUSES, AlertStatus, RiskKind, ScanState
-from .models import RiskAlert, RiskRule, RiskScan, RiskScanStep
+from .choices import ACTIVE_SCAN_STATES, OPEN_STATUSES, AlertStatus, RiskKind, ScanState, ScanTrigger
+from .models import AlertComment, RiskAlert, RiskRule, RiskScan, RiskScanStep
 
 #: The parameters each kind of rule understands, with what they mean (defaults in
 #: ``engine.DEFAULTS``).
@@ -164,7 +166,11 @@ def risk_alert_create(*, actor: Any, data: Mapping[str, Any]) -> RiskAlert:
         data["assignee"] = data["customer"].owner
     data["raised_at"] = data.get("raised_at") or timezone.now()
     _check_assignee(data, data["customer"])
-    return record_create(model=RiskAlert, actor=actor, data=_workflow(data, None))
+    alert = record_create(model=RiskAlert, actor=actor, data=_workflow(data, None))
+    from .notifications import notify_urgent_alerts
+
+    transaction.on_commit(notify_urgent_alerts)
+    return alert
 
 
 @transaction.atomic
@@ -173,10 +179,32 @@ def risk_alert_update(
 ) -> RiskAlert:
     """Work an alert: acknowledge, resolve or dismiss it, reassign it, add notes."""
     data = dict(data)
+    if "assignee" in data and data["assignee"] != instance.assignee and role_of(actor) == Role.REP:
+        raise DomainError(
+            _("Only managers can reassign alerts."),
+            field_errors={"assignee": [_("Ask your manager to give this alert to someone else.")]},
+        )
     _check_assignee(data, data.get("customer", instance.customer))
-    return record_update(
+    alert = record_update(
         instance=instance, actor=actor, data=_workflow(data, instance), expected_version=expected_version
     )
+    if alert.assignee_id != instance.assignee_id and alert.assignee_id and alert.status in OPEN_STATUSES:
+        from .notifications import notify_reassigned
+
+        transaction.on_commit(lambda: notify_reassigned(alert_id=alert.pk, actor_id=getattr(actor, "pk", None)))
+    return alert
+
+
+@transaction.atomic
+def alert_comment_add(*, actor: Any, alert: RiskAlert, body: str) -> AlertComment:
+    """Add a note to an alert the actor may see; a closed alert takes notes too (what
+    happened afterwards).  Audited like every write."""
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("Write something first."), field_errors={"body": [_("This field is required.")]})
+    if len(body) > 4000:
+        raise DomainError(_("Keep a comment under 4,000 characters."), field_errors={"body": [_("Too long.")]})
+    return record_create(model=AlertComment, actor=actor, data={"alert": alert, "author": actor, "body": body})
 
 
 def risk_alert_delete(*, actor: Any, instance: RiskAlert, expected_version: int | None) -> None:
@@ -255,6 +283,13 @@ def _close(*, scan_id: int) -> RiskScan | None:
     scan.finished_at = timezone.now()
     scan.save(update_fields=["summary", "state", "finished_at"])
     audit_bulk(resource="risk.riskscan", actor=scan.requested_by, summary={"label": f"risk scan #{scan.pk}", **totals})
+    from .notifications import notify_urgent_alerts, send_digests
+
+    # After the commit: the alerts are there for good.  Telling picks up every urgent alert
+    # not told yet, so a scan whose worker died before this point is told by the next one.
+    transaction.on_commit(notify_urgent_alerts)
+    if scan.trigger == ScanTrigger.SCHEDULE:
+        transaction.on_commit(send_digests)
     return scan
 
 

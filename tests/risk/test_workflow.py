@@ -1,0 +1,130 @@
+"""Working alerts: who may do what, comments, and being told exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from crm.accounts.models import Notification
+from risk import services
+from risk.choices import ScanTrigger
+from risk.models import AlertComment, RiskAlert, RiskRule
+from risk.notifications import notify_urgent_alerts, send_digests
+from tests.api_contract import detail_url
+from tests.factories import CustomerFactory, RiskAlertFactory, TransactionFactory
+
+pytestmark = pytest.mark.django_db
+ALERTS = "/api/v1/risk-alerts/"
+AS_OF = dt.datetime(2026, 6, 30, 4, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 6, 30)
+
+
+def _late(customer: Any, days: int) -> Any:
+    return TransactionFactory(
+        customer=customer, amount=Decimal("8000"), order_date=TODAY - dt.timedelta(days=days + 30),
+        due_date=TODAY - dt.timedelta(days=days), status="pending",
+    )  # fmt: skip
+
+
+def test_a_rep_cannot_touch_another_teams_alert(api: Any, rep1: Any, outsider: Any) -> None:
+    alert = RiskAlertFactory(customer=CustomerFactory(owner=outsider))
+    url = detail_url(ALERTS, alert.pk)
+    dismiss = {"status": "dismissed", "resolution_note": "不是我的"}
+    assert api(rep1).patch(url, dismiss, format="json", HTTP_IF_MATCH='"1"').status_code == 404
+    assert api(rep1).get(url).status_code == 404
+    alert.refresh_from_db()
+    assert alert.status == "open"
+    assert api(outsider).patch(url, dismiss, format="json", HTTP_IF_MATCH='"1"').status_code == 200
+
+
+def test_only_managers_reassign_and_the_new_assignee_is_told(
+    api: Any, manager: Any, rep1: Any, admin_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    customer = CustomerFactory(owner=rep1)
+    alert = RiskAlertFactory(customer=customer, assignee=rep1)
+    url = detail_url(ALERTS, alert.pk)
+    refused = api(rep1).patch(url, {"assignee": manager.pk}, format="json", HTTP_IF_MATCH='"1"')
+    assert refused.status_code == 400 and "assignee" in refused.json()["fields"]
+    assert RiskAlert.objects.get(pk=alert.pk).assignee == rep1
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = api(manager).patch(url, {"assignee": admin_user.pk}, format="json", HTTP_IF_MATCH='"1"')
+    assert moved.status_code == 200
+    note = Notification.objects.get(user=admin_user)
+    assert note.link == f"/alerts/{alert.pk}/" and customer.name in note.title
+    with django_capture_on_commit_callbacks(execute=True):  # taking it oneself tells no one
+        api(manager).patch(url, {"assignee": manager.pk}, format="json", HTTP_IF_MATCH='"2"')
+    assert not Notification.objects.filter(user=manager).exists()
+
+
+def test_comments_are_kept_and_audited(rep1: Any) -> None:
+    from crm.audit.models import AuditEvent
+
+    alert = RiskAlertFactory(customer=CustomerFactory(owner=rep1))
+    comment = services.alert_comment_add(actor=rep1, alert=alert, body="  已电话联系财务，周五前付款  ")
+    assert comment.body == "已电话联系财务，周五前付款" and comment.author == rep1
+    assert AuditEvent.objects.filter(resource="risk.alertcomment", object_id=str(comment.pk)).exists()
+    with pytest.raises(services.DomainError):
+        services.alert_comment_add(actor=rep1, alert=alert, body="   ")
+    assert AlertComment.objects.count() == 1
+
+
+def test_urgent_alerts_are_told_once_even_when_the_scan_runs_again(
+    rep1: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    rep1.email = "rep1@example.com"
+    rep1.save()
+    customer = CustomerFactory(owner=rep1)
+    _late(customer, days=70)  # high
+    _late(customer, days=5)  # low: not urgent, not told
+    with django_capture_on_commit_callbacks(execute=True):
+        services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF)
+    assert len(mail.outbox) == 1 and "1" in mail.outbox[0].subject
+    assert Notification.objects.filter(user=rep1).count() == 1
+    urgent = RiskAlert.objects.get(customer=customer, severity="high")
+    assert urgent.notified_at is not None
+    assert RiskAlert.objects.get(customer=customer, severity="low").notified_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF)
+    assert notify_urgent_alerts() == 0
+    assert len(mail.outbox) == 1 and Notification.objects.filter(user=rep1).count() == 1
+    # The low one ages into high: it is told about then, once.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF + dt.timedelta(days=60))
+    assert len(mail.outbox) == 2 and Notification.objects.filter(user=rep1).count() == 2
+
+
+def test_the_daily_digest_goes_out_once_a_day(rep1: Any, rep2: Any) -> None:
+    rep1.email = "rep1@example.com"
+    rep1.save()
+    RiskAlertFactory(customer=CustomerFactory(owner=rep1), assignee=rep1, severity="critical")
+    RiskAlertFactory(
+        customer=CustomerFactory(owner=rep1), assignee=rep1, severity="low",
+        due_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    RiskAlertFactory(customer=CustomerFactory(owner=rep2), assignee=rep2, status="resolved", resolution_note="ok")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.db.transaction.on_commit", lambda fn, using=None, robust=False: fn())
+        assert send_digests(day=TODAY) == 1
+        assert send_digests(day=TODAY) == 0
+    note = Notification.objects.get(user=rep1, key=f"risk-digest-{TODAY}")
+    assert "2" in note.title and "1" in note.body
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["rep1@example.com"]
+    assert not Notification.objects.filter(user=rep2).exists()
+
+
+def test_a_manual_urgent_alert_is_told_at_once(
+    manager: Any, rep1: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    rep1.email = "rep1@example.com"
+    rep1.save()
+    rule = RiskRule.objects.get(code="complaint-spike")  # critical by default
+    with django_capture_on_commit_callbacks(execute=True):
+        alert = services.risk_alert_create(
+            actor=manager, data={"customer": CustomerFactory(owner=rep1), "rule": rule, "severity": "critical"}
+        )
+    alert.refresh_from_db()
+    assert alert.notified_at is not None and len(mail.outbox) == 1
