@@ -84,3 +84,18 @@ def reference_tiers() -> None:
         import_module("tiers.migrations.0002_seed_tiers").seed(apps, None)
     if not ScoringPolicy.objects.filter(is_active=True).exists():
         import_module("tiers.migrations.0004_default_scoring_policy").create(apps, None)
+
+
+@pytest.fixture
+def reference_risk_rules() -> None:
+    """The default risk rules that migrations ship, restored if an earlier transactional
+    test emptied the tables (flush)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from risk.models import RiskRule
+
+    if not RiskRule.objects.exists():
+        import_module("risk.migrations.0002_default_rules").seed(apps, None)
+        import_module("risk.migrations.0004_rule_levels").update(apps, None)
