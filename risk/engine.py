@@ -116,19 +116,23 @@ KINDS: dict[str, Kind] = {
     # before it, each with at least ``min_responses`` answers; NPS the same way.
     RiskKind.SATISFACTION_DROP: Kind(
         findings="""
-            WITH answers AS (
-                SELECT s.customer_id,
-                       avg(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_csat,
-                       count(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_n,
-                       avg(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_csat,
-                       count(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_n,
-                       avg(s.nps) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_nps,
-                       avg(s.nps) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_nps,
-                       max(s.responded_at) AS last_answer
+            WITH recent AS (
+                -- Only a customer who answered lately can have fallen: the earlier
+                -- answers are read for those alone.
+                SELECT s.customer_id, avg(s.csat) AS recent_csat, count(s.csat) AS recent_n,
+                       avg(s.nps) AS recent_nps, max(s.responded_at) AS last_answer
                 FROM feedback_satisfactionresponse s
-                WHERE s.responded_at > %(baseline_start)s AND s.responded_at <= %(as_of)s
+                WHERE s.responded_at > %(window_start)s AND s.responded_at <= %(as_of)s
                   AND (s.csat IS NOT NULL OR s.nps IS NOT NULL)
                 GROUP BY s.customer_id
+                HAVING count(s.csat) >= %(min_responses)s::int OR count(s.nps) >= %(min_responses)s::int
+            ),
+            answers AS (
+                SELECT r.*, avg(s.csat) AS baseline_csat, count(s.csat) AS baseline_n, avg(s.nps) AS baseline_nps
+                FROM recent r
+                JOIN feedback_satisfactionresponse s ON s.customer_id = r.customer_id
+                WHERE s.responded_at > %(baseline_start)s AND s.responded_at <= %(window_start)s
+                GROUP BY r.customer_id, r.recent_csat, r.recent_n, r.recent_nps, r.last_answer
             )
             SELECT a.customer_id, '' AS subject, NULL::bigint AS transaction_id,
                    round(coalesce(a.baseline_csat - a.recent_csat, 0), 2) AS measure, a.recent_csat, a.recent_n,
@@ -148,22 +152,17 @@ KINDS: dict[str, Kind] = {
     # Silent for at least ``min_days`` and for ``factor`` times the customer's usual gap
     # between orders (from its first to its last order), once it has ordered on
     # ``min_orders`` different days to show a rhythm.  A churned customer is past this
-    # warning.
+    # warning.  The rhythm is read from the order statistics the database keeps per
+    # customer (transactions.CustomerOrderStats), not from the orders themselves.
     RiskKind.INACTIVITY: Kind(
         findings="""
-            WITH rhythm AS (
-                SELECT t.customer_id, count(DISTINCT t.order_date) AS orders, min(t.order_date) AS first_order,
-                       max(t.order_date) AS last_order
-                FROM transactions_transaction t
-                WHERE t.status NOT IN ('cancelled', 'refunded') AND t.order_date <= %(today)s::date
-                GROUP BY t.customer_id
-                HAVING count(DISTINCT t.order_date) >= greatest(%(min_orders)s::int, 2)
-                   AND max(t.order_date) <= %(today)s::date - %(min_days)s::int
-            ),
-            gaps AS (
-                SELECT r.*, round((r.last_order - r.first_order)::numeric / (r.orders - 1), 1) AS usual_gap,
-                       %(today)s::date - r.last_order AS silent
-                FROM rhythm r
+            WITH gaps AS (
+                SELECT st.customer_id, st.order_days AS orders, st.last_order_date AS last_order,
+                       round((st.last_order_date - st.first_order_date)::numeric / (st.order_days - 1), 1) AS usual_gap,
+                       %(today)s::date - st.last_order_date AS silent
+                FROM transactions_customerorderstats st
+                WHERE st.order_days >= greatest(%(min_orders)s::int, 2)
+                  AND st.last_order_date <= %(today)s::date - %(min_days)s::int
             )
             SELECT g.customer_id, '' AS subject, NULL::bigint AS transaction_id,
                    round(g.silent / greatest(g.usual_gap, 1), 2) AS measure, g.last_order, g.silent, g.usual_gap,

@@ -230,33 +230,56 @@ def risk_scan_start(*, actor: Any, trigger: str, as_of: Any = None, queue: bool 
             )
     except IntegrityError:  # another request started one a moment ago
         return RiskScan.objects.get(state__in=ACTIVE_SCAN_STATES)
-    RiskScanStep.objects.bulk_create(RiskScanStep(scan=scan, rule=rule) for rule in RiskRule.objects.all())
+    # The overdue rule first: it is the longest, and the workers share the others meanwhile.
+    rules = sorted(RiskRule.objects.all(), key=lambda rule: (rule.kind != RiskKind.OVERDUE_PAYMENT, rule.pk))
+    RiskScanStep.objects.bulk_create(RiskScanStep(scan=scan, rule=rule) for rule in rules)
     if queue:
-        from .tasks import run_risk_scan
-
-        transaction.on_commit(lambda: run_risk_scan.delay(scan.pk))
+        queue_steps(scan_id=scan.pk)
     return scan
 
 
-def risk_scan_run(*, scan_id: int) -> RiskScan | None:
-    """Apply every rule of the scan not applied yet, each in its own transaction that also
-    marks its step done, then close the scan.  A scan retried after its worker died picks
-    up at the first rule not done; one already closed does nothing."""
+def queue_steps(*, scan_id: int) -> int:
+    """Hand the scan's rules not applied yet to the workers, one task each (after the
+    commit).  Safe to call again: a step already done is skipped by its task."""
+    from .tasks import run_risk_step
+
+    step_ids = list(
+        RiskScanStep.objects.filter(scan_id=scan_id, done=False).order_by("pk").values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: [run_risk_step.delay(step_id) for step_id in step_ids])
+    return len(step_ids)
+
+
+def risk_step_run(*, step_id: int) -> bool:
+    """Apply one rule of a scan, exactly once (its alerts and its "done" mark are one
+    transaction, the step row locked), then close the scan if it was the last.  Returns
+    whether the rule was applied now."""
+    scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
+    if scan_id is None:
+        return False
     RiskScan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(
         state=ScanState.RUNNING, started_at=timezone.now()
     )
-    for step_id in RiskScanStep.objects.filter(scan_id=scan_id, done=False).values_list("pk", flat=True):
-        _apply_step(step_id=step_id)
+    applied = _apply_step(step_id=step_id)
+    _close(scan_id=scan_id)
+    return applied
+
+
+def risk_scan_run(*, scan_id: int) -> RiskScan | None:
+    """Apply every rule of the scan not applied yet, one after the other in this process
+    (``scan_risks --sync``), then close the scan."""
+    for step_id in RiskScanStep.objects.filter(scan_id=scan_id, done=False).order_by("pk").values_list("pk", flat=True):
+        risk_step_run(step_id=step_id)
     return _close(scan_id=scan_id)
 
 
 @transaction.atomic
-def _apply_step(*, step_id: int) -> None:
+def _apply_step(*, step_id: int) -> bool:
     from .engine import apply_rule, retire_rule
 
     step = RiskScanStep.objects.select_for_update().select_related("scan", "rule").filter(pk=step_id).first()
     if step is None or step.done or step.scan.state not in ACTIVE_SCAN_STATES:
-        return
+        return False
     rule = step.rule
     if rule.enabled:
         counts = apply_rule(rule=rule, as_of=step.scan.as_of, scan_id=step.scan_id)
@@ -264,6 +287,7 @@ def _apply_step(*, step_id: int) -> None:
         counts = {"resolved": retire_rule(rule=rule, as_of=step.scan.as_of)}
     step.done, step.counts, step.finished_at = True, counts, timezone.now()
     step.save(update_fields=["done", "counts", "finished_at"])
+    return True
 
 
 @transaction.atomic

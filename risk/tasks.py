@@ -1,11 +1,14 @@
 """Celery tasks of the risk scan: thin wrappers over the services.
 
-Late acknowledgement with redelivery when a worker dies; each rule's alerts and its
-"done" mark are one transaction, so a scan retried mid-way applies no rule twice and the
-unique index on open alerts keeps any alert from being raised twice.
+A scan is one task per rule, shared by the workers.  Late acknowledgement with redelivery
+when a worker dies; each rule's alerts and its "done" mark are one transaction, so a
+retried task applies no rule twice and the unique index on open alerts keeps any alert
+from being raised twice.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from celery import shared_task
 from django.db import OperationalError
@@ -20,26 +23,43 @@ from .choices import ScanTrigger
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
-    name="risk.run_scan",
+    name="risk.run_step",
 )
-def run_risk_scan(self, scan_id: int) -> int | None:  # type: ignore[no-untyped-def]
-    """Apply the scan's rules not applied yet, then close it."""
+def run_risk_step(self, step_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Apply one rule of a scan (skipped when already applied); the last closes the scan."""
     try:
-        scan = services.risk_scan_run(scan_id=scan_id)
+        return services.risk_step_run(step_id=step_id)
     except Exception as exc:
         if isinstance(exc, OperationalError) and self.request.retries < self.max_retries:
             raise
-        services.risk_scan_fail(scan_id=scan_id, error=repr(exc))
+        from .models import RiskScanStep
+
+        scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
+        if scan_id is not None:
+            services.risk_scan_fail(scan_id=scan_id, error=f"step {step_id}: {exc!r}")
         raise
-    return scan.pk if scan else None
 
 
 @shared_task(acks_late=True, name="risk.scan_if_due")
 def scan_risks_if_due() -> int | None:
     """Celery beat calls this every few minutes: start the day's scan once the configured
     time of day has passed and no scan has started today."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .choices import ACTIVE_SCAN_STATES
+    from .models import RiskScan
     from .selectors import scan_due
 
+    # A scan still active an hour on lost its tasks (a broker emptied, say): hand its
+    # remaining rules out again; the ones done are skipped.
+    stale = RiskScan.objects.filter(
+        state__in=ACTIVE_SCAN_STATES, created_at__lt=timezone.now() - dt.timedelta(hours=1)
+    ).first()
+    if stale is not None:
+        with transaction.atomic():
+            services.queue_steps(scan_id=stale.pk)
+        return stale.pk
     if not scan_due():
         return None
     return services.risk_scan_start(actor=None, trigger=ScanTrigger.SCHEDULE).pk

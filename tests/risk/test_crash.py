@@ -24,7 +24,7 @@ from crm.accounts.models import Notification
 from crm.celery import app
 from risk import services
 from risk.choices import ScanState, ScanTrigger
-from risk.models import RiskAlert, RiskScan
+from risk.models import RiskAlert, RiskRule, RiskScan
 from tests.factories import CustomerFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -94,17 +94,19 @@ def test_a_scan_killed_mid_way_finishes_once(
                 due_date=today - dt.timedelta(days=days), status="pending",
             )
         )  # fmt: skip
-    # Hold the last rule (the steps go by kind: satisfaction comes last) so the scan stops
-    # there, after the overdue rule has raised and committed its alerts.  NO KEY: the new
-    # steps' foreign keys may still point at it; the step's FOR UPDATE may not pass.
+    # Hold the rule handed out last (the overdue rule goes first) so the scan stops there,
+    # after the overdue rule has raised and committed its alerts.  NO KEY: the new steps'
+    # foreign keys may still point at it; the step's FOR UPDATE may not pass.
+    held = RiskRule.objects.exclude(kind="overdue_payment").order_by("pk").last()
+    assert held is not None
     holder = connections.create_connection("default")
     holder.set_autocommit(False)
     with holder.cursor() as cursor:
-        cursor.execute("SELECT id FROM risk_riskrule WHERE code = 'satisfaction-drop' FOR NO KEY UPDATE")
+        cursor.execute("SELECT id FROM risk_riskrule WHERE id = %s FOR NO KEY UPDATE", [held.pk])
     try:
         scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.MANUAL)
         last = scan.steps.order_by("pk").last()
-        assert last is not None and last.rule.code == "satisfaction-drop"
+        assert last is not None and last.rule == held
         _wait(lambda: scan.steps.filter(done=True).count() == 4, "the first four rules")
         assert RiskAlert.objects.filter(rule__code="overdue-payment-30").count() == 4
         children = _children(worker_process.pid)

@@ -306,3 +306,15 @@ def test_the_command_prints_each_rules_figures(rep1: Any, capsys: Any) -> None:
     call_command("scan_risks", "--sync")
     out = capsys.readouterr().out
     assert "done" in out and "overdue-payment-30" in out and "raised 1" in out
+
+
+def test_a_scan_that_lost_its_tasks_is_handed_out_again(rep1: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from risk.tasks import scan_risks_if_due
+
+    scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.SCHEDULE, queue=False)
+    services._apply_step(step_id=scan.steps.order_by("pk").first().pk)
+    RiskScan.objects.filter(pk=scan.pk).update(created_at=AS_OF - dt.timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert scan_risks_if_due() == scan.pk
+    assert len(callbacks) == 1  # one hand-out of the four rules not done
+    assert RiskScan.objects.count() == 1
