@@ -163,6 +163,7 @@ def cmd_start(env: dict[str, str]) -> int:
         manage("seed_demo", "--customers", os.environ.get("CRM_DEMO_CUSTOMERS", "2000"), "--if-empty", env=env)
         # Grade the demo customers once, so that tiers show from the first page on.
         manage("evaluate_tiers", "--sync", "--if-never", env=env)
+        manage("scan_risks", "--sync", "--if-never", env=env)
     host = os.environ.get("CRM_HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     bin_dir = Path(sys.executable).parent

@@ -208,6 +208,8 @@ class Section:
     create: Callable[..., Model] | None = None
     update: Callable[..., Model] | None = None
     limit: int = 10
+    #: The URL name of a record's own page (taking its pk), when it has one.
+    detail_url: str | None = None
 
 
 def _sections() -> dict[str, Section]:
@@ -275,6 +277,7 @@ def _sections() -> dict[str, Section]:
             "risk-alerts", gettext_lazy("Risk alerts"), "risk-alerts",
             ("severity", "title", "status", "rule", "assignee", "created_at"),
             lambda user, c: risk_alert_list(user=user).filter(customer=c).order_by("status", "-id"),
+            detail_url="risk:detail",
         ),
         Section(
             "tier-history", gettext_lazy("Tier history"), "tier-changes",

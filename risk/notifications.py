@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
@@ -35,42 +34,62 @@ def _send(mails: list[tuple[str, str, str, list[str]]]) -> None:
         send_mass_mail(mails, fail_silently=True)
 
 
+# Marks every open urgent alert not told yet as told, and returns per assignee how many
+# and the first few (most severe first): one statement, whatever the number of alerts.
+_TELL = """
+WITH told AS (
+    UPDATE risk_riskalert SET notified_at = %(now)s
+    WHERE status = ANY(%(open)s) AND severity = ANY(%(urgent)s)
+      AND notified_at IS NULL AND assignee_id IS NOT NULL
+    RETURNING id, assignee_id, severity
+)
+SELECT assignee_id, count(*),
+       (array_agg(id ORDER BY severity = 'critical' DESC, id))[1:%(listed)s]
+FROM told GROUP BY assignee_id
+"""
+
+
 def notify_urgent_alerts() -> int:
     """Tell each assignee about their open urgent alerts not told yet.  Returns how many
     alerts were told about now."""
+    from django.db import connection
+
     now = timezone.now()
     with transaction.atomic():
-        told = list(
-            RiskAlert.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=OPEN_STATUSES, severity__in=URGENT_SEVERITIES, notified_at__isnull=True)
-            .exclude(assignee=None)
-            .select_related("customer", "assignee")
-            .order_by("assignee_id", "-severity", "id")
-        )
-        if not told:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _TELL, {"now": now, "listed": LISTED, "open": list(OPEN_STATUSES), "urgent": list(URGENT_SEVERITIES)}
+            )
+            per_user = {assignee: (count, ids) for assignee, count, ids in cursor.fetchall()}
+        if not per_user:
             return 0
-        RiskAlert.objects.filter(pk__in=[a.pk for a in told]).update(notified_at=now)
-        per_user: dict[int, list[RiskAlert]] = defaultdict(list)
-        for alert in told:
-            per_user[alert.assignee_id].append(alert)  # type: ignore[index]
+        listed = {
+            a.pk: a
+            for a in RiskAlert.objects.filter(pk__in=[pk for _, ids in per_user.values() for pk in ids]).select_related(
+                "customer"
+            )
+        }
+        users = {u.pk: u for u in User.objects.filter(pk__in=per_user)}
         fresh, mails = [], []
-        for alerts in per_user.values():
-            user = alerts[0].assignee
-            assert user is not None
+        for user_id, (count, ids) in per_user.items():
+            user = users[user_id]
             with translation.override(settings.LANGUAGE_CODE):
-                title = _("%(n)d new urgent risk alerts") % {"n": len(alerts)}
-                lines = [f"[{a.get_severity_display()}] {a.customer.name} — {a.title}" for a in alerts[:LISTED]]
-                if len(alerts) > LISTED:
-                    lines.append(_("… and %(n)d more.") % {"n": len(alerts) - LISTED})
+                title = _("%(n)d new urgent risk alerts") % {"n": count}
+                lines = [
+                    f"[{listed[pk].get_severity_display()}] {listed[pk].customer.name} — {listed[pk].title}"
+                    for pk in ids
+                ]
+                if count > len(ids):
+                    lines.append(_("… and %(n)d more.") % {"n": count - len(ids)})
             body = "\n".join(lines)
             link = "/alerts/?severity=urgent"
-            fresh.append(Notification(user=user, key=f"risk-urgent-{alerts[0].pk}-{now:%Y%m%d%H%M%S}", title=title,
+            fresh.append(Notification(user=user, key=f"risk-urgent-{ids[0]}-{now:%Y%m%d%H%M%S}", title=title,
                                       body=body, link=link))  # fmt: skip
             if user.email and user.is_active:
                 mails.append((title, f"{body}\n\n{link}", settings.DEFAULT_FROM_EMAIL, [user.email]))
         Notification.objects.bulk_create(fresh, ignore_conflicts=True)
         transaction.on_commit(lambda: _send(mails))
-    return len(told)
+    return sum(count for count, _ids in per_user.values())
 
 
 def notify_reassigned(*, alert_id: int, actor_id: int | None) -> bool:

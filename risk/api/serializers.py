@@ -12,7 +12,7 @@ from crm.accounts.models import User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
 
-from ..models import RiskAlert, RiskRule
+from ..models import AlertComment, RiskAlert, RiskRule, RiskScan
 
 STAMPS = ("version", "created_at", "updated_at")
 
@@ -80,3 +80,26 @@ class RiskAlertSerializer(FieldPolicySerializerMixin, serializers.ModelSerialize
         if value not in Severity.values:
             raise serializers.ValidationError(f'"{value}" is not a valid choice.')
         return value
+
+
+class AlertCommentSerializer(serializers.ModelSerializer):
+    """Comments are notes written once and never edited: not a governed resource (the
+    alert they belong to is)."""
+
+    alert = ScopedPrimaryKeyRelatedField(queryset=RiskAlert.objects.all())
+    author_name = serializers.CharField(label=_("author name"), source="author.__str__", read_only=True, default=None)
+
+    class Meta:
+        model = AlertComment
+        fields = ("id", "alert", "author", "author_name", "body", "created_at")
+        read_only_fields = ("author", "created_at")
+
+
+class RiskScanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RiskScan
+        fields = (
+            "id", "state", "trigger", "requested_by", "as_of", "created_at", "started_at", "finished_at", "summary",
+            "error",
+        )  # fmt: skip
+        read_only_fields = fields

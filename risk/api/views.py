@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
 from crm.access.permissions import ADMINS, MANAGERS
 from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
-from ..models import RiskAlert, RiskRule
+from ..choices import ScanTrigger
+from ..models import AlertComment, RiskAlert, RiskRule, RiskScan
 from .filtersets import RiskAlertFilterSet, RiskRuleFilterSet
-from .serializers import RiskAlertSerializer, RiskRuleSerializer
+from .serializers import AlertCommentSerializer, RiskAlertSerializer, RiskRuleSerializer, RiskScanSerializer
 
 
 class RiskRuleViewSet(ScopedModelViewSet):
@@ -50,3 +59,44 @@ class RiskAlertViewSet(RevealMixin, ScopedModelViewSet):
 
     # Raising an alert by hand is a manager's act; working one is everyone's.
     action_roles = {"create": MANAGERS}
+
+
+def _comment_create(*, actor: Any, data: dict[str, Any]) -> AlertComment:
+    return services.alert_comment_add(actor=actor, alert=data["alert"], body=data["body"])
+
+
+class AlertCommentViewSet(ScopedModelViewSet):
+    """Notes on the alerts the caller may see (``?alert=``); kept as written, never edited."""
+
+    model = AlertComment
+    resource = "alert-comments"
+    serializer_class = AlertCommentSerializer
+    filterset_fields = ("alert",)
+    ordering_fields = ("created_at", "id")
+    ordering = ("created_at", "id")
+    http_method_names = ["get", "post", "head", "options"]
+    select_related = ("author",)
+    create_service = staticmethod(_comment_create)
+
+
+class RiskScanViewSet(ScopedModelViewSet):
+    """Risk scans with their state and per-rule summary.  ``POST start/`` queues one now
+    (managers); if one is already queued or running, that one is returned."""
+
+    model = RiskScan
+    resource = "risk-scans"
+    serializer_class = RiskScanSerializer
+    filterset_fields = ("state", "trigger")
+    ordering_fields = ("id", "as_of")
+    ordering = ("-id",)
+    http_method_names = ["get", "post", "head", "options"]
+    action_roles = {"start": MANAGERS}
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed("POST")
+
+    @extend_schema(request=None, responses={202: RiskScanSerializer})
+    @action(detail=False, methods=["post"])
+    def start(self, request: Request) -> Response:
+        scan = services.risk_scan_start(actor=request.user, trigger=ScanTrigger.MANUAL)
+        return Response(RiskScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)

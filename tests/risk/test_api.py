@@ -141,3 +141,27 @@ def test_filters(api: Any, rep1: Any) -> None:
     client = api(rep1)
     assert [r["id"] for r in client.get(ALERTS, {"open": "true"}).json()["results"]] == [open_high.pk]
     assert client.get(ALERTS, {"severity": ["low", "medium"]}).json()["count"] == 1
+
+
+def test_comments_through_the_api(api: Any, rep1: Any, outsider: Any) -> None:
+    alert = RiskAlertFactory(customer=CustomerFactory(owner=rep1))
+    url = "/api/v1/alert-comments/"
+    made = api(rep1).post(url, {"alert": alert.pk, "body": "已联系财务"}, format="json")
+    assert made.status_code == 201 and made.json()["author"] == rep1.pk
+    assert api(rep1).post(url, {"alert": alert.pk, "body": "  "}, format="json").status_code == 400
+    assert api(outsider).post(url, {"alert": alert.pk, "body": "x"}, format="json").status_code == 400
+    assert api(outsider).get(url).json()["results"] == []
+    listed = api(rep1).get(f"{url}?alert={alert.pk}").json()["results"]
+    assert [row["body"] for row in listed] == ["已联系财务"]
+    assert api(rep1).patch(f"{url}{listed[0]['id']}/", {"body": "改"}, format="json").status_code == 405
+
+
+def test_scans_through_the_api(api: Any, rep1: Any, manager: Any) -> None:
+    from risk.models import RiskScan
+
+    assert api(rep1).post("/api/v1/risk-scans/start/").status_code == 403
+    started = api(manager).post("/api/v1/risk-scans/start/")
+    assert started.status_code == 202 and started.json()["state"] == "queued"
+    assert api(manager).post("/api/v1/risk-scans/start/").json()["id"] == started.json()["id"]
+    assert [row["id"] for row in api(rep1).get("/api/v1/risk-scans/").json()["results"]] == [started.json()["id"]]
+    assert RiskScan.objects.count() == 1

@@ -318,3 +318,9 @@ def test_a_scan_that_lost_its_tasks_is_handed_out_again(rep1: Any, django_captur
         assert scan_risks_if_due() == scan.pk
     assert len(callbacks) == 1  # one hand-out of the four rules not done
     assert RiskScan.objects.count() == 1
+
+
+def test_the_command_can_run_only_once(rep1: Any, capsys: Any) -> None:
+    call_command("scan_risks", "--sync", "--if-never")
+    call_command("scan_risks", "--sync", "--if-never")
+    assert RiskScan.objects.count() == 1 and "nothing to do" in capsys.readouterr().out

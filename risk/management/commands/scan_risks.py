@@ -1,4 +1,4 @@
-"""``scan_risks [--sync]``: apply every risk rule to every customer now.
+"""``scan_risks [--sync] [--if-never]``: apply every risk rule to every customer now.
 
 Without ``--sync`` the scan is queued for the Celery workers; with it, this process runs
 it and prints the summary, rule by rule.
@@ -21,8 +21,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--sync", action="store_true", help="scan in this process and print the summary")
+        parser.add_argument("--if-never", action="store_true", help="only if no scan has finished yet")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from risk.models import RiskScan
+
+        if options["if_never"] and RiskScan.objects.filter(state="done").exists():
+            self.stdout.write("Risks already scanned; nothing to do.")
+            return
         token = context.set_for_request(context.AuditContext(source=Source.COMMAND))
         try:
             if not options["sync"]:

@@ -1,0 +1,69 @@
+"""Risk alerts in a real browser: a rep works an overdue-payment alert from the inbox, on
+the desktop and on a phone; a manager sees the team's alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from crm.accounts.choices import Role
+from risk import services
+from risk.choices import ScanTrigger
+from risk.models import AlertComment, RiskAlert
+from tests.factories import CustomerFactory, TeamFactory, TransactionFactory, UserFactory
+
+from .conftest import DESKTOP, PHONE, screenshot, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+PASSWORD = "a-Long-enough-pass-42"
+
+
+def test_a_rep_works_an_alert_and_a_manager_sees_the_team(page: Any, reference_risk_rules: None) -> None:
+    team = TeamFactory(name="华南二组")
+    manager = UserFactory(username="laowang", role=Role.MANAGER, team=team)
+    rep = UserFactory(username="xiaochen", role=Role.REP, team=team)
+    for user in (manager, rep):
+        user.set_password(PASSWORD)
+        user.save()
+    team.manager = manager
+    team.save()
+    today = timezone.localdate()
+    for days, name in ((75, "深圳华强电子有限公司"), (12, "广州白云物流有限公司")):
+        TransactionFactory(
+            customer=CustomerFactory(owner=rep, team=team, name=name), amount=Decimal("36800"),
+            order_date=today - dt.timedelta(days=days + 30), due_date=today - dt.timedelta(days=days),
+            status="pending",
+        )  # fmt: skip
+    services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND)
+    urgent = RiskAlert.objects.get(customer__name="深圳华强电子有限公司")
+
+    sign_in(page, "xiaochen", PASSWORD)
+    page.goto("/alerts/")
+    rows = page.get_by_test_id("alerts").locator("tbody tr")
+    assert rows.count() == 2 and "深圳华强电子有限公司" in rows.first.inner_text()  # the high one first
+    screenshot(page, "alerts-inbox-desktop")
+    rows.first.get_by_role("link", name=urgent.title).click()
+    page.get_by_test_id("facts").wait_for()
+    assert "75" in page.get_by_test_id("facts").inner_text()
+    assert "当天致电" in page.get_by_test_id("playbook").inner_text()
+    page.get_by_role("textbox", name="备注").fill("已致电财务，约定本周五付款")
+    page.get_by_role("button", name="添加备注").click()
+    page.get_by_test_id("comments").get_by_text("已致电财务").wait_for()
+    page.get_by_test_id("status-form").get_by_label("状态").select_option("acknowledged")
+    page.get_by_test_id("status-form").get_by_role("button", name="保存").click()
+    page.get_by_test_id("status").get_by_text("已确认").wait_for()
+    page.set_viewport_size(PHONE)
+    screenshot(page, "alert-phone")
+    urgent.refresh_from_db()
+    assert urgent.status == "acknowledged" and AlertComment.objects.get(alert=urgent).author == rep
+
+    page.set_viewport_size(DESKTOP)
+    page.get_by_role("button", name="退出登录").click()
+    sign_in(page, "laowang", PASSWORD)
+    page.goto("/alerts/?who=team")
+    assert page.get_by_test_id("alerts").locator("tbody tr").count() == 2
+    assert str(rep) in page.get_by_test_id("alerts").inner_text()
