@@ -144,6 +144,8 @@ class Customer(VersionedModel):
             models.Index(fields=["tier", "lifecycle_stage"], name="customer_tier_stage"),
             models.Index(fields=["industry", "region"], name="customer_industry_region"),
             models.Index(fields=["updated_at"], name="customer_updated"),
+            # The churned few: the risk scan's inactivity rule leaves them out.
+            models.Index(fields=["id"], condition=Q(lifecycle_stage="churned"), name="customer_churned"),
             # The default list order; without it a page of a million customers is a full sort.
             models.Index(fields=["name", "id"], name="customer_name_id"),
             GinIndex(fields=["tags"], name="customer_tags_gin"),

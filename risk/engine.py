@@ -116,9 +116,10 @@ KINDS: dict[str, Kind] = {
     # before it, each with at least ``min_responses`` answers; NPS the same way.
     RiskKind.SATISFACTION_DROP: Kind(
         findings="""
-            WITH recent AS (
+            WITH recent AS MATERIALIZED (
                 -- Only a customer who answered lately can have fallen: the earlier
-                -- answers are read for those alone.
+                -- answers are read for those alone.  Computed once (not once per
+                -- parallel worker).
                 SELECT s.customer_id, avg(s.csat) AS recent_csat, count(s.csat) AS recent_n,
                        avg(s.nps) AS recent_nps, max(s.responded_at) AS last_answer
                 FROM feedback_satisfactionresponse s
@@ -168,8 +169,10 @@ KINDS: dict[str, Kind] = {
                    round(g.silent / greatest(g.usual_gap, 1), 2) AS measure, g.last_order, g.silent, g.usual_gap,
                    g.orders
             FROM gaps g
-            JOIN customers_customer c ON c.id = g.customer_id AND c.lifecycle_stage <> 'churned'
             WHERE g.silent >= %(factor)s::numeric * greatest(g.usual_gap, 1)
+              AND NOT EXISTS (  -- from the small index of churned customers
+                  SELECT 1 FROM customers_customer c WHERE c.id = g.customer_id AND c.lifecycle_stage = 'churned'
+              )
         """,
         facts="""jsonb_build_object(
             'last_order', d.last_order, 'days_silent', d.silent, 'usual_gap_days', d.usual_gap, 'orders', d.orders,
