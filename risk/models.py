@@ -124,14 +124,6 @@ class RiskAlert(VersionedModel):
             models.Index(fields=["assignee", "status"], name="riskalert_assignee_status"),
             models.Index(fields=["customer", "status"], name="riskalert_customer_status"),
             models.Index(fields=["rule", "status"], name="riskalert_rule_status"),
-            # Urgent open alerts nobody has been told about yet: what each scan tells.
-            models.Index(
-                fields=["assignee"],
-                condition=Q(
-                    notified_at__isnull=True, severity__in=["high", "critical"], status__in=["open", "acknowledged"]
-                ),
-                name="riskalert_untold",
-            ),
         ]
 
     def __str__(self) -> str:
