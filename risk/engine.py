@@ -237,11 +237,11 @@ _TIER_FILTER = """
 _RAISE = """
 INSERT INTO risk_riskalert
     (customer_id, rule_id, subject, transaction_id, severity, status, title, explanation, recommended_action,
-     assignee_id, raised_at, due_at, scan_id, auto_resolved, resolution_note, version, created_at, updated_at)
+     assignee_id, raised_at, due_at, scan_id, auto_resolved, resolution_note, to_tell, version, created_at, updated_at)
 SELECT d.customer_id, %(rule_id)s, d.subject, d.transaction_id, d.severity, 'open', %(title)s,
        {facts} || jsonb_build_object('measure', d.measure), %(playbook)s, c.owner_id, %(as_of)s,
        %(as_of)s + make_interval(secs => (%(sla_hours)s::jsonb ->> d.severity)::float8 * 3600),
-       %(scan_id)s, false, '', 1, %(now)s, %(now)s
+       %(scan_id)s, false, '', d.severity IN ('high', 'critical'), 1, %(now)s, %(now)s
 FROM risk_diff d
 JOIN customers_customer c ON c.id = d.customer_id
 WHERE d.alert_id IS NULL
@@ -255,8 +255,7 @@ UPDATE risk_riskalert a
 SET severity = d.severity,
     explanation = {facts} || jsonb_build_object('measure', d.measure, 'severity_from', a.severity),
     due_at = least(a.due_at, %(as_of)s + make_interval(secs => (%(sla_hours)s::jsonb ->> d.severity)::float8 * 3600)),
-    notified_at = CASE WHEN d.severity IN ('high', 'critical') AND a.severity NOT IN ('high', 'critical')
-                       THEN NULL ELSE a.notified_at END,
+    to_tell = a.to_tell OR (d.severity IN ('high', 'critical') AND a.severity NOT IN ('high', 'critical')),
     version = a.version + 1,
     updated_at = %(now)s
 FROM risk_diff d

@@ -100,9 +100,12 @@ class RiskAlert(VersionedModel):
     auto_resolved = models.BooleanField(
         _("resolved by the scan"), default=False, help_text=_("The condition cleared (e.g. the order was paid).")
     )
-    # When the assignee was told (in-app and e-mail): set once, so a retried scan or task
-    # never tells twice.
+    # When the assignee was last told (in-app and e-mail).  ``to_tell`` marks an alert that
+    # became urgent (raised high or critical, or escalated to it) and whose assignee has not
+    # been told yet; telling clears it in the same transaction that stores the message, so
+    # a retried scan or task never tells twice.
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    to_tell = models.BooleanField(_("to be told"), default=False, db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("risk alert")
@@ -124,6 +127,8 @@ class RiskAlert(VersionedModel):
             models.Index(fields=["assignee", "status"], name="riskalert_assignee_status"),
             models.Index(fields=["customer", "status"], name="riskalert_customer_status"),
             models.Index(fields=["rule", "status"], name="riskalert_rule_status"),
+            # The few alerts waiting to be told about: each scan reads only these.
+            models.Index(fields=["assignee"], condition=Q(to_tell=True), name="riskalert_to_tell"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,9 @@
 """Telling people about risk alerts, in the app and by e-mail, exactly once each.
 
 - New urgent alerts (high, critical), and alerts that became urgent: one message per
-  assignee listing them.  The alerts' ``notified_at`` is set in the same transaction that
-  stores the in-app notification, so a retried scan or task finds nothing left to tell.
+  assignee listing them.  The alerts leave the list to tell (``to_tell``) in the same
+  transaction that stores the in-app notification, so a retried scan or task finds
+  nothing left to tell.
 - A reassigned alert: its new assignee is told.
 - The daily digest: each assignee's open alerts by severity, those past their SLA and
   those raised in the last day; keyed by date, so it goes out once a day.
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import Notification, User
 
-from .choices import OPEN_STATUSES, URGENT_SEVERITIES
+from .choices import OPEN_STATUSES
 from .models import RiskAlert, RiskSettings
 
 #: Alerts listed in one message; the rest are counted.
@@ -34,18 +35,20 @@ def _send(mails: list[tuple[str, str, str, list[str]]]) -> None:
         send_mass_mail(mails, fail_silently=True)
 
 
-# Marks every open urgent alert not told yet as told, and returns per assignee how many
-# and the first few (most severe first): one statement, whatever the number of alerts.
+# Takes every alert waiting to be told about off the list (a closed one is not told), and
+# returns per assignee how many open ones and the first few, most severe first: one
+# statement over the small partial index of alerts to tell.
 _TELL = """
 WITH told AS (
-    UPDATE risk_riskalert SET notified_at = %(now)s
-    WHERE status = ANY(%(open)s) AND severity = ANY(%(urgent)s)
-      AND notified_at IS NULL AND assignee_id IS NOT NULL
-    RETURNING id, assignee_id, severity
+    UPDATE risk_riskalert SET to_tell = false,
+                              notified_at = CASE WHEN status = ANY(%(open)s) THEN %(now)s ELSE notified_at END
+    WHERE to_tell AND assignee_id IS NOT NULL
+    RETURNING id, assignee_id, severity, status
 )
 SELECT assignee_id, count(*),
        (array_agg(id ORDER BY severity = 'critical' DESC, id))[1:%(listed)s]
-FROM told GROUP BY assignee_id
+FROM told WHERE status = ANY(%(open)s)
+GROUP BY assignee_id
 """
 
 
@@ -57,9 +60,7 @@ def notify_urgent_alerts() -> int:
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                _TELL, {"now": now, "listed": LISTED, "open": list(OPEN_STATUSES), "urgent": list(URGENT_SEVERITIES)}
-            )
+            cursor.execute(_TELL, {"now": now, "listed": LISTED, "open": list(OPEN_STATUSES)})
             per_user = {assignee: (count, ids) for assignee, count, ids in cursor.fetchall()}
         if not per_user:
             return 0

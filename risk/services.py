@@ -21,7 +21,15 @@ from crm.accounts.choices import Role
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 
-from .choices import ACTIVE_SCAN_STATES, OPEN_STATUSES, AlertStatus, RiskKind, ScanState, ScanTrigger
+from .choices import (
+    ACTIVE_SCAN_STATES,
+    OPEN_STATUSES,
+    URGENT_SEVERITIES,
+    AlertStatus,
+    RiskKind,
+    ScanState,
+    ScanTrigger,
+)
 from .models import AlertComment, RiskAlert, RiskRule, RiskScan, RiskScanStep
 
 #: The parameters each kind of rule understands, with what they mean (defaults in
@@ -165,6 +173,7 @@ def risk_alert_create(*, actor: Any, data: Mapping[str, Any]) -> RiskAlert:
     if data.get("assignee") is None:
         data["assignee"] = data["customer"].owner
     data["raised_at"] = data.get("raised_at") or timezone.now()
+    data["to_tell"] = data["severity"] in URGENT_SEVERITIES
     _check_assignee(data, data["customer"])
     alert = record_create(model=RiskAlert, actor=actor, data=_workflow(data, None))
     from .notifications import notify_urgent_alerts
