@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -55,10 +56,13 @@ def worker_process() -> Iterator[subprocess.Popen[bytes]]:
     app.conf.task_default_queue = queue
     app.conf.task_routes = {"risk.*": {"queue": queue}}
     db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    # The host may be a socket directory (the embedded server): percent-encoded in the URL.
+    host = quote(db.get("HOST") or "", safe="")
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}",
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
