@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.models import BackgroundJob, VersionedModel
+from crm.core.models import BackgroundJob, JobPart, VersionedModel
 
 from .choices import DEFAULT_SLA_HOURS, AlertStatus, RiskKind, ScanTrigger, Severity
 
@@ -202,17 +202,12 @@ class RiskScan(BackgroundJob):
         ]
 
 
-class RiskScanStep(models.Model):
+class RiskScanStep(JobPart):
     """One rule of one scan, applied in one transaction that also marks it done: a scan
     retried after its worker died skips the rules already applied."""
 
-    scope_path: ClassVar[str | None] = None
-
     scan = models.ForeignKey(RiskScan, verbose_name=_("risk scan"), on_delete=models.CASCADE, related_name="steps")
     rule = models.ForeignKey(RiskRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="+")
-    done = models.BooleanField(_("done"), default=False)
-    counts = models.JSONField(_("counts"), default=dict, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("risk scan step")

@@ -326,6 +326,13 @@ def _close(*, scan_id: int) -> RiskScan | None:
     return scan
 
 
+def risk_step_fail(*, step_id: int, error: str) -> None:
+    """A rule's task gave up after its retries: its scan fails."""
+    scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
+    if scan_id is not None:
+        risk_scan_fail(scan_id=scan_id, error=error)
+
+
 def risk_scan_fail(*, scan_id: int, error: str) -> None:
     """Mark a scan failed (it gave up after its retries); the rules it applied stay applied."""
     RiskScan.objects.filter(pk=scan_id, state__in=ACTIVE_SCAN_STATES).update(

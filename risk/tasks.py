@@ -11,33 +11,22 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
-from django.db import OperationalError
+
+from crm.core.jobs import PART_TASK_OPTIONS, run_part
 
 from . import services
 from .choices import ScanTrigger
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    name="risk.run_step",
-)
+@shared_task(name="risk.run_step", **PART_TASK_OPTIONS)
 def run_risk_step(self, step_id: int) -> bool:  # type: ignore[no-untyped-def]
     """Apply one rule of a scan (skipped when already applied); the last closes the scan."""
-    try:
-        return services.risk_step_run(step_id=step_id)
-    except Exception as exc:
-        if isinstance(exc, OperationalError) and self.request.retries < self.max_retries:
-            raise
-        from .models import RiskScanStep
-
-        scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
-        if scan_id is not None:
-            services.risk_scan_fail(scan_id=scan_id, error=f"step {step_id}: {exc!r}")
-        raise
+    return run_part(
+        self,
+        lambda: services.risk_step_run(step_id=step_id),
+        lambda error: services.risk_step_fail(step_id=step_id, error=error),
+        f"step {step_id}",
+    )
 
 
 @shared_task(acks_late=True, name="risk.scan_if_due")

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.models import BackgroundJob, VersionedModel
+from crm.core.models import BackgroundJob, JobPart, VersionedModel
 
 from .choices import ChangeKind, ReviewPeriod, RunTrigger
 
@@ -210,19 +210,14 @@ class TierRun(BackgroundJob):
         ]
 
 
-class TierRunChunk(models.Model):
+class TierRunChunk(JobPart):
     """A range of customer ids of one run.  A chunk is evaluated in one transaction that
     also marks it done, so a chunk retried after a worker died is done exactly once."""
-
-    scope_path: ClassVar[str | None] = None
 
     run = models.ForeignKey(TierRun, verbose_name=_("evaluation run"), on_delete=models.CASCADE, related_name="chunks")
     number = models.PositiveIntegerField(_("number"))
     first_id = models.BigIntegerField(_("first customer id"))
     last_id = models.BigIntegerField(_("last customer id"))
-    done = models.BooleanField(_("done"), default=False)
-    counts = models.JSONField(_("counts"), default=dict, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("evaluation chunk")

@@ -309,6 +309,13 @@ def _evaluate_chunk(*, chunk_id: int) -> bool:
     return True
 
 
+def tier_chunk_fail(*, chunk_id: int, error: str) -> None:
+    """A chunk gave up after its retries: its run fails."""
+    run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
+    if run_id is not None:
+        tier_run_fail(run_id=run_id, error=error)
+
+
 def tier_run_fail(*, run_id: int, error: str) -> None:
     """Mark a run failed (a chunk gave up after its retries); its done chunks stay done."""
     TierRun.objects.filter(pk=run_id, state__in=ACTIVE_RUN_STATES).update(

@@ -7,33 +7,22 @@ mark are one transaction, so a retried task never evaluates a chunk twice.
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+
+from crm.core.jobs import PART_TASK_OPTIONS, run_part
 
 from . import services
 from .choices import RunTrigger
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    name="tiers.evaluate_chunk",
-)
+@shared_task(name="tiers.evaluate_chunk", **PART_TASK_OPTIONS)
 def evaluate_tier_chunk(self, chunk_id: int) -> bool:  # type: ignore[no-untyped-def]
     """Evaluate one chunk of customers of a run (skipped when it is already done)."""
-    try:
-        return services.tier_run_evaluate_chunk(chunk_id=chunk_id)
-    except Exception as exc:
-        if isinstance(exc, OperationalError) and self.request.retries < self.max_retries:
-            raise
-        from .models import TierRunChunk
-
-        run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
-        if run_id is not None:
-            services.tier_run_fail(run_id=run_id, error=f"chunk {chunk_id}: {exc!r}")
-        raise
+    return run_part(
+        self,
+        lambda: services.tier_run_evaluate_chunk(chunk_id=chunk_id),
+        lambda error: services.tier_chunk_fail(chunk_id=chunk_id, error=error),
+        f"chunk {chunk_id}",
+    )
 
 
 @shared_task(acks_late=True, name="tiers.evaluate_if_due")

@@ -71,3 +71,18 @@ class BackgroundJob(models.Model):
     def scope_queryset(cls, user: object) -> models.QuerySet[Any]:
         """Jobs concern the whole book: every signed-in user may see their state."""
         return cls.objects.all() if getattr(user, "is_authenticated", False) else cls.objects.none()  # type: ignore[attr-defined]
+
+
+class JobPart(models.Model):
+    """One part of a background job (a chunk of customers, a rule): done in one
+    transaction that also sets ``done`` and its ``counts``, so a retried part is done
+    exactly once.  Subclasses add the job they belong to and what the part covers."""
+
+    scope_path: ClassVar[str | None] = None
+
+    done = models.BooleanField(_("done"), default=False)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
