@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.access.display import HIDDEN, display_value
 from crm.access.permissions import role_of
+from crm.access.policy import Level, policy_for
 from crm.accounts.choices import Role
 from crm.core.forms import submit
 
@@ -32,6 +34,26 @@ SORTS = {
     "raised": ("-raised_at", "-id"),
     "customer": ("customer__name", "id"),
 }
+
+
+#: The alert's own fields the pages show, each at the viewer's level of the field policy.
+SHOWN = ("title", "severity", "status", "raised_at", "due_at", "assignee", "resolved_at", "resolution_note",
+         "recommended_action")  # fmt: skip
+
+
+def _shown(request: HttpRequest, alert: RiskAlert) -> dict[str, Any]:
+    """The alert as this viewer may see it: a hidden field is None, a masked one masked;
+    ``facts`` says whether the explanation may be read, ``severity_code`` whether the
+    severity's colour may be shown."""
+    policy = policy_for(request.user, request)
+    values = {name: display_value(policy, "risk-alerts", alert, name) for name in SHOWN}
+    shown: dict[str, Any] = {name: (None if value is HIDDEN else value) for name, value in values.items()}
+    shown["facts"] = policy.level("risk-alerts", "explanation") >= Level.READ
+    shown["severity_code"] = alert.severity if policy.level("risk-alerts", "severity") >= Level.READ else None
+    shown["breached"] = bool(
+        shown["due_at"] is not None and alert.status in OPEN_STATUSES and alert.due_at and alert.due_at < timezone.now()
+    )
+    return shown
 
 
 def _manages(user: Any) -> bool:
@@ -81,8 +103,10 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     context = {
         "page": page,
-        "items": [(alert, display.headline(alert.rule.kind, alert.explanation)) for alert in page.object_list],
-        "now": now,
+        "items": [
+            (alert, display.headline(alert.rule.kind, alert.explanation), _shown(request, alert))
+            for alert in page.object_list
+        ],
         "who": who,
         "status": status,
         "severity": severity,
@@ -116,6 +140,7 @@ def _alert(request: HttpRequest, pk: int) -> RiskAlert:
 def _detail(request: HttpRequest, alert: RiskAlert, status: int = 200, **forms: Any) -> HttpResponse:
     context = {
         "alert": alert,
+        "shown": _shown(request, alert),
         "facts": display.fact_rows(alert.rule.kind, alert.explanation),
         "cleared": display.cleared_reason(alert.explanation),
         "comments": alert.comments.select_related("author"),
@@ -124,7 +149,6 @@ def _detail(request: HttpRequest, alert: RiskAlert, status: int = 200, **forms: 
         "comment_form": forms.get("comment_form") or AlertCommentForm(),
         "manages": _manages(request.user),
         "is_open": alert.status in OPEN_STATUSES,
-        "breached": alert.status in OPEN_STATUSES and alert.due_at is not None and alert.due_at < timezone.now(),
     }
     return render(request, "risk/detail.html", context, status=status)
 
