@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .choices import SEVERITY_ORDER, RiskKind
 from .models import RiskRule, RiskSettings
@@ -194,24 +195,70 @@ KINDS: dict[str, Kind] = {
     ),
 }
 
-#: Each kind's parameters and their defaults (a rule's ``params`` override them).
-DEFAULTS: dict[str, dict[str, Any]] = {
-    RiskKind.OVERDUE_PAYMENT: {"days_overdue": 1, "min_amount": 0, "min_amount_by_currency": {}},
-    RiskKind.CANCELLATIONS: {"count": 2, "rate": 0.3, "min_orders": 3, "window_days": 90, "reorder_days": 7},
-    RiskKind.SATISFACTION_DROP: {
-        "drop": 1.0, "nps_drop": 3.0, "window_days": 90, "baseline_days": 365, "min_responses": 1,
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a kind of rule: what it means, its default, and what it may be."""
+
+    label: Any
+    default: Any
+    whole: bool = False  # a whole number (days, counts)
+    most: float | None = None  # an upper bound (a share is at most 1)
+    per_currency: bool = False  # a mapping of currency code to amount
+
+
+#: The parameters each kind understands (a rule's ``params`` override the defaults).
+PARAMS: dict[str, dict[str, Param]] = {
+    RiskKind.OVERDUE_PAYMENT: {
+        "days_overdue": Param(_("Days past the due date"), 1, whole=True),
+        "min_amount": Param(_("Smallest outstanding amount"), 0),
+        "min_amount_by_currency": Param(_("Smallest outstanding amount in a currency"), {}, per_currency=True),
     },
-    RiskKind.INACTIVITY: {"factor": 2.0, "min_days": 60, "min_orders": 3},
-    RiskKind.COMPLAINT_SPIKE: {"count": 3, "window_days": 30},
-}  # fmt: skip
+    RiskKind.CANCELLATIONS: {
+        "count": Param(_("Cancelled orders"), 2, whole=True),
+        "rate": Param(_("Share of the window's orders cancelled (0–1)"), 0.3, most=1),
+        "min_orders": Param(_("Orders in the window before the share counts"), 3, whole=True),
+        "window_days": Param(_("Window, in days"), 90, whole=True),
+        "reorder_days": Param(_("An order placed again within this many days does not count"), 7, whole=True),
+    },
+    RiskKind.SATISFACTION_DROP: {
+        "drop": Param(_("Fall of the average CSAT"), 1.0),
+        "nps_drop": Param(_("Fall of the average NPS"), 3.0),
+        "window_days": Param(_("Recent answers: the last this many days"), 90, whole=True),
+        "baseline_days": Param(_("Compared with this many days before them"), 365, whole=True),
+        "min_responses": Param(_("Answers needed in each period"), 1, whole=True),
+    },
+    RiskKind.INACTIVITY: {
+        "factor": Param(_("Times the customer's usual gap between orders"), 2.0),
+        "min_days": Param(_("Silent for at least this many days"), 60, whole=True),
+        "min_orders": Param(_("Days with orders needed to know the rhythm"), 3, whole=True),
+    },
+    RiskKind.COMPLAINT_SPIKE: {
+        "count": Param(_("Complaints"), 3, whole=True),
+        "window_days": Param(_("Window, in days"), 30, whole=True),
+    },
+}
+
+#: What each kind's measure counts: severity levels start at a value of it.
+MEASURES: dict[str, Any] = {
+    RiskKind.OVERDUE_PAYMENT: _("days overdue"),
+    RiskKind.CANCELLATIONS: _("cancelled orders"),
+    RiskKind.SATISFACTION_DROP: _("CSAT points lost"),
+    RiskKind.INACTIVITY: _("times the usual gap between orders"),
+    RiskKind.COMPLAINT_SPIKE: _("complaints"),
+}
+
+#: Each kind's parameters and their defaults.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    kind: {name: param.default for name, param in params.items()} for kind, params in PARAMS.items()
+}
 
 # What differs between the rule's findings now and its open alerts, in one read-only pass
 # (a hash join of both; the open alerts are read from their unique index, which carries
 # the severity): a finding without an alert (raise), an alert without a finding (resolve),
 # or both with another severity (re-grade).  Findings and alerts that agree — nearly all,
 # on a periodic scan — are not kept.
-_DIFF = """
-CREATE TEMPORARY TABLE risk_diff ON COMMIT DROP AS
+_COMPARE = """
 WITH found AS (
     SELECT f.*, coalesce((%(level_severities)s::text[])[width_bucket(f.measure, %(level_starts)s::numeric[])],
                          %(severity)s) AS severity
@@ -224,11 +271,40 @@ open_alerts AS (
     FROM risk_riskalert a
     WHERE a.rule_id = %(rule_id)s AND a.status IN ('open', 'acknowledged')
 )
+"""
+
+_DIFF = (
+    "CREATE TEMPORARY TABLE risk_diff ON COMMIT DROP AS"
+    + _COMPARE
+    + """
 SELECT d.*, a.*
 FROM found d
 FULL JOIN open_alerts a ON a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject
 WHERE a.alert_id IS NULL OR d.customer_id IS NULL OR a.alert_severity <> d.severity
 """
+)
+
+# What a rule would do if it ran now, without doing it: the console's preview.
+_PREVIEW = (
+    _COMPARE
+    + """
+SELECT count(d.customer_id) AS found,
+       count(*) FILTER (WHERE d.severity = 'low') AS low,
+       count(*) FILTER (WHERE d.severity = 'medium') AS medium,
+       count(*) FILTER (WHERE d.severity = 'high') AS high,
+       count(*) FILTER (WHERE d.severity = 'critical') AS critical,
+       count(DISTINCT d.customer_id) AS customers,
+       count(*) FILTER (WHERE d.customer_id IS NOT NULL AND a.alert_id IS NULL) AS raised,
+       count(*) FILTER (WHERE d.customer_id IS NOT NULL AND a.alert_id IS NOT NULL
+                          AND a.alert_severity <> d.severity) AS reseverity,
+       count(*) FILTER (WHERE d.customer_id IS NULL AND a.alert_scan_id IS NOT NULL) AS resolved,
+       (array_agg(jsonb_build_object('customer_id', d.customer_id, 'measure', d.measure, 'severity', d.severity)
+                  ORDER BY d.measure DESC, d.customer_id)
+            FILTER (WHERE d.customer_id IS NOT NULL AND a.alert_id IS NULL))[1:%(samples)s] AS samples
+FROM found d
+FULL JOIN open_alerts a ON a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject
+"""
+)
 
 _TIER_FILTER = """
     WHERE EXISTS (SELECT 1 FROM customers_customer c WHERE c.id = f.customer_id AND c.tier_id = ANY(%(tier_ids)s))
@@ -292,8 +368,11 @@ WHERE rule_id = %(rule_id)s AND status IN ('open', 'acknowledged') AND scan_id I
 COUNT_NAMES = ("raised", "reseverity", "resolved")
 
 
-def parameters(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None) -> dict[str, Any]:
-    """The statements' parameters for one rule at one instant."""
+def parameters(
+    *, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, tier_ids: list[int] | None = None
+) -> dict[str, Any]:
+    """The statements' parameters for one rule at one instant (``tier_ids``: the tiers of
+    a rule not saved yet; a saved rule's own otherwise)."""
     params = {**DEFAULTS[rule.kind], **(rule.params or {})}
     today = timezone.localtime(as_of).date()
     window_days = int(params.get("window_days", 0))
@@ -305,7 +384,8 @@ def parameters(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None) -> di
         ),
         key=lambda level: level[0],
     )
-    tier_ids = [tier.pk for tier in rule.tiers.all()]
+    if tier_ids is None:
+        tier_ids = [tier.pk for tier in rule.tiers.all()]
     settings_row = RiskSettings.current()
     return {
         **params,
@@ -354,3 +434,41 @@ def retire_rule(*, rule: RiskRule, as_of: dt.datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_RETIRE, {"rule_id": rule.pk, "as_of": as_of, "now": timezone.now()})
         return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a rule would find and change if it ran now."""
+
+    found: int
+    customers: int
+    by_severity: list[tuple[str, int]]
+    raised: int
+    reseverity: int
+    resolved: int
+    samples: list[dict[str, Any]]
+
+
+def preview_rule(*, rule: RiskRule, tier_ids: list[int], as_of: dt.datetime, samples: int = 5) -> Preview:
+    """What ``rule`` (saved or not, with these tiers) would raise, re-grade and resolve if
+    a scan ran at ``as_of``: one read-only statement, nothing written.  A rule switched
+    off would resolve the open alerts it raised."""
+    if not rule.enabled:
+        resolved = rule.alerts.filter(status__in=["open", "acknowledged"], scan__isnull=False).count() if rule.pk else 0
+        return Preview(0, 0, [(severity, 0) for severity in SEVERITY_ORDER], 0, 0, resolved, [])
+    params = {**parameters(rule=rule, as_of=as_of, scan_id=None, tier_ids=tier_ids), "samples": samples}
+    tier_filter = _TIER_FILTER if params["tier_ids"] else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_PREVIEW.format(findings=KINDS[rule.kind].findings, tier_filter=tier_filter), params)
+        row = cursor.fetchone()
+    found, low, medium, high, critical, customers, raised, reseverity, resolved, sample_rows = row
+    sample_list = [json.loads(item) if isinstance(item, str) else item for item in sample_rows or []]
+    return Preview(
+        found=found,
+        customers=customers,
+        by_severity=list(zip(SEVERITY_ORDER, (low, medium, high, critical), strict=True)),
+        raised=raised,
+        reseverity=reseverity,
+        resolved=resolved,
+        samples=sample_list,
+    )

@@ -157,7 +157,7 @@ class AlertComment(models.Model):
         return self.body[:60]
 
 
-class RiskSettings(models.Model):
+class RiskSettings(VersionedModel):
     """When the daily scan runs and how long each severity gives to act (one row)."""
 
     scope_path: ClassVar[str | None] = None
@@ -166,7 +166,6 @@ class RiskSettings(models.Model):
     scan_time = models.TimeField(_("daily scan at"), default=dt.time(6, 0))
     sla_hours = models.JSONField(_("hours to act, by severity"), default=dict, blank=True)
     digest_enabled = models.BooleanField(_("daily digest to each assignee"), default=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("risk settings")

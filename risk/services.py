@@ -30,84 +30,72 @@ from .choices import (
     ScanState,
     ScanTrigger,
 )
-from .models import AlertComment, RiskAlert, RiskRule, RiskScan, RiskScanStep
-
-#: The parameters each kind of rule understands, with what they mean (defaults in
-#: ``engine.DEFAULTS``).
-RULE_PARAMS: dict[str, dict[str, str]] = {
-    RiskKind.OVERDUE_PAYMENT: {
-        "days_overdue": "days past the due date",
-        "min_amount": "smallest outstanding amount",
-        "min_amount_by_currency": 'smallest outstanding amount in a given currency, e.g. {"USD": 150}',
-    },
-    RiskKind.CANCELLATIONS: {
-        "count": "cancelled orders",
-        "rate": "share of the window's orders cancelled (0-1)",
-        "min_orders": "orders in the window before the rate counts",
-        "window_days": "within this many days",
-        "reorder_days": "a cancelled order placed again within this many days does not count",
-    },
-    RiskKind.SATISFACTION_DROP: {
-        "drop": "fall of the average CSAT",
-        "nps_drop": "fall of the average NPS",
-        "window_days": "recent answers: this many days",
-        "baseline_days": "compared with this many days before them",
-        "min_responses": "answers needed in each period",
-    },
-    RiskKind.INACTIVITY: {
-        "factor": "times the usual gap between orders",
-        "min_days": "at least this many days",
-        "min_orders": "days with orders needed to know the rhythm",
-    },
-    RiskKind.COMPLAINT_SPIKE: {"count": "complaints", "window_days": "within this many days"},
-}
+from .models import AlertComment, RiskAlert, RiskRule, RiskScan, RiskScanStep, RiskSettings
 
 
-def _number_error(name: str, value: Any) -> str | None:
+def _param_error(name: str, value: Any, param: Any) -> str | None:
+    """Why ``value`` cannot be the parameter ``name``, or None."""
     if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
         return _("%(name)s must be a number of zero or more.") % {"name": name}
+    if param is not None and param.whole and float(value) != int(float(value)):
+        return _("%(name)s must be a whole number.") % {"name": name}
+    if param is not None and param.most is not None and value > param.most:
+        return _("%(name)s must be at most %(most)s.") % {"name": name, "most": param.most}
     return None
 
 
 def _check_params(data: Mapping[str, Any], instance: RiskRule | None) -> None:
-    """Refuse parameters the rule's kind does not know, negative numbers, and severity
-    levels that are not ``[[from, severity], ...]`` with known severities."""
+    """Refuse parameters the rule's kind does not know, negative numbers, fractions where
+    a whole number is meant, severity levels that are not ``[[from, severity], ...]`` with
+    known severities, and a change of kind once the rule has raised alerts (its alerts'
+    facts would no longer match it)."""
     from .choices import Severity
+    from .engine import PARAMS
 
     kind = data.get("kind", instance.kind if instance else None)
     params = data.get("params", instance.params if instance else {})
     levels = data.get("severity_levels", instance.severity_levels if instance else [])
     if kind is None:
         return
-    known = RULE_PARAMS.get(kind, {})
+    known = PARAMS.get(kind, {})
     errors: dict[str, list[str]] = {}
+    if instance is not None and kind != instance.kind and instance.alerts.exists():
+        errors["kind"] = [_("This rule has raised alerts: add a new rule instead of changing its kind.")]
     if not isinstance(params, dict):
         errors["params"] = [_("Give an object of parameter names and numbers.")]
     else:
         for name, value in params.items():
-            if name not in known:
+            param = known.get(name)
+            if param is None:
                 errors.setdefault("params", []).append(
                     _("Unknown parameter %(name)s; use %(known)s.") % {"name": name, "known": ", ".join(known)}
                 )
-            elif isinstance(value, dict):
-                if name != "min_amount_by_currency":
-                    errors.setdefault("params", []).append(_number_error(name, None) or "")
+            elif param.per_currency:
+                if not isinstance(value, dict):
+                    errors.setdefault("params", []).append(
+                        _('%(name)s must map currencies to amounts, e.g. {"USD": 150}.') % {"name": name}
+                    )
+                    continue
                 for currency, amount in value.items():
-                    problem = _number_error(f"{name}.{currency}", amount)
-                    if problem:
+                    if problem := _param_error(f"{name}.{currency}", amount, None):
                         errors.setdefault("params", []).append(problem)
-            elif problem := _number_error(name, value):
+            elif problem := _param_error(name, value, param):
                 errors.setdefault("params", []).append(problem)
     if not isinstance(levels, list) or any(
         not isinstance(level, list | tuple)
         or len(level) != 2
-        or _number_error("from", level[0])
+        or _param_error("from", level[0], None)
         or level[1] not in Severity.values
         for level in levels
     ):
         errors["severity_levels"] = [_('Give a list of [from, severity] pairs, e.g. [[1, "low"], [31, "medium"]].')]
     if errors:
         raise DomainError(_("The rule's parameters are not valid."), field_errors=errors)
+
+
+def check_rule(data: Mapping[str, Any], instance: RiskRule | None) -> None:
+    """Refuse what the rule services would refuse, without saving (the console's preview)."""
+    _check_params(data, instance)
 
 
 def risk_rule_create(*, actor: Any, data: Mapping[str, Any]) -> RiskRule:
@@ -120,6 +108,28 @@ def risk_rule_update(
 ) -> RiskRule:
     _check_params(data, instance)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+def risk_settings_update(*, actor: Any, data: Mapping[str, Any], expected_version: int | None) -> RiskSettings:
+    """Change when the daily scan runs, the hours each severity gives to act, and the
+    digest.  Every severity needs a positive number of hours; the new deadlines apply to
+    alerts raised or escalated from now on (a deadline already set does not move)."""
+    from .choices import Severity
+
+    sla = data.get("sla_hours")
+    if sla is not None:
+        sla = sla if isinstance(sla, dict) else {}
+
+        def hours_ok(value: Any) -> bool:
+            return not isinstance(value, bool) and isinstance(value, Real) and 0 < float(value) <= 24 * 365
+
+        missing = [severity for severity in Severity.values if not hours_ok(sla.get(severity))]
+        if missing or set(sla) - set(Severity.values):
+            raise DomainError(
+                _("Give every severity a number of hours to act, more than 0 and at most a year."),
+                field_errors={"sla_hours": [_("Hours needed for: %(which)s.") % {"which": ", ".join(missing) or "-"}]},
+            )
+    return record_update(instance=RiskSettings.current(), actor=actor, data=data, expected_version=expected_version)
 
 
 def risk_rule_delete(*, actor: Any, instance: RiskRule, expected_version: int | None) -> None:

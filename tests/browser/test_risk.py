@@ -67,3 +67,48 @@ def test_a_rep_works_an_alert_and_a_manager_sees_the_team(page: Any, reference_r
     page.goto("/alerts/?who=team")
     assert page.get_by_test_id("alerts").locator("tbody tr").count() == 2
     assert str(rep) in page.get_by_test_id("alerts").inner_text()
+
+
+def test_an_admin_previews_and_saves_a_risk_rule_and_the_deadlines(page: Any, reference_risk_rules: None) -> None:
+    from risk.models import RiskRule, RiskSettings
+
+    admin = UserFactory(username="guanliyuan", role=Role.ADMIN)
+    admin.set_password(PASSWORD)
+    admin.save()
+    rep = UserFactory(username="xiaozhou", role=Role.REP)
+    customer = CustomerFactory(owner=rep, name="久欠款贸易公司")
+    today = timezone.localdate()
+    for days in (5, 45):
+        TransactionFactory(
+            customer=customer, amount=Decimal("8000"), paid_amount=Decimal("0"), status="pending",
+            order_date=today - dt.timedelta(days=days + 30), due_date=today - dt.timedelta(days=days),
+        )  # fmt: skip
+    services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND)
+    rule = RiskRule.objects.get(code="overdue-payment-30")
+
+    sign_in(page, "guanliyuan", PASSWORD)
+    page.goto("/console/")
+    page.get_by_role("navigation", name="控制台").get_by_role("link", name="风险规则").click()
+    page.get_by_test_id("risk-rules").get_by_role("link", name=rule.name).click()
+    page.get_by_label("超过到期日的天数").fill("30")
+    page.get_by_role("button", name="预览将发现的风险").click()
+    preview = page.get_by_test_id("rule-preview")
+    preview.wait_for()
+    changes = page.get_by_test_id("preview-changes").inner_text()
+    assert "将自动解决的未结预警：1" in changes  # the 5-day-old debt no longer counts
+    screenshot(page, "risk-rule-preview")
+    assert RiskRule.objects.get(pk=rule.pk).version == rule.version  # a preview writes nothing
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url("**/console/risk-rules/")
+    assert RiskRule.objects.get(pk=rule.pk).params["days_overdue"] == 30
+
+    page.set_viewport_size(PHONE)
+    page.get_by_test_id("risk-settings").get_by_role("link", name="修改").click()
+    page.get_by_label("高 预警的处理时限（小时）").fill("0")
+    page.get_by_role("button", name="保存", exact=True).click()
+    assert page.locator(".errorlist").first.is_visible()  # at the field, nothing saved
+    page.get_by_label("高 预警的处理时限（小时）").fill("8")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url("**/console/risk-rules/")
+    assert RiskSettings.current().sla_for("high") == dt.timedelta(hours=8)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
