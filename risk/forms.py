@@ -8,6 +8,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.access.forms import PolicyFormMixin
+from crm.access.policy import Level
 from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.core.forms import RecordForm
@@ -58,5 +60,13 @@ class AlertAssignForm(RecordForm):
             assignee.required = True
 
 
-class AlertCommentForm(forms.Form):
+class AlertCommentForm(PolicyFormMixin, forms.Form):
+    """A note on the alert; offered only to a user who may write a comment's text."""
+
+    policy_resource = "alert-comments"
+
     body = forms.CharField(label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    @property
+    def may_write(self) -> bool:
+        return self.levels.get("body") == Level.WRITE

@@ -39,6 +39,8 @@ SORTS = {
 #: The alert's own fields the pages show, each at the viewer's level of the field policy.
 SHOWN = ("title", "severity", "status", "raised_at", "due_at", "assignee", "resolved_at", "resolution_note",
          "recommended_action")  # fmt: skip
+#: A comment's fields the alert page shows.
+COMMENT_SHOWN = ("author", "created_at", "body")
 
 
 def _shown(request: HttpRequest, alert: RiskAlert) -> dict[str, Any]:
@@ -137,16 +139,26 @@ def _alert(request: HttpRequest, pk: int) -> RiskAlert:
     )
 
 
+def _comments(request: HttpRequest, alert: RiskAlert) -> list[dict[str, Any]]:
+    """The alert's comments as this viewer may see them (a hidden field is None)."""
+    policy = policy_for(request.user, request)
+    rows = []
+    for comment in alert.comments.select_related("author"):
+        values = {name: display_value(policy, "alert-comments", comment, name) for name in COMMENT_SHOWN}
+        rows.append({name: (None if value is HIDDEN else value) for name, value in values.items()})
+    return rows
+
+
 def _detail(request: HttpRequest, alert: RiskAlert, status: int = 200, **forms: Any) -> HttpResponse:
     context = {
         "alert": alert,
         "shown": _shown(request, alert),
         "facts": display.fact_rows(alert.rule.kind, alert.explanation),
         "cleared": display.cleared_reason(alert.explanation),
-        "comments": alert.comments.select_related("author"),
+        "comments": _comments(request, alert),
         "status_form": forms.get("status_form") or AlertStatusForm(instance=alert, user=request.user),
         "assign_form": forms.get("assign_form") or AlertAssignForm(instance=alert, user=request.user),
-        "comment_form": forms.get("comment_form") or AlertCommentForm(),
+        "comment_form": forms.get("comment_form") or AlertCommentForm(user=request.user, request=request),
         "manages": _manages(request.user),
         "is_open": alert.status in OPEN_STATUSES,
     }
@@ -200,7 +212,9 @@ def assign_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def comment_view(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _alert(request, pk)
-    form = AlertCommentForm(request.POST)
+    form = AlertCommentForm(request.POST, user=request.user, request=request)
+    if not form.may_write:
+        raise PermissionDenied
     saved, status = submit(
         form, lambda: services.alert_comment_add(actor=request.user, alert=alert, body=form.cleaned_data["body"])
     )

@@ -1,4 +1,4 @@
-"""Filters of risk alerts."""
+"""Filters of risk rules, alerts and alert comments."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import django_filters as filters
 from django.db.models import QuerySet
 
 from ..choices import OPEN_STATUSES, AlertStatus, RiskKind, Severity
-from ..models import RiskAlert, RiskRule
+from ..models import AlertComment, RiskAlert, RiskRule
 
 
 class RiskRuleFilterSet(filters.FilterSet):
@@ -34,3 +34,11 @@ class RiskAlertFilterSet(filters.FilterSet):
         if value is None:
             return queryset
         return (queryset.filter if value else queryset.exclude)(status__in=OPEN_STATUSES)
+
+
+class AlertCommentFilterSet(filters.FilterSet):
+    written_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = AlertComment
+        fields = ("alert", "author")

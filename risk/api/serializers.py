@@ -82,9 +82,11 @@ class RiskAlertSerializer(FieldPolicySerializerMixin, serializers.ModelSerialize
         return value
 
 
-class AlertCommentSerializer(serializers.ModelSerializer):
-    """Comments are notes written once and never edited: not a governed resource (the
-    alert they belong to is)."""
+class AlertCommentSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    """Comments are notes written once and never edited; their fields follow the field
+    policy like any other (an admin may hide the notes from a role, say)."""
+
+    policy_resource = "alert-comments"
 
     alert = ScopedPrimaryKeyRelatedField(queryset=RiskAlert.objects.all())
     author_name = serializers.CharField(label=_("author name"), source="author.__str__", read_only=True, default=None)

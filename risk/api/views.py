@@ -17,7 +17,7 @@ from crm.core.api import ScopedModelViewSet
 from .. import selectors, services
 from ..choices import ScanTrigger
 from ..models import AlertComment, RiskAlert, RiskRule, RiskScan
-from .filtersets import RiskAlertFilterSet, RiskRuleFilterSet
+from .filtersets import AlertCommentFilterSet, RiskAlertFilterSet, RiskRuleFilterSet
 from .serializers import AlertCommentSerializer, RiskAlertSerializer, RiskRuleSerializer, RiskScanSerializer
 
 
@@ -71,7 +71,8 @@ class AlertCommentViewSet(ScopedModelViewSet):
     model = AlertComment
     resource = "alert-comments"
     serializer_class = AlertCommentSerializer
-    filterset_fields = ("alert",)
+    filterset_class = AlertCommentFilterSet
+    search_fields = ("body",)
     ordering_fields = ("created_at", "id")
     ordering = ("created_at", "id")
     http_method_names = ["get", "post", "head", "options"]

@@ -142,3 +142,20 @@ def test_the_alert_pages_follow_the_field_policy(client: Any, rep1: Any) -> None
     assert "逾期 45 天" not in inbox and 'class="badge severity-' not in inbox  # no facts, no severity
     assert "当天致电客户财务联系人" not in page and 'data-testid="facts"' not in page
     assert 'data-testid="severity"' not in page and "回款逾期" in page  # the title is still readable
+
+
+def test_comments_follow_the_field_policy(client: Any, rep1: Any, manager: Any) -> None:
+    from crm.access.models import FieldPermission
+    from risk.models import AlertComment
+
+    alert = _overdue_alert(rep1, days=45)
+    AlertComment.objects.create(alert=alert, author=manager, body="客户承诺周五前付清")
+    FieldPermission.objects.create(resource="alert-comments", field="body", role="rep", level="read")
+    client.force_login(rep1)
+    page = client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert "客户承诺周五前付清" in page and 'name="body"' not in page  # read, but no form to write one
+    assert client.post(f"/alerts/{alert.pk}/comment/", {"body": "试图添加"}).status_code == 403
+    FieldPermission.objects.filter(resource="alert-comments", field="body").update(level="hidden")
+    page = client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert "客户承诺周五前付清" not in page and str(manager) in page  # who wrote it, not what
+    assert AlertComment.objects.filter(alert=alert).count() == 1
