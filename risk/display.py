@@ -19,6 +19,7 @@ CLEARED = {
     "paid": gettext_lazy("the order was paid"),
     "order_cancelled": gettext_lazy("the order was cancelled"),
     "order_gone": gettext_lazy("the order no longer exists"),
+    "order_moved": gettext_lazy("the order now belongs to another customer"),
     "below_threshold": gettext_lazy("what is still owed is below the rule's amount"),
     "condition_cleared": gettext_lazy("the rule's condition no longer holds"),
     "rule_disabled": gettext_lazy("the rule was switched off"),

@@ -45,6 +45,12 @@ class Kind:
 
     findings: str
     facts: str
+    # How a finding is matched with an open alert: by customer and subject, or (one alert
+    # per order) by customer and order, comparing integers rather than built strings.
+    match: str = "a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject"
+
+
+BY_ORDER = "a.alert_transaction_id = d.transaction_id AND a.alert_customer_id = d.customer_id"
 
 
 KINDS: dict[str, Kind] = {
@@ -73,6 +79,7 @@ KINDS: dict[str, Kind] = {
                        coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric))
             FROM transactions_transaction t WHERE t.id = d.transaction_id
         )""",
+        match=BY_ORDER,
     ),
     # Orders cancelled within the window, not counting one the customer placed again
     # (the same product, ordered within the reorder days after it): at least ``count``
@@ -267,7 +274,7 @@ WITH found AS (
 ),
 open_alerts AS (
     SELECT a.id AS alert_id, a.customer_id AS alert_customer_id, a.subject AS alert_subject,
-           a.severity AS alert_severity, a.scan_id AS alert_scan_id
+           a.transaction_id AS alert_transaction_id, a.severity AS alert_severity, a.scan_id AS alert_scan_id
     FROM risk_riskalert a
     WHERE a.rule_id = %(rule_id)s AND a.status IN ('open', 'acknowledged')
 )
@@ -279,7 +286,7 @@ _DIFF = (
     + """
 SELECT d.*, a.*
 FROM found d
-FULL JOIN open_alerts a ON a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject
+FULL JOIN open_alerts a ON {match}
 WHERE a.alert_id IS NULL OR d.customer_id IS NULL OR a.alert_severity <> d.severity
 """
 )
@@ -302,7 +309,7 @@ SELECT count(d.customer_id) AS found,
                   ORDER BY d.measure DESC, d.customer_id)
             FILTER (WHERE d.customer_id IS NOT NULL AND a.alert_id IS NULL))[1:%(samples)s] AS samples
 FROM found d
-FULL JOIN open_alerts a ON a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject
+FULL JOIN open_alerts a ON {match}
 """
 )
 
@@ -352,6 +359,7 @@ WHERE a.id = d.alert_id AND d.customer_id IS NULL AND d.alert_scan_id IS NOT NUL
 # Why an overdue-payment alert cleared, from the order as it is now.
 _OVERDUE_REASON = """(
     SELECT CASE WHEN t.id IS NULL THEN 'order_gone'
+                WHEN t.customer_id <> a.customer_id THEN 'order_moved'
                 WHEN t.status IN ('cancelled', 'refunded') THEN 'order_cancelled'
                 WHEN t.paid_amount >= t.amount OR t.status IN ('paid', 'completed') THEN 'paid'
                 ELSE 'below_threshold' END
@@ -418,7 +426,7 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None) -> di
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("DROP TABLE IF EXISTS risk_diff")
-        cursor.execute(_DIFF.format(findings=kind.findings, tier_filter=tier_filter), params)
+        cursor.execute(_DIFF.format(findings=kind.findings, tier_filter=tier_filter, match=kind.match), params)
         cursor.execute(_RAISE.format(facts=kind.facts), params)
         raised = cursor.rowcount
         cursor.execute(_RESEVER.format(facts=kind.facts), params)
@@ -459,7 +467,8 @@ def preview_rule(*, rule: RiskRule, tier_ids: list[int], as_of: dt.datetime, sam
     params = {**parameters(rule=rule, as_of=as_of, scan_id=None, tier_ids=tier_ids), "samples": samples}
     tier_filter = _TIER_FILTER if params["tier_ids"] else ""
     with connection.cursor() as cursor:
-        cursor.execute(_PREVIEW.format(findings=KINDS[rule.kind].findings, tier_filter=tier_filter), params)
+        kind = KINDS[rule.kind]
+        cursor.execute(_PREVIEW.format(findings=kind.findings, tier_filter=tier_filter, match=kind.match), params)
         row = cursor.fetchone()
     found, low, medium, high, critical, customers, raised, reseverity, resolved, sample_rows = row
     sample_list = [json.loads(item) if isinstance(item, str) else item for item in sample_rows or []]

@@ -113,11 +113,12 @@ class RiskAlert(VersionedModel):
         ordering = ["-raised_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "rule", "subject"],
+                # The rule first: a scan reads one rule's open alerts as one range of the
+                # index.  What the comparison needs is carried in the index, so that the
+                # scan never reads the alerts themselves.
+                fields=["rule", "customer", "subject"],
                 condition=Q(status__in=["open", "acknowledged"]),
-                # Carried in the index, so that the scan compares its findings with the
-                # open alerts without reading the alerts themselves.
-                include=["id", "severity", "scan"],
+                include=["id", "severity", "scan", "transaction"],
                 name="riskalert_one_open_per_subject",
                 violation_error_message=_("An open alert already exists for this customer, rule and subject."),
             ),

@@ -248,6 +248,20 @@ def test_complaint_spike(rep1: Any) -> None:
     assert severities == {three.pk: "high", five.pk: "critical"}
 
 
+def test_an_order_moved_to_another_customer_moves_its_alert(rep1: Any) -> None:
+    first, second = CustomerFactory(owner=rep1), CustomerFactory(owner=rep1)
+    order = _owed(first, days=40)
+    _scan()
+    [before] = _open(first, "overdue-payment-30")
+    type(order).objects.filter(pk=order.pk).update(customer=second)
+    counts = _scan(AS_OF + dt.timedelta(days=1)).summary["rules"]["overdue-payment-30"]
+    assert counts == {"raised": 1, "reseverity": 0, "resolved": 1}
+    before.refresh_from_db()
+    assert before.status == "resolved" and before.explanation["cleared"] == "order_moved"
+    [after] = _open(second, "overdue-payment-30")
+    assert after.transaction == order and after.subject == before.subject
+
+
 def test_a_rule_limited_to_tiers_and_a_rule_switched_off(rep1: Any) -> None:
     gold = CustomerFactory(owner=rep1, tier=tier("gold"))
     bronze = CustomerFactory(owner=rep1, tier=tier("bronze"))
