@@ -20,7 +20,9 @@ Running a rule twice at the same instant changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,6 +47,14 @@ class Kind:
 
     findings: str
     facts: str
+    # The customer column of the table the findings start from: ``{scope}`` in them
+    # becomes a condition on it when only some customers are compared.
+    scope: str
+    # The customers whose findings may have changed only because time passed since the
+    # previous scan (``since_*`` parameters): their figures crossed a threshold or a level,
+    # or rows entered or left a window.  None: every customer may have, so every customer
+    # is compared each time.
+    moved: str | None
     # How a finding is matched with an open alert: by customer and subject, or (one alert
     # per order) by customer and order, comparing integers rather than built strings.
     match: str = "a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject"
@@ -68,6 +78,7 @@ KINDS: dict[str, Kind] = {
               AND t.paid_amount < t.amount
               AND t.amount - t.paid_amount
                   >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
+              AND {scope}
         """,
         facts="""(
             SELECT jsonb_build_object(
@@ -79,6 +90,13 @@ KINDS: dict[str, Kind] = {
                        coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric))
             FROM transactions_transaction t WHERE t.id = d.transaction_id
         )""",
+        scope="t.customer_id",
+        # Open orders whose days overdue reached the rule's days or a level's start since
+        # (``{crossed}``: one due-date range per such day count, from the partial index).
+        moved="""
+            SELECT t.customer_id FROM transactions_transaction t
+            WHERE t.status IN ('pending', 'shipped') AND ({crossed})
+        """,
         match=BY_ORDER,
     ),
     # Orders cancelled within the window, not counting one the customer placed again
@@ -91,6 +109,7 @@ KINDS: dict[str, Kind] = {
                 FROM transactions_transaction x
                 WHERE x.status = 'cancelled'
                   AND x.order_date > %(today)s::date - %(window_days)s::int AND x.order_date <= %(today)s::date
+                  AND {scope}
                   AND NOT EXISTS (
                       SELECT 1 FROM transactions_transaction again
                       WHERE again.customer_id = x.customer_id AND again.product_id = x.product_id
@@ -119,6 +138,14 @@ KINDS: dict[str, Kind] = {
             'cancelled', d.cancelled, 'orders', d.orders, 'rate', d.rate, 'last_cancelled', d.last_cancelled,
             'window_days', %(window_days)s::int, 'min_count', %(count)s::int, 'min_rate', %(rate)s::numeric,
             'min_orders', %(min_orders)s::int)""",
+        scope="x.customer_id",
+        # Orders that entered the window (dated up to today) or left it since.
+        moved="""
+            SELECT t.customer_id FROM transactions_transaction t
+            WHERE (t.order_date > %(since_today)s::date AND t.order_date <= %(today)s::date)
+               OR (t.order_date > %(since_today)s::date - %(window_days)s::int
+                   AND t.order_date <= %(today)s::date - %(window_days)s::int)
+        """,
     ),
     # Average CSAT over the window against the customer's own average over the baseline
     # before it, each with at least ``min_responses`` answers; NPS the same way.
@@ -132,7 +159,7 @@ KINDS: dict[str, Kind] = {
                        avg(s.nps) AS recent_nps, max(s.responded_at) AS last_answer
                 FROM feedback_satisfactionresponse s
                 WHERE s.responded_at > %(window_start)s AND s.responded_at <= %(as_of)s
-                  AND (s.csat IS NOT NULL OR s.nps IS NOT NULL)
+                  AND (s.csat IS NOT NULL OR s.nps IS NOT NULL) AND {scope}
                 GROUP BY s.customer_id
                 HAVING count(s.csat) >= %(min_responses)s::int OR count(s.nps) >= %(min_responses)s::int
             ),
@@ -157,6 +184,15 @@ KINDS: dict[str, Kind] = {
             'recent_nps', round(d.recent_nps, 1), 'baseline_nps', round(d.baseline_nps, 1),
             'last_answer', d.last_answer, 'window_days', %(window_days)s::int,
             'min_drop', %(drop)s::numeric, 'min_nps_drop', %(nps_drop)s::numeric)""",
+        scope="s.customer_id",
+        # Answers that entered the recent window, moved from it to the baseline, or left
+        # the baseline since.
+        moved="""
+            SELECT s.customer_id FROM feedback_satisfactionresponse s
+            WHERE (s.responded_at > %(since_as_of)s AND s.responded_at <= %(as_of)s)
+               OR (s.responded_at > %(since_window_start)s AND s.responded_at <= %(window_start)s)
+               OR (s.responded_at > %(since_baseline_start)s AND s.responded_at <= %(baseline_start)s)
+        """,
     ),
     # Silent for at least ``min_days`` and for ``factor`` times the customer's usual gap
     # between orders (from its first to its last order), once it has ordered on
@@ -171,7 +207,7 @@ KINDS: dict[str, Kind] = {
                        %(today)s::date - st.last_order_date AS silent
                 FROM transactions_customerorderstats st
                 WHERE st.order_days >= greatest(%(min_orders)s::int, 2)
-                  AND st.last_order_date <= %(today)s::date - %(min_days)s::int
+                  AND st.last_order_date <= %(today)s::date - %(min_days)s::int AND {scope}
             )
             SELECT g.customer_id, '' AS subject, NULL::bigint AS transaction_id,
                    round(g.silent / greatest(g.usual_gap, 1), 2) AS measure, g.last_order, g.silent, g.usual_gap,
@@ -185,6 +221,11 @@ KINDS: dict[str, Kind] = {
         facts="""jsonb_build_object(
             'last_order', d.last_order, 'days_silent', d.silent, 'usual_gap_days', d.usual_gap, 'orders', d.orders,
             'times_usual_gap', d.measure, 'min_days', %(min_days)s::int, 'factor', %(factor)s::numeric)""",
+        scope="st.customer_id",
+        # Every silent customer drifts further from its own rhythm each day: which ones
+        # crossed a threshold depends on each one's gap, so all are compared (one pass
+        # over the order rhythms, not over the orders).
+        moved=None,
     ),
     # At least ``count`` complaints received within the window.
     RiskKind.COMPLAINT_SPIKE: Kind(
@@ -193,12 +234,21 @@ KINDS: dict[str, Kind] = {
                    max(f.received_at) AS latest
             FROM feedback_feedback f
             WHERE f.kind = 'complaint' AND f.received_at > %(window_start)s AND f.received_at <= %(as_of)s
+              AND {scope}
             GROUP BY f.customer_id
             HAVING count(*) >= %(count)s::int
         """,
         facts="""jsonb_build_object(
             'complaints', d.measure, 'latest', d.latest, 'window_days', %(window_days)s::int,
             'min_count', %(count)s::int)""",
+        scope="f.customer_id",
+        # Complaints that entered or left the window since.
+        moved="""
+            SELECT f.customer_id FROM feedback_feedback f
+            WHERE f.kind = 'complaint'
+              AND ((f.received_at > %(since_as_of)s AND f.received_at <= %(as_of)s)
+                   OR (f.received_at > %(since_window_start)s AND f.received_at <= %(window_start)s))
+        """,
     ),
 }
 
@@ -276,7 +326,7 @@ open_alerts AS (
     SELECT a.id AS alert_id, a.customer_id AS alert_customer_id, a.subject AS alert_subject,
            a.transaction_id AS alert_transaction_id, a.severity AS alert_severity, a.scan_id AS alert_scan_id
     FROM risk_riskalert a
-    WHERE a.rule_id = %(rule_id)s AND a.status IN ('open', 'acknowledged')
+    WHERE a.rule_id = %(rule_id)s AND a.status IN ('open', 'acknowledged') AND {alert_scope}
 )
 """
 
@@ -415,18 +465,102 @@ def parameters(
     }
 
 
-def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None) -> dict[str, int]:
+#: The customers a scan compares when it need not compare them all: those the change log
+#: names (written since the previous scan read the data) and those whose figures moved
+#: with time.  Analyzed, so that a few customers are looked up by index and many are
+#: hashed.
+_AFFECTED = """
+CREATE TEMPORARY TABLE risk_affected ON COMMIT DROP AS
+SELECT customer_id FROM risk_riskchange WHERE txid >= %(since_xmin)s
+UNION
+{moved}
+"""
+
+#: Compare every customer at least this often, whatever the change log says: a safety net
+#: for writes that bypass the triggers (a restore, a replica's bulk load).
+FULL_EVERY = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Since:
+    """What the previous application of the same rule left: the instant it scanned as of
+    and the oldest transaction that was still running when it read the data."""
+
+    as_of: dt.datetime
+    xmin: int
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a rule did, and what the next scan needs to start from."""
+
+    counts: dict[str, int]
+    full: bool
+    fingerprint: str
+    xmin: int
+
+
+def fingerprint(params: dict[str, Any], kind: str) -> str:
+    """Everything about a rule that decides its findings and their severity: a scan may
+    compare only the changed customers only if this is what the previous scan applied."""
+    decisive = {
+        name: params[name] for name in (*DEFAULTS[kind], "severity", "level_starts", "level_severities", "tier_ids")
+    }
+    text = json.dumps({"kind": kind, **decisive}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _crossed(params: dict[str, Any]) -> str:
+    """One due-date range per day count that changes an overdue order's standing: the
+    rule's days and each level's start (a whole day: the measure counts days)."""
+    days = {int(params["days_overdue"])} | {math.ceil(start) for start in params["level_starts"]}
+    return " OR ".join(
+        f"(t.due_date > %(since_today)s::date - {d} AND t.due_date <= %(today)s::date - {d})" for d in sorted(days)
+    )
+
+
+def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since: Since | None = None) -> Applied:
     """Apply one rule: raise, re-grade and resolve its alerts.  Call inside a transaction
-    (the caller marks its step done in the same one)."""
+    (the caller marks its step done in the same one).
+
+    With ``since`` (the same rule applied before, as of no later), only the customers
+    whose findings may differ are compared: those the change log names and those whose
+    figures moved with time.  The result is the same as comparing every customer; a kind
+    whose time-driven changes cannot be told apart compares every customer anyway."""
     params = parameters(rule=rule, as_of=as_of, scan_id=scan_id)
     kind = KINDS[rule.kind]
+    full = since is None or kind.moved is None
     reason = _OVERDUE_REASON if rule.kind == RiskKind.OVERDUE_PAYMENT else "'condition_cleared'"
     tier_filter = _TIER_FILTER if params["tier_ids"] else ""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        # The scan's own writes to alerts are not changes for the next scan to look at.
+        cursor.execute("SET LOCAL crm.risk_scan = 'on'")
+        # Read before the data: a change logged by a transaction still running now is
+        # read again by the next scan (reading it twice is harmless).
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        (xmin,) = cursor.fetchone()
         cursor.execute("DROP TABLE IF EXISTS risk_diff")
-        cursor.execute(_DIFF.format(findings=kind.findings, tier_filter=tier_filter, match=kind.match), params)
+        cursor.execute("DROP TABLE IF EXISTS risk_affected")
+        if full:
+            scope, alert_scope = "TRUE", "TRUE"
+        else:
+            assert since is not None and kind.moved is not None
+            earlier = parameters(rule=rule, as_of=since.as_of, scan_id=scan_id)
+            params.update(
+                {f"since_{name}": earlier[name] for name in ("as_of", "today", "window_start", "baseline_start")}
+            )
+            params["since_xmin"] = since.xmin
+            moved = kind.moved.format(crossed=_crossed(params) if "{crossed}" in kind.moved else "")
+            cursor.execute(_AFFECTED.format(moved=moved), params)
+            cursor.execute("ANALYZE risk_affected")
+            scope = f"{kind.scope} IN (SELECT customer_id FROM risk_affected)"  # noqa: S608 - a column name
+            alert_scope = "a.customer_id IN (SELECT customer_id FROM risk_affected)"
+        findings = kind.findings.format(scope=scope)
+        cursor.execute(
+            _DIFF.format(findings=findings, tier_filter=tier_filter, match=kind.match, alert_scope=alert_scope), params
+        )
         cursor.execute(_RAISE.format(facts=kind.facts), params)
         raised = cursor.rowcount
         cursor.execute(_RESEVER.format(facts=kind.facts), params)
@@ -434,7 +568,16 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None) -> di
         cursor.execute(_RESOLVE.format(reason=reason), params)
         resolved = cursor.rowcount
         cursor.execute("DROP TABLE risk_diff")
-    return dict(zip(COUNT_NAMES, (raised, reseverity, resolved), strict=True))
+        cursor.execute("DROP TABLE IF EXISTS risk_affected")
+        # Until the end of the rule's writes only: a caller's own writes later in the same
+        # transaction are changes like any other.
+        cursor.execute("SET LOCAL crm.risk_scan = 'off'")
+    return Applied(
+        counts=dict(zip(COUNT_NAMES, (raised, reseverity, resolved), strict=True)),
+        full=full,
+        fingerprint=fingerprint(params, rule.kind),
+        xmin=xmin,
+    )
 
 
 def retire_rule(*, rule: RiskRule, as_of: dt.datetime) -> int:
@@ -468,7 +611,10 @@ def preview_rule(*, rule: RiskRule, tier_ids: list[int], as_of: dt.datetime, sam
     tier_filter = _TIER_FILTER if params["tier_ids"] else ""
     with connection.cursor() as cursor:
         kind = KINDS[rule.kind]
-        cursor.execute(_PREVIEW.format(findings=kind.findings, tier_filter=tier_filter, match=kind.match), params)
+        statement = _PREVIEW.format(
+            findings=kind.findings.format(scope="TRUE"), tier_filter=tier_filter, match=kind.match, alert_scope="TRUE"
+        )
+        cursor.execute(statement, params)
         row = cursor.fetchone()
     found, low, medium, high, critical, customers, raised, reseverity, resolved, sample_rows = row
     sample_list = [json.loads(item) if isinstance(item, str) else item for item in sample_rows or []]

@@ -204,10 +204,18 @@ class RiskScan(BackgroundJob):
 
 class RiskScanStep(JobPart):
     """One rule of one scan, applied in one transaction that also marks it done: a scan
-    retried after its worker died skips the rules already applied."""
+    retried after its worker died skips the rules already applied.
+
+    It records what the next scan needs to look only at what changed since: the rule as
+    it was applied (``fingerprint``), whether every customer was compared (``full``) and
+    the oldest transaction still running when it read the data (``read_horizon``): changes
+    logged by that transaction or a later one are looked at again next time."""
 
     scan = models.ForeignKey(RiskScan, verbose_name=_("risk scan"), on_delete=models.CASCADE, related_name="steps")
     rule = models.ForeignKey(RiskRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="+")
+    full = models.BooleanField(_("every customer compared"), default=False)
+    fingerprint = models.CharField(_("rule as applied"), max_length=64, blank=True)
+    read_horizon = models.BigIntegerField(_("changes read up to"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("risk scan step")
@@ -217,3 +225,25 @@ class RiskScanStep(JobPart):
 
     def __str__(self) -> str:
         return f"{self.scan_id}/{self.rule_id}"
+
+
+class RiskChange(models.Model):
+    """A customer whose risk may have changed: database triggers log one row per customer
+    whenever a statement writes its orders, satisfaction answers, feedback, tier or
+    lifecycle stage, or (outside a scan) its alerts.  A scan compares only these
+    customers, and those whose figures crossed a threshold with the passing of time,
+    instead of every customer.  Rows are dropped once every rule has read them."""
+
+    scope_path: ClassVar[str | None] = None
+
+    id = models.BigAutoField(primary_key=True)
+    customer_id = models.BigIntegerField(_("customer"))
+    # The writing transaction's id (``pg_current_xact_id()``), set by the trigger.
+    txid = models.BigIntegerField(_("transaction"), db_index=True)
+
+    class Meta:
+        verbose_name = _("risk change")
+        verbose_name_plural = _("risk changes")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.txid}"

@@ -12,6 +12,7 @@ from numbers import Real
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +31,7 @@ from .choices import (
     ScanState,
     ScanTrigger,
 )
-from .models import AlertComment, RiskAlert, RiskRule, RiskScan, RiskScanStep, RiskSettings
+from .models import AlertComment, RiskAlert, RiskChange, RiskRule, RiskScan, RiskScanStep, RiskSettings
 
 
 def _param_error(name: str, value: Any, param: Any) -> str | None:
@@ -301,12 +302,37 @@ def _apply_step(*, step_id: int) -> bool:
         return False
     rule = step.rule
     if rule.enabled:
-        counts = apply_rule(rule=rule, as_of=step.scan.as_of, scan_id=step.scan_id)
+        applied = apply_rule(rule=rule, as_of=step.scan.as_of, scan_id=step.scan_id, since=_since(step))
+        step.counts, step.full, step.fingerprint, step.read_horizon = (
+            applied.counts,
+            applied.full,
+            applied.fingerprint,
+            applied.xmin,
+        )
     else:
-        counts = {"resolved": retire_rule(rule=rule, as_of=step.scan.as_of)}
-    step.done, step.counts, step.finished_at = True, counts, timezone.now()
-    step.save(update_fields=["done", "counts", "finished_at"])
+        step.counts = {"resolved": retire_rule(rule=rule, as_of=step.scan.as_of)}
+    step.done, step.finished_at = True, timezone.now()
+    step.save(update_fields=["done", "counts", "full", "fingerprint", "read_horizon", "finished_at"])
     return True
+
+
+def _since(step: RiskScanStep) -> Any:
+    """Where this rule's previous application left off, if the scan may compare only the
+    customers changed since: the rule was last applied as it is now, as of no later than
+    this scan, and every customer was compared within ``FULL_EVERY``.  None otherwise
+    (the first scan, a changed rule, a scan back in time, or the weekly full pass)."""
+    from .engine import FULL_EVERY, Since, fingerprint, parameters
+
+    as_of = step.scan.as_of
+    earlier = RiskScanStep.objects.filter(rule=step.rule, done=True).exclude(pk=step.pk).select_related("scan")
+    last = earlier.order_by("-finished_at", "-pk").first()
+    if last is None or last.read_horizon is None or last.scan.as_of > as_of:
+        return None
+    if last.fingerprint != fingerprint(parameters(rule=step.rule, as_of=as_of, scan_id=None), step.rule.kind):
+        return None
+    if not earlier.filter(full=True, fingerprint=last.fingerprint, scan__as_of__gt=as_of - FULL_EVERY).exists():
+        return None
+    return Since(as_of=last.scan.as_of, xmin=last.read_horizon)
 
 
 @transaction.atomic
@@ -322,6 +348,11 @@ def _close(*, scan_id: int) -> RiskScan | None:
         for name, value in (counts or {}).items():
             totals[name] = totals.get(name, 0) + int(value)
     scan.summary = {**totals, "rules": by_rule}
+    # Every rule has read the changes logged before its step's transaction horizon: the
+    # next scan starts from there, so the older ones go.
+    oldest = scan.steps.filter(read_horizon__isnull=False).aggregate(oldest=Min("read_horizon"))["oldest"]
+    if oldest is not None:
+        RiskChange.objects.filter(txid__lt=oldest).delete()
     scan.state = ScanState.DONE
     scan.finished_at = timezone.now()
     scan.save(update_fields=["summary", "state", "finished_at"])
