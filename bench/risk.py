@@ -2,31 +2,91 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench python bench/risk.py
 
-Needs a database loaded with seed_demo.  The floor is one SQL statement that selects every
-overdue order the default overdue rule flags (open, past due, unpaid for at least the
-rule's amount in its currency) and reads what an alert shows of it — no rule, no customer,
-no write.  The figures: a full scan (every enabled rule, one after the other, as
-``scan_risks --sync`` does) from no alerts at all (it raises every one), then the steady
-state (nothing new, nothing to resolve) three times in turn with the floor, medians: the
-rules one after the other, the rules shared by as many workers as the machine has cores
-(one task per rule, as the Celery workers run a scan), and the overdue rule alone.  The
-target: a full scan at most 1.5× the floor.
+Needs a database loaded with seed_demo (it writes to it: use a scratch one).  The floor
+is one SQL statement that selects every overdue order the default overdue rule flags
+(open, past due, unpaid for at least the rule's amount in its currency) and reads what an
+alert shows of it: no rule, no customer, no write.  Each figure is measured in turn with
+the floor, on the same day, medians of three:
+
+- the first scan, from no alerts at all: it raises every one;
+- the daily scan, as Celery beat runs it (``scan_risks --sync`` does the same), on each of
+  three following days after a day of business — for every 100 customers one new order,
+  one order paid, and now and then a cancellation, a satisfaction answer and a
+  complaint, written with SQL so that the database's triggers see them as they would
+  see the application's writes.  It compares the customers changed since the previous
+  scan and those whose figures crossed a threshold with time;
+- the weekly full comparison of every customer (``scan_risks --full``), and the overdue
+  rule alone in it.
+
+The target: the daily scan at most 1.5× the floor.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import statistics
 import time
+from typing import Any
 
 from _setup import django_setup, line
+
+FLOOR_SQL = """
+    SELECT count(*), sum(t.amount - t.paid_amount), max(t.customer_id), max(%(today)s::date - t.due_date)
+    FROM transactions_transaction t
+    WHERE t.status IN ('pending', 'shipped') AND t.due_date <= %(today)s::date - %(days_overdue)s::int
+      AND t.paid_amount < t.amount
+      AND t.amount - t.paid_amount
+          >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
+"""
+
+# A day of business, per 100 customers: one order placed (some back-dated, so already due),
+# one open order paid, and a few cancellations, answers and complaints.  ``%(pick)s``
+# spreads the rows over the customers, differently each day.
+DAY_OF_BUSINESS = [
+    """
+    INSERT INTO transactions_transaction (created_at, updated_at, version, customer_id, product_id, description,
+        quantity, unit_price, amount, currency, order_date, payment_method, status, due_date, paid_date, paid_amount,
+        source, external_ref, sales_rep_id, notes)
+    SELECT now(), now(), 1, %(first)s + (g * 7919 + %(day)s * 104729) %% %(customers)s, NULL, '', 1, 5000, 5000,
+           'CNY', %(today)s::date - g %% 60, 'bank_transfer', 'pending', %(today)s::date - g %% 60 + 30, NULL, 0,
+           'manual', '', NULL, ''
+    FROM generate_series(1, %(orders)s) g
+    """,
+    """
+    UPDATE transactions_transaction SET status = 'paid', paid_amount = amount, paid_date = %(today)s,
+           updated_at = now(), version = version + 1
+    WHERE id IN (SELECT id FROM transactions_transaction
+                 WHERE status IN ('pending', 'shipped') AND (id + %(day)s) %% 50 = 0 LIMIT %(orders)s)
+    """,
+    """
+    UPDATE transactions_transaction SET status = 'cancelled', updated_at = now(), version = version + 1
+    WHERE id IN (SELECT id FROM transactions_transaction
+                 WHERE status = 'pending' AND order_date > %(today)s::date - 60 AND (id + %(day)s) %% 40 = 0
+                 LIMIT %(cancelled)s)
+    """,
+    """
+    INSERT INTO feedback_satisfactionresponse (created_at, updated_at, version, customer_id, contact_id,
+        responded_at, method, csat, nps, comment)
+    SELECT now(), now(), 1, %(first)s + (g * 6151 + %(day)s * 7877) %% %(customers)s, NULL,
+           %(as_of)s - interval '1 hour', 'online', 1 + g %% 5, 2 * (1 + g %% 5), ''
+    FROM generate_series(1, %(answers)s) g
+    """,
+    """
+    INSERT INTO feedback_feedback (created_at, updated_at, version, customer_id, contact_id, kind, channel, subject,
+        content, received_at, status, handler_id, response, responded_at)
+    SELECT now(), now(), 1, %(first)s + (g * 3571 + %(day)s * 5113) %% %(customers)s, NULL, 'complaint', 'phone',
+           '到货延迟', '', %(as_of)s - interval '2 hours', 'new', NULL, '', NULL
+    FROM generate_series(1, %(complaints)s) g
+    """,
+]
 
 
 def main() -> None:
     # The scan tells assignees about urgent alerts; a benchmark keeps the e-mails in memory.
     os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     django_setup()
-    from django.db import connection, transaction
+    from django.db import connection
     from django.utils import timezone
 
     from customers.models import Customer
@@ -34,82 +94,81 @@ def main() -> None:
     from risk.choices import ScanTrigger
     from risk.models import RiskRule
 
-    print(f"customers: {Customer.objects.count():,}")
-    as_of = timezone.now()
+    customers = Customer.objects.count()
+    print(f"customers: {customers:,}")
     overdue = RiskRule.objects.get(code="overdue-payment-30")
-    params = engine.parameters(rule=overdue, as_of=as_of, scan_id=None)
-    floor_sql = """
-        SELECT count(*), sum(t.amount - t.paid_amount), max(t.customer_id), max(%(today)s::date - t.due_date)
-        FROM transactions_transaction t
-        WHERE t.status IN ('pending', 'shipped') AND t.due_date <= %(today)s::date - %(days_overdue)s::int
-          AND t.paid_amount < t.amount
-          AND t.amount - t.paid_amount
-              >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
-    """
+    start = timezone.now()
 
-    def floor() -> float:
+    def floor(as_of: dt.datetime) -> float:
+        params = engine.parameters(rule=overdue, as_of=as_of, scan_id=None)
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("SET jit = off")  # as the scan does
-            cursor.execute(floor_sql, params)
+            cursor.execute(FLOOR_SQL, params)
             cursor.fetchall()
         return time.perf_counter() - started
 
-    def scan() -> tuple[float, dict[str, object]]:
+    def scan(as_of: dt.datetime, *, full: bool = False) -> tuple[float, dict[str, Any]]:
         started = time.perf_counter()
-        done = services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of)
+        done = services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of, full=full)
         return time.perf_counter() - started, done.summary
 
-    def shared_scan(workers: int) -> float:
-        """The rules shared by ``workers`` threads with a database connection each, as the
-        Celery workers share a scan's tasks."""
-        from concurrent.futures import ThreadPoolExecutor
+    def overdue_alone(as_of: dt.datetime) -> float:
+        from django.db import transaction
 
-        from django.db import connections
-
-        started = time.perf_counter()
-        scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of, queue=False)
-
-        def work(step_id: int) -> None:
-            try:
-                services.risk_step_run(step_id=step_id)
-            finally:
-                connections.close_all()
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, list(scan.steps.order_by("pk").values_list("pk", flat=True))))
-        return time.perf_counter() - started
-
-    def overdue_rule() -> float:
         started = time.perf_counter()
         with transaction.atomic():
             engine.apply_rule(rule=overdue, as_of=as_of, scan_id=None)
         return time.perf_counter() - started
 
+    def business(day: int, as_of: dt.datetime) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT min(id) FROM customers_customer")
+            (first,) = cursor.fetchone()
+            per_100 = max(1, customers // 100)
+            params = {
+                "day": day, "as_of": as_of, "today": timezone.localtime(as_of).date(), "first": first,
+                "customers": customers, "orders": per_100, "cancelled": max(1, per_100 // 20),
+                "answers": max(1, per_100 * 7 // 100), "complaints": max(1, per_100 // 20),
+            }  # fmt: skip
+            for statement in DAY_OF_BUSINESS:
+                cursor.execute(statement, params)
+
+    def summary_line(summary: dict[str, Any]) -> str:
+        return str({k: v for k, v in summary.items() if k != "rules"})
+
     # A scratch database: start with no alerts, so the first scan raises them all.
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE risk_alertcomment, risk_riskscanstep, risk_riskalert, risk_riskscan")
+        cursor.execute("TRUNCATE risk_alertcomment, risk_riskscanstep, risk_riskalert, risk_riskscan, risk_riskchange")
         cursor.execute("VACUUM ANALYZE risk_riskalert")
-    floor()  # warm the cache the same way for both
-    bare = statistics.median(floor() for _ in range(3))
-    first, summary = scan()
-    print(f"  first scan: { {k: v for k, v in summary.items() if k != 'rules'} }")
-    line("full scan, raising every alert, s", first, bare, "s")
+    floor(start)  # warm the cache the same way for both
+    bare = statistics.median(floor(start) for _ in range(3))
+    first, summary = scan(start)
+    print(f"  first scan: {summary_line(summary)}")
+    line("first scan, raising every alert, s", first, bare, "s")
     with connection.cursor() as cursor:  # what autovacuum does after a bulk insert
         cursor.execute("VACUUM ANALYZE risk_riskalert")
-    workers = max(2, min(8, os.cpu_count() or 2))
-    steady, floors, alone, shared = [], [], [], []
+
+    daily, floors = [], []
+    for day in (1, 2, 3):
+        as_of = start + dt.timedelta(days=day)
+        business(day, as_of)
+        floors.append(floor(as_of))
+        took, summary = scan(as_of)
+        daily.append(took)
+        print(f"  day {day}: {summary_line(summary)}")
+    line("daily scan, a day of business later, s", statistics.median(daily), statistics.median(floors), "s")
+
+    as_of = start + dt.timedelta(days=3)
+    full, alone, floors = [], [], []
     for _ in range(3):
-        floors.append(floor())
-        took, summary = scan()
-        steady.append(took)
-        shared.append(shared_scan(workers))
-        alone.append(overdue_rule())
+        floors.append(floor(as_of))
+        took, summary = scan(as_of, full=True)
+        full.append(took)
+        alone.append(overdue_alone(as_of))
     bare = statistics.median(floors)
-    print(f"  steady scan: { {k: v for k, v in summary.items() if k != 'rules'} }")
-    line("full scan, rules one after the other, s", statistics.median(steady), bare, "s")
-    line(f"full scan, {workers} workers sharing the rules, s", statistics.median(shared), bare, "s")
-    line("overdue rule alone, s", statistics.median(alone), bare, "s")
+    line("weekly full comparison, every customer, s", statistics.median(full), bare, "s")
+    line("  of which the overdue rule, s", statistics.median(alone), bare, "s")
 
 
 if __name__ == "__main__":

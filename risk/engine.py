@@ -476,6 +476,10 @@ UNION
 {moved}
 """
 
+#: Compare every customer when more than this share of them changed (and more than a
+#: few thousand: below that, looking them up is cheap whatever the share).
+FULL_ABOVE, FULL_ABOVE_AT_LEAST = 0.2, 5_000
+
 #: Compare every customer at least this often, whatever the change log says: a safety net
 #: for writes that bypass the triggers (a restore, a replica's bulk load).
 FULL_EVERY = dt.timedelta(days=7)
@@ -543,9 +547,7 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since
         (xmin,) = cursor.fetchone()
         cursor.execute("DROP TABLE IF EXISTS risk_diff")
         cursor.execute("DROP TABLE IF EXISTS risk_affected")
-        if full:
-            scope, alert_scope = "TRUE", "TRUE"
-        else:
+        if not full:
             assert since is not None and kind.moved is not None
             earlier = parameters(rule=rule, as_of=since.as_of, scan_id=scan_id)
             params.update(
@@ -554,9 +556,19 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since
             params["since_xmin"] = since.xmin
             moved = kind.moved.format(crossed=_crossed(params) if "{crossed}" in kind.moved else "")
             cursor.execute(_AFFECTED.format(moved=moved), params)
-            cursor.execute("ANALYZE risk_affected")
-            scope = f"{kind.scope} IN (SELECT customer_id FROM risk_affected)"  # noqa: S608 - a column name
-            alert_scope = "a.customer_id IN (SELECT customer_id FROM risk_affected)"
+            affected = cursor.rowcount
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_customer'::regclass")
+            (customers,) = cursor.fetchone()
+            # When most customers changed (a bulk import), one pass over all is cheaper
+            # than looking each one up.
+            full = affected > max(FULL_ABOVE * customers, FULL_ABOVE_AT_LEAST)
+        if full:
+            scope, alert_scope = "TRUE", "TRUE"
+        else:
+            # An array of the few customers: looked up one by one through each table's
+            # customer index, never by reading the whole table.
+            scope = f"{kind.scope} = ANY(ARRAY(SELECT customer_id FROM risk_affected))"  # noqa: S608 - a column
+            alert_scope = "a.customer_id = ANY(ARRAY(SELECT customer_id FROM risk_affected))"
         findings = kind.findings.format(scope=scope)
         cursor.execute(
             _DIFF.format(findings=findings, tier_filter=tier_filter, match=kind.match, alert_scope=alert_scope), params

@@ -233,9 +233,10 @@ def risk_alert_delete(*, actor: Any, instance: RiskAlert, expected_version: int 
 
 # ------------------------------------------------------------------ scans
 @transaction.atomic
-def risk_scan_start(*, actor: Any, trigger: str, as_of: Any = None, queue: bool = True) -> RiskScan:
+def risk_scan_start(*, actor: Any, trigger: str, as_of: Any = None, queue: bool = True, full: bool = False) -> RiskScan:
     """Queue a scan of every enabled rule.  If a scan is already queued or running it is
-    returned instead: at most one runs at a time (the database enforces it)."""
+    returned instead: at most one runs at a time (the database enforces it).  ``full``:
+    compare every customer, not only those changed since the previous scan."""
     from django.db import IntegrityError
 
     active = RiskScan.objects.filter(state__in=ACTIVE_SCAN_STATES).first()
@@ -252,7 +253,8 @@ def risk_scan_start(*, actor: Any, trigger: str, as_of: Any = None, queue: bool 
         return RiskScan.objects.get(state__in=ACTIVE_SCAN_STATES)
     # The overdue rule first: it is the longest, and the workers share the others meanwhile.
     rules = sorted(RiskRule.objects.all(), key=lambda rule: (rule.kind != RiskKind.OVERDUE_PAYMENT, rule.pk))
-    RiskScanStep.objects.bulk_create(RiskScanStep(scan=scan, rule=rule) for rule in rules)
+    # A step created "full" compares every customer (see ``_since``).
+    RiskScanStep.objects.bulk_create(RiskScanStep(scan=scan, rule=rule, full=full) for rule in rules)
     if queue:
         queue_steps(scan_id=scan.pk)
     return scan
@@ -320,9 +322,12 @@ def _since(step: RiskScanStep) -> Any:
     """Where this rule's previous application left off, if the scan may compare only the
     customers changed since: the rule was last applied as it is now, as of no later than
     this scan, and every customer was compared within ``FULL_EVERY``.  None otherwise
-    (the first scan, a changed rule, a scan back in time, or the weekly full pass)."""
+    (the first scan, a changed rule, a scan back in time, the weekly full pass, or a scan
+    asked to compare everyone)."""
     from .engine import FULL_EVERY, Since, fingerprint, parameters
 
+    if step.full:
+        return None
     as_of = step.scan.as_of
     earlier = RiskScanStep.objects.filter(rule=step.rule, done=True).exclude(pk=step.pk).select_related("scan")
     last = earlier.order_by("-finished_at", "-pk").first()
@@ -381,7 +386,7 @@ def risk_scan_fail(*, scan_id: int, error: str) -> None:
     )
 
 
-def risk_scan_now(*, actor: Any, trigger: str, as_of: Any = None) -> RiskScan:
+def risk_scan_now(*, actor: Any, trigger: str, as_of: Any = None, full: bool = False) -> RiskScan:
     """Start a scan and run it in this process (the command's ``--sync``)."""
-    scan = risk_scan_start(actor=actor, trigger=trigger, as_of=as_of, queue=False)
+    scan = risk_scan_start(actor=actor, trigger=trigger, as_of=as_of, queue=False, full=full)
     return risk_scan_run(scan_id=scan.pk) or scan

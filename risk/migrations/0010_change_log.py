@@ -33,9 +33,18 @@ BEGIN
     INSERT INTO risk_riskchange (customer_id, txid) VALUES (NEW.id, pg_current_xact_id()::text::bigint);
     RETURN NULL;
 END $$;
+
+CREATE OR REPLACE FUNCTION risk_log_alert_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO risk_riskchange (customer_id, txid)
+        VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.customer_id ELSE NEW.customer_id END,
+                pg_current_xact_id()::text::bigint);
+    RETURN NULL;
+END $$;
 """
 
-WATCHED = ["transactions_transaction", "feedback_satisfactionresponse", "feedback_feedback", "risk_riskalert"]
+WATCHED = ["transactions_transaction", "feedback_satisfactionresponse", "feedback_feedback"]
 
 
 def _triggers(table: str) -> str:
@@ -59,6 +68,14 @@ CREATE TRIGGER risk_change_customer AFTER UPDATE OF tier_id, lifecycle_stage ON 
     FOR EACH ROW WHEN (OLD.tier_id IS DISTINCT FROM NEW.tier_id OR OLD.lifecycle_stage IS DISTINCT FROM NEW.lifecycle_stage)
     EXECUTE FUNCTION risk_log_customer_change();
 """
+    # Alerts a person raised, worked or deleted, one row at a time (the scan's own writes,
+    # many rows each, are skipped by the condition alone, without building transition
+    # tables for them).
+    + """
+CREATE TRIGGER risk_change_alert AFTER INSERT OR UPDATE OR DELETE ON risk_riskalert
+    FOR EACH ROW WHEN (current_setting('crm.risk_scan', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION risk_log_alert_change();
+"""
 )
 
 DROP = (
@@ -69,8 +86,10 @@ DROP = (
     )
     + """
 DROP TRIGGER IF EXISTS risk_change_customer ON customers_customer;
+DROP TRIGGER IF EXISTS risk_change_alert ON risk_riskalert;
 DROP FUNCTION IF EXISTS risk_log_change();
 DROP FUNCTION IF EXISTS risk_log_customer_change();
+DROP FUNCTION IF EXISTS risk_log_alert_change();
 """
 )
 

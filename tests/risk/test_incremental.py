@@ -12,11 +12,13 @@ or several at a time.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from customers.models import Customer
@@ -265,6 +267,9 @@ def test_every_customer_is_compared_when_the_rule_changed_time_went_back_or_a_we
     assert full(_scan(AS_OF + dt.timedelta(days=1)))  # back in time
     assert not full(_scan(AS_OF + dt.timedelta(days=2)))
     assert full(_scan(AS_OF + dt.timedelta(days=10)))  # a week after the last full comparison
+    assert not full(_scan(AS_OF + dt.timedelta(days=11)))
+    call_command("scan_risks", "--sync", "--full", stdout=io.StringIO())  # asked for
+    assert full(RiskScan.objects.latest("pk"))
 
 
 @pytest.mark.django_db

@@ -1,7 +1,9 @@
-"""``scan_risks [--sync] [--if-never]``: apply every risk rule to every customer now.
+"""``scan_risks [--sync] [--if-never] [--full]``: apply every risk rule now.
 
 Without ``--sync`` the scan is queued for the Celery workers; with it, this process runs
-it and prints the summary, rule by rule.
+it and prints the summary, rule by rule.  ``--full`` compares every customer rather than
+those changed since the previous scan (after restoring a backup, say, or a bulk load that
+bypassed the database's triggers).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--sync", action="store_true", help="scan in this process and print the summary")
         parser.add_argument("--if-never", action="store_true", help="only if no scan has finished yet")
+        parser.add_argument("--full", action="store_true", help="compare every customer, not only the changed ones")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from risk.models import RiskScan
@@ -32,10 +35,10 @@ class Command(BaseCommand):
         token = context.set_for_request(context.AuditContext(source=Source.COMMAND))
         try:
             if not options["sync"]:
-                scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.COMMAND)
+                scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.COMMAND, full=options["full"])
                 self.stdout.write(f"scan #{scan.pk} {scan.state}: queued for the workers")
                 return
-            scan = services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND)
+            scan = services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, full=options["full"])
             self.stdout.write(f"scan #{scan.pk} {scan.state}")
             for code, counts in sorted((scan.summary.get("rules") or {}).items()):
                 figures = "  ".join(f"{name} {value:,}" for name, value in counts.items())
