@@ -40,8 +40,8 @@ FLOOR_SQL = """
           >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
 """
 
-# A day of business, per 100 customers: one order placed (some back-dated, so already due),
-# one open order paid, and a few cancellations, answers and complaints.  ``%(pick)s``
+# A day of business, per 100 customers: one order placed (due in 30 days), one open order
+# paid, and a few cancellations, answers and complaints.  ``%(pick)s``
 # spreads the rows over the customers, differently each day.
 DAY_OF_BUSINESS = [
     """
@@ -49,7 +49,7 @@ DAY_OF_BUSINESS = [
         quantity, unit_price, amount, currency, order_date, payment_method, status, due_date, paid_date, paid_amount,
         source, external_ref, sales_rep_id, notes)
     SELECT now(), now(), 1, %(first)s + (g * 7919 + %(day)s * 104729) %% %(customers)s, NULL, '', 1, 5000, 5000,
-           'CNY', %(today)s::date - g %% 60, 'bank_transfer', 'pending', %(today)s::date - g %% 60 + 30, NULL, 0,
+           'CNY', %(today)s, 'bank_transfer', 'pending', %(today)s::date + 30, NULL, 0,
            'manual', '', NULL, ''
     FROM generate_series(1, %(orders)s) g
     """,

@@ -55,6 +55,9 @@ class Kind:
     # or rows entered or left a window.  None: every customer may have, so every customer
     # is compared each time.
     moved: str | None
+    # Which logged changes can move the findings (besides a tier or stage, and a person's
+    # change to an alert, which can move any rule's).
+    sources: tuple[str, ...] = ()
     # How a finding is matched with an open alert: by customer and subject, or (one alert
     # per order) by customer and order, comparing integers rather than built strings.
     match: str = "a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject"
@@ -97,6 +100,7 @@ KINDS: dict[str, Kind] = {
             SELECT t.customer_id FROM transactions_transaction t
             WHERE t.status IN ('pending', 'shipped') AND ({crossed})
         """,
+        sources=("order",),
         match=BY_ORDER,
     ),
     # Orders cancelled within the window, not counting one the customer placed again
@@ -146,6 +150,7 @@ KINDS: dict[str, Kind] = {
                OR (t.order_date > %(since_today)s::date - %(window_days)s::int
                    AND t.order_date <= %(today)s::date - %(window_days)s::int)
         """,
+        sources=("order",),
     ),
     # Average CSAT over the window against the customer's own average over the baseline
     # before it, each with at least ``min_responses`` answers; NPS the same way.
@@ -193,6 +198,7 @@ KINDS: dict[str, Kind] = {
                OR (s.responded_at > %(since_window_start)s AND s.responded_at <= %(window_start)s)
                OR (s.responded_at > %(since_baseline_start)s AND s.responded_at <= %(baseline_start)s)
         """,
+        sources=("answer",),
     ),
     # Silent for at least ``min_days`` and for ``factor`` times the customer's usual gap
     # between orders (from its first to its last order), once it has ordered on
@@ -226,6 +232,7 @@ KINDS: dict[str, Kind] = {
         # crossed a threshold depends on each one's gap, so all are compared (one pass
         # over the order rhythms, not over the orders).
         moved=None,
+        sources=("order",),
     ),
     # At least ``count`` complaints received within the window.
     RiskKind.COMPLAINT_SPIKE: Kind(
@@ -249,6 +256,7 @@ KINDS: dict[str, Kind] = {
               AND ((f.received_at > %(since_as_of)s AND f.received_at <= %(as_of)s)
                    OR (f.received_at > %(since_window_start)s AND f.received_at <= %(window_start)s))
         """,
+        sources=("feedback",),
     ),
 }
 
@@ -471,7 +479,7 @@ def parameters(
 #: hashed.
 _AFFECTED = """
 CREATE TEMPORARY TABLE risk_affected ON COMMIT DROP AS
-SELECT customer_id FROM risk_riskchange WHERE txid >= %(since_xmin)s
+SELECT customer_id FROM risk_riskchange WHERE txid >= %(since_xmin)s AND source = ANY(%(sources)s)
 UNION
 {moved}
 """
@@ -554,6 +562,7 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since
                 {f"since_{name}": earlier[name] for name in ("as_of", "today", "window_start", "baseline_start")}
             )
             params["since_xmin"] = since.xmin
+            params["sources"] = [*kind.sources, "customer", "alert"]
             moved = kind.moved.format(crossed=_crossed(params) if "{crossed}" in kind.moved else "")
             cursor.execute(_AFFECTED.format(moved=moved), params)
             affected = cursor.rowcount

@@ -60,10 +60,18 @@ class RiskAlert(VersionedModel):
 
     scope_path: ClassVar[str | None] = "customer"
 
+    # Customer, rule and assignee are looked up through the composite indexes below (each
+    # leads with one of them): no single-column index of their own to keep up on writes.
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="risk_alerts"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="risk_alerts",
+        db_index=False,
     )
-    rule = models.ForeignKey(RiskRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="alerts")
+    rule = models.ForeignKey(
+        RiskRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )
     subject = models.CharField(
         _("subject"), max_length=100, blank=True, help_text=_("What the alert is about, e.g. the order reference.")
     )
@@ -79,6 +87,7 @@ class RiskAlert(VersionedModel):
         null=True,
         blank=True,
         related_name="risk_alerts",
+        db_index=False,
     )
     raised_at = models.DateTimeField(_("raised at"), db_index=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -238,6 +247,9 @@ class RiskChange(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     customer_id = models.BigIntegerField(_("customer"))
+    # order, answer, feedback, customer (tier or stage) or alert: a rule reads only the
+    # changes that can move its findings.
+    source = models.CharField(_("what changed"), max_length=10)
     # The writing transaction's id (``pg_current_xact_id()``), set by the trigger.
     txid = models.BigIntegerField(_("transaction"), db_index=True)
 

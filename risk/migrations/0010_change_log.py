@@ -13,14 +13,16 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO risk_riskchange (customer_id, txid)
-            SELECT DISTINCT customer_id, pg_current_xact_id()::text::bigint FROM new_rows WHERE customer_id IS NOT NULL;
+        INSERT INTO risk_riskchange (customer_id, source, txid)
+            SELECT DISTINCT customer_id, TG_ARGV[0], pg_current_xact_id()::text::bigint
+            FROM new_rows WHERE customer_id IS NOT NULL;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO risk_riskchange (customer_id, txid)
-            SELECT DISTINCT customer_id, pg_current_xact_id()::text::bigint FROM old_rows WHERE customer_id IS NOT NULL;
+        INSERT INTO risk_riskchange (customer_id, source, txid)
+            SELECT DISTINCT customer_id, TG_ARGV[0], pg_current_xact_id()::text::bigint
+            FROM old_rows WHERE customer_id IS NOT NULL;
     ELSE
-        INSERT INTO risk_riskchange (customer_id, txid)
-            SELECT customer_id, pg_current_xact_id()::text::bigint
+        INSERT INTO risk_riskchange (customer_id, source, txid)
+            SELECT customer_id, TG_ARGV[0], pg_current_xact_id()::text::bigint
             FROM (SELECT customer_id FROM new_rows UNION SELECT customer_id FROM old_rows) changed
             WHERE customer_id IS NOT NULL;
     END IF;
@@ -30,37 +32,38 @@ END $$;
 CREATE OR REPLACE FUNCTION risk_log_customer_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO risk_riskchange (customer_id, txid) VALUES (NEW.id, pg_current_xact_id()::text::bigint);
+    INSERT INTO risk_riskchange (customer_id, source, txid) VALUES (NEW.id, 'customer', pg_current_xact_id()::text::bigint);
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION risk_log_alert_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO risk_riskchange (customer_id, txid)
-        VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.customer_id ELSE NEW.customer_id END,
+    INSERT INTO risk_riskchange (customer_id, source, txid)
+        VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.customer_id ELSE NEW.customer_id END, 'alert',
                 pg_current_xact_id()::text::bigint);
     RETURN NULL;
 END $$;
 """
 
-WATCHED = ["transactions_transaction", "feedback_satisfactionresponse", "feedback_feedback"]
+# Each table, and what its rows are to a rule (``risk.engine.Kind.sources``).
+WATCHED = {"transactions_transaction": "order", "feedback_satisfactionresponse": "answer", "feedback_feedback": "feedback"}
 
 
-def _triggers(table: str) -> str:
+def _triggers(table: str, source: str) -> str:
     return f"""
 CREATE TRIGGER risk_change_insert AFTER INSERT ON {table}
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION risk_log_change();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION risk_log_change('{source}');
 CREATE TRIGGER risk_change_update AFTER UPDATE ON {table}
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION risk_log_change();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION risk_log_change('{source}');
 CREATE TRIGGER risk_change_delete AFTER DELETE ON {table}
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION risk_log_change();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION risk_log_change('{source}');
 """
 
 
 CREATE = (
     LOG_FUNCTION
-    + "".join(_triggers(table) for table in WATCHED)
+    + "".join(_triggers(table, source) for table, source in WATCHED.items())
     # A customer's tier (rules limited to tiers) and lifecycle stage (a churned customer
     # is past the inactivity warning): only when one of them changes.
     + """
@@ -109,6 +112,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(primary_key=True, serialize=False)),
                 ('customer_id', models.BigIntegerField(verbose_name='customer')),
+                ('source', models.CharField(max_length=10, verbose_name='what changed')),
                 ('txid', models.BigIntegerField(db_index=True, verbose_name='transaction')),
             ],
             options={
