@@ -15,6 +15,12 @@ Then three statements write them:
    gone: the order was paid or cancelled, the customer ordered again, and so on.
 
 Running a rule twice at the same instant changes nothing the second time.
+
+The daily scan compares only the customers whose findings may have changed since the
+rule was last applied: those the database's change log names (triggers on orders,
+answers, feedback, tiers and stages, and alerts worked by people) and those whose figures
+crossed a threshold or a window's edge with time.  Every customer is compared the first
+time, when the rule changed, weekly, and when most customers changed.
 """
 
 from __future__ import annotations
@@ -531,6 +537,27 @@ def _crossed(params: dict[str, Any]) -> str:
     )
 
 
+def _compare_changed_only(cursor: Any, *, kind: Kind, rule: RiskRule, params: dict[str, Any], since: Since) -> bool:
+    """Fill the temporary table ``risk_affected`` with the customers whose findings may
+    differ since ``since`` (logged changes from the sources that can move this kind, and
+    figures moved with time); False when so many changed that comparing every customer
+    is cheaper."""
+    assert kind.moved is not None
+    earlier = parameters(rule=rule, as_of=since.as_of, scan_id=None)
+    for name in ("as_of", "today", "window_start", "baseline_start"):
+        params[f"since_{name}"] = earlier[name]
+    params["since_xmin"] = since.xmin
+    params["sources"] = [*kind.sources, "customer", "alert"]
+    moved = kind.moved.format(crossed=_crossed(params) if "{crossed}" in kind.moved else "")
+    cursor.execute(_AFFECTED.format(moved=moved), params)
+    affected = cursor.rowcount
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_customer'::regclass")
+    (customers,) = cursor.fetchone()
+    # When most customers changed (a bulk import), one pass over all is cheaper than
+    # looking each one up.
+    return affected <= max(FULL_ABOVE * customers, FULL_ABOVE_AT_LEAST)
+
+
 def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since: Since | None = None) -> Applied:
     """Apply one rule: raise, re-grade and resolve its alerts.  Call inside a transaction
     (the caller marks its step done in the same one).
@@ -557,20 +584,7 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since
         cursor.execute("DROP TABLE IF EXISTS risk_affected")
         if not full:
             assert since is not None and kind.moved is not None
-            earlier = parameters(rule=rule, as_of=since.as_of, scan_id=scan_id)
-            params.update(
-                {f"since_{name}": earlier[name] for name in ("as_of", "today", "window_start", "baseline_start")}
-            )
-            params["since_xmin"] = since.xmin
-            params["sources"] = [*kind.sources, "customer", "alert"]
-            moved = kind.moved.format(crossed=_crossed(params) if "{crossed}" in kind.moved else "")
-            cursor.execute(_AFFECTED.format(moved=moved), params)
-            affected = cursor.rowcount
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_customer'::regclass")
-            (customers,) = cursor.fetchone()
-            # When most customers changed (a bulk import), one pass over all is cheaper
-            # than looking each one up.
-            full = affected > max(FULL_ABOVE * customers, FULL_ABOVE_AT_LEAST)
+            full = not _compare_changed_only(cursor, kind=kind, rule=rule, params=params, since=since)
         if full:
             scope, alert_scope = "TRUE", "TRUE"
         else:
