@@ -220,6 +220,8 @@ class RiskScanStep(JobPart):
     the oldest transaction still running when it read the data (``read_horizon``): changes
     logged by that transaction or a later one are looked at again next time."""
 
+    job_field = "scan"
+
     scan = models.ForeignKey(RiskScan, verbose_name=_("risk scan"), on_delete=models.CASCADE, related_name="steps")
     rule = models.ForeignKey(RiskRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="+")
     full = models.BooleanField(_("every customer compared"), default=False)

@@ -20,6 +20,7 @@ from crm.access.permissions import role_of
 from crm.access.scope import customers_visible_to
 from crm.accounts.choices import Role
 from crm.core.errors import DomainError
+from crm.core.jobs import fail_part
 from crm.core.services import record_create, record_delete, record_update
 
 from .choices import (
@@ -373,17 +374,9 @@ def _close(*, scan_id: int) -> RiskScan | None:
 
 
 def risk_step_fail(*, step_id: int, error: str) -> None:
-    """A rule's task gave up after its retries: its scan fails."""
-    scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
-    if scan_id is not None:
-        risk_scan_fail(scan_id=scan_id, error=error)
-
-
-def risk_scan_fail(*, scan_id: int, error: str) -> None:
-    """Mark a scan failed (it gave up after its retries); the rules it applied stay applied."""
-    RiskScan.objects.filter(pk=scan_id, state__in=ACTIVE_SCAN_STATES).update(
-        state=ScanState.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+    """A rule's task gave up after its retries: its scan fails (the rules it applied stay
+    applied)."""
+    fail_part(RiskScanStep, part_id=step_id, error=error)
 
 
 def risk_scan_now(*, actor: Any, trigger: str, as_of: Any = None, full: bool = False) -> RiskScan:

@@ -214,6 +214,8 @@ class TierRunChunk(JobPart):
     """A range of customer ids of one run.  A chunk is evaluated in one transaction that
     also marks it done, so a chunk retried after a worker died is done exactly once."""
 
+    job_field = "run"
+
     run = models.ForeignKey(TierRun, verbose_name=_("evaluation run"), on_delete=models.CASCADE, related_name="chunks")
     number = models.PositiveIntegerField(_("number"))
     first_id = models.BigIntegerField(_("first customer id"))

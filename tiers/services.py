@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.errors import DomainError
+from crm.core.jobs import fail_part
 from crm.core.services import record_create, record_delete, record_update
 from customers.models import Customer
 
@@ -310,17 +311,8 @@ def _evaluate_chunk(*, chunk_id: int) -> bool:
 
 
 def tier_chunk_fail(*, chunk_id: int, error: str) -> None:
-    """A chunk gave up after its retries: its run fails."""
-    run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
-    if run_id is not None:
-        tier_run_fail(run_id=run_id, error=error)
-
-
-def tier_run_fail(*, run_id: int, error: str) -> None:
-    """Mark a run failed (a chunk gave up after its retries); its done chunks stay done."""
-    TierRun.objects.filter(pk=run_id, state__in=ACTIVE_RUN_STATES).update(
-        state=RunState.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+    """A chunk gave up after its retries: its run fails (its done chunks stay done)."""
+    fail_part(TierRunChunk, part_id=chunk_id, error=error)
 
 
 def tier_run_evaluate_now(*, actor: Any, trigger: str, as_of: Any = None) -> TierRun:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import OperationalError
+from django.utils import timezone
 
 T = TypeVar("T")
 
@@ -35,3 +36,22 @@ def run_part(task: Any, work: Callable[[], T], fail: Callable[[str], None], labe
             raise
         fail(f"{label}: {exc!r}")
         raise
+
+
+def fail_job(job_model: Any, *, job_id: int, error: str) -> None:
+    """Mark a job failed (it gave up after its retries); the parts it did stay done.  A job
+    already done or failed is left as it is."""
+    from .choices import ACTIVE_JOB_STATES, JobState
+
+    job_model.objects.filter(pk=job_id, state__in=ACTIVE_JOB_STATES).update(
+        state=JobState.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def fail_part(part_model: Any, *, part_id: int, error: str) -> None:
+    """A part gave up after its retries: the job it belongs to (``part_model.job_field``)
+    fails."""
+    job_field = part_model._meta.get_field(part_model.job_field)
+    job_id = part_model.objects.filter(pk=part_id).values_list(job_field.attname, flat=True).first()
+    if job_id is not None:
+        fail_job(job_field.related_model, job_id=job_id, error=error)

@@ -76,9 +76,11 @@ class BackgroundJob(models.Model):
 class JobPart(models.Model):
     """One part of a background job (a chunk of customers, a rule): done in one
     transaction that also sets ``done`` and its ``counts``, so a retried part is done
-    exactly once.  Subclasses add the job they belong to and what the part covers."""
+    exactly once.  Subclasses add the job they belong to (named by ``job_field``) and
+    what the part covers."""
 
     scope_path: ClassVar[str | None] = None
+    job_field: ClassVar[str]
 
     done = models.BooleanField(_("done"), default=False)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
