@@ -46,7 +46,7 @@ def _param_error(name: str, value: Any, param: Any) -> str | None:
     return None
 
 
-def _check_params(data: Mapping[str, Any], instance: RiskRule | None) -> None:
+def check_rule(data: Mapping[str, Any], instance: RiskRule | None) -> None:
     """Refuse parameters the rule's kind does not know, negative numbers, fractions where
     a whole number is meant, severity levels that are not ``[[from, severity], ...]`` with
     known severities, and a change of kind once the rule has raised alerts (its alerts'
@@ -95,20 +95,15 @@ def _check_params(data: Mapping[str, Any], instance: RiskRule | None) -> None:
         raise DomainError(_("The rule's parameters are not valid."), field_errors=errors)
 
 
-def check_rule(data: Mapping[str, Any], instance: RiskRule | None) -> None:
-    """Refuse what the rule services would refuse, without saving (the console's preview)."""
-    _check_params(data, instance)
-
-
 def risk_rule_create(*, actor: Any, data: Mapping[str, Any]) -> RiskRule:
-    _check_params(data, None)
+    check_rule(data, None)
     return record_create(model=RiskRule, actor=actor, data=data)
 
 
 def risk_rule_update(
     *, actor: Any, instance: RiskRule, data: Mapping[str, Any], expected_version: int | None
 ) -> RiskRule:
-    _check_params(data, instance)
+    check_rule(data, instance)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
 
 
