@@ -5,20 +5,21 @@
 Needs a database loaded with seed_demo (it writes to it: use a scratch one).  The floor
 is one SQL statement that selects every overdue order the default overdue rule flags
 (open, past due, unpaid for at least the rule's amount in its currency) and reads what an
-alert shows of it: no rule, no customer, no write.  Each figure is measured in turn with
-the floor, on the same day, medians of three:
+alert shows of it: no rule, no customer, no write.  The scans run as the product runs
+them: their parts shared by as many workers as the machine has cores.  Each figure is
+measured in turn with the floor, on the same day, medians of three:
 
 - the first scan, from no alerts at all: it raises every one;
-- the daily scan, as Celery beat runs it (``scan_risks --sync`` does the same), on each of
-  three following days after a day of business — for every 100 customers one new order,
-  one order paid, and now and then a cancellation, a satisfaction answer and a
-  complaint, written with SQL so that the database's triggers see them as they would
-  see the application's writes.  It compares the customers changed since the previous
-  scan and those whose figures crossed a threshold with time;
-- the weekly full comparison of every customer (``scan_risks --full``), and the overdue
-  rule alone in it.
-
-The target: the daily scan at most 1.5× the floor.
+- the daily scan, as Celery beat runs it, on each of three following days after a day of
+  business — for every 100 customers one new order, one order paid, and now and then a
+  cancellation, a satisfaction answer and a complaint, written with SQL so that the
+  database's triggers see them as they would see the application's writes.  It compares
+  the customers changed since the previous scan and those whose figures crossed a
+  threshold with time;
+- the full scan, comparing every customer (``scan_risks --full``, and weekly), on each of
+  three more days after a day of business: the target is at most 1.5× the floor;
+- the full scan when nothing changed since, shared by the workers and one part after the
+  other in one process (as ``scan_risks --sync --full``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import statistics
 import time
 from typing import Any
 
-from _setup import django_setup, line
+from _setup import WORKERS, django_setup, in_turns, line, shared_by_workers
 
 FLOOR_SQL = """
     SELECT count(*), sum(t.amount - t.paid_amount), max(t.customer_id), max(%(today)s::date - t.due_date)
@@ -91,11 +92,11 @@ def main() -> None:
 
     from customers.models import Customer
     from risk import engine, services
-    from risk.choices import ScanTrigger
+    from risk.choices import ScanState, ScanTrigger
     from risk.models import RiskRule
 
     customers = Customer.objects.count()
-    print(f"customers: {customers:,}")
+    print(f"customers: {customers:,}, workers: {WORKERS}")
     overdue = RiskRule.objects.get(code="overdue-payment-30")
     start = timezone.now()
 
@@ -108,18 +109,16 @@ def main() -> None:
             cursor.fetchall()
         return time.perf_counter() - started
 
-    def scan(as_of: dt.datetime, *, full: bool = False) -> tuple[float, dict[str, Any]]:
+    def scan(as_of: dt.datetime, *, full: bool = False, workers: int = WORKERS) -> tuple[float, dict[str, Any]]:
+        """A scan, its parts shared by ``workers`` (one: one after the other, as ``--sync``)."""
         started = time.perf_counter()
-        done = services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of, full=full)
-        return time.perf_counter() - started, done.summary
-
-    def overdue_alone(as_of: dt.datetime) -> float:
-        from django.db import transaction
-
-        started = time.perf_counter()
-        with transaction.atomic():
-            engine.apply_rule(rule=overdue, as_of=as_of, scan_id=None)
-        return time.perf_counter() - started
+        done = services.risk_scan_start(actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of, queue=False, full=full)
+        parts = list(done.steps.order_by("pk").values_list("pk", flat=True))
+        shared_by_workers(parts, lambda pk: services.risk_step_run(step_id=pk), workers=workers)
+        took = time.perf_counter() - started
+        done.refresh_from_db()
+        assert done.state == ScanState.DONE, done.error
+        return took, done.summary
 
     def business(day: int, as_of: dt.datetime) -> None:
         with connection.cursor() as cursor:
@@ -137,6 +136,18 @@ def main() -> None:
     def summary_line(summary: dict[str, Any]) -> str:
         return str({k: v for k, v in summary.items() if k != "rules"})
 
+    def days(first_day: int, *, full: bool) -> tuple[float, float]:
+        """Three days from ``first_day``, each: a day of business, the floor, the scan."""
+        figures, floors = [], []
+        for day in range(first_day, first_day + 3):
+            as_of = start + dt.timedelta(days=day)
+            business(day, as_of)
+            floors.append(floor(as_of))
+            took, summary = scan(as_of, full=full)
+            figures.append(took)
+            print(f"  day {day}: {summary_line(summary)}")
+        return statistics.median(figures), statistics.median(floors)
+
     # A scratch database: start with no alerts, so the first scan raises them all.
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE risk_alertcomment, risk_riskscanstep, risk_riskalert, risk_riskscan, risk_riskchange")
@@ -148,27 +159,13 @@ def main() -> None:
     line("first scan, raising every alert, s", first, bare, "s")
     with connection.cursor() as cursor:  # what autovacuum does after a bulk insert
         cursor.execute("VACUUM ANALYZE risk_riskalert")
-
-    daily, floors = [], []
-    for day in (1, 2, 3):
-        as_of = start + dt.timedelta(days=day)
-        business(day, as_of)
-        floors.append(floor(as_of))
-        took, summary = scan(as_of)
-        daily.append(took)
-        print(f"  day {day}: {summary_line(summary)}")
-    line("daily scan, a day of business later, s", statistics.median(daily), statistics.median(floors), "s")
-
-    as_of = start + dt.timedelta(days=3)
-    full, alone, floors = [], [], []
-    for _ in range(3):
-        floors.append(floor(as_of))
-        took, summary = scan(as_of, full=True)
-        full.append(took)
-        alone.append(overdue_alone(as_of))
-    bare = statistics.median(floors)
-    line("weekly full comparison, every customer, s", statistics.median(full), bare, "s")
-    line("  of which the overdue rule, s", statistics.median(alone), bare, "s")
+    line("daily scan, a day of business later, s", *days(1, full=False), "s")
+    line("full scan, a day of business later, s", *days(4, full=True), "s")
+    as_of = start + dt.timedelta(days=6)
+    figure, bare = in_turns(lambda: floor(as_of), lambda: scan(as_of, full=True)[0])
+    line("full scan, nothing changed, s", figure, bare, "s")
+    figure, bare = in_turns(lambda: floor(as_of), lambda: scan(as_of, full=True, workers=1)[0])
+    line("  … one part after the other (--sync), s", figure, bare, "s")
 
 
 if __name__ == "__main__":

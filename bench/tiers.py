@@ -14,11 +14,10 @@ the machine has cores.  The target: at most 1.5× the floor.
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
-from _setup import django_setup, line
+from _setup import WORKERS, django_setup, in_turns, line, shared_by_workers
 
 
 def main() -> None:
@@ -76,22 +75,10 @@ def main() -> None:
     def evaluation(workers: int = 1) -> tuple[float, dict[str, int]]:
         """Chunks one after the other (workers=1, as ``--sync``), or shared by ``workers``
         threads with a database connection each, as Celery workers share them."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from django.db import connections
-
         started = time.perf_counter()
         run = services.tier_run_start(actor=None, trigger=RunTrigger.COMMAND, as_of=as_of, queue=False)
         chunk_ids = list(run.chunks.values_list("pk", flat=True))
-
-        def work(chunk_id: int) -> None:
-            try:
-                services.tier_run_evaluate_chunk(chunk_id=chunk_id)
-            finally:
-                connections.close_all()
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, chunk_ids))
+        shared_by_workers(chunk_ids, lambda pk: services.tier_run_evaluate_chunk(chunk_id=pk), workers=workers)
         run.refresh_from_db()
         return time.perf_counter() - started, run.summary
 
@@ -112,23 +99,21 @@ def main() -> None:
     # first grading's million row versions: do here what it would have done.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE customers_customer")
-    # The steady state and its floor, measured in turns (medians of three): the machine
-    # is shared, and a turn each keeps a passing load from favouring either.
-    steady, floors, summary = [], [], {}
-    for _ in range(3):
-        floors.append(floor())
+    # The steady state and its floor, measured in turns (medians of three).
+    summaries: list[dict[str, int]] = []
+
+    def steady() -> float:
         took, summary = evaluation()
-        steady.append(took)
-    bare = statistics.median(floors)
-    print(f"  steady run: {summary}")
-    line("evaluation, steady state (nothing changes), s", statistics.median(steady), bare, "s")
+        summaries.append(summary)
+        return took
+
+    figure, bare = in_turns(floor, steady)
+    print(f"  steady run: {summaries[-1]}")
+    line("evaluation, steady state (nothing changes), s", figure, bare, "s")
     # The floor may use PostgreSQL's parallel workers; the evaluation's parallelism is its
     # chunks, shared by the Celery workers: here as many as the machine has cores.
-    workers = max(2, min(8, os.cpu_count() or 2))
-    parallel = []
-    for _ in range(3):
-        parallel.append(evaluation(workers)[0])
-    line(f"evaluation, steady state, {workers} workers, s", statistics.median(parallel), bare, "s")
+    figure, bare = in_turns(floor, lambda: evaluation(WORKERS)[0])
+    line(f"evaluation, steady state, {WORKERS} workers, s", figure, bare, "s")
 
 
 if __name__ == "__main__":

@@ -295,7 +295,14 @@ def risk_scan_run(*, scan_id: int) -> RiskScan | None:
 def _apply_step(*, step_id: int) -> bool:
     from .engine import apply_rule, retire_rule
 
-    step = RiskScanStep.objects.select_for_update().select_related("scan", "rule").filter(pk=step_id).first()
+    # Only the step's own row: locking the scan's (or the rule's) with it would make every
+    # other worker's step wait for this one to finish.
+    step = (
+        RiskScanStep.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("scan", "rule")
+        .filter(pk=step_id)
+        .first()
+    )
     if step is None or step.done or step.scan.state not in ACTIVE_SCAN_STATES:
         return False
     rule = step.rule
@@ -340,7 +347,7 @@ def _since(step: RiskScanStep) -> Any:
 def _close(*, scan_id: int) -> RiskScan | None:
     from crm.audit.services import audit_bulk
 
-    scan = RiskScan.objects.select_for_update().filter(pk=scan_id).first()
+    scan = RiskScan.objects.select_for_update(no_key=True).filter(pk=scan_id).first()
     if scan is None or scan.state not in ACTIVE_SCAN_STATES or scan.steps.filter(done=False).exists():
         return scan
     by_rule = {code: counts for code, counts in scan.steps.values_list("rule__code", "counts")}

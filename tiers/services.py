@@ -288,7 +288,14 @@ def tier_run_evaluate_chunk(*, chunk_id: int) -> bool:
 def _evaluate_chunk(*, chunk_id: int) -> bool:
     from .engine import evaluate_range
 
-    chunk = TierRunChunk.objects.select_for_update().select_related("run", "run__policy").filter(pk=chunk_id).first()
+    # Only the chunk's own row: locking the run's (or the policy's) with it would make every
+    # other worker's chunk wait for this one to finish.
+    chunk = (
+        TierRunChunk.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("run", "run__policy")
+        .filter(pk=chunk_id)
+        .first()
+    )
     if chunk is None or chunk.done or chunk.run.state not in ACTIVE_RUN_STATES:
         return False
     run = chunk.run
@@ -301,7 +308,7 @@ def _evaluate_chunk(*, chunk_id: int) -> bool:
     chunk.save(update_fields=["done", "counts", "finished_at"])
     # Count the chunk on the run; the one that completes it closes it (the row lock, taken
     # only now, serialises the last two chunks).
-    locked = TierRun.objects.select_for_update().get(pk=run.pk)
+    locked = TierRun.objects.select_for_update(no_key=True).get(pk=run.pk)
     locked.chunks_done = F("chunks_done") + 1
     locked.save(update_fields=["chunks_done"])
     locked.refresh_from_db()
