@@ -21,6 +21,10 @@ rule was last applied: those the database's change log names (triggers on orders
 answers, feedback, tiers and stages, and alerts worked by people) and those whose figures
 crossed a threshold or a window's edge with time.  Every customer is compared the first
 time, when the rule changed, weekly, and when most customers changed.
+
+A rule whose findings are read by customer (overdue payments, inactivity) is applied in
+parts, ranges of customer ids that the workers share with the other rules: each part
+compares and writes only its own customers' alerts.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from crm.core.jobs import LAST_ID
 
 from .choices import SEVERITY_ORDER, RiskKind
 from .models import RiskRule, RiskSettings
@@ -67,6 +73,11 @@ class Kind:
     # How a finding is matched with an open alert: by customer and subject, or (one alert
     # per order) by customer and order, comparing integers rather than built strings.
     match: str = "a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject"
+    # The findings are read for a range of customers from an index that leads with the
+    # customer: a scan applies the rule in parts (ranges of customers) that the workers
+    # share.  A kind whose findings start from a window of time reads that window whole
+    # whatever the range, so it is applied in one part.
+    split: bool = False
 
 
 BY_ORDER = "a.alert_transaction_id = d.transaction_id AND a.alert_customer_id = d.customer_id"
@@ -74,9 +85,10 @@ BY_ORDER = "a.alert_transaction_id = d.transaction_id AND a.alert_customer_id = 
 
 KINDS: dict[str, Kind] = {
     # Unpaid orders past their due date by at least the rule's days, for at least the
-    # rule's amount in the order's own currency.  Served by the partial index of open
-    # receivables (txn_open_due); the facts read the order again, for the few alerts
-    # written.
+    # rule's amount in the order's own currency.  Served by the partial indexes of open
+    # receivables, by due date (txn_open_due) or, for a range of customers, by customer
+    # and due date (txn_open_customer_due); the facts read the order again, for the few
+    # alerts written.
     RiskKind.OVERDUE_PAYMENT: Kind(
         findings="""
             SELECT t.customer_id, 'order:' || t.id AS subject, t.id AS transaction_id,
@@ -108,6 +120,7 @@ KINDS: dict[str, Kind] = {
         """,
         sources=("order",),
         match=BY_ORDER,
+        split=True,
     ),
     # Orders cancelled within the window, not counting one the customer placed again
     # (the same product, ordered within the reorder days after it): at least ``count``
@@ -120,10 +133,10 @@ KINDS: dict[str, Kind] = {
                 WHERE x.status = 'cancelled'
                   AND x.order_date > %(today)s::date - %(window_days)s::int AND x.order_date <= %(today)s::date
                   AND {scope}
-                  AND NOT EXISTS (
+                  AND NOT EXISTS (  -- not cancelled itself, so never the same order
                       SELECT 1 FROM transactions_transaction again
                       WHERE again.customer_id = x.customer_id AND again.product_id = x.product_id
-                        AND again.id <> x.id AND again.status NOT IN ('cancelled', 'refunded')
+                        AND again.status NOT IN ('cancelled', 'refunded')
                         AND again.order_date >= x.order_date
                         AND again.order_date <= x.order_date + %(reorder_days)s::int
                   )
@@ -239,6 +252,7 @@ KINDS: dict[str, Kind] = {
         # over the order rhythms, not over the orders).
         moved=None,
         sources=("order",),
+        split=True,
     ),
     # At least ``count`` complaints received within the window.
     RiskKind.COMPLAINT_SPIKE: Kind(
@@ -439,6 +453,9 @@ WHERE rule_id = %(rule_id)s AND status IN ('open', 'acknowledged') AND scan_id I
 
 COUNT_NAMES = ("raised", "reseverity", "resolved")
 
+#: The range of ids of a rule applied to every customer at once.
+EVERY_CUSTOMER = (0, LAST_ID)
+
 
 def parameters(
     *, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, tier_ids: list[int] | None = None
@@ -485,9 +502,12 @@ def parameters(
 #: hashed.
 _AFFECTED = """
 CREATE TEMPORARY TABLE risk_affected ON COMMIT DROP AS
-SELECT customer_id FROM risk_riskchange WHERE txid >= %(since_xmin)s AND source = ANY(%(sources)s)
-UNION
-{moved}
+SELECT customer_id FROM (
+    SELECT customer_id FROM risk_riskchange WHERE txid >= %(since_xmin)s AND source = ANY(%(sources)s)
+    UNION
+    {moved}
+) changed
+WHERE customer_id BETWEEN %(first_id)s AND %(last_id)s
 """
 
 #: Compare every customer when more than this share of them changed (and more than a
@@ -553,20 +573,31 @@ def _compare_changed_only(cursor: Any, *, kind: Kind, rule: RiskRule, params: di
     affected = cursor.rowcount
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_customer'::regclass")
     (customers,) = cursor.fetchone()
+    # Ids are dense: a range holds about as many customers as ids.
+    customers = min(customers, params["last_id"] - params["first_id"] + 1)
     # When most customers changed (a bulk import), one pass over all is cheaper than
     # looking each one up.
     return affected <= max(FULL_ABOVE * customers, FULL_ABOVE_AT_LEAST)
 
 
-def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since: Since | None = None) -> Applied:
-    """Apply one rule: raise, re-grade and resolve its alerts.  Call inside a transaction
-    (the caller marks its step done in the same one).
+def apply_rule(
+    *,
+    rule: RiskRule,
+    as_of: dt.datetime,
+    scan_id: int | None,
+    since: Since | None = None,
+    customers: tuple[int, int] = EVERY_CUSTOMER,
+) -> Applied:
+    """Apply one rule to the customers whose ids are in the range ``customers``: raise,
+    re-grade and resolve their alerts.  Call inside a transaction (the caller marks its
+    step done in the same one).
 
     With ``since`` (the same rule applied before, as of no later), only the customers
     whose findings may differ are compared: those the change log names and those whose
     figures moved with time.  The result is the same as comparing every customer; a kind
     whose time-driven changes cannot be told apart compares every customer anyway."""
     params = parameters(rule=rule, as_of=as_of, scan_id=scan_id)
+    params["first_id"], params["last_id"] = customers
     kind = KINDS[rule.kind]
     full = since is None or kind.moved is None
     reason = _OVERDUE_REASON if rule.kind == RiskKind.OVERDUE_PAYMENT else "'condition_cleared'"
@@ -585,8 +616,11 @@ def apply_rule(*, rule: RiskRule, as_of: dt.datetime, scan_id: int | None, since
         if not full:
             assert since is not None and kind.moved is not None
             full = not _compare_changed_only(cursor, kind=kind, rule=rule, params=params, since=since)
-        if full:
+        if full and customers == EVERY_CUSTOMER:
             scope, alert_scope = "TRUE", "TRUE"
+        elif full:
+            scope = f"{kind.scope} BETWEEN %(first_id)s AND %(last_id)s"
+            alert_scope = "a.customer_id BETWEEN %(first_id)s AND %(last_id)s"
         else:
             # An array of the few customers: looked up one by one through each table's
             # customer index, never by reading the whole table.

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.jobs import LAST_ID
 from crm.core.models import BackgroundJob, JobPart, VersionedModel
 
 from .choices import DEFAULT_SLA_HOURS, AlertStatus, RiskKind, ScanTrigger, Severity
@@ -212,8 +213,9 @@ class RiskScan(BackgroundJob):
 
 
 class RiskScanStep(JobPart):
-    """One rule of one scan, applied in one transaction that also marks it done: a scan
-    retried after its worker died skips the rules already applied.
+    """One rule of one scan, for every customer or for a range of them, applied in one
+    transaction that also marks it done: a scan retried after its worker died skips the
+    steps already applied.
 
     It records what the next scan needs to look only at what changed since: the rule as
     it was applied (``fingerprint``), whether every customer was compared (``full``) and
@@ -224,6 +226,10 @@ class RiskScanStep(JobPart):
 
     scan = models.ForeignKey(RiskScan, verbose_name=_("risk scan"), on_delete=models.CASCADE, related_name="steps")
     rule = models.ForeignKey(RiskRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="+")
+    # The customers the step covers (ids, inclusive): every one, or a range of them for a
+    # rule applied in parts that the workers share.
+    first_id = models.BigIntegerField(_("first customer id"), default=0)
+    last_id = models.BigIntegerField(_("last customer id"), default=LAST_ID)
     full = models.BooleanField(_("every customer compared"), default=False)
     fingerprint = models.CharField(_("rule as applied"), max_length=64, blank=True)
     read_horizon = models.BigIntegerField(_("changes read up to"), null=True, blank=True)
@@ -231,11 +237,11 @@ class RiskScanStep(JobPart):
     class Meta:
         verbose_name = _("risk scan step")
         verbose_name_plural = _("risk scan steps")
-        ordering = ["scan", "rule"]
-        constraints = [models.UniqueConstraint(fields=["scan", "rule"], name="risk_scan_step_unique")]
+        ordering = ["scan", "rule", "first_id"]
+        constraints = [models.UniqueConstraint(fields=["scan", "rule", "first_id"], name="risk_scan_step_unique")]
 
     def __str__(self) -> str:
-        return f"{self.scan_id}/{self.rule_id}"
+        return f"{self.scan_id}/{self.rule_id}/{self.first_id}"
 
 
 class RiskChange(models.Model):

@@ -12,7 +12,7 @@ from numbers import Real
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,7 @@ from crm.access.permissions import role_of
 from crm.access.scope import customers_visible_to
 from crm.accounts.choices import Role
 from crm.core.errors import DomainError
-from crm.core.jobs import fail_part
+from crm.core.jobs import fail_part, id_ranges
 from crm.core.services import record_create, record_delete, record_update
 
 from .choices import (
@@ -228,12 +228,34 @@ def risk_alert_delete(*, actor: Any, instance: RiskAlert, expected_version: int 
 
 
 # ------------------------------------------------------------------ scans
+#: A rule whose findings are read by customer is applied in parts of this many customer
+#: ids (four at a million customers), which the workers share with the other rules: few
+#: enough that each part's fixed cost is noise, enough that no worker waits long for
+#: the longest rule.
+PART_SIZE = 250_000
+
+
 @transaction.atomic
-def risk_scan_start(*, actor: Any, trigger: str, as_of: Any = None, queue: bool = True, full: bool = False) -> RiskScan:
-    """Queue a scan of every enabled rule.  If a scan is already queued or running it is
-    returned instead: at most one runs at a time (the database enforces it).  ``full``:
-    compare every customer, not only those changed since the previous scan."""
+def risk_scan_start(
+    *,
+    actor: Any,
+    trigger: str,
+    as_of: Any = None,
+    queue: bool = True,
+    full: bool = False,
+    part_size: int = PART_SIZE,
+) -> RiskScan:
+    """Queue a scan of every enabled rule, one step per rule, or per range of
+    ``part_size`` customer ids for a rule that can be applied in parts.  If a scan is
+    already queued or running it is returned instead: at most one runs at a time (the
+    database enforces it).  ``full``: compare every customer, not only those changed
+    since the previous scan."""
     from django.db import IntegrityError
+    from django.db.models import Max
+
+    from customers.models import Customer
+
+    from .engine import EVERY_CUSTOMER, KINDS
 
     active = RiskScan.objects.filter(state__in=ACTIVE_SCAN_STATES).first()
     if active is not None:
@@ -247,17 +269,26 @@ def risk_scan_start(*, actor: Any, trigger: str, as_of: Any = None, queue: bool 
             )
     except IntegrityError:  # another request started one a moment ago
         return RiskScan.objects.get(state__in=ACTIVE_SCAN_STATES)
+    bounds = Customer.objects.aggregate(low=Min("id"), high=Max("id"))
+    starts = [first for first, _last in id_ranges(bounds["low"] or 0, bounds["high"] or 0, part_size)][1:]
+    # Open at both ends, so that a customer added during the scan is in a part too.
+    lowest, highest = EVERY_CUSTOMER
+    parts = list(zip([lowest, *starts], [start - 1 for start in starts] + [highest], strict=True))
     # The overdue rule first: it is the longest, and the workers share the others meanwhile.
     rules = sorted(RiskRule.objects.all(), key=lambda rule: (rule.kind != RiskKind.OVERDUE_PAYMENT, rule.pk))
-    # A step created "full" compares every customer (see ``_since``).
-    RiskScanStep.objects.bulk_create(RiskScanStep(scan=scan, rule=rule, full=full) for rule in rules)
+    # A step created "full" compares every customer of its range (see ``_since``).
+    RiskScanStep.objects.bulk_create(
+        RiskScanStep(scan=scan, rule=rule, first_id=first, last_id=last, full=full)
+        for rule in rules
+        for first, last in (parts if rule.enabled and KINDS[rule.kind].split else [EVERY_CUSTOMER])
+    )
     if queue:
         queue_steps(scan_id=scan.pk)
     return scan
 
 
 def queue_steps(*, scan_id: int) -> int:
-    """Hand the scan's rules not applied yet to the workers, one task each (after the
+    """Hand the scan's steps not applied yet to the workers, one task each (after the
     commit).  Safe to call again: a step already done is skipped by its task."""
     from .tasks import run_risk_step
 
@@ -269,9 +300,9 @@ def queue_steps(*, scan_id: int) -> int:
 
 
 def risk_step_run(*, step_id: int) -> bool:
-    """Apply one rule of a scan, exactly once (its alerts and its "done" mark are one
+    """Apply one step of a scan, exactly once (its alerts and its "done" mark are one
     transaction, the step row locked), then close the scan if it was the last.  Returns
-    whether the rule was applied now."""
+    whether the step was applied now."""
     scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
     if scan_id is None:
         return False
@@ -284,7 +315,7 @@ def risk_step_run(*, step_id: int) -> bool:
 
 
 def risk_scan_run(*, scan_id: int) -> RiskScan | None:
-    """Apply every rule of the scan not applied yet, one after the other in this process
+    """Apply every step of the scan not applied yet, one after the other in this process
     (``scan_risks --sync``), then close the scan."""
     for step_id in RiskScanStep.objects.filter(scan_id=scan_id, done=False).order_by("pk").values_list("pk", flat=True):
         risk_step_run(step_id=step_id)
@@ -307,7 +338,13 @@ def _apply_step(*, step_id: int) -> bool:
         return False
     rule = step.rule
     if rule.enabled:
-        applied = apply_rule(rule=rule, as_of=step.scan.as_of, scan_id=step.scan_id, since=_since(step))
+        applied = apply_rule(
+            rule=rule,
+            as_of=step.scan.as_of,
+            scan_id=step.scan_id,
+            since=_since(step),
+            customers=(step.first_id, step.last_id),
+        )
         step.counts, step.full, step.fingerprint, step.read_horizon = (
             applied.counts,
             applied.full,
@@ -322,25 +359,39 @@ def _apply_step(*, step_id: int) -> bool:
 
 
 def _since(step: RiskScanStep) -> Any:
-    """Where this rule's previous application left off, if the scan may compare only the
-    customers changed since: the rule was last applied as it is now, as of no later than
-    this scan, and every customer was compared within ``FULL_EVERY``.  None otherwise
-    (the first scan, a changed rule, a scan back in time, the weekly full pass, or a scan
-    asked to compare everyone)."""
+    """Where this rule's previous application left off, if the step may compare only the
+    customers changed since: the last scan that completed applied the rule as it is now,
+    as of no later than this scan, and a scan that completed within ``FULL_EVERY``
+    compared every customer with it.  None otherwise (the first scan, a changed rule, a
+    scan back in time, the weekly full pass, or a scan asked to compare everyone).
+
+    The previous application is a whole completed scan's, whatever its parts: its oldest
+    read horizon covers every customer.  A scan that failed half-way is passed over, so
+    the customers it changed are compared again (which changes nothing)."""
     from .engine import FULL_EVERY, Since, fingerprint, parameters
 
     if step.full:
         return None
-    as_of = step.scan.as_of
-    earlier = RiskScanStep.objects.filter(rule=step.rule, done=True).exclude(pk=step.pk).select_related("scan")
-    last = earlier.order_by("-finished_at", "-pk").first()
-    if last is None or last.read_horizon is None or last.scan.as_of > as_of:
+    as_of, rule = step.scan.as_of, step.rule
+    current = fingerprint(parameters(rule=rule, as_of=as_of, scan_id=None), rule.kind)
+    completed = RiskScanStep.objects.filter(rule=rule, scan__state=ScanState.DONE).exclude(scan_id=step.scan_id)
+    last = completed.order_by("-scan__finished_at", "-scan_id").values("scan_id", "scan__as_of").first()
+    if last is None or last["scan__as_of"] > as_of:
         return None
-    if last.fingerprint != fingerprint(parameters(rule=step.rule, as_of=as_of, scan_id=None), step.rule.kind):
+    applied = completed.filter(scan_id=last["scan_id"]).aggregate(
+        horizon=Min("read_horizon"),
+        unknown=Count("pk", filter=Q(read_horizon__isnull=True)),
+        other=Count("pk", filter=~Q(fingerprint=current)),
+    )
+    if applied["horizon"] is None or applied["unknown"] or applied["other"]:
         return None
-    if not earlier.filter(full=True, fingerprint=last.fingerprint, scan__as_of__gt=as_of - FULL_EVERY).exists():
+    partial = RiskScanStep.objects.filter(rule=rule).filter(Q(full=False) | ~Q(fingerprint=current))
+    compared_all = (
+        completed.filter(scan__as_of__gt=as_of - FULL_EVERY).exclude(scan_id__in=partial.values("scan_id")).exists()
+    )
+    if not compared_all:
         return None
-    return Since(as_of=last.scan.as_of, xmin=last.read_horizon)
+    return Since(as_of=last["scan__as_of"], xmin=applied["horizon"])
 
 
 @transaction.atomic
@@ -350,10 +401,12 @@ def _close(*, scan_id: int) -> RiskScan | None:
     scan = RiskScan.objects.select_for_update(no_key=True).filter(pk=scan_id).first()
     if scan is None or scan.state not in ACTIVE_SCAN_STATES or scan.steps.filter(done=False).exists():
         return scan
-    by_rule = {code: counts for code, counts in scan.steps.values_list("rule__code", "counts")}
+    by_rule: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
-    for counts in by_rule.values():
+    for code, counts in scan.steps.values_list("rule__code", "counts"):  # a rule's parts add up
+        rule_counts = by_rule.setdefault(code, {})
         for name, value in (counts or {}).items():
+            rule_counts[name] = rule_counts.get(name, 0) + int(value)
             totals[name] = totals.get(name, 0) + int(value)
     scan.summary = {**totals, "rules": by_rule}
     # Every rule has read the changes logged before its step's transaction horizon: the

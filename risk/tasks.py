@@ -1,9 +1,9 @@
 """Celery tasks of the risk scan: thin wrappers over the services.
 
-A scan is one task per rule, shared by the workers.  Late acknowledgement with redelivery
-when a worker dies; each rule's alerts and its "done" mark are one transaction, so a
-retried task applies no rule twice and the unique index on open alerts keeps any alert
-from being raised twice.
+A scan is one task per step (a rule, or a range of customers of a rule), shared by the
+workers.  Late acknowledgement with redelivery when a worker dies; each step's alerts and
+its "done" mark are one transaction, so a retried task applies no step twice and the
+unique index on open alerts keeps any alert from being raised twice.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .choices import ScanTrigger
 
 @shared_task(name="risk.run_step", **PART_TASK_OPTIONS)
 def run_risk_step(self, step_id: int) -> bool:  # type: ignore[no-untyped-def]
-    """Apply one rule of a scan (skipped when already applied); the last closes the scan."""
+    """Apply one step of a scan (skipped when already applied); the last closes the scan."""
     return run_part(
         self,
         lambda: services.risk_step_run(step_id=step_id),

@@ -148,9 +148,14 @@ class Transaction(VersionedModel):
                 condition=Q(status__in=["pending", "shipped"]),
                 name="txn_open_due",
             ),
-            # A few customers' open receivables: the daily risk scan reads the changed
-            # customers' through this index.
-            models.Index(fields=["customer"], condition=Q(status__in=["pending", "shipped"]), name="txn_open_customer"),
+            # Some customers' open receivables, by due date: the daily risk scan reads the
+            # changed customers' through this index, and each part of a full scan (a range
+            # of customers) those past due in its range.
+            models.Index(
+                fields=["customer", "due_date"],
+                condition=Q(status__in=["pending", "shipped"]),
+                name="txn_open_customer_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -98,19 +98,19 @@ def test_a_scan_killed_mid_way_finishes_once(
                 due_date=today - dt.timedelta(days=days), status="pending",
             )
         )  # fmt: skip
-    # Hold the rule handed out last (the overdue rule goes first) so the scan stops there,
-    # after the overdue rule has raised and committed its alerts.  NO KEY: the new steps'
-    # foreign keys may still point at it; the step's FOR UPDATE may not pass.
+    # Hold the step handed out last (the overdue rule goes first) so the scan stops there,
+    # after the overdue rule has raised and committed its alerts.
     held = RiskRule.objects.exclude(kind="overdue_payment").order_by("pk").last()
     assert held is not None
+    scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.MANUAL, queue=False)
+    last = scan.steps.order_by("pk").last()
+    assert last is not None and last.rule == held
     holder = connections.create_connection("default")
     holder.set_autocommit(False)
     with holder.cursor() as cursor:
-        cursor.execute("SELECT id FROM risk_riskrule WHERE id = %s FOR NO KEY UPDATE", [held.pk])
+        cursor.execute("SELECT id FROM risk_riskscanstep WHERE id = %s FOR UPDATE", [last.pk])
     try:
-        scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.MANUAL)
-        last = scan.steps.order_by("pk").last()
-        assert last is not None and last.rule == held
+        services.queue_steps(scan_id=scan.pk)
         _wait(lambda: scan.steps.filter(done=True).count() == 4, "the first four rules")
         assert RiskAlert.objects.filter(rule__code="overdue-payment-30").count() == 4
         children = _children(worker_process.pid)

@@ -44,8 +44,11 @@ TODAY = dt.date(2026, 6, 30)
 TIERS = ("bronze", "silver", "gold", "platinum")
 
 
-def _scan(as_of: dt.datetime) -> RiskScan:
-    return services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of)
+def _scan(as_of: dt.datetime, part_size: int = services.PART_SIZE) -> RiskScan:
+    scan = services.risk_scan_start(
+        actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of, queue=False, part_size=part_size
+    )
+    return services.risk_scan_run(scan_id=scan.pk) or scan
 
 
 def _left_over(as_of: dt.datetime) -> dict[str, tuple[int, int, int]]:
@@ -141,25 +144,30 @@ class Business:
 
 
 @COMMITTED
+@pytest.mark.parametrize("part_size", [services.PART_SIZE, 5], ids=["one part", "parts of 5 customers"])
 def test_incremental_scans_leave_what_a_full_comparison_would(
-    rep1: Any, reference_risk_rules: None, reference_tiers: None
+    rep1: Any, reference_risk_rules: None, reference_tiers: None, part_size: int
 ) -> None:
+    """A month of business, each day's scan comparing only what changed, applied to every
+    customer at once or in parts (orders move between customers of different parts)."""
     RiskRule.objects.get(code="cancellations-90").tiers.set([tier("gold"), tier("platinum")])
     business = Business(rep1, seed=20261127)
     as_of = AS_OF
-    first = _scan(as_of)
-    assert first.steps.filter(full=True).count() == RiskRule.objects.count()
+    first = _scan(as_of, part_size)
+    assert first.steps.filter(full=True).count() == first.steps.count()
+    parts = first.steps.filter(rule__code="overdue-payment-30").count()
+    assert parts == (1 if part_size == services.PART_SIZE else 5)
     assert _left_over(as_of) == {}
     last_full, incremental = as_of, 0
     for step in [1, 1, 1, 3, 1, 2, 1, 1, 5, 1, 1, 1]:
         as_of += dt.timedelta(days=step, hours=business.rng.randint(0, 5))
         business.day(as_of)
-        scan = _scan(as_of)
+        scan = _scan(as_of, part_size)
         assert _left_over(as_of) == {}, (as_of, scan.summary)
-        modes = dict(scan.steps.values_list("rule__code", "full"))
         # Only inactivity compares every customer every time; the others once a week.
         weekly = as_of - last_full >= engine.FULL_EVERY
-        assert modes == {code: weekly or code == "inactivity" for code in modes}, (as_of, modes)
+        for code, full in scan.steps.values_list("rule__code", "full"):
+            assert full == (weekly or code == "inactivity"), (as_of, code, full)
         last_full = as_of if weekly else last_full
         incremental += not weekly
     assert incremental >= 9
@@ -227,6 +235,39 @@ def test_time_alone_moves_exactly_what_a_full_comparison_would(
     assert not RiskAlert.objects.filter(customer=leaving_baseline, status="open").exists()
     for customer in (arriving_answer, arriving_cancel):
         assert RiskAlert.objects.filter(customer=customer).exists()
+
+
+@COMMITTED
+def test_a_scan_that_failed_half_way_is_passed_over(
+    rep1: Any, reference_risk_rules: None, reference_tiers: None
+) -> None:
+    """The next scan compares what changed since the last scan that completed: the
+    customers the failed one compared are compared again, which changes nothing."""
+    customer = CustomerFactory(owner=rep1)
+    _scan(AS_OF)
+    order = TransactionFactory(
+        customer=customer, amount=Decimal("5000"), paid_amount=Decimal("0"), status="pending",
+        order_date=TODAY - dt.timedelta(days=40), due_date=TODAY - dt.timedelta(days=10),
+    )  # fmt: skip
+    failed = services.risk_scan_start(
+        actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF + dt.timedelta(days=1), queue=False
+    )
+    overdue_step = failed.steps.order_by("pk").first()
+    assert overdue_step.rule.code == "overdue-payment-30"
+    services.risk_step_run(step_id=overdue_step.pk)  # raises the alert, then its worker is lost
+    services.risk_step_fail(step_id=failed.steps.order_by("pk").last().pk, error="worker lost")
+    assert RiskAlert.objects.filter(transaction=order, status="open").exists()
+    Transaction.objects.filter(pk=order.pk).update(status="paid", paid_amount=order.amount)
+    scan = services.risk_scan_start(
+        actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF + dt.timedelta(days=2), queue=False
+    )
+    since = services._since(scan.steps.get(rule__code="overdue-payment-30"))
+    assert since is not None and since.as_of == AS_OF  # the completed scan's, not the failed one's
+    services.risk_scan_run(scan_id=scan.pk)
+    assert scan.steps.get(rule__code="overdue-payment-30").full is False
+    alert = RiskAlert.objects.get(transaction=order)
+    assert alert.status == "resolved" and alert.explanation["cleared"] == "paid"
+    assert _left_over(AS_OF + dt.timedelta(days=2)) == {}
 
 
 @COMMITTED
