@@ -61,6 +61,10 @@ class RiskAlert(VersionedModel):
 
     scope_path: ClassVar[str | None] = "customer"
 
+    # A scan writes thousands of alerts a day, each row costing one entry per index: only
+    # what is looked up is indexed.  Alerts are listed by when they were raised, never by
+    # when the row was created.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Customer, rule and assignee are looked up through the composite indexes below (each
     # leads with one of them): no single-column index of their own to keep up on writes.
     customer = models.ForeignKey(
@@ -104,8 +108,14 @@ class RiskAlert(VersionedModel):
         help_text=_("The order the alert is about, for an overdue payment."),
     )
     due_at = models.DateTimeField(_("act by"), null=True, blank=True, help_text=_("From the severity's SLA."))
+    # Never looked up by scan (and scans, the scan history, are never deleted): no index.
     scan = models.ForeignKey(
-        "risk.RiskScan", verbose_name=_("raised by scan"), on_delete=models.SET_NULL, null=True, blank=True
+        "risk.RiskScan",
+        verbose_name=_("raised by scan"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     auto_resolved = models.BooleanField(
         _("resolved by the scan"), default=False, help_text=_("The condition cleared (e.g. the order was paid).")
