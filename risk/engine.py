@@ -22,8 +22,8 @@ answers, feedback, tiers and stages, and alerts worked by people) and those whos
 crossed a threshold or a window's edge with time.  Every customer is compared the first
 time, when the rule changed, weekly, and when most customers changed.
 
-A rule whose findings are read by customer (overdue payments, inactivity) is applied in
-parts, ranges of customer ids that the workers share with the other rules: each part
+A rule whose findings are read by customer from an index (overdue payments) is applied
+in parts, ranges of customer ids that the workers share with the other rules: each part
 compares and writes only its own customers' alerts.
 """
 
@@ -74,9 +74,11 @@ class Kind:
     # per order) by customer and order, comparing integers rather than built strings.
     match: str = "a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject"
     # The findings are read for a range of customers from an index that leads with the
-    # customer: a scan applies the rule in parts (ranges of customers) that the workers
-    # share.  A kind whose findings start from a window of time reads that window whole
-    # whatever the range, so it is applied in one part.
+    # customer, and each customer's are many (open orders, each one's alert): a scan
+    # applies the rule in parts (ranges of customers) that the workers share.  A kind
+    # whose findings start from a window of time reads that window whole whatever the
+    # range, and one with a row per customer (the rhythms) reads it fastest in one pass:
+    # each is applied in one part.
     split: bool = False
 
 
@@ -247,12 +249,26 @@ KINDS: dict[str, Kind] = {
             'last_order', d.last_order, 'days_silent', d.silent, 'usual_gap_days', d.usual_gap, 'orders', d.orders,
             'times_usual_gap', d.measure, 'min_days', %(min_days)s::int, 'factor', %(factor)s::numeric)""",
         scope="st.customer_id",
-        # Every silent customer drifts further from its own rhythm each day: which ones
-        # crossed a threshold depends on each one's gap, so all are compared (one pass
-        # over the order rhythms, not over the orders).
-        moved=None,
+        # Every silent customer drifts further from its own rhythm each day; the ones
+        # that crossed the rule's days, its factor or a level's start (in times their
+        # own gap) since are found from the index of silent customers, without their
+        # alerts.  Silence only grows: a customer not silent enough now was not then.
+        moved="""
+            SELECT st.customer_id
+            FROM transactions_customerorderstats st
+            CROSS JOIN LATERAL (
+                SELECT greatest(round((st.last_order_date - st.first_order_date)::numeric / (st.order_days - 1), 1), 1)
+                           AS gap,
+                       %(today)s::date - st.last_order_date AS silent,
+                       %(since_today)s::date - st.last_order_date AS silent_then
+            ) g
+            WHERE st.order_days >= greatest(%(min_orders)s::int, 2)
+              AND st.last_order_date <= %(today)s::date - %(min_days)s::int AND g.silent >= %(factor)s::numeric * g.gap
+              AND (g.silent_then < %(min_days)s::int OR g.silent_then < %(factor)s::numeric * g.gap
+                   OR width_bucket(round(g.silent_then / g.gap, 2), %(level_starts)s::numeric[])
+                      <> width_bucket(round(g.silent / g.gap, 2), %(level_starts)s::numeric[]))
+        """,
         sources=("order",),
-        split=True,
     ),
     # At least ``count`` complaints received within the window.
     RiskKind.COMPLAINT_SPIKE: Kind(

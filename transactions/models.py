@@ -135,12 +135,19 @@ class Transaction(VersionedModel):
             # no hash table), never from the table.
             models.Index(fields=["customer", "order_date"], include=["amount", "status"], name="txn_customer_metrics"),
             models.Index(fields=["status", "due_date"], name="txn_status_due"),
-            # Recent cancellations: the risk scan's cancellation rule reads only these.
+            # Recent cancellations: the risk scan's cancellation rule reads only these, all
+            # of the window's by date, or some customers' by customer.
             models.Index(
                 fields=["order_date"],
                 include=["customer", "product"],
                 condition=Q(status="cancelled"),
                 name="txn_cancelled_date",
+            ),
+            models.Index(
+                fields=["customer", "order_date"],
+                include=["product"],
+                condition=Q(status="cancelled"),
+                name="txn_cancelled_customer",
             ),
             # Open receivables: the risk engine's overdue scan reads only these rows.
             models.Index(
