@@ -43,8 +43,9 @@ FLOOR_SQL = """
 """
 
 # A day of business, per 100 customers: one order placed (due in 30 days), one open order
-# paid, and a few cancellations, answers and complaints.  ``%(pick)s``
-# spreads the rows over the customers, differently each day.
+# paid, and a few cancellations, answers and complaints.  The rows are spread over the
+# customers and orders by a hash of their ids and the day, so that a day picks a fair
+# sample of the open orders however many days ran before on the same database.
 DAY_OF_BUSINESS = [
     """
     INSERT INTO transactions_transaction (created_at, updated_at, version, customer_id, product_id, description,
@@ -58,14 +59,14 @@ DAY_OF_BUSINESS = [
     """
     UPDATE transactions_transaction SET status = 'paid', paid_amount = amount, paid_date = %(today)s,
            updated_at = now(), version = version + 1
-    WHERE id IN (SELECT id FROM transactions_transaction
-                 WHERE status IN ('pending', 'shipped') AND (id + %(day)s) %% 50 = 0 LIMIT %(orders)s)
+    WHERE id IN (SELECT id FROM transactions_transaction WHERE status IN ('pending', 'shipped')
+                 ORDER BY (id * 7919 + %(day)s * 104729) %% 1000003 LIMIT %(orders)s)
     """,
     """
     UPDATE transactions_transaction SET status = 'cancelled', updated_at = now(), version = version + 1
     WHERE id IN (SELECT id FROM transactions_transaction
-                 WHERE status = 'pending' AND order_date > %(today)s::date - 60 AND (id + %(day)s) %% 40 = 0
-                 LIMIT %(cancelled)s)
+                 WHERE status = 'pending' AND order_date > %(today)s::date - 60
+                 ORDER BY (id * 6151 + %(day)s * 7877) %% 1000003 LIMIT %(cancelled)s)
     """,
     """
     INSERT INTO feedback_satisfactionresponse (created_at, updated_at, version, customer_id, contact_id,
