@@ -109,7 +109,8 @@ KINDS: dict[str, Kind] = {
             'due_date', d.due_date, 'days_overdue', %(today)s::date - d.due_date, 'amount', d.amount,
             'paid', d.paid_amount, 'outstanding', d.amount - d.paid_amount, 'currency', d.currency,
             'min_days', %(days_overdue)s::int,
-            'min_amount', coalesce((%(min_amount_by_currency)s::jsonb ->> d.currency)::numeric, %(min_amount)s::numeric))""",
+            'min_amount',
+            coalesce((%(min_amount_by_currency)s::jsonb ->> d.currency)::numeric, %(min_amount)s::numeric))""",
         scope="t.customer_id",
         # Open orders whose days overdue reached the rule's days or a level's start since
         # (``{crossed}``: one due-date range per such day count, from the partial index).
