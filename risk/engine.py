@@ -249,7 +249,7 @@ KINDS: dict[str, Kind] = {
         scope="st.customer_id",
         # Every silent customer drifts further from its own rhythm each day; the ones
         # that crossed the rule's days, its factor or a level's start (in times their
-        # own gap) since are found from the index of silent customers, without their
+        # own gap) since are found in one pass over the rhythms, without reading their
         # alerts.  Silence only grows: a customer not silent enough now was not then.
         moved="""
             SELECT st.customer_id
