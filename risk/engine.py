@@ -64,9 +64,8 @@ class Kind:
     scope: str
     # The customers whose findings may have changed only because time passed since the
     # previous scan (``since_*`` parameters): their figures crossed a threshold or a level,
-    # or rows entered or left a window.  None: every customer may have, so every customer
-    # is compared each time.
-    moved: str | None
+    # or rows entered or left a window.
+    moved: str
     # Which logged changes can move the findings (besides a tier or stage, and a person's
     # change to an alert, which can move any rule's).
     sources: tuple[str, ...] = ()
@@ -486,8 +485,6 @@ def parameters(
     """The statements' parameters for one rule at one instant (``tier_ids``: the tiers of
     a rule not saved yet; a saved rule's own otherwise)."""
     params = {**DEFAULTS[rule.kind], **(rule.params or {})}
-    today = timezone.localtime(as_of).date()
-    window_days = int(params.get("window_days", 0))
     levels = sorted(
         (
             (Decimal(str(start)), severity)
@@ -502,11 +499,8 @@ def parameters(
     return {
         **params,
         "min_amount_by_currency": json.dumps(params.get("min_amount_by_currency") or {}),
-        "as_of": as_of,
+        **_instants(params, as_of),
         "now": timezone.now(),
-        "today": today,
-        "window_start": as_of - dt.timedelta(days=window_days),
-        "baseline_start": as_of - dt.timedelta(days=window_days + int(params.get("baseline_days", 0))),
         "level_starts": [start for start, _severity in levels] or [Decimal("0")],
         "level_severities": [severity for _start, severity in levels] or [None],
         "severity": rule.severity,
@@ -516,6 +510,17 @@ def parameters(
         "playbook": rule.playbook,
         "scan_id": scan_id,
         "sla_hours": json.dumps({sev: settings_row.sla_for(sev).total_seconds() / 3600 for sev in SEVERITY_ORDER}),
+    }
+
+
+def _instants(params: dict[str, Any], as_of: dt.datetime) -> dict[str, Any]:
+    """The instants a rule's windows are measured from when it is applied ``as_of``."""
+    window_days = int(params.get("window_days", 0))
+    return {
+        "as_of": as_of,
+        "today": timezone.localtime(as_of).date(),
+        "window_start": as_of - dt.timedelta(days=window_days),
+        "baseline_start": as_of - dt.timedelta(days=window_days + int(params.get("baseline_days", 0))),
     }
 
 
@@ -580,15 +585,13 @@ def _crossed(params: dict[str, Any]) -> str:
     )
 
 
-def _compare_changed_only(cursor: Any, *, kind: Kind, rule: RiskRule, params: dict[str, Any], since: Since) -> bool:
+def _compare_changed_only(cursor: Any, *, kind: Kind, params: dict[str, Any], since: Since) -> bool:
     """Fill the temporary table ``risk_affected`` with the customers whose findings may
     differ since ``since`` (logged changes from the sources that can move this kind, and
     figures moved with time); False when so many changed that comparing every customer
     is cheaper."""
-    assert kind.moved is not None
-    earlier = parameters(rule=rule, as_of=since.as_of, scan_id=None)
-    for name in ("as_of", "today", "window_start", "baseline_start"):
-        params[f"since_{name}"] = earlier[name]
+    for name, instant in _instants(params, since.as_of).items():
+        params[f"since_{name}"] = instant
     params["since_xmin"] = since.xmin
     params["sources"] = [*kind.sources, "customer", "alert"]
     moved = kind.moved.format(crossed=_crossed(params) if "{crossed}" in kind.moved else "")
@@ -617,12 +620,11 @@ def apply_rule(
 
     With ``since`` (the same rule applied before, as of no later), only the customers
     whose findings may differ are compared: those the change log names and those whose
-    figures moved with time.  The result is the same as comparing every customer; a kind
-    whose time-driven changes cannot be told apart compares every customer anyway."""
+    figures moved with time.  The result is the same as comparing every customer."""
     params = parameters(rule=rule, as_of=as_of, scan_id=scan_id)
     params["first_id"], params["last_id"] = customers
     kind = KINDS[rule.kind]
-    full = since is None or kind.moved is None
+    full = since is None
     reason = _OVERDUE_REASON if rule.kind == RiskKind.OVERDUE_PAYMENT else "'condition_cleared'"
     tier_filter = _TIER_FILTER if params["tier_ids"] else ""
     with connection.cursor() as cursor:
@@ -637,8 +639,8 @@ def apply_rule(
         cursor.execute("DROP TABLE IF EXISTS risk_diff")
         cursor.execute("DROP TABLE IF EXISTS risk_affected")
         if not full:
-            assert since is not None and kind.moved is not None
-            full = not _compare_changed_only(cursor, kind=kind, rule=rule, params=params, since=since)
+            assert since is not None
+            full = not _compare_changed_only(cursor, kind=kind, params=params, since=since)
         if full and customers == EVERY_CUSTOMER:
             scope, alert_scope = "TRUE", "TRUE"
         elif full:
