@@ -33,6 +33,8 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -606,6 +608,17 @@ def _compare_changed_only(cursor: Any, *, kind: Kind, params: dict[str, Any], si
     return affected <= max(FULL_ABOVE * customers, FULL_ABOVE_AT_LEAST)
 
 
+@contextmanager
+def scan_writes(cursor: Any) -> Iterator[None]:
+    """Alerts the scan writes itself (raised, re-graded, resolved, retired, marked told)
+    are not changes for the next scan to look at: the change log's trigger on alerts
+    skips them (risk migration 0010).  Within the block only: a caller's own writes later
+    in the same transaction are changes like any other.  Call inside a transaction."""
+    cursor.execute("SET LOCAL crm.risk_scan = 'on'")
+    yield
+    cursor.execute("SET LOCAL crm.risk_scan = 'off'")
+
+
 def apply_rule(
     *,
     rule: RiskRule,
@@ -630,8 +643,6 @@ def apply_rule(
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        # The scan's own writes to alerts are not changes for the next scan to look at.
-        cursor.execute("SET LOCAL crm.risk_scan = 'on'")
         # Read before the data: a change logged by a transaction still running now is
         # read again by the next scan (reading it twice is harmless).
         cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -655,17 +666,15 @@ def apply_rule(
         cursor.execute(
             _DIFF.format(findings=findings, tier_filter=tier_filter, match=kind.match, alert_scope=alert_scope), params
         )
-        cursor.execute(_RAISE.format(facts=kind.facts), params)
-        raised = cursor.rowcount
-        cursor.execute(_RESEVER.format(facts=kind.facts), params)
-        reseverity = cursor.rowcount
-        cursor.execute(_RESOLVE.format(reason=reason), params)
-        resolved = cursor.rowcount
+        with scan_writes(cursor):
+            cursor.execute(_RAISE.format(facts=kind.facts), params)
+            raised = cursor.rowcount
+            cursor.execute(_RESEVER.format(facts=kind.facts), params)
+            reseverity = cursor.rowcount
+            cursor.execute(_RESOLVE.format(reason=reason), params)
+            resolved = cursor.rowcount
         cursor.execute("DROP TABLE risk_diff")
         cursor.execute("DROP TABLE IF EXISTS risk_affected")
-        # Until the end of the rule's writes only: a caller's own writes later in the same
-        # transaction are changes like any other.
-        cursor.execute("SET LOCAL crm.risk_scan = 'off'")
     return Applied(
         counts=dict(zip(COUNT_NAMES, (raised, reseverity, resolved), strict=True)),
         full=full,
@@ -676,7 +685,7 @@ def apply_rule(
 
 def retire_rule(*, rule: RiskRule, as_of: dt.datetime) -> int:
     """A rule switched off: resolve the open alerts it raised, saying so."""
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, scan_writes(cursor):
         cursor.execute(_RETIRE, {"rule_id": rule.pk, "as_of": as_of, "now": timezone.now()})
         return cursor.rowcount
 

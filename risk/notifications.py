@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Notification, User
 
 from .choices import OPEN_STATUSES
+from .engine import scan_writes
 from .models import RiskAlert, RiskSettings
 
 #: Alerts listed in one message; the rest are counted.
@@ -59,12 +60,10 @@ def notify_urgent_alerts() -> int:
 
     now = timezone.now()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            # Marking alerts told changes nothing a scan looks at: not logged as a change.
-            cursor.execute("SET LOCAL crm.risk_scan = 'on'")
+        # Marking alerts told changes nothing a scan looks at: not logged as a change.
+        with connection.cursor() as cursor, scan_writes(cursor):
             cursor.execute(_TELL, {"now": now, "listed": LISTED, "open": list(OPEN_STATUSES)})
             per_user = {assignee: (count, ids) for assignee, count, ids in cursor.fetchall()}
-            cursor.execute("SET LOCAL crm.risk_scan = 'off'")
         if not per_user:
             return 0
         listed = {

@@ -337,8 +337,18 @@ def test_the_change_log_names_what_the_triggers_saw_and_is_pruned_once_read(rep1
     _scan(AS_OF)
     assert not RiskChange.objects.filter(txid=1).exists()
     assert RiskChange.objects.filter(txid=txid).exists()  # this transaction is still running
-    # The scan's own alert writes are not logged; a person's are.
+    # The scan's own alert writes are not logged (raised, resolved, retired with their
+    # rule); a person's are.
+    TransactionFactory(
+        customer=customer, amount=Decimal("5000"), paid_amount=Decimal("0"), status="pending",
+        order_date=TODAY - dt.timedelta(days=60), due_date=TODAY - dt.timedelta(days=30),
+    )  # fmt: skip
+    _scan(AS_OF)
+    assert RiskAlert.objects.filter(customer=customer, rule__code="overdue-payment-30", status="open").exists()
     before = RiskChange.objects.count()
     _scan(AS_OF + dt.timedelta(days=1))
+    RiskRule.objects.filter(code="overdue-payment-30").update(enabled=False)
+    retired = _scan(AS_OF + dt.timedelta(days=2))
+    assert retired.summary["rules"]["overdue-payment-30"]["resolved"] >= 1
     assert RiskChange.objects.count() == before
     assert RiskScanStep.objects.filter(read_horizon__lte=txid).exists()
