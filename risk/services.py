@@ -20,7 +20,7 @@ from crm.access.permissions import role_of
 from crm.access.scope import customers_visible_to
 from crm.accounts.choices import Role
 from crm.core.errors import DomainError
-from crm.core.jobs import fail_part, id_ranges
+from crm.core.jobs import fail_part
 from crm.core.services import record_create, record_delete, record_update
 
 from .choices import (
@@ -279,7 +279,7 @@ def risk_scan_start(
     except IntegrityError:  # another request started one a moment ago
         return RiskScan.objects.get(state__in=ACTIVE_SCAN_STATES)
     bounds = Customer.objects.aggregate(low=Min("id"), high=Max("id"))
-    starts = [first for first, _last in id_ranges(bounds["low"] or 0, bounds["high"] or 0, part_size)][1:]
+    starts = list(range((bounds["low"] or 0) + part_size, (bounds["high"] or 0) + 1, part_size))
     # Open at both ends, so that a customer added during the scan is in a part too.
     lowest, highest = EVERY_CUSTOMER
     parts = list(zip([lowest, *starts], [start - 1 for start in starts] + [highest], strict=True))

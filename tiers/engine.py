@@ -27,6 +27,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from crm.core.jobs import LAST_ID
+
 from .models import ScoringPolicy, Tier
 
 # The steps are CTEs.  The score (floating point, rounded to cents) is computed once per
@@ -400,7 +402,7 @@ def preview(*, policy: ScoringPolicy, sample: int = 20) -> Preview:
         FROM ({rows}) r
         GROUP BY r.cur_rank, r.computed_rank, r.tier_id, r.computed_tier
     """.replace("%(sample)s", str(int(sample)))
-    groups = _rows(policy, timezone.now(), 0, 2**62, select)
+    groups = _rows(policy, timezone.now(), 0, LAST_ID, select)
     from customers.models import Customer
 
     def went_up(g: dict[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.errors import DomainError
-from crm.core.jobs import fail_part, id_ranges
+from crm.core.jobs import fail_part
 from crm.core.services import record_create, record_delete, record_update
 from customers.models import Customer
 
@@ -214,7 +214,7 @@ def tier_run_start(
         return active
     bounds = Customer.objects.aggregate(low=Min("id"), high=Max("id"))
     low, high = bounds["low"] or 0, bounds["high"] or 0
-    ranges = id_ranges(low, high, chunk_size)
+    ranges = [(start, min(start + chunk_size - 1, high)) for start in range(low, high + 1, chunk_size)] if high else []
     try:
         with transaction.atomic():
             run = TierRun.objects.create(

@@ -17,17 +17,8 @@ from django.utils import timezone
 
 T = TypeVar("T")
 
-#: Beyond any id: the open end of the last range of customers a job covers.
+#: Beyond any id: the open end of a range of customers that covers them all.
 LAST_ID = 2**62
-
-
-def id_ranges(low: int, high: int, size: int) -> list[tuple[int, int]]:
-    """Consecutive inclusive ranges of ``size`` ids covering ``low`` to ``high`` (none when
-    there is nothing): the parts of a job over customers, which workers share."""
-    if not high:
-        return []
-    return [(start, min(start + size - 1, high)) for start in range(low, high + 1, size)]
-
 
 #: The options of every task that runs one part of a job.
 PART_TASK_OPTIONS: dict[str, Any] = {
