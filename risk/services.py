@@ -308,10 +308,14 @@ def queue_steps(*, scan_id: int) -> int:
     return len(step_ids)
 
 
-def risk_step_run(*, step_id: int) -> bool:
+def risk_step_run(*, step_id: int, queue_telling: bool = False) -> bool:
     """Apply one step of a scan, exactly once (its alerts and its "done" mark are one
     transaction, the step row locked), then close the scan if it was the last.  Returns
-    whether the step was applied now."""
+    whether the step was applied now.
+
+    Once the scan is closed its assignees are told (``risk_scan_tell``): here and now, or,
+    with ``queue_telling`` (a worker's step), by a task of its own, so that the last step
+    is done when its alerts are and a slow mail server holds up no part of the scan."""
     scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
     if scan_id is None:
         return False
@@ -319,7 +323,7 @@ def risk_step_run(*, step_id: int) -> bool:
         state=ScanState.RUNNING, started_at=timezone.now()
     )
     applied = _apply_step(step_id=step_id)
-    _close(scan_id=scan_id)
+    _close(scan_id=scan_id, queue_telling=queue_telling)
     return applied
 
 
@@ -404,7 +408,7 @@ def _since(step: RiskScanStep) -> Any:
 
 
 @transaction.atomic
-def _close(*, scan_id: int) -> RiskScan | None:
+def _close(*, scan_id: int, queue_telling: bool = False) -> RiskScan | None:
     from crm.audit.services import audit_bulk
 
     scan = RiskScan.objects.select_for_update(no_key=True).filter(pk=scan_id).first()
@@ -427,14 +431,28 @@ def _close(*, scan_id: int) -> RiskScan | None:
     scan.finished_at = timezone.now()
     scan.save(update_fields=["summary", "state", "finished_at"])
     audit_bulk(resource="risk.riskscan", actor=scan.requested_by, summary={"label": f"risk scan #{scan.pk}", **totals})
-    from .notifications import notify_urgent_alerts, send_digests
-
     # After the commit: the alerts are there for good.  Telling picks up every urgent alert
     # not told yet, so a scan whose worker died before this point is told by the next one.
-    transaction.on_commit(notify_urgent_alerts)
-    if scan.trigger == ScanTrigger.SCHEDULE:
-        transaction.on_commit(send_digests)
+    if queue_telling:
+        from .tasks import tell_after_scan
+
+        transaction.on_commit(lambda: tell_after_scan.delay(scan.pk))
+    else:
+        transaction.on_commit(lambda: risk_scan_tell(scan_id=scan.pk))
     return scan
+
+
+def risk_scan_tell(*, scan_id: int) -> int:
+    """Tell the assignees of a closed scan's alerts: each about their new urgent alerts,
+    and, after the scheduled scan, everyone their daily digest.  Safe to repeat: an alert
+    is told about once, a digest goes out once a day.  Returns how many alerts were told
+    about now."""
+    from .notifications import notify_urgent_alerts, send_digests
+
+    told = notify_urgent_alerts()
+    if RiskScan.objects.filter(pk=scan_id, trigger=ScanTrigger.SCHEDULE).exists():
+        send_digests()
+    return told
 
 
 def risk_step_fail(*, step_id: int, error: str) -> None:

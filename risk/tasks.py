@@ -1,7 +1,8 @@
 """Celery tasks of the risk scan: thin wrappers over the services.
 
 A scan is one task per step (a rule, or a range of customers of a rule), shared by the
-workers.  Late acknowledgement with redelivery when a worker dies; each step's alerts and
+workers; the step that closes the scan queues the telling of its assignees as a task of
+its own.  Late acknowledgement with redelivery when a worker dies; each step's alerts and
 its "done" mark are one transaction, so a retried task applies no step twice and the
 unique index on open alerts keeps any alert from being raised twice.
 """
@@ -23,10 +24,16 @@ def run_risk_step(self, step_id: int) -> bool:  # type: ignore[no-untyped-def]
     """Apply one step of a scan (skipped when already applied); the last closes the scan."""
     return run_part(
         self,
-        lambda: services.risk_step_run(step_id=step_id),
+        lambda: services.risk_step_run(step_id=step_id, queue_telling=True),
         lambda error: services.risk_step_fail(step_id=step_id, error=error),
         f"step {step_id}",
     )
+
+
+@shared_task(acks_late=True, name="risk.tell_after_scan")
+def tell_after_scan(scan_id: int) -> int:
+    """Tell the assignees of a scan just closed (each alert once, whatever the retries)."""
+    return services.risk_scan_tell(scan_id=scan_id)
 
 
 @shared_task(acks_late=True, name="risk.scan_if_due")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db.models import Q
 
 from crm.accounts.models import Notification
 from risk import services
@@ -84,6 +85,7 @@ def test_urgent_alerts_are_told_once_even_when_the_scan_runs_again(
         services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF)
     assert len(mail.outbox) == 1 and "1" in mail.outbox[0].subject
     assert Notification.objects.filter(user=rep1).count() == 1
+    print(list(RiskAlert.objects.filter(customer=customer).values_list("rule__code", "severity", "subject")))
     urgent = RiskAlert.objects.get(customer=customer, severity="high")
     assert urgent.notified_at is not None
     assert RiskAlert.objects.get(customer=customer, severity="low").notified_at is None
@@ -128,3 +130,50 @@ def test_a_manual_urgent_alert_is_told_at_once(
         )
     alert.refresh_from_db()
     assert alert.notified_at is not None and len(mail.outbox) == 1
+
+
+def test_a_workers_closing_step_queues_the_telling_as_a_task_of_its_own(
+    rep1: Any, rep2: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from celery.signals import task_prerun
+
+    from crm.celery import app
+    from risk.tasks import tell_after_scan
+
+    rep1.email, rep2.email = "rep1@example.com", "rep2@example.com"
+    rep1.save()
+    rep2.save()
+    customer = CustomerFactory(owner=rep1)
+    _late(customer, days=70)  # high: to be told
+    RiskAlertFactory(customer=CustomerFactory(owner=rep2), assignee=rep2, severity="low")  # in rep2's digest
+    scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.SCHEDULE, as_of=AS_OF, queue=False)
+    steps = list(scan.steps.order_by("pk").values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks() as callbacks:
+        for step_id in steps:
+            services.risk_step_run(step_id=step_id, queue_telling=True)
+    scan.refresh_from_db()
+    # The scan is done before anyone is told: the telling waits for its task.
+    assert scan.state == "done" and len(callbacks) == 1
+    urgent = RiskAlert.objects.filter(customer=customer, severity="high")
+    assert urgent.exists() and all(alert.to_tell for alert in urgent) and not mail.outbox
+    ran: list[str] = []
+
+    def record(sender: Any = None, **_kwargs: Any) -> None:
+        ran.append(sender.name)
+
+    app.conf.task_always_eager = True  # the task runs here, as a worker would run it
+    task_prerun.connect(record)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            callbacks[0]()
+    finally:
+        app.conf.task_always_eager = False
+        task_prerun.disconnect(record)
+    assert ran == ["risk.tell_after_scan"]
+    assert not urgent.filter(Q(to_tell=True) | Q(notified_at__isnull=True)).exists()
+    # Rep1 told about the urgent alert, then both get the scheduled scan's digest.
+    assert sorted(m.to[0] for m in mail.outbox) == ["rep1@example.com", "rep1@example.com", "rep2@example.com"]
+    # A retried task tells no one twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tell_after_scan.apply(args=(scan.pk,)).get() == 0
+    assert len(mail.outbox) == 3
