@@ -105,6 +105,12 @@ def main() -> None:
     telling: list[tuple[int, float]] = []
     customers = Customer.objects.count()
     print(f"customers: {customers:,}, workers: {WORKERS}")
+    with connection.cursor() as cursor:  # what the figures depend on besides the machine
+        cursor.execute(
+            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings"
+            " WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression')"
+        )
+        print(f"server: {cursor.fetchone()[0]}")
     overdue = RiskRule.objects.get(code="overdue-payment-30")
     start = timezone.now()
 
