@@ -45,20 +45,40 @@ def line(name: str, figure: float, floor: float, unit: str) -> None:
 
 
 def shared_by_workers(part_ids: Iterable[int], run: Callable[[int], object], *, workers: int = WORKERS) -> None:
-    """Run ``run(part_id)`` for every part on ``workers`` threads, each with a database
-    connection of its own, as the Celery workers share the parts of a job."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Run ``run(part_id)`` for every part on ``workers`` threads, as the Celery workers
+    share the parts of a job: each takes the next part when it is free, and keeps its own
+    database connection from one part to the next (the settings keep a worker's
+    connection for a minute), closing it when no part is left."""
+    import queue
+    import threading
 
     from django.db import connections
 
-    def work(part_id: int) -> None:
+    waiting: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for part_id in part_ids:
+        waiting.put(part_id)
+    failures: list[BaseException] = []
+
+    def work() -> None:
         try:
-            run(part_id)
+            while True:
+                try:
+                    part_id = waiting.get_nowait()
+                except queue.Empty:
+                    return
+                run(part_id)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failures.append(exc)
         finally:
             connections.close_all()
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(work, part_ids))
+    threads = [threading.Thread(target=work, name=f"worker-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
 def in_turns(floor: Callable[[], float], figure: Callable[[], float], *, times: int = 3) -> tuple[float, float]:
