@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
 
 # ---------------------------------------------------------------- Celery
 CELERY_BROKER_URL = REDIS_URL
+# The queue tasks go to and workers read (several installations can share one broker).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

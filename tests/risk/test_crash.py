@@ -65,6 +65,8 @@ def worker_process() -> Iterator[subprocess.Popen[bytes]]:
         "DATABASE_URL": f"postgres://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}",
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # What the worker queues itself (the telling after the scan) stays on this queue.
+        "CELERY_QUEUE": queue,
     }
     command = [
         sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool=prefork", "--concurrency=1", "-Q", queue,
