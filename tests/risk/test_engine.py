@@ -206,6 +206,28 @@ def test_satisfaction_drop_against_the_customers_own_past(rep1: Any) -> None:
     assert Decimal(str(alert.explanation["baseline_csat"])) == 5 and Decimal(str(alert.explanation["recent_csat"])) == 3
 
 
+def test_satisfaction_windows_at_their_exact_edges(rep1: Any) -> None:
+    """The recent window is (as of − 90 days, as of]; the baseline the 365 days before it,
+    (as of − 455 days, as of − 90 days]: an answer at an edge belongs to one side only."""
+    window_start, baseline_start = AS_OF - dt.timedelta(days=90), AS_OF - dt.timedelta(days=455)
+    edges = CustomerFactory(owner=rep1)
+    SatisfactionResponseFactory(customer=edges, csat=1, nps=None, responded_at=baseline_start)  # too old
+    SatisfactionResponseFactory(customer=edges, csat=5, nps=None, responded_at=window_start)  # the baseline
+    SatisfactionResponseFactory(customer=edges, csat=3, nps=None, responded_at=AS_OF)  # recent
+    later = CustomerFactory(owner=rep1)  # the same answers a moment later: the edges move
+    SatisfactionResponseFactory(customer=later, csat=1, nps=None, responded_at=baseline_start + dt.timedelta(seconds=1))
+    SatisfactionResponseFactory(customer=later, csat=5, nps=None, responded_at=window_start + dt.timedelta(seconds=1))
+    SatisfactionResponseFactory(customer=later, csat=3, nps=None, responded_at=AS_OF)
+    _apply("satisfaction-drop")
+    [alert] = _open(edges, "satisfaction-drop")
+    facts = alert.explanation
+    assert (Decimal(str(facts["baseline_csat"])), facts["baseline_responses"]) == (5, 1)
+    assert (Decimal(str(facts["recent_csat"])), facts["recent_responses"]) == (3, 1)
+    assert alert.severity == "high" and dt.datetime.fromisoformat(facts["last_answer"]) == AS_OF
+    # Baseline 1 (the old answer now inside it), recent (5 + 3) / 2 = 4: no drop at all.
+    assert _open(later, "satisfaction-drop") == []
+
+
 def test_inactivity_against_the_customers_own_rhythm(rep1: Any) -> None:
     def rhythm(customer: Any, last: int, gap: int = 30, orders: int = 4) -> None:
         for n in range(orders):
