@@ -20,7 +20,7 @@ from crm.access.permissions import role_of
 from crm.access.scope import customers_visible_to
 from crm.accounts.choices import Role
 from crm.core.errors import DomainError
-from crm.core.jobs import fail_part
+from crm.core.jobs import fail_part, follow_up
 from crm.core.services import record_create, record_delete, record_update
 
 from .choices import (
@@ -433,12 +433,9 @@ def _close(*, scan_id: int, queue_telling: bool = False) -> RiskScan | None:
     audit_bulk(resource="risk.riskscan", actor=scan.requested_by, summary={"label": f"risk scan #{scan.pk}", **totals})
     # After the commit: the alerts are there for good.  Telling picks up every urgent alert
     # not told yet, so a scan whose worker died before this point is told by the next one.
-    if queue_telling:
-        from .tasks import tell_after_scan
+    from .tasks import tell_after_scan
 
-        transaction.on_commit(lambda: tell_after_scan.delay(scan.pk))
-    else:
-        transaction.on_commit(lambda: risk_scan_tell(scan_id=scan.pk))
+    follow_up(tell_after_scan, scan.pk, queued=queue_telling)
     return scan
 
 

@@ -6,7 +6,7 @@ another team.  ``api(user)`` returns an API client signed in as that user.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -99,3 +99,25 @@ def reference_risk_rules() -> None:
     if not RiskRule.objects.exists():
         import_module("risk.migrations.0002_default_rules").seed(apps, None)
         import_module("risk.migrations.0004_rule_levels").update(apps, None)
+
+
+@pytest.fixture
+def tasks_run_here() -> Iterator[list[str]]:
+    """Celery tasks run in this process as they are queued (as a worker would run them);
+    the list collects the name of each task run."""
+    from celery.signals import task_prerun
+
+    from crm.celery import app
+
+    ran: list[str] = []
+
+    def record(sender: Any = None, **_kwargs: Any) -> None:
+        ran.append(sender.name)
+
+    app.conf.task_always_eager = True
+    task_prerun.connect(record)
+    try:
+        yield ran
+    finally:
+        app.conf.task_always_eager = False
+        task_prerun.disconnect(record)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.errors import DomainError
-from crm.core.jobs import fail_part
+from crm.core.jobs import fail_part, follow_up
 from crm.core.services import record_create, record_delete, record_update
 from customers.models import Customer
 
@@ -242,8 +242,10 @@ def tier_run_start(
     return run
 
 
-def _finish(run: TierRun) -> None:
-    """Close a run whose chunks are all done: add up their counts, audit the run."""
+def _finish(run: TierRun, *, queue_telling: bool = False) -> None:
+    """Close a run whose chunks are all done: add up their counts, audit the run; then
+    tell the owners of the customers that moved (``queue_telling``: by a task of its own,
+    as after a worker's chunk)."""
     from crm.audit.services import audit_bulk
 
     totals: dict[str, int] = {}
@@ -266,26 +268,27 @@ def _finish(run: TierRun) -> None:
         actor=run.requested_by,
         summary={"label": f"tier evaluation #{run.pk}", "policy": run.policy.version, **totals},
     )
-    from .notifications import notify_tier_moves
+    from .tasks import tell_tier_moves
 
-    transaction.on_commit(lambda: notify_tier_moves(run_id=run.pk))
+    follow_up(tell_tier_moves, run.pk, queued=queue_telling)
 
 
-def tier_run_evaluate_chunk(*, chunk_id: int) -> bool:
+def tier_run_evaluate_chunk(*, chunk_id: int, queue_telling: bool = False) -> bool:
     """Evaluate one chunk, exactly once: its changes and its "done" mark are one
     transaction, and the chunk row is locked, so a retried or duplicated task finds it
-    done and does nothing.  The last chunk closes the run.  Returns whether it worked."""
+    done and does nothing.  The last chunk closes the run (``queue_telling``: a worker's
+    chunk, whose run's owners are told by a task of their own).  Returns whether it worked."""
     run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
     if run_id is None:
         return False
     # Its own short statement: inside the chunk's transaction this row lock would make the
     # other workers' chunks wait for this one to finish.
     TierRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(state=RunState.RUNNING, started_at=timezone.now())
-    return _evaluate_chunk(chunk_id=chunk_id)
+    return _evaluate_chunk(chunk_id=chunk_id, queue_telling=queue_telling)
 
 
 @transaction.atomic
-def _evaluate_chunk(*, chunk_id: int) -> bool:
+def _evaluate_chunk(*, chunk_id: int, queue_telling: bool) -> bool:
     from .engine import evaluate_range
 
     # Only the chunk's own row: locking the run's (or the policy's) with it would make every
@@ -313,7 +316,7 @@ def _evaluate_chunk(*, chunk_id: int) -> bool:
     locked.save(update_fields=["chunks_done"])
     locked.refresh_from_db()
     if locked.chunks_done >= locked.chunk_count:
-        _finish(locked)
+        _finish(locked, queue_telling=queue_telling)
     return True
 
 

@@ -1,7 +1,8 @@
 """Celery tasks of the tier engine: thin wrappers over the services.
 
 Late acknowledgement with redelivery when a worker dies; a chunk's work and its "done"
-mark are one transaction, so a retried task never evaluates a chunk twice.
+mark are one transaction, so a retried task never evaluates a chunk twice.  The chunk that
+closes a run queues the telling of its owners as a task of its own.
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ def evaluate_tier_chunk(self, chunk_id: int) -> bool:  # type: ignore[no-untyped
     """Evaluate one chunk of customers of a run (skipped when it is already done)."""
     return run_part(
         self,
-        lambda: services.tier_run_evaluate_chunk(chunk_id=chunk_id),
+        lambda: services.tier_run_evaluate_chunk(chunk_id=chunk_id, queue_telling=True),
         lambda error: services.tier_chunk_fail(chunk_id=chunk_id, error=error),
         f"chunk {chunk_id}",
     )
+
+
+@shared_task(acks_late=True, name="tiers.tell_moves")
+def tell_tier_moves(run_id: int) -> int:
+    """Tell the owners whose customers a run just closed moved (once, whatever the retries)."""
+    from .notifications import notify_tier_moves
+
+    return notify_tier_moves(run_id=run_id)
 
 
 @shared_task(acks_late=True, name="tiers.evaluate_if_due")

@@ -1,5 +1,6 @@
 """What the background jobs (tier evaluations, risk scans) share: how a task runs one
-part of a job (a chunk of customers, a rule).
+part of a job (a chunk of customers, a rule), and how the job's follow-up (telling
+people what it found) runs once the job is closed.
 
 A part's work and its "done" mark are one transaction, so a task is safe to run again.
 The task acknowledges late and is redelivered when its worker dies; a database hiccup
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 T = TypeVar("T")
@@ -39,6 +40,17 @@ def run_part(task: Any, work: Callable[[], T], fail: Callable[[str], None], labe
             raise
         fail(f"{label}: {exc!r}")
         raise
+
+
+def follow_up(task: Any, job_id: int, *, queued: bool) -> None:
+    """Once the transaction that closes a job commits, run its follow-up ``task(job_id)``:
+    queued as a task of its own when the job's parts run on the workers (``queued``), so
+    the last part is done when its work is and a slow mail server holds up no worker of
+    the job; here and now when the job runs in one process (a command's ``--sync``)."""
+    if queued:
+        transaction.on_commit(lambda: task.delay(job_id))
+    else:
+        transaction.on_commit(lambda: task(job_id))
 
 
 def fail_job(job_model: Any, *, job_id: int, error: str) -> None:

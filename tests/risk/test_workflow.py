@@ -133,11 +133,8 @@ def test_a_manual_urgent_alert_is_told_at_once(
 
 
 def test_a_workers_closing_step_queues_the_telling_as_a_task_of_its_own(
-    rep1: Any, rep2: Any, django_capture_on_commit_callbacks: Any
+    rep1: Any, rep2: Any, django_capture_on_commit_callbacks: Any, tasks_run_here: list[str]
 ) -> None:
-    from celery.signals import task_prerun
-
-    from crm.celery import app
     from risk.tasks import tell_after_scan
 
     rep1.email, rep2.email = "rep1@example.com", "rep2@example.com"
@@ -156,20 +153,9 @@ def test_a_workers_closing_step_queues_the_telling_as_a_task_of_its_own(
     assert scan.state == "done" and len(callbacks) == 1
     urgent = RiskAlert.objects.filter(customer=customer, severity="high")
     assert urgent.exists() and all(alert.to_tell for alert in urgent) and not mail.outbox
-    ran: list[str] = []
-
-    def record(sender: Any = None, **_kwargs: Any) -> None:
-        ran.append(sender.name)
-
-    app.conf.task_always_eager = True  # the task runs here, as a worker would run it
-    task_prerun.connect(record)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            callbacks[0]()
-    finally:
-        app.conf.task_always_eager = False
-        task_prerun.disconnect(record)
-    assert ran == ["risk.tell_after_scan"]
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()
+    assert tasks_run_here == ["risk.tell_after_scan"]
     assert not urgent.filter(Q(to_tell=True) | Q(notified_at__isnull=True)).exists()
     # Rep1 told about the urgent alert, then both get the scheduled scan's digest.
     assert sorted(m.to[0] for m in mail.outbox) == ["rep1@example.com", "rep1@example.com", "rep2@example.com"]

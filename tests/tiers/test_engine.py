@@ -204,6 +204,25 @@ def test_owners_are_told_once_in_app_and_by_mail(rep1: Any, django_capture_on_co
     assert notify_tier_moves(run_id=run.pk) == 0 and len(mail.outbox) == 1
 
 
+def test_a_workers_closing_chunk_queues_the_telling_as_a_task_of_its_own(
+    rep1: Any, django_capture_on_commit_callbacks: Any, tasks_run_here: list[str]
+) -> None:
+    up = _customer(rep1, spend=500_000, orders=24, years=5, influence=10, csat=5)
+    Customer.objects.filter(pk=up.pk).update(tier=tier("bronze"))
+    run = services.tier_run_start(actor=None, trigger=RunTrigger.MANUAL, as_of=AS_OF, queue=False)
+    with django_capture_on_commit_callbacks() as callbacks:
+        for chunk_id in run.chunks.values_list("pk", flat=True):
+            services.tier_run_evaluate_chunk(chunk_id=chunk_id, queue_telling=True)
+    run.refresh_from_db()
+    # The run is done before anyone is told: the telling waits for its task.
+    assert run.state == RunState.DONE and len(callbacks) == 1
+    assert not Notification.objects.filter(user=rep1).exists() and not mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()
+    assert tasks_run_here == ["tiers.tell_moves"]
+    assert Notification.objects.filter(user=rep1).count() == 1 and len(mail.outbox) == 1
+
+
 def test_the_schedule_starts_a_run_only_when_due(rep1: Any) -> None:
     _customer(rep1, spend=1000, orders=1)
     first = evaluate_tiers_if_due()  # never evaluated: due now
