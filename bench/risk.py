@@ -131,7 +131,7 @@ def main() -> None:
         started = time.perf_counter()
         done = services.risk_scan_start(actor=None, trigger=ScanTrigger.COMMAND, as_of=as_of, queue=False, full=full)
         parts = list(done.steps.order_by("pk").values_list("pk", flat=True))
-        shared_by_workers(parts, lambda pk: services.risk_step_run(step_id=pk, queue_telling=True), workers=workers)
+        shared_by_workers(parts, lambda pk: services.risk_step_run(step_id=pk, on_worker=True), workers=workers)
         took = time.perf_counter() - started
         done.refresh_from_db()
         assert done.state == ScanState.DONE, done.error

@@ -43,7 +43,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.jobs import LAST_ID
+from crm.core.jobs import LAST_ID, local_settings
 
 from .choices import SEVERITY_ORDER, RiskKind
 from .models import RiskRule, RiskSettings
@@ -81,6 +81,12 @@ class Kind:
     # range, and one with a row per customer (the rhythms) reads it fastest in one pass:
     # each is applied in one part.
     split: bool = False
+    # Joined to a finding (``d``) only where an alert is raised or re-graded, for figures
+    # the facts show but the comparison does not need: a kind with a finding per order
+    # compares hundreds of thousands of them and writes a few thousand.
+    details: str = ""
+    # The subject of an alert raised from a finding.
+    subject: str = "d.subject"
 
 
 BY_ORDER = "a.alert_transaction_id = d.transaction_id AND a.alert_customer_id = d.customer_id"
@@ -90,13 +96,12 @@ KINDS: dict[str, Kind] = {
     # Unpaid orders past their due date by at least the rule's days, for at least the
     # rule's amount in the order's own currency.  Served by the partial indexes of open
     # receivables, by due date (txn_open_due) or, for a range of customers, by customer
-    # and due date (txn_open_customer_due); the order's figures that the facts show come
-    # along, so that writing an alert never reads its order again.
+    # and due date (txn_open_customer_due).  The comparison carries only the order and its
+    # days overdue; the figures the facts show are read again (by primary key) for the
+    # orders whose alert is raised or re-graded.
     RiskKind.OVERDUE_PAYMENT: Kind(
         findings="""
-            SELECT t.customer_id, 'order:' || t.id AS subject, t.id AS transaction_id,
-                   (%(today)s::date - t.due_date)::numeric AS measure, t.external_ref, t.order_date, t.due_date,
-                   t.amount, t.paid_amount, t.currency
+            SELECT t.customer_id, t.id AS transaction_id, (%(today)s::date - t.due_date)::numeric AS measure
             FROM transactions_transaction t
             WHERE t.status IN ('pending', 'shipped')
               AND t.due_date <= %(today)s::date - %(days_overdue)s::int
@@ -106,12 +111,14 @@ KINDS: dict[str, Kind] = {
               AND {scope}
         """,
         facts="""jsonb_build_object(
-            'order_id', d.transaction_id, 'reference', nullif(d.external_ref, ''), 'order_date', d.order_date,
-            'due_date', d.due_date, 'days_overdue', %(today)s::date - d.due_date, 'amount', d.amount,
-            'paid', d.paid_amount, 'outstanding', d.amount - d.paid_amount, 'currency', d.currency,
+            'order_id', d.transaction_id, 'reference', nullif(o.external_ref, ''), 'order_date', o.order_date,
+            'due_date', o.due_date, 'days_overdue', d.measure, 'amount', o.amount,
+            'paid', o.paid_amount, 'outstanding', o.amount - o.paid_amount, 'currency', o.currency,
             'min_days', %(days_overdue)s::int,
             'min_amount',
-            coalesce((%(min_amount_by_currency)s::jsonb ->> d.currency)::numeric, %(min_amount)s::numeric))""",
+            coalesce((%(min_amount_by_currency)s::jsonb ->> o.currency)::numeric, %(min_amount)s::numeric))""",
+        details="JOIN transactions_transaction o ON o.id = d.transaction_id",
+        subject="'order:' || d.transaction_id",
         scope="t.customer_id",
         # Open orders whose days overdue reached the rule's days or a level's start since
         # (``{crossed}``: one due-date range per such day count, from the partial index).
@@ -226,6 +233,7 @@ KINDS: dict[str, Kind] = {
         findings="""
             WITH gaps AS (
                 SELECT st.customer_id, st.order_days AS orders, st.last_order_date AS last_order,
+                       st.first_order_date AS first_order,
                        round((st.last_order_date - st.first_order_date)::numeric / (st.order_days - 1), 1) AS usual_gap,
                        %(today)s::date - st.last_order_date AS silent
                 FROM transactions_customerorderstats st
@@ -236,7 +244,12 @@ KINDS: dict[str, Kind] = {
                    round(g.silent / greatest(g.usual_gap, 1), 2) AS measure, g.last_order, g.silent, g.usual_gap,
                    g.orders
             FROM gaps g
-            WHERE g.silent >= %(factor)s::numeric * greatest(g.usual_gap, 1)
+            -- First the cheap condition of the moved customers below, which every finding
+            -- meets: most silent customers are far from their threshold.
+            WHERE CASE WHEN g.silent::float8 * (g.orders - 1) + 1
+                            >= %(factor)s::float8 * ((g.last_order - g.first_order) - 0.05::float8 * (g.orders - 1))
+                       THEN g.silent >= %(factor)s::numeric * greatest(g.usual_gap, 1)
+                       ELSE false END
               AND NOT EXISTS (  -- from the small index of churned customers
                   SELECT 1 FROM customers_customer c WHERE c.id = g.customer_id AND c.lifecycle_stage = 'churned'
               )
@@ -420,12 +433,13 @@ _RAISE = """
 INSERT INTO risk_riskalert
     (customer_id, rule_id, subject, transaction_id, severity, status, title, explanation, recommended_action,
      assignee_id, raised_at, due_at, scan_id, auto_resolved, resolution_note, to_tell, version, created_at, updated_at)
-SELECT d.customer_id, %(rule_id)s, d.subject, d.transaction_id, d.severity, 'open', %(title)s,
+SELECT d.customer_id, %(rule_id)s, {subject}, d.transaction_id, d.severity, 'open', %(title)s,
        {facts} || jsonb_build_object('measure', d.measure), %(playbook)s, c.owner_id, %(as_of)s,
        %(as_of)s + make_interval(secs => (%(sla_hours)s::jsonb ->> d.severity)::float8 * 3600),
        %(scan_id)s, false, '', d.severity IN ('high', 'critical'), 1, %(now)s, %(now)s
 FROM risk_diff d
 JOIN customers_customer c ON c.id = d.customer_id
+{details}
 WHERE d.alert_id IS NULL
 ON CONFLICT (customer_id, rule_id, subject) WHERE status IN ('open', 'acknowledged') DO NOTHING
 """
@@ -441,6 +455,7 @@ SET severity = d.severity,
     version = a.version + 1,
     updated_at = %(now)s
 FROM risk_diff d
+{details}
 WHERE a.id = d.alert_id AND d.customer_id IS NOT NULL AND a.status IN ('open', 'acknowledged')
 """
 
@@ -623,6 +638,7 @@ def apply_rule(
     scan_id: int | None,
     since: Since | None = None,
     customers: tuple[int, int] = EVERY_CUSTOMER,
+    parallel: bool = True,
 ) -> Applied:
     """Apply one rule to the customers whose ids are in the range ``customers``: raise,
     re-grade and resolve their alerts.  Call inside a transaction (the caller marks its
@@ -630,16 +646,22 @@ def apply_rule(
 
     With ``since`` (the same rule applied before, as of no later), only the customers
     whose findings may differ are compared: those the change log names and those whose
-    figures moved with time.  The result is the same as comparing every customer."""
+    figures moved with time.  The result is the same as comparing every customer.
+
+    ``parallel``: a statement may be spread over parallel processes (not when other
+    processes apply the scan's other parts at the same time)."""
     params = parameters(rule=rule, as_of=as_of, scan_id=scan_id)
     params["first_id"], params["last_id"] = customers
     kind = KINDS[rule.kind]
     full = since is None
     reason = _OVERDUE_REASON if rule.kind == RiskKind.OVERDUE_PAYMENT else "'condition_cleared'"
     tier_filter = _TIER_FILTER if params["tier_ids"] else ""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+    # No JIT: compiling these long statements costs more than it saves; room in memory
+    # for the comparison's hash tables.
+    settings = {"jit": "off", "work_mem": "64MB"}
+    if not parallel:
+        settings["max_parallel_workers_per_gather"] = "0"
+    with connection.cursor() as cursor, local_settings(cursor, **settings):
         # Read before the data: a change logged by a transaction still running now is
         # read again by the next scan (reading it twice is harmless).
         cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -664,9 +686,9 @@ def apply_rule(
             _DIFF.format(findings=findings, tier_filter=tier_filter, match=kind.match, alert_scope=alert_scope), params
         )
         with scan_writes(cursor):
-            cursor.execute(_RAISE.format(facts=kind.facts), params)
+            cursor.execute(_RAISE.format(facts=kind.facts, subject=kind.subject, details=kind.details), params)
             raised = cursor.rowcount
-            cursor.execute(_RESEVER.format(facts=kind.facts), params)
+            cursor.execute(_RESEVER.format(facts=kind.facts, details=kind.details), params)
             reseverity = cursor.rowcount
             cursor.execute(_RESOLVE.format(reason=reason), params)
             resolved = cursor.rowcount

@@ -308,22 +308,26 @@ def queue_steps(*, scan_id: int) -> int:
     return len(step_ids)
 
 
-def risk_step_run(*, step_id: int, queue_telling: bool = False) -> bool:
+def risk_step_run(*, step_id: int, on_worker: bool = False) -> bool:
     """Apply one step of a scan, exactly once (its alerts and its "done" mark are one
     transaction, the step row locked), then close the scan if it was the last.  Returns
     whether the step was applied now.
 
-    Once the scan is closed its assignees are told (``risk_scan_tell``): here and now, or,
-    with ``queue_telling`` (a worker's step), by a task of its own, so that the last step
-    is done when its alerts are and a slow mail server holds up no part of the scan."""
+    ``on_worker``: the step runs on a worker, beside the scan's other steps on the other
+    workers.  Its statements then run in this process alone (the workers already keep
+    the cores busy: a statement spread over parallel processes only makes them take
+    turns), and once the scan is closed its assignees are told (``risk_scan_tell``) by a
+    task of its own, so that the last step is done when its alerts are and a slow mail
+    server holds up no part of the scan.  In one process (``scan_risks --sync``, tests)
+    a statement may use parallel processes and the telling runs here and now."""
     scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
     if scan_id is None:
         return False
     RiskScan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(
         state=ScanState.RUNNING, started_at=timezone.now()
     )
-    applied = _apply_step(step_id=step_id)
-    _close(scan_id=scan_id, queue_telling=queue_telling)
+    applied = _apply_step(step_id=step_id, parallel=not on_worker)
+    _close(scan_id=scan_id, queue_telling=on_worker)
     return applied
 
 
@@ -336,7 +340,7 @@ def risk_scan_run(*, scan_id: int) -> RiskScan | None:
 
 
 @transaction.atomic
-def _apply_step(*, step_id: int) -> bool:
+def _apply_step(*, step_id: int, parallel: bool = True) -> bool:
     from .engine import apply_rule, retire_rule
 
     # Only the step's own row: locking the scan's (or the rule's) with it would make every
@@ -357,6 +361,7 @@ def _apply_step(*, step_id: int) -> bool:
             scan_id=step.scan_id,
             since=_since(step),
             customers=(step.first_id, step.last_id),
+            parallel=parallel,
         )
         step.counts, step.full, step.fingerprint, step.read_horizon = (
             applied.counts,

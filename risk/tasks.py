@@ -24,7 +24,7 @@ def run_risk_step(self, step_id: int) -> bool:  # type: ignore[no-untyped-def]
     """Apply one step of a scan (skipped when already applied); the last closes the scan."""
     return run_part(
         self,
-        lambda: services.risk_step_run(step_id=step_id, queue_telling=True),
+        lambda: services.risk_step_run(step_id=step_id, on_worker=True),
         lambda error: services.risk_step_fail(step_id=step_id, error=error),
         f"step {step_id}",
     )

@@ -10,7 +10,8 @@ is retried with back-off; anything else, or the last retry, marks the whole job 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import OperationalError, transaction
@@ -70,3 +71,22 @@ def fail_part(part_model: Any, *, part_id: int, error: str) -> None:
     job_id = part_model.objects.filter(pk=part_id).values_list(job_field.attname, flat=True).first()
     if job_id is not None:
         fail_job(job_field.related_model, job_id=job_id, error=error)
+
+
+@contextmanager
+def local_settings(cursor: Any, **settings: str) -> Iterator[None]:
+    """Server settings for a part's statements (``work_mem``, ``jit``, parallel query),
+    within the block only, then back to what they were: ``SET LOCAL`` alone would last
+    until the end of a caller's transaction.  Call inside a transaction."""
+    names = list(settings)
+
+    def set_all(values: Any) -> None:
+        pairs = [item for pair in zip(names, values, strict=True) for item in pair]
+        cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)), pairs)
+
+    cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+    before = cursor.fetchone()
+    set_all(settings.values())
+    yield
+    # Not after an error: the transaction (or savepoint) rolls back, and the settings with it.
+    set_all(before)

@@ -75,6 +75,10 @@ def test_overdue_days_and_severity_at_each_boundary(rep1: Any) -> None:
     alert = by_order[orders[61].pk]
     facts = alert.explanation
     assert facts["days_overdue"] == 61 and Decimal(str(facts["outstanding"])) == Decimal("5000.00")
+    # The order's own figures, read for the alerts written (the comparison carries none).
+    assert facts["order_id"] == orders[61].pk and facts["reference"] == (orders[61].external_ref or None)
+    assert [facts["order_date"], facts["due_date"]] == [str(TODAY - dt.timedelta(days=d)) for d in (91, 61)]
+    assert (Decimal(str(facts["amount"])), Decimal(str(facts["paid"])), facts["currency"]) == (5000, 0, "CNY")
     assert facts["min_days"] == 1 and Decimal(str(facts["min_amount"])) == 1000
     assert alert.subject == f"order:{orders[61].pk}" and alert.assignee == rep1 and alert.scan is not None
     assert alert.recommended_action.startswith("1. 当天致电") and alert.title.startswith("回款逾期")
@@ -100,7 +104,7 @@ def test_overdue_amount_thresholds_per_currency_and_partial_payments(rep1: Any) 
 
 def test_a_second_scan_raises_nothing_new_and_regrades_what_aged(rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
-    order = _owed(customer, days=30)
+    order = _owed(customer, days=30, amount="8000", paid="2500", currency="CNY", external_ref="SO-30")
     first = _scan()
     assert first.state == ScanState.DONE and first.summary["raised"] >= 1
     again = _scan()
@@ -112,6 +116,8 @@ def test_a_second_scan_raises_nothing_new_and_regrades_what_aged(rep1: Any) -> N
     alert.refresh_from_db()
     assert alert.severity == "medium" and alert.explanation["severity_from"] == "low"
     assert alert.explanation["days_overdue"] == 31 and alert.transaction == order
+    assert alert.explanation["reference"] == "SO-30" and Decimal(str(alert.explanation["outstanding"])) == 5500
+    assert alert.explanation["due_date"] == str(TODAY - dt.timedelta(days=30))
     assert RiskAlert.objects.filter(customer=customer).count() == 1
 
 

@@ -147,7 +147,7 @@ def test_a_workers_closing_step_queues_the_telling_as_a_task_of_its_own(
     steps = list(scan.steps.order_by("pk").values_list("pk", flat=True))
     with django_capture_on_commit_callbacks() as callbacks:
         for step_id in steps:
-            services.risk_step_run(step_id=step_id, queue_telling=True)
+            services.risk_step_run(step_id=step_id, on_worker=True)
     scan.refresh_from_db()
     # The scan is done before anyone is told: the telling waits for its task.
     assert scan.state == "done" and len(callbacks) == 1
@@ -163,3 +163,46 @@ def test_a_workers_closing_step_queues_the_telling_as_a_task_of_its_own(
     with django_capture_on_commit_callbacks(execute=True):
         assert tell_after_scan.apply(args=(scan.pk,)).get() == 0
     assert len(mail.outbox) == 3
+
+
+def _parallel_setting_during_comparisons(run: Any) -> list[str]:
+    """The parallel-query setting in force while each of ``run``'s rules compares."""
+    from django.db import connection
+
+    seen: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "CREATE TEMPORARY TABLE risk_diff" in sql:
+            context["cursor"].execute("SELECT current_setting('max_parallel_workers_per_gather')")
+            seen.append(context["cursor"].fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        run()
+    return seen
+
+
+def test_a_workers_step_keeps_its_statements_in_its_own_process() -> None:
+    """On the workers the scan's steps already share the cores: a statement spread over
+    parallel processes would only make them take turns.  In one process it may."""
+    from django.db import connection
+
+    CustomerFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        (default,) = cursor.fetchone()
+    scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF, queue=False)
+    steps = list(scan.steps.order_by("pk").values_list("pk", flat=True))
+
+    def on_workers() -> None:
+        for step_id in steps:
+            services.risk_step_run(step_id=step_id, on_worker=True)
+
+    assert _parallel_setting_during_comparisons(on_workers) == ["0"] * len(steps)
+    in_one_process = _parallel_setting_during_comparisons(
+        lambda: services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF + dt.timedelta(days=1))
+    )
+    assert in_one_process == [default] * len(steps) and default != "0"
+    with connection.cursor() as cursor:  # SET LOCAL: the step's transaction only
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone()[0] == default
