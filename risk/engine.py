@@ -33,7 +33,7 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -268,18 +268,19 @@ KINDS: dict[str, Kind] = {
             CROSS JOIN LATERAL (
                 SELECT greatest(round((st.last_order_date - st.first_order_date)::numeric / (st.order_days - 1), 1), 1)
                            AS gap,
+                       (st.last_order_date - st.first_order_date)::float8 / (st.order_days - 1) AS exact_gap,
                        %(today)s::date - st.last_order_date AS silent,
                        %(since_today)s::date - st.last_order_date AS silent_then
             ) g
             WHERE st.order_days >= greatest(%(min_orders)s::int, 2)
               AND st.last_order_date <= %(today)s::date - %(min_days)s::int
-              -- First a cheap condition that every finding meets (in whole days and
-              -- floating point; the rounded gap is at least the exact one less 0.05):
-              -- most silent customers are far from their threshold, and the exact
-              -- figures are dear to compute for a million of them.
-              AND CASE WHEN g.silent::float8 * (st.order_days - 1) + 1
-                            >= %(factor)s::float8
-                               * ((st.last_order_date - st.first_order_date) - 0.05::float8 * (st.order_days - 1))
+              -- First cheap conditions in floating point, with margins that the exact
+              -- figures cannot cross (the rounded gap is within 0.05 of the exact one, a
+              -- rounded measure within 0.005): silent enough now, and below the factor or
+              -- a level's start then (``_silence_crossed``).  Of a million rhythms a few
+              -- thousand pass, and only those have their exact figures worked out.
+              AND CASE WHEN g.silent::float8 + 0.01 >= %(factor)s::float8 * (g.exact_gap - 0.05)
+                            AND (g.silent_then < %(min_days)s::int OR {crossed})
                        THEN g.silent >= %(factor)s::numeric * g.gap
                             AND (g.silent_then < %(min_days)s::int OR g.silent_then < %(factor)s::numeric * g.gap
                                  OR width_bucket(round(g.silent_then / g.gap, 2), %(level_starts)s::numeric[])
@@ -599,16 +600,42 @@ def _crossed(params: dict[str, Any]) -> str:
     )
 
 
-def _compare_changed_only(cursor: Any, *, kind: Kind, params: dict[str, Any], since: Since) -> bool:
+def _silence_crossed(params: dict[str, Any]) -> str:
+    """For each multiple of its own gap that changes a silent customer's standing (the
+    rule's factor and each level's start), a cheap test in floating point that the
+    customer may have crossed it since: above it now and below it then, each within
+    margins wider than the rounding of the gap (0.05 day) and of the measure (0.005)."""
+    params["silence_multiples"] = sorted({float(params["factor"]), *(float(s) for s in params["level_starts"])})
+    return (
+        "("
+        + " OR ".join(
+            f"(g.silent::float8 + 0.01 >= ((%(silence_multiples)s::float8[])[{i}] - 0.005) * (g.exact_gap - 0.05)"
+            f" AND g.silent_then::float8 < ((%(silence_multiples)s::float8[])[{i}] + 0.005)"
+            f" * greatest(g.exact_gap + 0.05, 1) + 0.01)"
+            for i in range(1, len(params["silence_multiples"]) + 1)
+        )
+        + ")"
+    )
+
+
+#: How a kind names the thresholds that time alone can carry a customer across.
+_CROSSINGS: dict[str, Callable[[dict[str, Any]], str]] = {
+    RiskKind.OVERDUE_PAYMENT: _crossed,
+    RiskKind.INACTIVITY: _silence_crossed,
+}
+
+
+def _compare_changed_only(cursor: Any, *, code: str, params: dict[str, Any], since: Since) -> bool:
     """Fill the temporary table ``risk_affected`` with the customers whose findings may
     differ since ``since`` (logged changes from the sources that can move this kind, and
     figures moved with time); False when so many changed that comparing every customer
     is cheaper."""
+    kind, crossings = KINDS[code], _CROSSINGS.get(code)
     for name, instant in _instants(params, since.as_of).items():
         params[f"since_{name}"] = instant
     params["since_xmin"] = since.xmin
     params["sources"] = [*kind.sources, "customer", "alert"]
-    moved = kind.moved.format(crossed=_crossed(params) if "{crossed}" in kind.moved else "")
+    moved = kind.moved.format(crossed=crossings(params) if crossings else "")
     cursor.execute(_AFFECTED.format(moved=moved), params)
     affected = cursor.rowcount
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_customer'::regclass")
@@ -670,7 +697,7 @@ def apply_rule(
         cursor.execute("DROP TABLE IF EXISTS risk_affected")
         if not full:
             assert since is not None
-            full = not _compare_changed_only(cursor, kind=kind, params=params, since=since)
+            full = not _compare_changed_only(cursor, code=rule.kind, params=params, since=since)
         if full and customers == EVERY_CUSTOMER:
             scope, alert_scope = "TRUE", "TRUE"
         elif full:

@@ -219,8 +219,19 @@ def test_time_alone_moves_exactly_what_a_full_comparison_would(
     for days in (-90, -70, -50):
         TransactionFactory(customer=falling_silent, status="completed", order_date=TODAY + dt.timedelta(days=days),
                            due_date=TODAY + dt.timedelta(days=days))  # fmt: skip
+    # Two rhythms whose gap rounds down (25 gaps over 501 and 876 days: 20.04 and 35.04
+    # days, taken as 20.0 and 35.0): the silence reaches four times the rounded gap (high)
+    # on day 25, twice it (the finding) on day 5, while still short of the exact multiple.
+    rounded_down = {}
+    for gap, silent_now in ((20, 55), (35, 65)):
+        customer = rounded_down[gap] = CustomerFactory(owner=rep1)
+        last = TODAY - dt.timedelta(days=silent_now)
+        for k in range(26):  # 24 gaps of the rounded length and one a day longer
+            day = last - dt.timedelta(days=gap * (25 - k) + (1 if k == 0 else 0))
+            TransactionFactory(customer=customer, status="completed", order_date=day, due_date=day)
     as_of, last_full, checked = AS_OF, AS_OF, 0
     _scan(as_of)
+    assert not RiskAlert.objects.filter(customer__in=rounded_down.values()).exists()
     assert RiskAlert.objects.filter(customer=leaving_baseline, status="open").exists()
     assert not RiskAlert.objects.filter(customer__in=[arriving_answer, arriving_cancel]).exists()
     moved = 0
@@ -242,6 +253,10 @@ def test_time_alone_moves_exactly_what_a_full_comparison_would(
     # Silent 60 days (3 times its gap) on day 10: medium; 80 days (4 times) on day 30: high.
     silence = RiskAlert.objects.get(customer=falling_silent, status="open")
     assert silence.severity == "high" and silence.explanation["severity_from"] == "medium"
+    high = RiskAlert.objects.get(customer=rounded_down[20], status="open")
+    assert high.severity == "high" and high.explanation["usual_gap_days"] == 20.0
+    raised = RiskAlert.objects.get(customer=rounded_down[35], status="open")
+    assert raised.explanation["usual_gap_days"] == 35.0 and raised.raised_at == AS_OF + dt.timedelta(days=5)
 
 
 @COMMITTED
