@@ -78,7 +78,9 @@ def main() -> None:
         started = time.perf_counter()
         run = services.tier_run_start(actor=None, trigger=RunTrigger.COMMAND, as_of=as_of, queue=False)
         chunk_ids = list(run.chunks.values_list("pk", flat=True))
-        shared_by_workers(chunk_ids, lambda pk: services.tier_run_evaluate_chunk(chunk_id=pk), workers=workers)
+        shared_by_workers(
+            chunk_ids, lambda pk: services.tier_run_evaluate_chunk(chunk_id=pk, on_worker=workers > 1), workers=workers
+        )
         run.refresh_from_db()
         return time.perf_counter() - started, run.summary
 

@@ -43,7 +43,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.jobs import LAST_ID, local_settings
+from crm.core.jobs import LAST_ID, local_settings, part_settings
 
 from .choices import SEVERITY_ORDER, RiskKind
 from .models import RiskRule, RiskSettings
@@ -665,7 +665,7 @@ def apply_rule(
     scan_id: int | None,
     since: Since | None = None,
     customers: tuple[int, int] = EVERY_CUSTOMER,
-    parallel: bool = True,
+    on_worker: bool = False,
 ) -> Applied:
     """Apply one rule to the customers whose ids are in the range ``customers``: raise,
     re-grade and resolve their alerts.  Call inside a transaction (the caller marks its
@@ -675,20 +675,15 @@ def apply_rule(
     whose findings may differ are compared: those the change log names and those whose
     figures moved with time.  The result is the same as comparing every customer.
 
-    ``parallel``: a statement may be spread over parallel processes (not when other
-    processes apply the scan's other parts at the same time)."""
+    ``on_worker``: other workers apply the scan's other steps meanwhile (see
+    ``crm.core.jobs.part_settings``)."""
     params = parameters(rule=rule, as_of=as_of, scan_id=scan_id)
     params["first_id"], params["last_id"] = customers
     kind = KINDS[rule.kind]
     full = since is None
     reason = _OVERDUE_REASON if rule.kind == RiskKind.OVERDUE_PAYMENT else "'condition_cleared'"
     tier_filter = _TIER_FILTER if params["tier_ids"] else ""
-    # No JIT: compiling these long statements costs more than it saves; room in memory
-    # for the comparison's hash tables.
-    settings = {"jit": "off", "work_mem": "64MB"}
-    if not parallel:
-        settings["max_parallel_workers_per_gather"] = "0"
-    with connection.cursor() as cursor, local_settings(cursor, **settings):
+    with connection.cursor() as cursor, local_settings(cursor, **part_settings(on_worker=on_worker)):
         # Read before the data: a change logged by a transaction still running now is
         # read again by the next scan (reading it twice is harmless).
         cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")

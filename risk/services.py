@@ -314,20 +314,19 @@ def risk_step_run(*, step_id: int, on_worker: bool = False) -> bool:
     whether the step was applied now.
 
     ``on_worker``: the step runs on a worker, beside the scan's other steps on the other
-    workers.  Its statements then run in this process alone (the workers already keep
-    the cores busy: a statement spread over parallel processes only makes them take
-    turns), and once the scan is closed its assignees are told (``risk_scan_tell``) by a
-    task of its own, so that the last step is done when its alerts are and a slow mail
-    server holds up no part of the scan.  In one process (``scan_risks --sync``, tests)
-    a statement may use parallel processes and the telling runs here and now."""
+    workers: its statements run in this process alone (``crm.core.jobs.part_settings``),
+    and once the scan is closed its assignees are told (``risk_scan_tell``) by a task of
+    its own, so that the last step is done when its alerts are and a slow mail server
+    holds up no part of the scan.  In one process (``scan_risks --sync``, tests) the
+    telling runs here and now."""
     scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
     if scan_id is None:
         return False
     RiskScan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(
         state=ScanState.RUNNING, started_at=timezone.now()
     )
-    applied = _apply_step(step_id=step_id, parallel=not on_worker)
-    _close(scan_id=scan_id, queue_telling=on_worker)
+    applied = _apply_step(step_id=step_id, on_worker=on_worker)
+    _close(scan_id=scan_id, on_worker=on_worker)
     return applied
 
 
@@ -340,7 +339,7 @@ def risk_scan_run(*, scan_id: int) -> RiskScan | None:
 
 
 @transaction.atomic
-def _apply_step(*, step_id: int, parallel: bool = True) -> bool:
+def _apply_step(*, step_id: int, on_worker: bool = False) -> bool:
     from .engine import apply_rule, retire_rule
 
     # Only the step's own row: locking the scan's (or the rule's) with it would make every
@@ -361,7 +360,7 @@ def _apply_step(*, step_id: int, parallel: bool = True) -> bool:
             scan_id=step.scan_id,
             since=_since(step),
             customers=(step.first_id, step.last_id),
-            parallel=parallel,
+            on_worker=on_worker,
         )
         step.counts, step.full, step.fingerprint, step.read_horizon = (
             applied.counts,
@@ -413,7 +412,7 @@ def _since(step: RiskScanStep) -> Any:
 
 
 @transaction.atomic
-def _close(*, scan_id: int, queue_telling: bool = False) -> RiskScan | None:
+def _close(*, scan_id: int, on_worker: bool = False) -> RiskScan | None:
     from crm.audit.services import audit_bulk
 
     scan = RiskScan.objects.select_for_update(no_key=True).filter(pk=scan_id).first()
@@ -440,7 +439,7 @@ def _close(*, scan_id: int, queue_telling: bool = False) -> RiskScan | None:
     # not told yet, so a scan whose worker died before this point is told by the next one.
     from .tasks import tell_after_scan
 
-    follow_up(tell_after_scan, scan.pk, queued=queue_telling)
+    follow_up(tell_after_scan, scan.pk, queued=on_worker)
     return scan
 
 

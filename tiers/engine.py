@@ -27,7 +27,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from crm.core.jobs import LAST_ID
+from crm.core.jobs import LAST_ID, local_settings, part_settings
 
 from .models import ScoringPolicy, Tier
 
@@ -303,18 +303,23 @@ def parameters(
 
 
 def evaluate_range(
-    *, policy: ScoringPolicy, as_of: dt.datetime, first_id: int, last_id: int, run_id: int | None
+    *,
+    policy: ScoringPolicy,
+    as_of: dt.datetime,
+    first_id: int,
+    last_id: int,
+    run_id: int | None,
+    on_worker: bool = False,
 ) -> dict[str, int]:
     """Grade the customers with ids in ``[first_id, last_id]`` and write what changed.
 
     Call inside a transaction (the caller marks its chunk done in the same one).
+    ``on_worker``: other workers evaluate the run's other chunks meanwhile (see
+    ``crm.core.jobs.part_settings``).
     """
     params = parameters(policy=policy, as_of=as_of, first_id=first_id, last_id=last_id, run_id=run_id)
-    with connection.cursor() as cursor:
-        # Room for the chunk's hash aggregates in memory; and no JIT: compiling this long
-        # statement costs more than it saves (tens of seconds at a few hundred thousand rows).
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute("SET LOCAL jit = off")
+    # JIT would cost tens of seconds compiling this statement at a few hundred thousand rows.
+    with connection.cursor() as cursor, local_settings(cursor, **part_settings(on_worker=on_worker)):
         cursor.execute("DROP TABLE IF EXISTS tier_eval")
         cursor.execute(f"CREATE TEMPORARY TABLE tier_eval ON COMMIT DROP AS {statement()}", params)
         cursor.execute(_UPDATE, params)

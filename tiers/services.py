@@ -242,10 +242,10 @@ def tier_run_start(
     return run
 
 
-def _finish(run: TierRun, *, queue_telling: bool = False) -> None:
+def _finish(run: TierRun, *, on_worker: bool = False) -> None:
     """Close a run whose chunks are all done: add up their counts, audit the run; then
-    tell the owners of the customers that moved (``queue_telling``: by a task of its own,
-    as after a worker's chunk)."""
+    tell the owners of the customers that moved (by a task of its own after a worker's
+    chunk)."""
     from crm.audit.services import audit_bulk
 
     totals: dict[str, int] = {}
@@ -270,25 +270,26 @@ def _finish(run: TierRun, *, queue_telling: bool = False) -> None:
     )
     from .tasks import tell_tier_moves
 
-    follow_up(tell_tier_moves, run.pk, queued=queue_telling)
+    follow_up(tell_tier_moves, run.pk, queued=on_worker)
 
 
-def tier_run_evaluate_chunk(*, chunk_id: int, queue_telling: bool = False) -> bool:
+def tier_run_evaluate_chunk(*, chunk_id: int, on_worker: bool = False) -> bool:
     """Evaluate one chunk, exactly once: its changes and its "done" mark are one
     transaction, and the chunk row is locked, so a retried or duplicated task finds it
-    done and does nothing.  The last chunk closes the run (``queue_telling``: a worker's
-    chunk, whose run's owners are told by a task of their own).  Returns whether it worked."""
+    done and does nothing.  The last chunk closes the run.  ``on_worker``: the chunk runs on
+    a worker beside the run's other chunks (``crm.core.jobs.part_settings``), and the run's
+    owners are told by a task of their own.  Returns whether it worked."""
     run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
     if run_id is None:
         return False
     # Its own short statement: inside the chunk's transaction this row lock would make the
     # other workers' chunks wait for this one to finish.
     TierRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(state=RunState.RUNNING, started_at=timezone.now())
-    return _evaluate_chunk(chunk_id=chunk_id, queue_telling=queue_telling)
+    return _evaluate_chunk(chunk_id=chunk_id, on_worker=on_worker)
 
 
 @transaction.atomic
-def _evaluate_chunk(*, chunk_id: int, queue_telling: bool) -> bool:
+def _evaluate_chunk(*, chunk_id: int, on_worker: bool) -> bool:
     from .engine import evaluate_range
 
     # Only the chunk's own row: locking the run's (or the policy's) with it would make every
@@ -303,7 +304,12 @@ def _evaluate_chunk(*, chunk_id: int, queue_telling: bool) -> bool:
         return False
     run = chunk.run
     counts = evaluate_range(
-        policy=run.policy, as_of=run.as_of, first_id=chunk.first_id, last_id=chunk.last_id, run_id=run.pk
+        policy=run.policy,
+        as_of=run.as_of,
+        first_id=chunk.first_id,
+        last_id=chunk.last_id,
+        run_id=run.pk,
+        on_worker=on_worker,
     )
     chunk.done = True
     chunk.counts = counts
@@ -316,7 +322,7 @@ def _evaluate_chunk(*, chunk_id: int, queue_telling: bool) -> bool:
     locked.save(update_fields=["chunks_done"])
     locked.refresh_from_db()
     if locked.chunks_done >= locked.chunk_count:
-        _finish(locked, queue_telling=queue_telling)
+        _finish(locked, on_worker=on_worker)
     return True
 
 

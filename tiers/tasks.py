@@ -20,7 +20,7 @@ def evaluate_tier_chunk(self, chunk_id: int) -> bool:  # type: ignore[no-untyped
     """Evaluate one chunk of customers of a run (skipped when it is already done)."""
     return run_part(
         self,
-        lambda: services.tier_run_evaluate_chunk(chunk_id=chunk_id, queue_telling=True),
+        lambda: services.tier_run_evaluate_chunk(chunk_id=chunk_id, on_worker=True),
         lambda error: services.tier_chunk_fail(chunk_id=chunk_id, error=error),
         f"chunk {chunk_id}",
     )

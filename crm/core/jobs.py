@@ -73,11 +73,23 @@ def fail_part(part_model: Any, *, part_id: int, error: str) -> None:
         fail_job(job_field.related_model, job_id=job_id, error=error)
 
 
+def part_settings(*, on_worker: bool) -> dict[str, str]:
+    """The server settings of a job part's statements: no JIT (compiling these long
+    statements costs more than it saves), room in memory for their hash tables, and, on a
+    worker (``on_worker``), no parallel query: the job's parts on the other workers already
+    keep the cores busy, and a statement spread over parallel processes only makes them
+    take turns.  In one process (a command's ``--sync``) a statement may use them."""
+    settings = {"jit": "off", "work_mem": "64MB"}
+    if on_worker:
+        settings["max_parallel_workers_per_gather"] = "0"
+    return settings
+
+
 @contextmanager
 def local_settings(cursor: Any, **settings: str) -> Iterator[None]:
-    """Server settings for a part's statements (``work_mem``, ``jit``, parallel query),
-    within the block only, then back to what they were: ``SET LOCAL`` alone would last
-    until the end of a caller's transaction.  Call inside a transaction."""
+    """Server settings (``part_settings``) within the block only, then back to what they
+    were: ``SET LOCAL`` alone would last until the end of a caller's transaction.  Call
+    inside a transaction."""
     names = list(settings)
 
     def set_all(values: Any) -> None:

@@ -15,6 +15,7 @@ from risk import services
 from risk.choices import ScanTrigger
 from risk.models import AlertComment, RiskAlert, RiskRule
 from risk.notifications import notify_urgent_alerts, send_digests
+from tests import server_settings
 from tests.api_contract import detail_url
 from tests.factories import CustomerFactory, RiskAlertFactory, TransactionFactory
 
@@ -165,32 +166,11 @@ def test_a_workers_closing_step_queues_the_telling_as_a_task_of_its_own(
     assert len(mail.outbox) == 3
 
 
-def _parallel_setting_during_comparisons(run: Any) -> list[str]:
-    """The parallel-query setting in force while each of ``run``'s rules compares."""
-    from django.db import connection
-
-    seen: list[str] = []
-
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if "CREATE TEMPORARY TABLE risk_diff" in sql:
-            context["cursor"].execute("SELECT current_setting('max_parallel_workers_per_gather')")
-            seen.append(context["cursor"].fetchone()[0])
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        run()
-    return seen
-
-
 def test_a_workers_step_keeps_its_statements_in_its_own_process() -> None:
     """On the workers the scan's steps already share the cores: a statement spread over
     parallel processes would only make them take turns.  In one process it may."""
-    from django.db import connection
-
     CustomerFactory()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
-        (default,) = cursor.fetchone()
+    default = server_settings.current()
     scan = services.risk_scan_start(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF, queue=False)
     steps = list(scan.steps.order_by("pk").values_list("pk", flat=True))
 
@@ -198,11 +178,11 @@ def test_a_workers_step_keeps_its_statements_in_its_own_process() -> None:
         for step_id in steps:
             services.risk_step_run(step_id=step_id, on_worker=True)
 
-    assert _parallel_setting_during_comparisons(on_workers) == ["0"] * len(steps)
-    in_one_process = _parallel_setting_during_comparisons(
-        lambda: services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF + dt.timedelta(days=1))
+    comparison = "CREATE TEMPORARY TABLE risk_diff"
+    assert server_settings.during(comparison, on_workers) == ["0"] * len(steps)
+    in_one_process = server_settings.during(
+        comparison,
+        lambda: services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND, as_of=AS_OF + dt.timedelta(days=1)),
     )
     assert in_one_process == [default] * len(steps) and default != "0"
-    with connection.cursor() as cursor:  # SET LOCAL: the step's transaction only
-        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
-        assert cursor.fetchone()[0] == default
+    assert server_settings.current() == default  # the step's own, not the caller's transaction

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from crm.accounts.models import Notification
 from customers.models import Customer
+from tests import server_settings
 from tests.factories import CustomerFactory, SatisfactionResponseFactory, TransactionFactory, tier
 from tiers import services
 from tiers.choices import RunState, RunTrigger
@@ -212,7 +213,7 @@ def test_a_workers_closing_chunk_queues_the_telling_as_a_task_of_its_own(
     run = services.tier_run_start(actor=None, trigger=RunTrigger.MANUAL, as_of=AS_OF, queue=False)
     with django_capture_on_commit_callbacks() as callbacks:
         for chunk_id in run.chunks.values_list("pk", flat=True):
-            services.tier_run_evaluate_chunk(chunk_id=chunk_id, queue_telling=True)
+            services.tier_run_evaluate_chunk(chunk_id=chunk_id, on_worker=True)
     run.refresh_from_db()
     # The run is done before anyone is told: the telling waits for its task.
     assert run.state == RunState.DONE and len(callbacks) == 1
@@ -336,3 +337,20 @@ def test_the_candidate_condition_misses_no_change(rep1: Any) -> None:
         assert kept == changing, (stage, held, override, below)
         kept_any += len(kept)
     assert 0 < kept_any < 162 * len(base)
+
+
+def test_a_workers_chunk_keeps_its_statements_in_its_own_process(rep1: Any) -> None:
+    """As a scan's steps (crm.core.jobs.part_settings): no parallel query on a worker."""
+    _customer(rep1, spend=500_000, orders=24, years=5, influence=10, csat=5)
+    default = server_settings.current()
+    run = services.tier_run_start(actor=None, trigger=RunTrigger.MANUAL, as_of=AS_OF, queue=False)
+    chunks = list(run.chunks.values_list("pk", flat=True))
+
+    def on_workers() -> None:
+        for chunk_id in chunks:
+            services.tier_run_evaluate_chunk(chunk_id=chunk_id, on_worker=True)
+
+    evaluation = "CREATE TEMPORARY TABLE tier_eval"
+    assert server_settings.during(evaluation, on_workers) == ["0"] * len(chunks)
+    assert server_settings.during(evaluation, lambda: _run(AS_OF + dt.timedelta(days=1))) == [default] * len(chunks)
+    assert default != "0" and server_settings.current() == default
