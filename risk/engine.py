@@ -247,6 +247,7 @@ KINDS: dict[str, Kind] = {
             -- First a cheap test in floating point that every finding passes (the rounded
             -- gap is within 0.05 of the exact one): most silent customers are far from
             -- their threshold, and the exact figures are dear for half a million of them.
+            -- The daily pass (``moved``) tests the same bound: keep the two alike.
             WHERE CASE WHEN g.silent::float8 + 0.01 >= %(factor)s::float8 * (g.exact_gap - 0.05)
                        THEN g.silent >= %(factor)s::numeric * greatest(g.usual_gap, 1)
                        ELSE false END
@@ -604,7 +605,8 @@ def _silence_crossed(params: dict[str, Any]) -> str:
     """For each multiple of its own gap that changes a silent customer's standing (the
     rule's factor and each level's start), a cheap test in floating point that the
     customer may have crossed it since: above it now and below it then, each within
-    margins wider than the rounding of the gap (0.05 day) and of the measure (0.005)."""
+    margins wider than the rounding of the gap (0.05 day) and of the measure (0.005).
+    The multiples go into ``params`` (``silence_multiples``), which the test reads."""
     params["silence_multiples"] = sorted({float(params["factor"]), *(float(s) for s in params["level_starts"])})
     return (
         "("
