@@ -3,9 +3,10 @@
 A resource's test module subclasses :class:`ResourceContract`, says how to make a
 record that belongs to a given rep and what valid and invalid payloads look like, and
 inherits tests for: anonymous callers, the owner, a teammate, the manager, an outsider
-and an admin; ETag / If-Match on updates; audit events with before/after values for
-every write; bad input that writes nothing; and list query counts that do not grow with
-the number of rows.
+and an admin; ETag / If-Match on updates and deletes (428 without it or with ``*``, 412
+when stale or garbled); audit events with before/after values for every write; bad
+input that writes nothing; and list query counts that do not grow with the number of
+rows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,39 @@ def detail_url(base: str, pk: Any) -> str:
 
 def ids_of(response: Any) -> set[Any]:
     return {row["id"] for row in response.json()["results"]}
+
+
+def garbled_if_matches(version: int) -> list[str]:
+    """If-Match values that are not exactly the ETag of a record at ``version``: each must
+    be a 412 and write nothing, never a 500, never a write."""
+    right = str(version)
+    return [
+        '"' + "9" * 5000 + '"',  # past Python's int conversion limit
+        "9" * 5000,
+        '"12345678901"',  # more digits than any version
+        '"١٢٣"',  # Arabic-Indic digits
+        "١",
+        '"１"',  # a full-width 1, which int() would read as 1
+        '"²"',
+        f'"-{right}"',
+        f"-{right}",
+        f'"0{right}"',
+        f'"{right}.0"',
+        f'"{right}", "{version + 1}"',  # a list, even one holding the right ETag
+        f'"{version + 1}", "{right}"',
+        f'W/"{right}"',  # weak: never matches in If-Match
+        right,  # unquoted
+        f'" {right}"',
+        f'"{right} "',
+        f'"{right}',
+        f'{right}"',
+        '"*"',
+        "**",
+        "* ,*",
+        "x" * 10240,  # a 10 KB header
+        '"' + "1" * 10240 + '"',
+        "null",
+    ]
 
 
 def list_query_count(client: Any, url: str) -> int:
@@ -106,7 +140,8 @@ class ResourceContract(ABC):
                     detail_url(self.url, record.pk), self.update_payload, format="json", HTTP_IF_MATCH='"1"'
                 )
                 assert response.status_code in (403, 404), response.content
-                assert client.delete(detail_url(self.url, record.pk)).status_code in (403, 404)
+                gone = client.delete(detail_url(self.url, record.pk), HTTP_IF_MATCH=f'"{record.version}"')
+                assert gone.status_code in (403, 404)
 
     def test_detail_query_count_is_bounded(self, api: Any, rep1: Any) -> None:
         record = self.make(rep1)
@@ -158,13 +193,21 @@ class ResourceContract(ABC):
         url = detail_url(self.url, record.pk)
         missing = client.patch(url, self.update_payload, format="json")
         assert missing.status_code == 428, missing.content
+        blank = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH="  ")
+        assert blank.status_code == 428, blank.content
+        for verb in (client.patch, client.put):
+            star = verb(url, self.update_payload, format="json", HTTP_IF_MATCH="*", HTTP_ACCEPT_LANGUAGE="en")
+            assert star.status_code == 428, star.content
+            assert star.json()["code"] == "precondition_required"
+            assert "If-Match: * is not accepted" in star.json()["message"]
         stale = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH='"99"')
         assert stale.status_code == 412, stale.content
         assert stale.json()["code"] == "version_conflict"
         assert not AuditEvent.objects.filter(action="update", object_id=str(record.pk)).exists()
 
         etag = client.get(url)["ETag"]
-        ok = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH=etag)
+        # Spaces or tabs around the header's value are not part of it (RFC 9110 5.5).
+        ok = client.patch(url, self.update_payload, format="json", HTTP_IF_MATCH=f" {etag}\t")
         assert ok.status_code == 200, ok.content
         assert ok["ETag"] == f'"{record.version + 1}"'
         event = AuditEvent.objects.get(action="update", resource=self.model._meta.label_lower, object_id=str(record.pk))
@@ -183,7 +226,9 @@ class ResourceContract(ABC):
             return
         for name in self.deleters:
             record = self.make(rep1)
-            response = api(self._user(request, name)).delete(detail_url(self.url, record.pk))
+            response = api(self._user(request, name)).delete(
+                detail_url(self.url, record.pk), HTTP_IF_MATCH=f'"{record.version}"'
+            )
             assert response.status_code == 204, (name, response.content)
             assert not self.model._default_manager.filter(pk=record.pk).exists()
             event = AuditEvent.objects.get(
@@ -191,14 +236,51 @@ class ResourceContract(ABC):
             )
             assert all(change["after"] is None for change in event.changes.values())
 
-    def test_stale_delete_is_refused(self, api: Any, request: Any, rep1: Any) -> None:
+    def test_delete_needs_current_version(self, api: Any, request: Any, rep1: Any) -> None:
         if self.read_only:
             return
         record = self.make(rep1)
         client = api(self._user(request, self.deleters[0]))
-        response = client.delete(detail_url(self.url, record.pk), HTTP_IF_MATCH='"42"')
-        assert response.status_code == 412
+        url = detail_url(self.url, record.pk)
+        events = AuditEvent.objects.count()
+        missing = client.delete(url)
+        assert missing.status_code == 428, missing.content
+        assert missing.json()["code"] == "precondition_required"
+        star = client.delete(url, HTTP_IF_MATCH="*", HTTP_ACCEPT_LANGUAGE="en")
+        assert star.status_code == 428, star.content
+        assert "If-Match: * is not accepted" in star.json()["message"]
+        star_zh = client.delete(url, HTTP_IF_MATCH="*", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert star_zh.status_code == 428 and "不接受 If-Match: *" in star_zh.json()["message"]
+        stale = client.delete(url, HTTP_IF_MATCH=f'"{record.version + 41}"')
+        assert stale.status_code == 412, stale.content
+        assert stale.json()["code"] == "version_conflict"
+        assert stale.json()["current_version"] == record.version
         assert self.model._default_manager.filter(pk=record.pk).exists()
+        assert AuditEvent.objects.count() == events
+
+    def test_garbled_if_match_is_a_412_on_update_and_delete(self, api: Any, request: Any, rep1: Any) -> None:
+        if self.read_only:
+            return
+        record = self.make(rep1)
+        url = detail_url(self.url, record.pk)
+        writer = api(self._user(request, self.writers[0]))
+        deleter = api(self._user(request, self.deleters[0]))
+        events = AuditEvent.objects.count()
+        for value in garbled_if_matches(record.version):
+            for verb, client in (("patch", writer), ("delete", deleter)):
+                if verb == "patch":
+                    response = client.patch(
+                        url, self.update_payload, format="json", HTTP_IF_MATCH=value, HTTP_ACCEPT_LANGUAGE="en"
+                    )
+                else:
+                    response = client.delete(url, HTTP_IF_MATCH=value, HTTP_ACCEPT_LANGUAGE="en")
+                assert response.status_code == 412, (verb, value[:40], response.content[:300])
+                body = response.json()
+                assert body["code"] == "version_conflict", (verb, value[:40])
+                assert body["message"] == "If-Match does not hold a valid ETag of this record.", body
+        stored = self.model._default_manager.get(pk=record.pk)
+        assert getattr(stored, "version", None) == getattr(record, "version", None)
+        assert AuditEvent.objects.count() == events
 
     def test_bad_input_writes_nothing(self, api: Any, request: Any, rep1: Any) -> None:
         if self.read_only:

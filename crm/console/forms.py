@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.choices import Role
 from crm.accounts.models import Team, User
 from crm.audit.choices import Action, Source
+from crm.core.forms import require_version, version_errors_on_top
 
 
 class VersionedForm(forms.ModelForm):
@@ -23,7 +24,12 @@ class VersionedForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
+            require_version(self.fields["version"], self.instance)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        version_errors_on_top(self)
+        return cleaned
 
     def service_data(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if name in self._meta.fields}  # type: ignore[operator]

@@ -5,8 +5,8 @@ rules that must hold on every endpoint live here once:
 
 * the queryset is built from the record scope (``crm.access.scope``), so another
   rep's record is a 404 and never appears in a list;
-* reads carry an ``ETag`` and updates must send it back in ``If-Match``
-  (428 without it, 412 when stale);
+* reads carry an ``ETag`` and every update and delete must send it back in
+  ``If-Match`` (428 without it or with ``*``, 412 when stale or not one of our ETags);
 * writes go through the app's service functions, which are atomic and audited.
 """
 
@@ -27,28 +27,36 @@ from .errors import PreconditionRequired, VersionConflict
 from .export import ExportMixin
 
 # --------------------------------------------------------------- optimistic locking
-_ETAG = re.compile(r'^(?:W/)?"?(?P<version>\d+)"?$')
+# Our ETags are strong and are the record's version in quotes: "7".  If-Match compares
+# strongly (RFC 9110 13.1.1), so a weak W/"7" never matches, and we take exactly one ETag:
+# a list would let a write through on any of several versions.
+_ETAG = re.compile(r'"(?P<version>0|[1-9][0-9]{0,9})"')
+#: Longer than any ETag of ours; a longer header is refused before it is parsed.
+_IF_MATCH_MAX = 24
 
 
 def etag_for(instance: Model) -> str:
     return f'"{instance.version}"'  # type: ignore[attr-defined]
 
 
-def expected_version(request: Request, *, required: bool) -> int | None:
-    """The version the client based its write on, from ``If-Match``.
+def expected_version(request: Request) -> int:
+    """The version the client based its update or delete on, from ``If-Match``.
 
-    ``required`` makes a missing header a 428; a header that is not one of our ETags
-    can never match and is a 412.
+    Every change of a versioned record must name the version it was based on, so that a
+    change made in the meantime is never overwritten or deleted unseen:
+
+    * no header (or an empty one) is a 428;
+    * ``*`` is a 428 too: it means "any current version", which protects nothing;
+    * anything but exactly one of our ETags (a weak one, a list, a number too long,
+      digits of another script, a header too long) is a 412, as it can never match.
     """
-    header = request.headers.get("If-Match", "").strip()
+    header = request.headers.get("If-Match", "").strip(" \t")
     if not header:
-        if required:
-            raise PreconditionRequired()
-        return None
+        raise PreconditionRequired()
     if header == "*":
-        return None
-    match = _ETAG.match(header.split(",")[0].strip())
-    if not match:
+        raise PreconditionRequired(_("If-Match: * is not accepted; send the ETag you read from this record."))
+    match = _ETAG.fullmatch(header) if len(header) <= _IF_MATCH_MAX else None
+    if match is None:
         raise VersionConflict(message=_("If-Match does not hold a valid ETag of this record."))
     return int(match.group("version"))
 
@@ -121,7 +129,7 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
-        version = expected_version(request, required=True)
+        version = expected_version(request)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         updated = self.perform_update_versioned(instance, serializer.validated_data, version)
@@ -131,7 +139,7 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
-        version = expected_version(request, required=False)
+        version = expected_version(request)
         self.perform_destroy_versioned(instance, version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

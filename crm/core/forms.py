@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.access.forms import PolicyFormMixin
 
@@ -24,6 +25,22 @@ def formfield(field: models.Field[Any, Any], **kwargs: Any) -> Any:
     elif isinstance(field, models.DateField):
         kwargs.setdefault("widget", DATE)
     return field.formfield(**kwargs)
+
+
+def require_version(field: forms.Field, instance: Any) -> None:
+    """An edit form carries the version it was opened at, and a post without one is
+    refused like a stale one: the pages never save over a record blind."""
+    field.initial = instance.version
+    field.required = True
+    field.error_messages["required"] = _("This form does not say which version it edits; reload the page.")
+
+
+def version_errors_on_top(form: forms.BaseForm) -> None:
+    """The version is a hidden field: what is wrong with it is shown above the form."""
+    errors: Any = form._errors  # type: ignore[attr-defined]
+    problems = errors.pop("version", None) if errors else None
+    if problems:
+        form.add_error(None, problems)
 
 
 class RecordForm(PolicyFormMixin, forms.ModelForm):
@@ -48,8 +65,6 @@ class RecordForm(PolicyFormMixin, forms.ModelForm):
         for name in self.now_if_empty:
             if name in self.fields:
                 self.fields[name].required = False
-        if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
         self.levels.pop("version", None)
         for name, field in self.fields.items():
             model_field = self._model_field(name)
@@ -58,9 +73,12 @@ class RecordForm(PolicyFormMixin, forms.ModelForm):
                 field.required = False
             if isinstance(field.widget, forms.Select | forms.SelectMultiple):
                 field.widget.attrs.setdefault("class", "form-select")
+        if self.instance.pk:
+            require_version(self.fields["version"], self.instance)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        version_errors_on_top(self)
         cleaned.pop("version", None)
         for name in list(cleaned):
             model_field = self._model_field(name)

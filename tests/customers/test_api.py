@@ -188,7 +188,7 @@ def test_customer_delete_with_orders_is_409_and_keeps_everything(api: Any, manag
     customer = CustomerFactory(owner=rep1)
     TransactionFactory(customer=customer)
     events = AuditEvent.objects.count()
-    response = api(manager).delete(detail_url("/api/v1/customers/", customer.pk))
+    response = api(manager).delete(detail_url("/api/v1/customers/", customer.pk), HTTP_IF_MATCH=f'"{customer.version}"')
     assert response.status_code == 409
     assert Customer.objects.filter(pk=customer.pk).exists()
     assert AuditEvent.objects.count() == events

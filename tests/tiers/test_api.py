@@ -72,7 +72,8 @@ def test_seeded_ladder_and_scoped_customer_counts(api: Any, rep1: Any, outsider:
 
 def test_tier_in_use_cannot_be_deleted(api: Any, admin_user: Any, rep1: Any) -> None:
     CustomerFactory(owner=rep1, tier=tier("silver"))
-    response = api(admin_user).delete(f"/api/v1/tiers/{tier('silver').pk}/")
+    silver = tier("silver")
+    response = api(admin_user).delete(f"/api/v1/tiers/{silver.pk}/", HTTP_IF_MATCH=f'"{silver.version}"')
     assert response.status_code == 409
     assert Tier.objects.filter(code="silver").exists()
 
