@@ -1,4 +1,8 @@
-"""``Authorization: Token <key>`` for integrations; the key is looked up by its digest."""
+"""``Authorization: Token <key>`` for integrations; the key is looked up by its digest.
+
+A token works while it, its user and every token it was created with are active: a
+token whose parent was revoked or expired is refused here even if a race left it
+unrevoked."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from .models import APIToken
+from .selectors import api_token_for_key
 
 # Writing last_used_at on every request would turn each read into a write; once a
 # minute is precise enough to see which integrations are alive.
@@ -30,8 +35,8 @@ class APITokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
-        token = APIToken.objects.select_related("user", "user__team").filter(key_hash=APIToken.digest(key)).first()
-        if token is None or not token.is_active or not token.user.is_active:
+        token = api_token_for_key(key=key)
+        if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:

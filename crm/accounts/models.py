@@ -7,6 +7,8 @@ import secrets
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -94,6 +96,11 @@ class APIToken(models.Model):
     Only a SHA-256 digest of the key is stored; the key itself is shown once, at creation.
     Scopes are ``read``/``write`` for every resource or ``<resource>:read`` /
     ``<resource>:write`` for one (``write`` implies ``read``).
+
+    A token created with another token (``parent``) never holds more than it: the same
+    user, scopes its parent covers, an expiry no later. ``ancestors`` lists its parent,
+    its parent's parent and so on, so that revoking a token reaches every token minted
+    from it in one statement, and a token whose ancestor is revoked or expired is refused.
     """
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
@@ -105,6 +112,17 @@ class APIToken(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("created with token"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    ancestors = ArrayField(
+        models.BigIntegerField(), verbose_name=_("created with tokens"), default=list, blank=True, editable=False
+    )
 
     scope_path: ClassVar[str | None] = None
 
@@ -112,6 +130,7 @@ class APIToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
+        indexes = [GinIndex(fields=["ancestors"], name="apitoken_ancestors")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -137,8 +156,22 @@ class APIToken(models.Model):
 
     def allows(self, resource: str, *, write: bool) -> bool:
         """Whether the token's scopes cover reading (or writing) the named API resource."""
-        wanted = {"write", f"{resource}:write"} if write else {"read", "write", f"{resource}:read", f"{resource}:write"}
-        return bool(wanted.intersection(self.scopes))
+        return self.covers(f"{resource}:write" if write else f"{resource}:read")
+
+    def covers(self, scope: str) -> bool:
+        """Whether the token's scopes give everything ``scope`` gives: ``write`` covers
+        every scope, ``read`` every reading one, ``<resource>:write`` that resource's
+        reading and writing, ``<resource>:read`` only itself."""
+        return any(scope_covers(held, scope) for held in self.scopes)
+
+
+def scope_covers(held: str, wanted: str) -> bool:
+    """Whether holding the scope ``held`` gives everything the scope ``wanted`` gives."""
+    held_resource, _sep, held_mode = held.rpartition(":")
+    wanted_resource, _sep, wanted_mode = wanted.rpartition(":")
+    if held_resource and held_resource != wanted_resource:
+        return False
+    return held_mode == "write" or wanted_mode == held_mode
 
 
 class Notification(models.Model):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from crm.access.scope import scoped_queryset
 
@@ -19,5 +20,28 @@ def team_list(*, user: Any) -> QuerySet[Team]:
     return scoped_queryset(Team, user).select_related("manager")
 
 
-def api_token_list(*, user: Any) -> QuerySet[APIToken]:
-    return scoped_queryset(APIToken, user)
+def api_token_list(*, user: Any, token: APIToken | None = None) -> QuerySet[APIToken]:
+    """A person sees their own tokens (an admin everyone's); a caller signed in with a
+    ``token`` sees only the tokens of that token's user, whatever the user's role."""
+    tokens = scoped_queryset(APIToken, user)
+    return tokens.filter(user_id=token.user_id) if token is not None else tokens
+
+
+def api_token_ancestors_active(*, token: APIToken) -> bool:
+    """Whether every token that ``token`` was created with, at any depth, still works
+    (none is revoked, expired or gone)."""
+    if not token.ancestors:
+        return True
+    working = APIToken.objects.filter(pk__in=token.ancestors, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    return working.count() == len(set(token.ancestors))
+
+
+def api_token_for_key(*, key: str) -> APIToken | None:
+    """The token with this key, with its user, if it may be used now: it and every token
+    it was created with are neither revoked nor expired, and its user is active."""
+    token = APIToken.objects.select_related("user", "user__team").filter(key_hash=APIToken.digest(key)).first()
+    if token is None or not token.is_active or not token.user.is_active:
+        return None
+    return token if api_token_ancestors_active(token=token) else None

@@ -9,13 +9,15 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.audit.choices import Action
 from crm.audit.services import audit_record, snapshot
-from crm.core.errors import DomainError
+from crm.core.errors import DomainError, NotPermitted
 from crm.core.services import record_create, record_delete, record_update
 
+from . import selectors
 from .choices import Role
 from .models import APIToken, Team, User
 
@@ -36,6 +38,37 @@ def _check_scopes(scopes: Iterable[str], resources: Iterable[str]) -> list[str]:
     return scopes
 
 
+def _usable_parent(parent: APIToken) -> APIToken:
+    """The parent token, locked (so that revoking it waits for, and then reaches, the
+    token being created), refused if it or a token it was created with no longer works."""
+    locked = APIToken.objects.select_for_update().get(pk=parent.pk)
+    if not locked.is_active or not selectors.api_token_ancestors_active(token=locked):
+        raise NotPermitted(_("The token you signed in with is revoked or expired."))
+    return locked
+
+
+def _check_within(*, parent: APIToken, user: User, scopes: list[str], expires_at: datetime | None) -> None:
+    if user.pk != parent.user_id:
+        raise NotPermitted(_("A token can only create tokens for its own user."))
+    refused = [scope for scope in scopes if not parent.covers(scope)]
+    if refused:
+        raise NotPermitted(
+            _("A token can only give scopes that its own scopes cover."),
+            field_errors={
+                "scopes": [
+                    _("Not covered by %(held)s: %(refused)s")
+                    % {"held": ", ".join(parent.scopes), "refused": ", ".join(refused)}
+                ]
+            },
+        )
+    limit = parent.expires_at
+    if limit is not None and (expires_at is None or expires_at > limit):
+        raise NotPermitted(
+            _("A token can only create tokens that expire no later than itself."),
+            field_errors={"expires_at": [_("Choose a time no later than %(limit)s.") % {"limit": limit.isoformat()}]},
+        )
+
+
 @transaction.atomic
 def api_token_create(
     *,
@@ -45,14 +78,36 @@ def api_token_create(
     scopes: Iterable[str] = ("read",),
     expires_at: datetime | None = None,
     resources: Iterable[str] = (),
+    parent: APIToken | None = None,
 ) -> tuple[APIToken, str]:
-    """Issue a token for ``user``; return it with its key, which is never stored or shown again."""
+    """Issue a token for ``user``; return it with its key, which is never stored or shown again.
+
+    ``expires_at`` None means the token never expires.  A token created with another
+    token (``parent``, the one the caller signed in with) never holds more than its
+    parent: it is for the same user, each of its scopes is covered by the parent's
+    (``read`` covers ``customers:read``; ``customers:write`` does not cover ``write``),
+    and it expires no later than the parent (so a parent that expires cannot create a
+    token that never does).  It records its parent and every earlier ancestor, so that
+    revoking any of them revokes it.  A person (no ``parent``) creates any token.
+    """
     from crm.api_urls import resource_names
 
     checked = _check_scopes(scopes, resources or resource_names())
+    ancestors: list[int] = []
+    if parent is not None:
+        parent = _usable_parent(parent)
+        _check_within(parent=parent, user=user, scopes=checked, expires_at=expires_at)
+        ancestors = [parent.pk, *parent.ancestors]
     key = APIToken.generate_key()
     token = APIToken.objects.create(
-        user=user, name=name, prefix=key[:8], key_hash=APIToken.digest(key), scopes=checked, expires_at=expires_at
+        user=user,
+        name=name,
+        prefix=key[:8],
+        key_hash=APIToken.digest(key),
+        scopes=checked,
+        expires_at=expires_at,
+        parent=parent,
+        ancestors=ancestors,
     )
     after = snapshot(token)
     audit_record(action=Action.CREATE, instance=token, actor=actor, before={}, after=after)
@@ -61,13 +116,19 @@ def api_token_create(
 
 @transaction.atomic
 def api_token_revoke(*, actor: Any, token: APIToken) -> APIToken:
-    from django.utils import timezone
-
-    before = snapshot(token)
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
-    audit_record(action=Action.UPDATE, instance=token, actor=actor, before=before, after=snapshot(token))
-    return token
+    """Revoke a token and every token created from it, at any depth: no token outlives
+    the one it was created with.  Revoking a revoked token keeps its time of revocation
+    and revokes any token created from it that is still working."""
+    now = timezone.now()
+    locked = APIToken.objects.select_for_update().get(pk=token.pk)
+    minted = APIToken.objects.select_for_update().filter(ancestors__contains=[locked.pk], revoked_at__isnull=True)
+    revoked = ([locked] if locked.revoked_at is None else []) + list(minted.order_by("pk"))
+    befores = [snapshot(row) for row in revoked]
+    APIToken.objects.filter(pk__in=[row.pk for row in revoked]).update(revoked_at=now)
+    for row, before in zip(revoked, befores, strict=True):
+        row.revoked_at = now
+        audit_record(action=Action.UPDATE, instance=row, actor=actor, before=before, after=snapshot(row))
+    return locked
 
 
 def _password_from(data: Mapping[str, Any], user: User | None) -> str | None:

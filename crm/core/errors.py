@@ -34,8 +34,17 @@ class VersionConflict(DomainError):
         super().__init__(message)
 
 
+class NotPermitted(DomainError):
+    """The caller may not ask for this (a token asking for more than it holds)."""
+
+    status_code = 403
+    default_code = "permission_denied"
+    default_message = _("You are not allowed to do this.")
+
+
 class PreconditionRequired(DomainError):
-    """An update arrived without the version it was based on."""
+    """An update or delete arrived without the version it was based on (or with ``*``,
+    which names no version)."""
 
     status_code = 428
     default_code = "precondition_required"

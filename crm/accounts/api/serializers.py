@@ -73,8 +73,9 @@ class APITokenSerializer(serializers.ModelSerializer):
             "last_used_at",
             "revoked_at",
             "is_active",
+            "parent",
         )
-        read_only_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+        read_only_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at", "parent")
 
 
 class APITokenCreatedSerializer(APITokenSerializer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -60,8 +61,14 @@ class TeamViewSet(ScopedModelViewSet):
 
 
 class APITokenViewSet(ScopedModelViewSet):
-    """A user's own API tokens (an admin sees all).  The key is shown once, on creation;
-    deleting a token revokes it (it stays listed, inactive)."""
+    """A user's own API tokens (an admin sees all, when signed in as a person).  The key is
+    shown once, on creation; deleting a token revokes it and every token created with it
+    (they stay listed, inactive).  A token is never edited: no PUT or PATCH.
+
+    A caller signed in with a token sees and revokes only its own user's tokens, and creates
+    tokens only within its own scopes and expiry; a missing ``expires_at`` then means the
+    calling token's own expiry (``null`` means never, which only a token that never
+    expires may give)."""
 
     model = APIToken
     resource = "api-tokens"
@@ -70,18 +77,32 @@ class APITokenViewSet(ScopedModelViewSet):
     write_roles = STAFF_ROLES
     http_method_names = ["get", "post", "delete", "head", "options"]
 
-    selector = staticmethod(selectors.api_token_list)
+    def _calling_token(self) -> APIToken | None:
+        auth = getattr(self.request, "auth", None)
+        return auth if isinstance(auth, APIToken) else None
+
+    def get_queryset(self) -> QuerySet[APIToken]:
+        return selectors.api_token_list(user=self.request.user, token=self._calling_token())
 
     @extend_schema(responses={201: APITokenCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        parent = self._calling_token()
         token, key = services.api_token_create(
-            actor=request.user, user=cast(User, request.user), **serializer.validated_data
+            actor=request.user,
+            user=cast(User, request.user),
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_at=data.get("expires_at", parent.expires_at if parent is not None else None),
+            parent=parent,
         )
         token.key = key  # type: ignore[attr-defined]
         return Response(APITokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Revoke.  A token has no version: revoking is final and revoking twice is the
+        same as once, so no If-Match is asked for."""
         services.api_token_revoke(actor=request.user, token=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
