@@ -294,17 +294,26 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 60 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
+# The longest a task may run, in seconds.  The longest, a part of a tier run or a risk
+# scan at a million customers, takes under a minute; past the soft limit a part fails its
+# job rather than being cut off.
+CELERY_TASK_TIME_LIMIT = int(env("CELERY_TASK_TIME_LIMIT", "300"))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# Redis hands a task out again once it has gone unacknowledged this long: that is how the
+# task of a worker that died (its machine and all) comes back, so minutes, not hours.
+# Twice the time limit, so that a task still at work (retries' waits of seconds included)
+# is never handed out a second time; were it, a job's part would only find itself done.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Daily; the task itself starts an evaluation only when the policy's period is up.
-    "tier-evaluation-if-due": {"task": "tiers.evaluate_if_due", "schedule": 6 * 3600},
-    # Every five minutes; the task starts the day's risk scan once its time (set by an
-    # admin, stored in the database) has passed.
-    "risk-scan-if-due": {"task": "risk.scan_if_due", "schedule": 5 * 60},
+    # Every minute, each rescues a run or scan gone silent (its worker died: see
+    # crm.core.jobs), so that it finishes within minutes of a worker being back; else
+    # starts an evaluation when the policy's period is up, ...
+    "tier-evaluation-if-due": {"task": "tiers.evaluate_if_due", "schedule": 60},
+    # ... or the day's risk scan once its time (set by an admin, stored in the database)
+    # has passed.
+    "risk-scan-if-due": {"task": "risk.scan_if_due", "schedule": 60},
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -8,6 +8,7 @@ one transaction and is audited through ``crm.core.services``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from numbers import Real
 from typing import Any
 
@@ -17,10 +18,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.permissions import role_of
-from crm.access.scope import customers_visible_to
 from crm.accounts.choices import Role
 from crm.core.errors import DomainError
-from crm.core.jobs import fail_part, follow_up
+from crm.core.jobs import (
+    SILENT_AFTER,
+    JobKind,
+    fail_part,
+    job_active,
+    job_close,
+    job_follow_up,
+    job_hand_out,
+    job_part_run,
+    job_rescue,
+)
 from crm.core.services import record_create, record_delete, record_update
 
 from .choices import (
@@ -134,15 +144,6 @@ def risk_rule_delete(*, actor: Any, instance: RiskRule, expected_version: int | 
     record_delete(instance=instance, actor=actor, expected_version=expected_version)
 
 
-def _check_assignee(data: Mapping[str, Any], customer: Any) -> None:
-    assignee = data.get("assignee")
-    if assignee is not None and not customers_visible_to(assignee).filter(pk=customer.pk).exists():
-        raise DomainError(
-            _("The assignee must be able to see this customer."),
-            field_errors={"assignee": [_("This user cannot see the customer.")]},
-        )
-
-
 def _workflow(data: dict[str, Any], instance: RiskAlert | None) -> dict[str, Any]:
     status = data.get("status", instance.status if instance else AlertStatus.OPEN)
     previous = instance.status if instance else None
@@ -181,7 +182,6 @@ def risk_alert_create(*, actor: Any, data: Mapping[str, Any]) -> RiskAlert:
         data["assignee"] = data["customer"].owner
     data["raised_at"] = data.get("raised_at") or timezone.now()
     data["to_tell"] = data["severity"] in URGENT_SEVERITIES
-    _check_assignee(data, data["customer"])
     alert = record_create(model=RiskAlert, actor=actor, data=_workflow(data, None))
     from .notifications import notify_urgent_alerts
 
@@ -200,7 +200,6 @@ def risk_alert_update(
             _("Only managers can reassign alerts."),
             field_errors={"assignee": [_("Ask your manager to give this alert to someone else.")]},
         )
-    _check_assignee(data, data.get("customer", instance.customer))
     alert = record_update(
         instance=instance, actor=actor, data=_workflow(data, instance), expected_version=expected_version
     )
@@ -257,8 +256,9 @@ def risk_scan_start(
     """Queue a scan of every enabled rule, one step per rule, or per range of
     ``part_size`` customer ids for a rule that can be applied in parts.  If a scan is
     already queued or running it is returned instead: at most one runs at a time (the
-    database enforces it).  ``full``: compare every customer, not only those changed
-    since the previous scan."""
+    database enforces it).  A scan in the way whose steps are all done lost its closing
+    when its worker died: it is closed now, and the new one starts.  ``full``: compare
+    every customer, not only those changed since the previous scan."""
     from django.db import IntegrityError
     from django.db.models import Max
 
@@ -266,7 +266,7 @@ def risk_scan_start(
 
     from .engine import EVERY_CUSTOMER, KINDS
 
-    active = RiskScan.objects.filter(state__in=ACTIVE_SCAN_STATES).first()
+    active = job_active(SCAN_JOB, queued=queue)
     if active is not None:
         return active
     try:
@@ -291,27 +291,14 @@ def risk_scan_start(
         for rule in rules
         for first, last in (parts if rule.enabled and KINDS[rule.kind].split else [EVERY_CUSTOMER])
     )
-    if queue:
-        queue_steps(scan_id=scan.pk)
+    job_hand_out(SCAN_JOB, job_id=scan.pk, queue=queue)
     return scan
-
-
-def queue_steps(*, scan_id: int) -> int:
-    """Hand the scan's steps not applied yet to the workers, one task each (after the
-    commit).  Safe to call again: a step already done is skipped by its task."""
-    from .tasks import run_risk_step
-
-    step_ids = list(
-        RiskScanStep.objects.filter(scan_id=scan_id, done=False).order_by("pk").values_list("pk", flat=True)
-    )
-    transaction.on_commit(lambda: [run_risk_step.delay(step_id) for step_id in step_ids])
-    return len(step_ids)
 
 
 def risk_step_run(*, step_id: int, on_worker: bool = False) -> bool:
     """Apply one step of a scan, exactly once (its alerts and its "done" mark are one
-    transaction, the step row locked), then close the scan if it was the last.  Returns
-    whether the step was applied now.
+    transaction, the step row locked), then close the scan if its steps are all done
+    (``crm.core.jobs.job_part_run``).  Returns whether the step was applied now.
 
     ``on_worker``: the step runs on a worker, beside the scan's other steps on the other
     workers: its statements run in this process alone (``crm.core.jobs.part_settings``),
@@ -319,15 +306,7 @@ def risk_step_run(*, step_id: int, on_worker: bool = False) -> bool:
     its own, so that the last step is done when its alerts are and a slow mail server
     holds up no part of the scan.  In one process (``scan_risks --sync``, tests) the
     telling runs here and now."""
-    scan_id = RiskScanStep.objects.filter(pk=step_id).values_list("scan_id", flat=True).first()
-    if scan_id is None:
-        return False
-    RiskScan.objects.filter(pk=scan_id, state=ScanState.QUEUED).update(
-        state=ScanState.RUNNING, started_at=timezone.now()
-    )
-    applied = _apply_step(step_id=step_id, on_worker=on_worker)
-    _close(scan_id=scan_id, on_worker=on_worker)
-    return applied
+    return job_part_run(SCAN_JOB, part_id=step_id, on_worker=on_worker)
 
 
 def risk_scan_run(*, scan_id: int) -> RiskScan | None:
@@ -335,11 +314,22 @@ def risk_scan_run(*, scan_id: int) -> RiskScan | None:
     (``scan_risks --sync``), then close the scan."""
     for step_id in RiskScanStep.objects.filter(scan_id=scan_id, done=False).order_by("pk").values_list("pk", flat=True):
         risk_step_run(step_id=step_id)
-    return _close(scan_id=scan_id)
+    job_close(SCAN_JOB, job_id=scan_id)
+    return RiskScan.objects.filter(pk=scan_id).first()
+
+
+def risk_scan_rescue(*, silent_for: timedelta = SILENT_AFTER) -> list[int]:
+    """Celery beat's check: a scan gone silent (its tasks lost, its worker dead) gets its
+    steps not done handed out again, or, when they are all done, is closed (see
+    ``crm.core.jobs.job_rescue``).  Returns the ids of the scans rescued."""
+    return job_rescue(SCAN_JOB, silent_for=silent_for)
 
 
 @transaction.atomic
-def _apply_step(*, step_id: int, on_worker: bool = False) -> bool:
+def _apply_step(step_id: int, *, on_worker: bool = False) -> bool:
+    """Apply one step: its alerts and its "done" mark are one transaction, the step's row
+    locked; a step done already, or of a scan no longer active, is skipped.  Returns
+    whether it was applied now."""
     from .engine import apply_rule, retire_rule
 
     # Only the step's own row: locking the scan's (or the rule's) with it would make every
@@ -411,13 +401,13 @@ def _since(step: RiskScanStep) -> Any:
     return Since(as_of=last["scan__as_of"], xmin=applied["horizon"])
 
 
-@transaction.atomic
-def _close(*, scan_id: int, on_worker: bool = False) -> RiskScan | None:
+def _close_scan(job: RiskScan, *, on_worker: bool = False) -> None:
+    """What closing a scan adds (once, in the closing transaction): its summary, each
+    rule's counts added up over its parts; the change log read by every rule dropped;
+    the audit event."""
     from crm.audit.services import audit_bulk
 
-    scan = RiskScan.objects.select_for_update(no_key=True).filter(pk=scan_id).first()
-    if scan is None or scan.state not in ACTIVE_SCAN_STATES or scan.steps.filter(done=False).exists():
-        return scan
+    scan = job
     by_rule: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for code, counts in scan.steps.values_list("rule__code", "counts"):  # a rule's parts add up
@@ -426,34 +416,42 @@ def _close(*, scan_id: int, on_worker: bool = False) -> RiskScan | None:
             rule_counts[name] = rule_counts.get(name, 0) + int(value)
             totals[name] = totals.get(name, 0) + int(value)
     scan.summary = {**totals, "rules": by_rule}
+    scan.save(update_fields=["summary"])
     # Every rule has read the changes logged before its step's transaction horizon: the
     # next scan starts from there, so the older ones go.
     oldest = scan.steps.filter(read_horizon__isnull=False).aggregate(oldest=Min("read_horizon"))["oldest"]
     if oldest is not None:
         RiskChange.objects.filter(txid__lt=oldest).delete()
-    scan.state = ScanState.DONE
-    scan.finished_at = timezone.now()
-    scan.save(update_fields=["summary", "state", "finished_at"])
     audit_bulk(resource="risk.riskscan", actor=scan.requested_by, summary={"label": f"risk scan #{scan.pk}", **totals})
-    # After the commit: the alerts are there for good.  Telling picks up every urgent alert
-    # not told yet, so a scan whose worker died before this point is told by the next one.
-    from .tasks import tell_after_scan
 
-    follow_up(tell_after_scan, scan.pk, queued=on_worker)
-    return scan
+
+#: A scan, as the shared job base runs it: its steps, and once closed, the telling of its
+#: assignees (which picks up every urgent alert not told yet, so nothing waits for long
+#: even if a scan's telling were lost).
+SCAN_JOB = JobKind(
+    part_model=RiskScanStep,
+    apply_part=_apply_step,
+    close=_close_scan,
+    part_task="risk.tasks.run_risk_step",
+    follow_up_task="risk.tasks.tell_after_scan",
+)
 
 
 def risk_scan_tell(*, scan_id: int) -> int:
     """Tell the assignees of a closed scan's alerts: each about their new urgent alerts,
-    and, after the scheduled scan, everyone their daily digest.  Safe to repeat: an alert
-    is told about once, a digest goes out once a day.  Returns how many alerts were told
-    about now."""
+    and, after the scheduled scan, everyone their daily digest.  Safe to repeat, even at
+    the same time (``crm.core.jobs.job_follow_up``): an alert is told about once, a
+    digest goes out once a day.  Returns how many alerts were told about now (none if the
+    scan is not done)."""
     from .notifications import notify_urgent_alerts, send_digests
 
-    told = notify_urgent_alerts()
-    if RiskScan.objects.filter(pk=scan_id, trigger=ScanTrigger.SCHEDULE).exists():
-        send_digests()
-    return told
+    def tell() -> int:
+        told = notify_urgent_alerts()
+        if RiskScan.objects.filter(pk=scan_id, trigger=ScanTrigger.SCHEDULE).exists():
+            send_digests()
+        return told
+
+    return job_follow_up(SCAN_JOB, job_id=scan_id, work=tell) or 0
 
 
 def risk_step_fail(*, step_id: int, error: str) -> None:

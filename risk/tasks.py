@@ -4,12 +4,11 @@ A scan is one task per step (a rule, or a range of customers of a rule), shared 
 workers; the step that closes the scan queues the telling of its assignees as a task of
 its own.  Late acknowledgement with redelivery when a worker dies; each step's alerts and
 its "done" mark are one transaction, so a retried task applies no step twice and the
-unique index on open alerts keeps any alert from being raised twice.
+unique index on open alerts keeps any alert from being raised twice.  Celery beat's
+check, every minute, rescues a scan whose worker died (``crm.core.jobs``).
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from celery import shared_task
 
@@ -38,24 +37,14 @@ def tell_after_scan(scan_id: int) -> int:
 
 @shared_task(acks_late=True, name="risk.scan_if_due")
 def scan_risks_if_due() -> int | None:
-    """Celery beat calls this every few minutes: start the day's scan once the configured
-    time of day has passed and no scan has started today."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from .choices import ACTIVE_SCAN_STATES
-    from .models import RiskScan
+    """Celery beat calls this every minute: first rescue a scan gone silent (its worker
+    died: its steps are handed out again, or it is closed); else start the day's scan
+    once the configured time of day has passed and no scan has started today."""
     from .selectors import scan_due
 
-    # A scan still active an hour on lost its tasks (a broker emptied, say): hand its
-    # remaining rules out again; the ones done are skipped.
-    stale = RiskScan.objects.filter(
-        state__in=ACTIVE_SCAN_STATES, created_at__lt=timezone.now() - dt.timedelta(hours=1)
-    ).first()
-    if stale is not None:
-        with transaction.atomic():
-            services.queue_steps(scan_id=stale.pk)
-        return stale.pk
+    rescued = services.risk_scan_rescue()
+    if rescued:
+        return rescued[0]
     if not scan_due():
         return None
     return services.risk_scan_start(actor=None, trigger=ScanTrigger.SCHEDULE).pk

@@ -7,6 +7,7 @@ change is history (``TierChange``) and is also audited on the customer.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,11 +17,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core.errors import DomainError
-from crm.core.jobs import fail_part, follow_up
+from crm.core.jobs import (
+    SILENT_AFTER,
+    JobKind,
+    fail_part,
+    job_active,
+    job_follow_up,
+    job_hand_out,
+    job_part_run,
+    job_rescue,
+)
 from crm.core.services import record_create, record_delete, record_update
 from customers.models import Customer
 
-from .choices import ACTIVE_RUN_STATES, ChangeKind, RunState
+from .choices import ACTIVE_RUN_STATES, ChangeKind
 from .models import ScoringPolicy, Tier, TierChange, TierRun, TierRunChunk
 
 
@@ -115,6 +125,20 @@ POLICY_FIELDS = (
 )  # fmt: skip
 
 
+def _score(value: Any) -> Decimal | None:
+    """A threshold's score as a number, or ``None`` when it is not one (a list, ``true``,
+    ``"abc"``, digits other than 0-9)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None
+    if isinstance(value, str) and not value.isascii():
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def check_policy(data: Mapping[str, Any]) -> None:
     """Refuse a policy that cannot grade fairly: weights that are negative or do not add up
     to 100, thresholds that do not rise with the tiers, and the like (a DomainError naming
@@ -128,6 +152,11 @@ def check_policy(data: Mapping[str, Any]) -> None:
             },
         )
     thresholds = data.get("thresholds") or {}
+    if not isinstance(thresholds, Mapping) or any(_score(value) is None for value in thresholds.values()):
+        raise DomainError(
+            _("Give the thresholds as a score per tier."),
+            field_errors={"thresholds": [_("A score (a number) for each tier code, such as {\"gold\": 60}.")]},
+        )
     known = set(Tier.objects.values_list("code", flat=True))
     if not thresholds or set(thresholds) - known:
         raise DomainError(
@@ -197,7 +226,9 @@ def tier_run_start(
 
     The customers are split into ranges of ids (``chunk_size`` ids each) that workers
     evaluate in parallel.  If a run is already queued or running it is returned instead:
-    at most one runs at a time (the database enforces it).
+    at most one runs at a time (the database enforces it).  A run in the way whose chunks
+    are all done lost its closing when its worker died: it is closed now, and the new one
+    starts.
     """
     from django.db import IntegrityError
     from django.db.models import Max, Min
@@ -209,7 +240,7 @@ def tier_run_start(
     policy = active_policy()
     if policy is None:
         raise DomainError(_("There is no active scoring policy."))
-    active = TierRun.objects.filter(state__in=ACTIVE_RUN_STATES).first()
+    active = job_active(TIER_RUN_JOB, queued=queue)
     if active is not None:
         return active
     bounds = Customer.objects.aggregate(low=Min("id"), high=Max("id"))
@@ -229,30 +260,25 @@ def tier_run_start(
     TierRunChunk.objects.bulk_create(
         TierRunChunk(run=run, number=n, first_id=first, last_id=last) for n, (first, last) in enumerate(ranges)
     )
+    job_hand_out(TIER_RUN_JOB, job_id=run.pk, queue=queue)
     if not ranges:
-        _finish(run)
-        return run
-    if not queue:
-        return run
-
-    from .tasks import evaluate_tier_chunk
-
-    chunk_ids = list(run.chunks.values_list("pk", flat=True))
-    transaction.on_commit(lambda: [evaluate_tier_chunk.delay(pk) for pk in chunk_ids])
+        run.refresh_from_db()  # closed at once: no customer to evaluate
     return run
 
 
-def _finish(run: TierRun, *, on_worker: bool = False) -> None:
-    """Close a run whose chunks are all done: add up their counts, audit the run; then
-    tell the owners of the customers that moved (by a task of its own after a worker's
-    chunk)."""
+def _close_run(job: TierRun, *, on_worker: bool = False) -> None:
+    """What closing a run adds (once, in the closing transaction): its summary, the
+    chunks' counts added up; fresh planner statistics after many moves; the audit event.
+    The owners of the customers that moved are told afterwards (``tier_run_notify``)."""
     from crm.audit.services import audit_bulk
 
+    run = job
     totals: dict[str, int] = {}
     for counts in run.chunks.values_list("counts", flat=True):
         for name, value in (counts or {}).items():
             totals[name] = totals.get(name, 0) + int(value)
     run.summary = totals
+    run.save(update_fields=["summary"])
     if totals.get("rows_written", 0) > max(10_000, totals.get("evaluated", 0) // 10):
         # Many tiers and stages moved: refresh the planner's statistics now, not when
         # autovacuum gets to it, so that the pages' queries keep their plans.
@@ -260,36 +286,28 @@ def _finish(run: TierRun, *, on_worker: bool = False) -> None:
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE customers_customer")
-    run.state = RunState.DONE
-    run.finished_at = timezone.now()
-    run.save(update_fields=["summary", "state", "finished_at"])
     audit_bulk(
         resource="tiers.tierrun",
         actor=run.requested_by,
         summary={"label": f"tier evaluation #{run.pk}", "policy": run.policy.version, **totals},
     )
-    from .tasks import tell_tier_moves
-
-    follow_up(tell_tier_moves, run.pk, queued=on_worker)
 
 
 def tier_run_evaluate_chunk(*, chunk_id: int, on_worker: bool = False) -> bool:
     """Evaluate one chunk, exactly once: its changes and its "done" mark are one
     transaction, and the chunk row is locked, so a retried or duplicated task finds it
-    done and does nothing.  The last chunk closes the run.  ``on_worker``: the chunk runs on
-    a worker beside the run's other chunks (``crm.core.jobs.part_settings``), and the run's
-    owners are told by a task of their own.  Returns whether it worked."""
-    run_id = TierRunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
-    if run_id is None:
-        return False
-    # Its own short statement: inside the chunk's transaction this row lock would make the
-    # other workers' chunks wait for this one to finish.
-    TierRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(state=RunState.RUNNING, started_at=timezone.now())
-    return _evaluate_chunk(chunk_id=chunk_id, on_worker=on_worker)
+    done and does nothing.  The run is closed once its chunks are all done
+    (``crm.core.jobs.job_part_run``).  ``on_worker``: the chunk runs on a worker beside the
+    run's other chunks (``crm.core.jobs.part_settings``), and the run's owners are told by
+    a task of their own.  Returns whether it worked."""
+    return job_part_run(TIER_RUN_JOB, part_id=chunk_id, on_worker=on_worker)
 
 
 @transaction.atomic
-def _evaluate_chunk(*, chunk_id: int, on_worker: bool) -> bool:
+def _evaluate_chunk(chunk_id: int, *, on_worker: bool = False) -> bool:
+    """Evaluate one chunk and mark it done, in one transaction, the chunk's row locked; a
+    chunk done already, or of a run no longer active, is skipped.  Returns whether it was
+    evaluated now."""
     from .engine import evaluate_range
 
     # Only the chunk's own row: locking the run's (or the policy's) with it would make every
@@ -315,15 +333,37 @@ def _evaluate_chunk(*, chunk_id: int, on_worker: bool) -> bool:
     chunk.counts = counts
     chunk.finished_at = timezone.now()
     chunk.save(update_fields=["done", "counts", "finished_at"])
-    # Count the chunk on the run; the one that completes it closes it (the row lock, taken
-    # only now, serialises the last two chunks).
-    locked = TierRun.objects.select_for_update(no_key=True).get(pk=run.pk)
-    locked.chunks_done = F("chunks_done") + 1
-    locked.save(update_fields=["chunks_done"])
-    locked.refresh_from_db()
-    if locked.chunks_done >= locked.chunk_count:
-        _finish(locked, on_worker=on_worker)
+    # The progress shown while the run goes on; the run's row is locked only now, for the
+    # end of this transaction.
+    TierRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
     return True
+
+
+#: A tier evaluation, as the shared job base runs it: its chunks, and once closed, the
+#: telling of the owners whose customers moved.
+TIER_RUN_JOB = JobKind(
+    part_model=TierRunChunk,
+    apply_part=_evaluate_chunk,
+    close=_close_run,
+    part_task="tiers.tasks.evaluate_tier_chunk",
+    follow_up_task="tiers.tasks.tell_tier_moves",
+)
+
+
+def tier_run_notify(*, run_id: int) -> int:
+    """Tell the owners whose customers a closed run moved up or down: once each, even if
+    asked twice at the same time (``crm.core.jobs.job_follow_up``).  Returns how many
+    owners were told now (none if the run is not done)."""
+    from .notifications import notify_tier_moves
+
+    return job_follow_up(TIER_RUN_JOB, job_id=run_id, work=lambda: notify_tier_moves(run_id=run_id)) or 0
+
+
+def tier_run_rescue(*, silent_for: timedelta = SILENT_AFTER) -> list[int]:
+    """Celery beat's check: a run gone silent (its tasks lost, its worker dead) gets its
+    chunks not done handed out again, or, when they are all done, is closed (see
+    ``crm.core.jobs.job_rescue``).  Returns the ids of the runs rescued."""
+    return job_rescue(TIER_RUN_JOB, silent_for=silent_for)
 
 
 def tier_chunk_fail(*, chunk_id: int, error: str) -> None:

@@ -2,7 +2,8 @@
 
 Late acknowledgement with redelivery when a worker dies; a chunk's work and its "done"
 mark are one transaction, so a retried task never evaluates a chunk twice.  The chunk that
-closes a run queues the telling of its owners as a task of its own.
+closes a run queues the telling of its owners as a task of its own.  Celery beat's check,
+every minute, rescues a run whose worker died (``crm.core.jobs``).
 """
 
 from __future__ import annotations
@@ -29,18 +30,21 @@ def evaluate_tier_chunk(self, chunk_id: int) -> bool:  # type: ignore[no-untyped
 @shared_task(acks_late=True, name="tiers.tell_moves")
 def tell_tier_moves(run_id: int) -> int:
     """Tell the owners whose customers a run just closed moved (once, whatever the retries)."""
-    from .notifications import notify_tier_moves
-
-    return notify_tier_moves(run_id=run_id)
+    return services.tier_run_notify(run_id=run_id)
 
 
 @shared_task(acks_late=True, name="tiers.evaluate_if_due")
 def evaluate_tiers_if_due() -> int | None:
-    """Celery beat calls this daily: start a run when the policy's review period is up."""
+    """Celery beat calls this every minute: first rescue a run gone silent (its worker
+    died: its chunks are handed out again, or it is closed); else start a run when the
+    policy's review period is up."""
     from django.utils import timezone
 
     from .selectors import tier_schedule
 
+    rescued = services.tier_run_rescue()
+    if rescued:
+        return rescued[0]
     schedule = tier_schedule()
     if schedule.policy is None or schedule.next_due is None or schedule.next_due > timezone.now():
         return None
