@@ -43,28 +43,51 @@ def next_customer_code() -> str:
     return code
 
 
-def _check_owner(actor: Any, owner: User | None, team: Any) -> None:
-    """A rep owns only their own customers; a manager assigns within the teams they manage."""
-    if owner is None or actor is None or sees_everything(actor):
+def _check_owner(actor: Any, owner: User | None, team: Any, *, changing: bool = False, team_given: bool = True) -> None:
+    """Who may give a customer to whom; the owner and the team decide who sees it.
+
+    A rep's customers are their own and in their own team: a rep creates customers for
+    themselves only, in their team, and reassigns nothing (``changing``).  A manager
+    gives customers to themselves or to members of the teams they manage, and places
+    them only in those teams (a customer is never taken out of every team by them).
+    Admins, integrations and the system assign freely.  ``team`` is the team the write
+    asks for; ``team_given`` says whether the writer named it (rather than it following
+    the owner).
+    """
+    if actor is None or sees_everything(actor):
         return
     role = role_of(actor)
-    if role == Role.REP and owner.pk != actor.pk:
-        raise DomainError(
-            _("Sales reps can only own their own customers; ask your manager to reassign."),
-            field_errors={"owner": [_("You can only assign customers to yourself.")]},
-        )
+    if role == Role.REP:
+        if changing:
+            raise DomainError(
+                _("Only managers can reassign customers; ask your manager."),
+                field_errors={"owner": [_("You cannot reassign this customer.")]},
+            )
+        if owner is not None and owner.pk != actor.pk:
+            raise DomainError(
+                _("Sales reps can only own their own customers; ask your manager to reassign."),
+                field_errors={"owner": [_("You can only assign customers to yourself.")]},
+            )
+        if team_given and getattr(team, "pk", None) != actor.team_id:
+            raise DomainError(
+                _("Your customers belong to your own team."),
+                field_errors={"team": [_("You can only place customers in your own team.")]},
+            )
+        return
     if role == Role.MANAGER:
         managed = set(actor.managed_teams.values_list("pk", flat=True))
-        if owner.pk != actor.pk and owner.team_id not in managed:
+        if owner is not None and owner.pk != actor.pk and owner.team_id not in managed:
             raise DomainError(
                 _("You can only assign customers to members of the teams you manage."),
                 field_errors={"owner": [_("This user is not in a team you manage.")]},
             )
-        if team is not None and team.pk not in managed:
+        if team_given and (team is None or team.pk not in managed):
             raise DomainError(
                 _("You can only assign customers to the teams you manage."),
                 field_errors={"team": [_("You do not manage this team.")]},
             )
+        return
+    raise DomainError(_("You may not assign customers."), field_errors={"owner": [_("Not allowed.")]})
 
 
 def _consent_stamp(data: dict[str, Any], instance: Customer | None) -> None:
@@ -83,9 +106,10 @@ def customer_create(*, actor: Any, data: Mapping[str, Any]) -> Customer:
     data = {k: v for k, v in data.items() if k not in TIER_FIELDS}
     if data.get("owner") is None:
         data["owner"] = actor
-    if "team" not in data or data["team"] is None:
+    team_given = data.get("team") is not None
+    if not team_given:
         data["team"] = getattr(data["owner"], "team", None)
-    _check_owner(actor, data["owner"], data.get("team"))
+    _check_owner(actor, data["owner"], data["team"], team_given=team_given)
     if not data.get("code"):
         data["code"] = next_customer_code()
     _consent_stamp(data, None)
@@ -101,7 +125,7 @@ def customer_update(
     owner = data.get("owner", instance.owner)
     team = data.get("team", instance.team)
     if owner != instance.owner or team != instance.team:
-        _check_owner(actor, owner, team if team != instance.team else None)
+        _check_owner(actor, owner, team, changing=True, team_given=team != instance.team)
     _consent_stamp(data, instance)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
 
@@ -152,18 +176,10 @@ def _stamp_done(data: dict[str, Any], instance: Activity | None) -> None:
         data["occurred_at"] = data.get("done_at") or (instance.done_at if instance else None)
 
 
-def _check_contact(data: Mapping[str, Any], customer: Customer) -> None:
-    contact = data.get("contact")
-    if contact is not None and contact.customer_id != customer.pk:
-        raise DomainError(
-            _("The contact must belong to the same customer."),
-            field_errors={"contact": [_("This contact belongs to another customer.")]},
-        )
-
-
 @transaction.atomic
 def activity_create(*, actor: Any, data: Mapping[str, Any]) -> Activity:
-    """Log a follow-up or plan one.  It is assigned to its author unless an assignee is given;
+    """Log a follow-up or plan one.  It is assigned to its author unless an assignee is given
+    (who must see the customer, and its contact must be the customer's: crm.access.writes);
     marking it done stamps when."""
     data = dict(data)
     data.setdefault("assignee", actor)
@@ -171,7 +187,6 @@ def activity_create(*, actor: Any, data: Mapping[str, Any]) -> Activity:
         data["assignee"] = actor
     if not data.get("due_at") and not data.get("occurred_at") and not data.get("done"):
         data["occurred_at"] = timezone.now()
-    _check_contact(data, data["customer"])
     _stamp_done(data, None)
     return record_create(model=Activity, actor=actor, data=data)
 
@@ -181,7 +196,6 @@ def activity_update(
     *, actor: Any, instance: Activity, data: Mapping[str, Any], expected_version: int | None
 ) -> Activity:
     data = dict(data)
-    _check_contact(data, data.get("customer", instance.customer))
     _stamp_done(data, instance)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
 
@@ -244,7 +258,7 @@ def customer_bulk_assign(*, actor: Any, ids: list[int], owner: User) -> int:
     """
     if role_of(actor) == Role.REP:
         raise DomainError(_("Only managers can reassign customers."))
-    _check_owner(actor, owner, None)
+    _check_owner(actor, owner, owner.team, team_given=False)
     targets = _bulk_targets(actor, ids)
     changed = (
         Customer.objects.filter(pk__in=targets)

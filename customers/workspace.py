@@ -88,11 +88,14 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
         if via_contacts:
             # Matching contacts first, on their own trigram indexes: as one OR with the
             # customer's columns the planner would scan every contact.
-            matches = list(Contact.objects.filter(via_contacts).values_list("customer_id", flat=True)[:CONTACT_MATCHES])
+            # Only the contacts the user may see are searched, so a match elsewhere neither
+            # shows nor crowds out their own.
+            contacts = scoped_queryset(Contact, user).filter(via_contacts)
+            matches = list(contacts.values_list("customer_id", flat=True)[:CONTACT_MATCHES])
             if len(matches) < CONTACT_MATCHES:
                 condition |= Q(pk__in=set(matches))
             else:  # a very broad term: let the database do it in one go
-                condition |= Q(pk__in=Contact.objects.filter(via_contacts).values("customer_id"))
+                condition |= Q(pk__in=contacts.values("customer_id"))
         customers = customers.filter(condition) if condition else customers.none()
     if filters.tier is not None:
         customers = customers.filter(tier=filters.tier)

@@ -60,6 +60,9 @@ class RiskAlert(VersionedModel):
     """
 
     scope_path: ClassVar[str | None] = "customer"
+    #: What the alert is about is fixed once it is raised (crm.access.writes): a risk
+    #: elsewhere is another alert.
+    fixed_fields: ClassVar[tuple[str, ...]] = ("customer", "rule", "subject", "transaction", "scan")
 
     # A scan writes thousands of alerts a day, each row costing one entry per index: only
     # what is looked up is indexed.  Alerts are listed by when they were raised, never by

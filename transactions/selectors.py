@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from crm.access.scope import scoped_queryset
+from crm.access.scope import scoped_lookup, scoped_queryset
 
 from .choices import TransactionStatus
 from .models import Product, Transaction
@@ -21,6 +21,14 @@ def product_list(*, user: Any) -> QuerySet[Product]:
 
 def transaction_list(*, user: Any) -> QuerySet[Transaction]:
     return scoped_queryset(Transaction, user).select_related("customer", "product", "sales_rep")
+
+
+def transaction_by_reference(*, user: Any, source: str, external_ref: str) -> Transaction | None:
+    """The order an external system knows by ``(source, external_ref)``, if the user may
+    see it; a reference held by an order beyond their scope is refused as taken (409)."""
+    if not source or not external_ref:
+        return None
+    return scoped_lookup(Transaction, user, source=source, external_ref=external_ref)
 
 
 def overdue_condition() -> Q:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.access.scope import scoped_lookup
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 
@@ -91,11 +92,11 @@ def transaction_create(*, actor: Any, data: Mapping[str, Any]) -> Transaction:
     """Record an order.  The amount defaults to quantity × unit price (the product's list
     price when none is given); marking it paid or completed stamps the payment."""
     data = dict(data)
-    if (
-        data.get("external_ref")
-        and Transaction.objects.filter(source=data.get("source") or "", external_ref=data["external_ref"]).exists()
+    if data.get("external_ref") and scoped_lookup(
+        Transaction, actor, source=data.get("source") or "", external_ref=data["external_ref"]
     ):
-        # The partial unique constraint is the guarantee; this gives the usual case a clear message.
+        # The partial unique constraint is the guarantee; this gives the usual case a clear
+        # message.  A reference held by an order the actor may not see is a bare 409.
         raise DomainError(
             _("An order with this external reference already exists for this source; use upsert to update it."),
             field_errors={"external_ref": [_("Already used for source %(source)s.") % {"source": data.get("source")}]},
@@ -125,8 +126,12 @@ def transaction_upsert(*, actor: Any, data: Mapping[str, Any]) -> tuple[Transact
     """Create the order an external system knows by ``(source, external_ref)``, or update it.
 
     The external system is the source of truth for its orders, so no version is needed.
-    Two concurrent calls for the same reference end with one row: the loser of the race
-    hits the unique constraint and applies its data as an update instead.
+    The reference is looked up within the actor's record scope: an integration whose
+    token sees every customer finds every order; a rep finds only their customers'
+    orders, and a reference held by an order they may not see is refused as taken (409)
+    before anything about that order is read or checked.  Two concurrent calls for the
+    same reference end with one row: the loser of the race hits the unique constraint
+    and applies its data as an update instead.
     """
     source, ref = data.get("source") or "", data.get("external_ref") or ""
     if not source or not ref:
@@ -136,7 +141,7 @@ def transaction_upsert(*, actor: Any, data: Mapping[str, Any]) -> tuple[Transact
             field_errors={name: [_("This field is required.")] for name in missing},
         )
     for _attempt in range(2):
-        existing = Transaction.objects.filter(source=source, external_ref=ref).first()
+        existing = scoped_lookup(Transaction, actor, source=source, external_ref=ref)
         if existing is not None:
             changes = {k: v for k, v in data.items() if k not in ("source", "external_ref")}
             return transaction_update(actor=actor, instance=existing, data=changes, expected_version=None), False
@@ -146,6 +151,6 @@ def transaction_upsert(*, actor: Any, data: Mapping[str, Any]) -> tuple[Transact
         except (IntegrityError, ValidationError):
             # Created meanwhile by a concurrent call (seen by validation or by the unique
             # index): update it instead.  Any other invalid data is the caller's to fix.
-            if not Transaction.objects.filter(source=source, external_ref=ref).exists():
+            if scoped_lookup(Transaction, actor, source=source, external_ref=ref) is None:
                 raise
     raise DomainError(_("The order could not be saved; try again."))

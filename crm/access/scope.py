@@ -68,3 +68,21 @@ def customers_visible_to(user: Any) -> QuerySet[Any]:
     from django.apps import apps
 
     return scoped_queryset(apps.get_model("customers", "Customer"), user)
+
+
+def scoped_lookup(model: type[M], user: Any, **key: Any) -> M | None:
+    """The record that a natural key (``source`` + ``external_ref``, a code) names, if
+    ``user`` may see it; ``None`` if no record holds the key.
+
+    Keys are unique across the whole book, so a key held by a record outside the user's
+    scope can neither be updated nor created again by them: that is refused with
+    :class:`~crm.core.errors.KeyTaken` (409), which says nothing of the record.  This is
+    the one place that asks whether a key exists beyond the caller's scope, and it only
+    ever answers yes or no.
+    """
+    from crm.core.errors import KeyTaken
+
+    found = scoped_queryset(model, user).filter(**key).first()
+    if found is None and model._default_manager.filter(**key).exists():
+        raise KeyTaken()
+    return found

@@ -57,3 +57,23 @@ class RecordInUse(DomainError):
     status_code = 409
     default_code = "in_use"
     default_message = _("This record is still referenced by other records and cannot be deleted.")
+
+
+class KeyTaken(DomainError):
+    """A natural key (an external reference, a code) is held by a record the writer may
+    not see.  Keys are unique, so that record can neither be updated nor created again by
+    this writer; the answer says only that the key is taken, nothing of the record."""
+
+    status_code = 409
+    default_code = "key_taken"
+    default_message = _("This key is already used by another record.")
+
+
+class OutOfScope(DomainError):
+    """A write would move a record out of the writer's record scope, or link it to people
+    or records that do not belong with it.  A 400 naming the fields, like any refused
+    value: the values the writer chose are the problem, not the writer."""
+
+    status_code = 400
+    default_code = "out_of_scope"
+    default_message = _("You may not move this record out of your reach.")

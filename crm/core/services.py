@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 
+from crm.access.writes import check_still_visible, check_write, stored_values
 from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, customer_id_of, snapshot
 
@@ -44,8 +45,10 @@ def record_create(*, model: type[M], actor: Any, data: Mapping[str, Any], exclud
     instance = model()
     _assign(instance, data)
     instance.full_clean(exclude=list(exclude_clean) or None)
+    check_write(actor=actor, instance=instance, before=None)
     instance.save()
     _save_m2m(instance)
+    check_still_visible(actor=actor, instance=instance, fields=data)
     audit_record(action=Action.CREATE, instance=instance, actor=actor, before={}, after=snapshot(instance))
     return instance
 
@@ -70,15 +73,18 @@ def record_update(
     if expected_version is not None and current is not None and current != expected_version:
         raise VersionConflict(current_version=current)
     before = snapshot(locked)
+    stored = stored_values(locked)
     _assign(locked, data)
     locked.full_clean(exclude=list(exclude_clean) or None)
     after = snapshot(locked)
     if before == after:
         return locked
+    check_write(actor=actor, instance=locked, before=stored)
     if current is not None:
         locked.version = current + 1  # type: ignore[attr-defined]
     locked.save()
     _save_m2m(locked)
+    check_still_visible(actor=actor, instance=locked, fields=data)
     audit_record(action=Action.UPDATE, instance=locked, actor=actor, before=before, after=snapshot(locked))
     return locked
 
@@ -151,15 +157,20 @@ def record_save(*, instance: models.Model, actor: Any) -> models.Model:
     """
     model = type(instance)
     if instance._state.adding or instance.pk is None:
+        check_write(actor=actor, instance=instance, before=None)
         instance.save()
+        check_still_visible(actor=actor, instance=instance)
         audit_record(action=Action.CREATE, instance=instance, actor=actor, before={}, after=snapshot(instance))
         return instance
     stored = model._default_manager.select_for_update().get(pk=instance.pk)
     before = snapshot(stored)
     after = snapshot(instance)
+    if before != after:
+        check_write(actor=actor, instance=instance, before=stored_values(stored))
     if before != after and hasattr(instance, "version"):
         instance.version = stored.version + 1  # type: ignore[attr-defined]
     instance.save()
+    check_still_visible(actor=actor, instance=instance)
     if before != after:
         audit_record(action=Action.UPDATE, instance=instance, actor=actor, before=before, after=after)
     return instance

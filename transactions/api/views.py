@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -56,12 +58,26 @@ class TransactionViewSet(RevealMixin, ScopedModelViewSet):
 
     @extend_schema(
         request=TransactionSerializer,
-        responses={200: TransactionSerializer, 201: TransactionSerializer, 400: OpenApiResponse(description="Invalid")},
+        responses={
+            200: TransactionSerializer,
+            201: TransactionSerializer,
+            400: OpenApiResponse(description="Invalid"),
+            409: OpenApiResponse(description="The reference is held by an order beyond the caller's scope"),
+        },
     )
     @action(detail=False, methods=["post"])
     def upsert(self, request: Request) -> Response:
-        """Create or update the order known by ``(source, external_ref)``: safe to repeat."""
-        serializer = self.get_serializer(data=request.data)
+        """Create or update the order known by ``(source, external_ref)``: safe to repeat.
+
+        An order the caller may see is updated with the fields sent (the others are
+        kept); a new reference needs a whole order.  A reference held by an order beyond
+        the caller's scope is a bare 409, answered before the body is looked at.
+        """
+        data = request.data if isinstance(request.data, Mapping) else {}
+        existing = selectors.transaction_by_reference(
+            user=request.user, source=str(data.get("source") or ""), external_ref=str(data.get("external_ref") or "")
+        )
+        serializer = self.get_serializer(existing, data=request.data, partial=existing is not None)
         serializer.is_valid(raise_exception=True)
         instance, created = services.transaction_upsert(actor=request.user, data=dict(serializer.validated_data))
         response = Response(
