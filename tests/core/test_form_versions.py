@@ -31,7 +31,8 @@ def _post(client: Any, url: str, data: dict[str, Any], version: Any, **extra: An
 def test_a_section_edit_without_its_version_is_refused(client: Any, rep1: Any, version: Any) -> None:
     contact = ContactFactory(customer=CustomerFactory(owner=rep1), name="旧名字")
     client.force_login(rep1)
-    response = _post(client, f"/customers/{contact.customer_id}/contacts/{contact.pk}/", {"name": "新"}, version, **HTMX)
+    url = f"/customers/{contact.customer_id}/contacts/{contact.pk}/"
+    response = _post(client, url, {"name": "新"}, version, **HTMX)
     assert response.status_code in (409, 422)
     assert Contact.objects.get(pk=contact.pk).name == "旧名字"
 
