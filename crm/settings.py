@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crm.audit.middleware.AuditContextMiddleware",
+    "crm.core.middleware.NulRefusedMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -162,6 +163,22 @@ TIME_ZONE = env("CRM_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 CRM_DEFAULT_CURRENCY = "CNY"
+
+# ---------------------------------------------------------------- input limits
+# What every channel accepts (crm.core.validation, crm.core.parsers).  Dates and times of
+# records lie in a fixed business range: fixed, so that a record valid today stays valid
+# (a range relative to today would turn old records invalid as years pass); wide enough
+# for the birthdays of contacts and contracts running past 2100; and inside the years in
+# which every date has a local time in every zone.
+CRM_DATE_MIN = date.fromisoformat(env("CRM_DATE_MIN", "1900-01-01"))
+CRM_DATE_MAX = date.fromisoformat(env("CRM_DATE_MAX", "2199-12-31"))
+# Characters of a long text (notes, descriptions, comments); short ones keep their max_length.
+CRM_TEXT_MAX_LENGTH = int(env("CRM_TEXT_MAX_LENGTH", "10000"))
+# Bytes of a request body (JSON, form or upload): a larger one is refused (413 on the API).
+CRM_REQUEST_MAX_BYTES = int(env("CRM_REQUEST_MAX_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = CRM_REQUEST_MAX_BYTES
+# Levels of nesting of a JSON body: no record needs more than a few.
+CRM_JSON_MAX_DEPTH = int(env("CRM_JSON_MAX_DEPTH", "64"))
 
 # ---------------------------------------------------------------- static files
 STATIC_URL = "/static/"
@@ -246,7 +263,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON, bounded in size and depth (CRM_REQUEST_MAX_BYTES, CRM_JSON_MAX_DEPTH).
+    "DEFAULT_PARSER_CLASSES": ["crm.core.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm.core.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -2,13 +2,14 @@
 
 from django.contrib import admin
 
-from crm.core.admin import AuditedModelAdmin
+from crm.core.admin import AuditedModelAdmin, RecordAdminForm
 
 from .models import Activity, Contact, Customer, ServiceNeed
 
 
 class ContactInline(admin.TabularInline):
     model = Contact
+    form = RecordAdminForm
     extra = 0
     fields = ("name", "title", "department", "email", "mobile", "wechat", "is_primary")
 

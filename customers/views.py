@@ -31,6 +31,7 @@ from crm.access.policy import Level, policy_for
 from crm.accounts.choices import Role
 from crm.core.errors import DomainError
 from crm.core.forms import submit
+from crm.core.validation import parse_page
 
 from . import services
 from .forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
@@ -98,10 +99,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     if policy.level("customers", sort_field.get(filters.sort.lstrip("-"), "name")) < Level.READ:
         filters = CustomerFilters(**{**filters.__dict__, "sort": "name"})
     customers = customer_search(user=request.user, policy=policy, filters=filters)
-    try:
-        page_number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page_number = 1
+    page_number = parse_page(request.GET.get("page"))
     offset = (page_number - 1) * PAGE_SIZE
     rows = list(customers[offset : offset + PAGE_SIZE + 1])
     has_next = len(rows) > PAGE_SIZE

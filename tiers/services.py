@@ -155,7 +155,7 @@ def check_policy(data: Mapping[str, Any]) -> None:
     if not isinstance(thresholds, Mapping) or any(_score(value) is None for value in thresholds.values()):
         raise DomainError(
             _("Give the thresholds as a score per tier."),
-            field_errors={"thresholds": [_("A score (a number) for each tier code, such as {\"gold\": 60}.")]},
+            field_errors={"thresholds": [_('A score (a number) for each tier code, such as {"gold": 60}.')]},
         )
     known = set(Tier.objects.values_list("code", flat=True))
     if not thresholds or set(thresholds) - known:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from crm.access.permissions import role_of
 from crm.access.scope import customers_visible_to
 from crm.accounts.choices import Role
+from crm.core.validation import parse_id
 
 from . import services
 from .choices import RunTrigger
@@ -47,7 +48,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 def moves_view(request: HttpRequest) -> HttpResponse:
     """The customers behind one number of the dashboard: the moves of a run, optionally
     from one tier to another (``from``/``to``: tier ids, or ``none``)."""
-    run = get_object_or_404(TierRun, pk=request.GET.get("run") or 0)
+    run = get_object_or_404(TierRun, pk=parse_id(request.GET.get("run")) or 0)
     changes = TierChange.objects.filter(run=run, customer__in=customers_visible_to(request.user)).select_related(
         "customer", "from_tier", "to_tier", "customer__owner"
     )
@@ -55,8 +56,8 @@ def moves_view(request: HttpRequest) -> HttpResponse:
         value = request.GET.get(param)
         if value == "none":
             changes = changes.filter(**{f"{field}__isnull": True})
-        elif value and value.isdigit():
-            changes = changes.filter(**{field: int(value)})
+        elif parse_id(value) is not None:
+            changes = changes.filter(**{field: parse_id(value)})
     kind = request.GET.get("kind")
     if kind == "upgrade":  # a first grade counts as a move up, as on the dashboard
         changes = changes.filter(kind__in=["upgrade", "initial"])

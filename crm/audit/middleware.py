@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
@@ -19,10 +20,20 @@ def client_ip(request: HttpRequest) -> str | None:
     from django.conf import settings
 
     if getattr(settings, "CRM_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+        # The client writes the first entry: one that is not an address is not recorded.
+        first = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
+        if _is_address(first):
+            return first
+    address = request.META.get("REMOTE_ADDR") or ""
+    return address if _is_address(address) else None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class AuditContextMiddleware:

@@ -30,6 +30,7 @@ from crm.accounts.models import APIToken, Team, User
 from crm.audit.selectors import audit_chain_breaks, audit_event_search
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import show_refusal, submit
+from crm.core.validation import parse_id
 
 from .forms import APITokenForm, AuditFilterForm, ScoringPolicyForm, TeamForm, UserFilterForm, UserForm
 
@@ -371,10 +372,7 @@ class AuditLogView(AdminOnly, View):
         if customer_id == -1:
             form.add_error("customer", _("No customer has this code or id."))
             return render(request, "console/audit.html", {"form": form, "events": events}, status=400)
-        try:
-            before = int(request.GET["before"]) if request.GET.get("before") else None
-        except ValueError:
-            before = None
+        before = parse_id(request.GET.get("before"))
         events = audit_event_search(
             user=request.user,
             actor=data.get("actor", ""),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -13,11 +14,27 @@ from django.http import HttpRequest
 from crm.access.scope import scoped_queryset
 
 from .services import record_delete, record_save
+from .validation import record_validate
+
+
+class RecordAdminForm(forms.ModelForm):
+    """An admin form that also keeps the CRM's input rules (``crm.core.validation``), so
+    a date out of range or a NUL in a text is shown at its field, as the model's own
+    rules are, instead of failing on save."""
+
+    def _post_clean(self) -> None:  # type: ignore[misc] # where Django checks the model's own rules
+        super()._post_clean()  # type: ignore[misc]
+        names = list(self.fields) if self.instance._state.adding else self.changed_data
+        try:
+            record_validate(instance=self.instance, fields=[name for name in names if name in self.fields])
+        except ValidationError as error:
+            self.add_error(None, error)
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
     """Admin pages that write through the audited services and list only what the user may see."""
 
+    form = RecordAdminForm
     # Web addresses typed without a scheme are taken as https, as browsers do today.
     formfield_overrides = {models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}}
 

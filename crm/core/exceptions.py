@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError, RecordInUse, VersionConflict
+from .parsers import BodyTooLarge
 
 
 def _flatten(detail: Any) -> Any:
@@ -65,6 +67,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(_body("conflict", _("The data conflicts with an existing record.")), status=409)
     if isinstance(exc, DataError):
         return Response(_body("invalid", _("A value is out of range or malformed.")), status=400)
+    if isinstance(exc, RequestDataTooBig):  # more than CRM_REQUEST_MAX_BYTES
+        return Response(_body(BodyTooLarge.default_code, str(BodyTooLarge.default_detail)), status=413)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -19,6 +19,7 @@ from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, customer_id_of, snapshot
 
 from .errors import RecordInUse, VersionConflict
+from .validation import record_validate
 
 M = TypeVar("M", bound=models.Model)
 
@@ -44,6 +45,7 @@ def record_create(*, model: type[M], actor: Any, data: Mapping[str, Any], exclud
     """Create one record from validated data; validate it against the model's rules; audit it."""
     instance = model()
     _assign(instance, data)
+    record_validate(instance=instance)
     instance.full_clean(exclude=list(exclude_clean) or None)
     check_write(actor=actor, instance=instance, before=None)
     instance.save()
@@ -75,6 +77,7 @@ def record_update(
     before = snapshot(locked)
     stored = stored_values(locked)
     _assign(locked, data)
+    record_validate(instance=locked, fields=data)
     locked.full_clean(exclude=list(exclude_clean) or None)
     after = snapshot(locked)
     if before == after:
@@ -156,6 +159,7 @@ def record_save(*, instance: models.Model, actor: Any) -> models.Model:
     version and an update event listing what changed.
     """
     model = type(instance)
+    record_validate(instance=instance, changed_only=True)
     if instance._state.adding or instance.pk is None:
         check_write(actor=actor, instance=instance, before=None)
         instance.save()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -57,6 +56,14 @@ def _apply_field_policy(entries: list[selectors.TimelineEntry], policy: Any) -> 
                 entry.detail[key] = mask_value(entry.detail[key], kind_of(resource, field))
 
 
+class TimelineQuerySerializer(serializers.Serializer):
+    """The timeline's parameters: ``limit`` (clamped to 1-200) and ``before``, a time in
+    the business date range (garbage, or a time out of the range, is a 400)."""
+
+    limit = serializers.IntegerField(required=False, default=50, error_messages={"invalid": _("Give a whole number.")})
+    before = serializers.DateTimeField(required=False)
+
+
 class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     """Customers the caller may see.  Reps create and edit their own; managers also delete."""
 
@@ -96,19 +103,10 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     def timeline(self, request: Request, pk: str | None = None) -> Response:
         """Everything that happened to this customer, newest first, across all record kinds."""
         customer = self.get_object()
-        try:
-            limit = min(max(int(request.query_params.get("limit", 50)), 1), 200)
-        except ValueError as exc:
-            raise exceptions.ValidationError({"limit": [_("Give a whole number.")]}) from exc
-        before_raw = request.query_params.get("before")
-        before = None
-        if before_raw:
-            try:
-                before = parse_datetime(before_raw)
-            except ValueError:
-                before = None
-            if before is None:
-                raise exceptions.ValidationError({"before": [_("Give an ISO 8601 date and time.")]})
+        query = TimelineQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = min(max(query.validated_data["limit"], 1), 200)
+        before = query.validated_data.get("before")
         entries = selectors.customer_timeline(customer=customer, user=request.user, limit=limit, before=before)
         _apply_field_policy(entries, policy_for(request.user, request))
         next_before = entries[-1].at if len(entries) == limit else None

@@ -147,3 +147,19 @@ def test_the_production_profile_refuses_a_missing_secret_key() -> None:
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_a_garbage_forwarded_address_behind_a_proxy_breaks_no_write(api: Any, client: Any, rep1: Any) -> None:
+    """The client writes the first entry of X-Forwarded-For: garbage there used to fail
+    every write (the audit event's address column refused it)."""
+    from crm.audit.models import AuditEvent
+
+    client.force_login(rep1)
+    url = "/api/v1/customers/"
+    with override_settings(CRM_TRUST_X_FORWARDED_FOR=True):
+        forged = api(rep1).post(url, {"name": "甲"}, format="json", HTTP_X_FORWARDED_FOR="not-an-ip, 10.0.0.9")
+        page = client.post("/customers/new/", {"name": "乙"}, HTTP_X_FORWARDED_FOR="::::, 10.0.0.9")
+        relayed = api(rep1).post(url, {"name": "丙"}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.7, 10.0.0.9")
+    assert (forged.status_code, page.status_code, relayed.status_code) == (201, 302, 201)
+    events = AuditEvent.objects.filter(resource="customers.customer", action="create").order_by("seq")
+    assert list(events.values_list("ip", flat=True)) == ["127.0.0.1", "127.0.0.1", "203.0.113.7"]
