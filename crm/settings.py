@@ -265,7 +265,8 @@ REST_FRAMEWORK = {
     ],
     # JSON, bounded in size and depth (CRM_REQUEST_MAX_BYTES, CRM_JSON_MAX_DEPTH).
     "DEFAULT_PARSER_CLASSES": ["crm.core.parsers.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular, plus the error answers, If-Match and ETag every endpoint shares.
+    "DEFAULT_SCHEMA_CLASS": "crm.core.schema.CRMAutoSchema",
     "EXCEPTION_HANDLER": "crm.core.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Counted in Redis, so the limits hold across every web worker.
@@ -289,7 +290,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "REST API of the key-account CRM. Authenticate with `Authorization: Token <key>` "
         "(see `manage.py create_api_token`). Writes to existing records require `If-Match` "
-        "with the ETag of the last read."
+        "with the ETag of the last read. Every error is JSON `{code, message, fields?}`; each "
+        "operation lists every status it can answer. Fields under the field policy may be "
+        "absent (hidden) or masked for the caller's role."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -298,6 +301,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.core.schema.postprocess_field_policy",
+    ],
 }
 
 # ---------------------------------------------------------------- Celery

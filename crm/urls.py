@@ -32,3 +32,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# Under /api/ a URL that matches no route is a JSON 404 like every other API error.
+handler404 = "crm.core.views.not_found"

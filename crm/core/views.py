@@ -1,11 +1,14 @@
-"""The health check used by load balancers and docker-compose."""
+"""The health check used by load balancers and docker-compose, and the answer to a URL
+that matches no route."""
 
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
+from rest_framework.exceptions import NotFound
 
 
 def _database_ok() -> tuple[bool, str]:
@@ -41,3 +44,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "degraded", "database": db_detail, "broker": broker_detail},
         status=200 if healthy else 503,
     )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A URL that matches no route (``/api/v1/customers/1.5/``): under ``/api/`` the JSON
+    error every API answer has, elsewhere the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": NotFound.default_code, "message": str(NotFound.default_detail)}, status=404)
+    return page_not_found(request, exception)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.access.serializers import FieldPolicySerializerMixin
@@ -111,6 +112,7 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
 
         return tier_schedule(request=self.context.get("request"))
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_tier_evaluated_at(self, customer: Customer) -> Any:
         """When the latest finished evaluation graded this customer (None if it is newer)."""
         schedule = self._schedule()
@@ -119,6 +121,7 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
             return None
         return serializers.DateTimeField().to_representation(schedule.last_finished_at)
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_tier_next_evaluation_at(self, customer: Customer) -> Any:
         due = self._schedule().next_due
         return serializers.DateTimeField().to_representation(due) if due else None

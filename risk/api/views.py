@@ -93,6 +93,7 @@ class RiskScanViewSet(ScopedModelViewSet):
     http_method_names = ["get", "post", "head", "options"]
     action_roles = {"start": MANAGERS}
 
+    @extend_schema(exclude=True)  # POST is for the actions below; there is no create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise exceptions.MethodNotAllowed("POST")
 

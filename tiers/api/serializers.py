@@ -10,6 +10,7 @@ from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
 
 from ..models import Tier, TierChange
+from ..selectors import tier_list
 
 STAMPS = ("version", "created_at", "updated_at")
 
@@ -36,6 +37,15 @@ class TierSerializer(serializers.ModelSerializer):
         read_only_fields = STAMPS
         validators: list[Any] = []
         extra_kwargs: dict[str, Any] = {"code": {"validators": []}, "rank": {"validators": []}}
+
+    def to_representation(self, instance: Tier) -> Any:
+        request = self.context.get("request")
+        if not hasattr(instance, "customer_count") and request is not None:
+            # A tier just created or changed comes from its service without the list's
+            # count; read it as the list does, so every answer has the same fields.
+            counted = tier_list(user=request.user).filter(pk=instance.pk).first()
+            instance.customer_count = getattr(counted, "customer_count", 0)  # type: ignore[attr-defined]
+        return super().to_representation(instance)
 
 
 class TierChangeSerializer(serializers.ModelSerializer):

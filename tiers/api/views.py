@@ -58,6 +58,7 @@ class TierChangeViewSet(ScopedModelViewSet):
 
     selector = staticmethod(selectors.tier_change_list)
 
+    @extend_schema(exclude=True)  # POST is for the actions below; there is no create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise exceptions.MethodNotAllowed("POST")
 
@@ -104,6 +105,7 @@ class TierRunViewSet(ScopedModelViewSet):
     select_related = ("policy",)
     action_roles = {"start": MANAGERS}
 
+    @extend_schema(exclude=True)  # POST is for the actions below; there is no create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise exceptions.MethodNotAllowed("POST")
 
