@@ -22,6 +22,7 @@ from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, snapshot
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
+from crm.core.validation import control_characters
 
 from .models import Activity, Contact, Customer, ServiceNeed
 
@@ -280,8 +281,10 @@ def customer_bulk_tag(*, actor: Any, ids: list[int], tag: str) -> int:
     if role_of(actor) == Role.REP:
         raise DomainError(_("Only managers can tag customers in bulk."))
     tag = tag.strip()
-    if not tag or len(tag) > 40:
-        raise DomainError(_("A tag has 1 to 40 characters."), field_errors={"tag": [_("1 to 40 characters.")]})
+    if not tag or len(tag) > 40 or control_characters(tag):
+        raise DomainError(
+            _("A tag has 1 to 40 printable characters."), field_errors={"tag": [_("1 to 40 printable characters.")]}
+        )
     targets = _bulk_targets(actor, ids)
     changed = (
         Customer.objects.filter(pk__in=targets)

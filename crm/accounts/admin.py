@@ -4,16 +4,27 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
-from crm.core.admin import AuditedModelAdmin
+from crm.core.admin import AuditedModelAdmin, InputRulesMixin
 from crm.core.services import record_delete, record_save
 
 from .models import APIToken, Team, User
 
 
+class UserEditForm(InputRulesMixin, UserChangeForm):  # type: ignore[type-arg]
+    """Django's user form, keeping the CRM's input rules."""
+
+
+class UserAddForm(InputRulesMixin, AdminUserCreationForm):  # type: ignore[type-arg]
+    """Django's new-user form, keeping the CRM's input rules."""
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserEditForm
+    add_form = UserAddForm
     list_display = ("username", "get_full_name", "role", "team", "email", "is_active")
     list_filter = ("role", "team", "is_active", "is_staff")
     fieldsets = (

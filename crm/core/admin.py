@@ -17,10 +17,14 @@ from .services import record_delete, record_save
 from .validation import record_validate
 
 
-class RecordAdminForm(forms.ModelForm):
-    """An admin form that also keeps the CRM's input rules (``crm.core.validation``), so
-    a date out of range or a NUL in a text is shown at its field, as the model's own
-    rules are, instead of failing on save."""
+class InputRulesMixin:
+    """Mix into an admin form so that it also keeps the CRM's input rules
+    (``crm.core.validation``): a date out of range or a NUL in a text is shown at its
+    field, as the model's own rules are, instead of failing on save."""
+
+    instance: Any
+    fields: Any
+    changed_data: Any
 
     def _post_clean(self) -> None:  # type: ignore[misc] # where Django checks the model's own rules
         super()._post_clean()  # type: ignore[misc]
@@ -28,7 +32,11 @@ class RecordAdminForm(forms.ModelForm):
         try:
             record_validate(instance=self.instance, fields=[name for name in names if name in self.fields])
         except ValidationError as error:
-            self.add_error(None, error)
+            self.add_error(None, error)  # type: ignore[attr-defined]
+
+
+class RecordAdminForm(InputRulesMixin, forms.ModelForm):
+    """The form of every audited admin page."""
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

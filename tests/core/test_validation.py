@@ -196,3 +196,38 @@ def test_times_are_rendered_with_an_rfc3339_offset_even_before_1901(api: Any, ad
     new = client.get(f"{FOLLOW_UPS}{late.pk}/").json()["due_at"]
     assert RFC3339.match(old) and old == "1899-06-01T12:00:00Z", old
     assert RFC3339.match(new) and new == "2026-06-01T20:00:00+08:00", new
+
+
+def test_the_user_admin_keeps_the_input_rules(client: Any, rep1: Any) -> None:
+    """Django's own user pages too: a control character in a user's title is shown at the
+    form, never a failed save."""
+    from tests.factories import UserFactory
+
+    superuser = UserFactory(username="root", role="admin", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    page = client.get(f"/admin/accounts/user/{rep1.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update({"title": "经理\x07", "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00"})
+    data["groups"] = []
+    data["user_permissions"] = []
+    response = client.post(f"/admin/accounts/user/{rep1.pk}/change/", data)
+    assert response.status_code == 200
+    rep1.refresh_from_db()
+    assert "\x07" not in rep1.title
+    data["title"] = "经理"
+    assert client.post(f"/admin/accounts/user/{rep1.pk}/change/", data).status_code == 302
+    rep1.refresh_from_db()
+    assert rep1.title == "经理"
+
+
+def test_a_bulk_tag_with_control_characters_is_refused(manager: Any, rep1: Any) -> None:
+    from crm.core.errors import DomainError
+    from customers.services import customer_bulk_tag
+
+    customer = CustomerFactory(owner=rep1)
+    for tag in ("重点\x07", "\x1b[31m红", "a\u0085b"):
+        with pytest.raises(DomainError):
+            customer_bulk_tag(actor=manager, ids=[customer.pk], tag=tag)
+    customer.refresh_from_db()
+    assert customer.tags == []
