@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext as _
 
+from crm.audit.services import customer_id_of
 from crm.core.errors import OutOfScope
 
 from .scope import customers_visible_to, scoped_queryset, sees_everything
@@ -50,22 +51,6 @@ def _scope_field(model: type[models.Model]) -> str | None:
 def fixed_fields(model: type[models.Model]) -> tuple[str, ...]:
     """The fields of ``model`` that no update may change (its ``fixed_fields``)."""
     return tuple(getattr(model, "fixed_fields", ()))
-
-
-def _customer_id(instance: models.Model) -> int | None:
-    path = getattr(type(instance), "scope_path", None)
-    if path is None:
-        return None
-    if path == "":
-        return instance.pk  # type: ignore[no-any-return]
-    if path == "customer":
-        return getattr(instance, "customer_id", None)
-    target: Any = instance
-    for hop in str(path).split("__"):
-        target = getattr(target, hop, None)
-        if target is None:
-            return None
-    return getattr(target, "pk", None)
 
 
 def _foreign_keys(instance: models.Model) -> list[models.ForeignKey[Any, Any]]:
@@ -86,7 +71,7 @@ def check_write(*, actor: Any, instance: models.Model, before: Mapping[str, Any]
     written then.
     """
     model = type(instance)
-    customer_id = _customer_id(instance)
+    customer_id = customer_id_of(instance)
     now = stored_values(instance)
     errors: dict[str, list[str]] = {}
     if before is not None:
