@@ -44,11 +44,14 @@ def next_customer_code() -> str:
     return code
 
 
-def _check_owner(actor: Any, owner: User | None, team: Any, *, changing: bool = False, team_given: bool = True) -> None:
+def _check_owner(
+    actor: Any, owner: User | None, team: Any, *, changing: tuple[str, ...] = (), team_given: bool = True
+) -> None:
     """Who may give a customer to whom; the owner and the team decide who sees it.
 
     A rep's customers are their own and in their own team: a rep creates customers for
-    themselves only, in their team, and reassigns nothing (``changing``).  A manager
+    themselves only, in their team, and reassigns nothing (``changing`` names what an
+    update changes: owner, team).  A manager
     gives customers to themselves or to members of the teams they manage, and places
     them only in those teams (a customer is never taken out of every team by them).
     Admins, integrations and the system assign freely.  ``team`` is the team the write
@@ -62,7 +65,7 @@ def _check_owner(actor: Any, owner: User | None, team: Any, *, changing: bool = 
         if changing:
             raise DomainError(
                 _("Only managers can reassign customers; ask your manager."),
-                field_errors={"owner": [_("You cannot reassign this customer.")]},
+                field_errors={name: [_("You cannot reassign this customer.")] for name in changing},
             )
         if owner is not None and owner.pk != actor.pk:
             raise DomainError(
@@ -126,7 +129,8 @@ def customer_update(
     owner = data.get("owner", instance.owner)
     team = data.get("team", instance.team)
     if owner != instance.owner or team != instance.team:
-        _check_owner(actor, owner, team, changing=True, team_given=team != instance.team)
+        changing = tuple(name for name, value in (("owner", owner), ("team", team)) if value != getattr(instance, name))
+        _check_owner(actor, owner, team, changing=changing, team_given=team != instance.team)
     _consent_stamp(data, instance)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
 
