@@ -159,18 +159,20 @@ def record_save(*, instance: models.Model, actor: Any) -> models.Model:
     version and an update event listing what changed.
     """
     model = type(instance)
-    record_validate(instance=instance, changed_only=True)
     if instance._state.adding or instance.pk is None:
+        record_validate(instance=instance)
         check_write(actor=actor, instance=instance, before=None)
         instance.save()
         check_still_visible(actor=actor, instance=instance)
         audit_record(action=Action.CREATE, instance=instance, actor=actor, before={}, after=snapshot(instance))
         return instance
     stored = model._default_manager.select_for_update().get(pk=instance.pk)
+    stored_row = stored_values(stored)
+    record_validate(instance=instance, stored=stored_row)
     before = snapshot(stored)
     after = snapshot(instance)
     if before != after:
-        check_write(actor=actor, instance=instance, before=stored_values(stored))
+        check_write(actor=actor, instance=instance, before=stored_row)
     if before != after and hasattr(instance, "version"):
         instance.version = stored.version + 1  # type: ignore[attr-defined]
     instance.save()

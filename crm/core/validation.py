@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django import forms
@@ -170,15 +170,18 @@ def field_problems(field: models.Field[Any, Any], value: Any) -> list[str]:
     return []
 
 
-def record_validate(*, instance: models.Model, fields: Iterable[str] | None = None, changed_only: bool = False) -> None:
+def record_validate(
+    *, instance: models.Model, fields: Iterable[str] | None = None, stored: Mapping[str, Any] | None = None
+) -> None:
     """Refuse a record whose values break the CRM's input rules (dates within the business
     range, text within its length and without control characters, numbers in the digits
     0-9), naming each field at fault.
 
     ``fields`` limits the check to the fields being written (an update); by default every
-    field is checked.  ``changed_only`` checks only the values that differ from the stored
-    row (one query), so that a value stored before the rules were set does not block an
-    edit of something else.  Raises :class:`django.core.exceptions.ValidationError` with
+    field is checked.  ``stored`` (the stored row's values by field name, as
+    ``crm.access.writes.stored_values`` gives them) limits it to the values that differ,
+    so that a value stored before the rules were set does not block an edit of something
+    else.  Raises :class:`django.core.exceptions.ValidationError` with
     a message per field, which the API answers as a 400 and the forms show at the field.
     """
     wanted = set(fields) if fields is not None else None
@@ -187,14 +190,10 @@ def record_validate(*, instance: models.Model, fields: Iterable[str] | None = No
         for field in instance._meta.concrete_fields
         if wanted is None or field.name in wanted or field.attname in wanted
     ]
-    stored: dict[str, Any] = {}
-    if changed_only and instance.pk is not None and not instance._state.adding:
-        names = [field.attname for field in checked]
-        stored = type(instance)._default_manager.filter(pk=instance.pk).values(*names).first() or {}
     errors: dict[str, list[str]] = {}
     for field in checked:
         value = getattr(instance, field.attname, None)
-        if field.attname in stored and stored[field.attname] == value:
+        if stored is not None and field.name in stored and stored[field.name] == value:
             continue
         problems = field_problems(field, value)
         if problems:
