@@ -14,7 +14,7 @@ from django.db.models import F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access.permissions import role_of
+from crm.access.registry import may, role_of
 from crm.access.scope import sees_everything
 from crm.accounts.choices import Role
 from crm.accounts.models import User
@@ -261,7 +261,7 @@ def customer_bulk_assign(*, actor: Any, ids: list[int], owner: User) -> int:
     they manage.  Only rows that change are written; their versions move on, so an open
     edit form elsewhere sees a conflict.  Audited as one event naming the customers.
     """
-    if role_of(actor) == Role.REP:
+    if not may(actor, "bulk_assign", "customers"):
         raise DomainError(_("Only managers can reassign customers."))
     _check_owner(actor, owner, owner.team, team_given=False)
     targets = _bulk_targets(actor, ids)
@@ -282,7 +282,7 @@ def customer_bulk_assign(*, actor: Any, ids: list[int], owner: User) -> int:
 def customer_bulk_tag(*, actor: Any, ids: list[int], tag: str) -> int:
     """Add one tag to many customers in one statement (those that already have it are left
     alone).  A manager's act; audited as one event."""
-    if role_of(actor) == Role.REP:
+    if not may(actor, "bulk_tag", "customers"):
         raise DomainError(_("Only managers can tag customers in bulk."))
     tag = tag.strip()
     if not tag or len(tag) > 40 or control_characters(tag):

@@ -26,9 +26,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access.display import table
-from crm.access.permissions import role_of
 from crm.access.policy import Level, policy_for
-from crm.accounts.choices import Role
+from crm.access.registry import CREATE, UPDATE, may
 from crm.core.errors import DomainError
 from crm.core.forms import submit
 from crm.core.validation import parse_page
@@ -125,7 +124,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         },
         "saved_views": SavedView.scope_queryset(request.user),
         "export_query": _export_query(filters),
-        "can_bulk": role_of(request.user) in (Role.MANAGER, Role.ADMIN),
+        "can_bulk": may(request.user, "bulk_assign", "customers"),
         "bulk_form": BulkForm(user=request.user),
         "contact_levels": {name: int(policy.level("contacts", name)) for name in ("name", "mobile")},
     }
@@ -307,20 +306,9 @@ def _section_context(request: HttpRequest, customer: Customer, section: Section,
         "section": section,
         "table": table(policy, section.resource, model, shown[: section.limit], section.fields),
         "more": len(shown) > section.limit,
-        "can_edit": section.form is not None and _may_write(request.user, section),
+        "can_edit": section.form is not None and may(request.user, UPDATE, section.resource),
         **extra,
     }
-
-
-def _may_write(user: Any, section: Section) -> bool:
-    """Whether the user's role may write this kind of record at all (the API's rule)."""
-    from crm.api_urls import router
-
-    for prefix, viewset, _basename in router.registry:
-        if prefix == section.resource:
-            roles = getattr(viewset, "write_roles", None)
-            return roles is None or role_of(user) in roles
-    return False
 
 
 @login_required
@@ -353,7 +341,7 @@ def _tier_panel(request: HttpRequest, customer: Customer) -> dict[str, Any] | No
     explanation = explain_customer(policy=schedule.policy, customer_id=customer.pk)
     from tiers.models import Tier
 
-    may_override = role_of(request.user) in (Role.MANAGER, Role.ADMIN)
+    may_override = may(request.user, "override", "tier-changes")
     return {
         "explanation": explanation,
         "may_override": may_override,
@@ -395,7 +383,11 @@ def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None =
     """Add (no ``row``) or edit one record of a section, in place."""
     customer = _customer(request, pk)
     section = _sections().get(key)
-    if section is None or section.form is None or not _may_write(request.user, section):
+    if (
+        section is None
+        or section.form is None
+        or not may(request.user, CREATE if row is None else UPDATE, section.resource)
+    ):
         raise Http404
     instance = get_object_or_404(section.rows(request.user, customer), pk=row) if row else None
     form = _make_form(section, request, customer, request.POST if request.method == "POST" else None, instance)
@@ -493,7 +485,7 @@ def tier_override_view(request: HttpRequest, pk: int) -> HttpResponse:
     from tiers.services import tier_override
 
     customer = _customer(request, pk)
-    if role_of(request.user) not in (Role.MANAGER, Role.ADMIN):
+    if not may(request.user, "override", "tier-changes"):
         raise Http404
     tier = Tier.objects.filter(code=request.POST.get("tier", "")).first()
     until = None

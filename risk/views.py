@@ -18,9 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.access.display import HIDDEN, display_value
-from crm.access.permissions import role_of
 from crm.access.policy import Level, policy_for
-from crm.accounts.choices import Role
+from crm.access.registry import may
 from crm.core.forms import submit
 
 from . import display, selectors, services
@@ -59,7 +58,8 @@ def _shown(request: HttpRequest, alert: RiskAlert) -> dict[str, Any]:
 
 
 def _manages(user: Any) -> bool:
-    return role_of(user) in (Role.MANAGER, Role.ADMIN)
+    """Whether the user hands alerts to others (and so sees the team's inbox)."""
+    return may(user, "assign", "risk-alerts")
 
 
 def _severity_rank() -> Case:
@@ -229,14 +229,16 @@ def scans_view(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rules = dict(RiskRule.objects.values_list("code", "name"))
-    return render(request, "risk/scans.html", {"page": page, "rules": rules, "manages": _manages(request.user)})
+    return render(
+        request, "risk/scans.html", {"page": page, "rules": rules, "manages": may(request.user, "start", "risk-scans")}
+    )
 
 
 @login_required
 @require_POST
 def scan_start_view(request: HttpRequest) -> HttpResponse:
     """A manager starts a scan now; the workers take it from there."""
-    if not _manages(request.user):
+    if not may(request.user, "start", "risk-scans"):
         raise PermissionDenied
     scan = services.risk_scan_start(actor=request.user, trigger=ScanTrigger.MANUAL)
     messages.success(request, _("Scan #%(scan)d is %(state)s.") % {"scan": scan.pk, "state": scan.get_state_display()})

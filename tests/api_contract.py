@@ -19,8 +19,14 @@ from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
+from crm.access.registry import CREATE, DELETE, get_resource
+from crm.accounts.choices import Role
 from crm.audit.models import AuditEvent
 from crm.audit.services import snapshot
+
+
+#: The fixture standing for each role in these tests.
+ROLE_FIXTURES = {Role.REP: "rep1", Role.MANAGER: "manager", Role.ADMIN: "admin_user"}
 
 
 def detail_url(base: str, pk: Any) -> str:
@@ -81,11 +87,6 @@ class ResourceContract(ABC):
     company_wide: ClassVar[bool] = False
     #: No create/update/delete through the API at all.
     read_only: ClassVar[bool] = False
-    #: Fixtures (by name) of the users who may create/update; and delete.
-    writers: ClassVar[tuple[str, ...]] = ("rep1", "manager", "admin_user")
-    deleters: ClassVar[tuple[str, ...]] = ("rep1", "manager", "admin_user")
-    #: Fixtures of users refused a write with 403 (besides anonymous).
-    refused_writers: ClassVar[tuple[str, ...]] = ()
     #: A field changed by ``update_payload`` and its new value as the API returns it.
     update_payload: ClassVar[dict[str, Any]] = {}
     #: Pairs of (payload overrides, field named in the error).
@@ -106,6 +107,27 @@ class ResourceContract(ABC):
     # ---- helpers
     def _user(self, request: Any, name: str) -> Any:
         return request.getfixturevalue(name)
+
+    # ---- who may write, from the resource registry (crm.access.registry)
+    def _fixtures_with(self, act: str, allowed: bool = True) -> tuple[str, ...]:
+        resource = get_resource(self.url.removeprefix("/api/v1/").strip("/"))
+        assert resource is not None, f"{self.url} is not a registered resource"
+        roles = resource.roles(act)
+        return tuple(name for role, name in ROLE_FIXTURES.items() if (role in roles) == allowed)
+
+    @property
+    def writers(self) -> tuple[str, ...]:
+        """Fixtures (by name) of the users who may create (and so update) records."""
+        return self._fixtures_with(CREATE)
+
+    @property
+    def deleters(self) -> tuple[str, ...]:
+        return self._fixtures_with(DELETE)
+
+    @property
+    def refused_writers(self) -> tuple[str, ...]:
+        """Fixtures of users refused a create with 403 (besides anonymous)."""
+        return self._fixtures_with(CREATE, allowed=False)
 
     # ---- reading
     def test_anonymous_is_refused(self, api: Any, rep1: Any) -> None:

@@ -13,9 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.access.permissions import role_of
+from crm.access.registry import may
 from crm.access.scope import customers_visible_to
-from crm.accounts.choices import Role
 from crm.core.validation import parse_id
 
 from . import services
@@ -25,7 +24,7 @@ from .selectors import tier_dashboard, tier_schedule
 
 
 def _may_start(user: object) -> bool:
-    return role_of(user) in (Role.MANAGER, Role.ADMIN)
+    return may(user, "start", "tier-runs")
 
 
 @login_required

@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.access.permissions import MANAGERS
 from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
@@ -27,8 +26,6 @@ class CampaignViewSet(RevealMixin, ScopedModelViewSet):
     search_fields = ("name", "content", "location")
     ordering_fields = ("start_date", "end_date", "budget", "name", "created_at")
     ordering = ("-start_date", "-id")
-    write_roles = MANAGERS
-    delete_roles = MANAGERS
     create_service = staticmethod(services.campaign_create)
     update_service = staticmethod(services.campaign_update)
     delete_service = staticmethod(services.campaign_delete)

@@ -1,9 +1,9 @@
 """Who may call which endpoint: role for people, token scopes for integrations.
 
 Reading is open to every signed-in user (what they read is cut down by the record
-scope).  Writing needs a role listed on the viewset (``write_roles`` / ``delete_roles``,
-or ``action_roles[action]`` for one action); an API token additionally needs a scope
-that covers the resource.
+scope).  Writing asks the registry (:func:`crm.access.registry.may`) whether the
+user's role may do the view's act to its resource; an API token additionally needs a
+scope that covers the resource.
 """
 
 from __future__ import annotations
@@ -13,16 +13,22 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from crm.accounts.choices import Role
+from .registry import CREATE, DELETE, UPDATE, may, role_of  # noqa: F401 (TEMP)
 
-STAFF_ROLES = frozenset({Role.REP, Role.MANAGER, Role.ADMIN, Role.INTEGRATION})
-MANAGERS = frozenset({Role.MANAGER, Role.ADMIN, Role.INTEGRATION})
-ADMINS = frozenset({Role.ADMIN})
+#: Actions that are POSTs but change nothing: revealing a value is a read.
 READ_ACTIONS = frozenset({"reveal"})
+#: The acts of DRF's own actions; any other action is asked for by its name.
+_ACTS = {"create": CREATE, "update": UPDATE, "partial_update": UPDATE, "destroy": DELETE}
 
 
-def role_of(user: Any) -> str:
-    return Role.ADMIN if user.is_superuser else str(user.role)
+def act_of(view: Any, method: str) -> str:
+    """The registry's name for what a write request does."""
+    action = getattr(view, "action", None)
+    if action in _ACTS:
+        return _ACTS[action]
+    if action:
+        return str(action)
+    return DELETE if method == "DELETE" else UPDATE
 
 
 class RolePermission(BasePermission):
@@ -42,11 +48,4 @@ class RolePermission(BasePermission):
             return False
         if not write:
             return True
-        by_action = getattr(view, "action_roles", {}).get(getattr(view, "action", None))
-        if by_action is not None:
-            allowed = by_action
-        elif request.method == "DELETE":
-            allowed = getattr(view, "delete_roles", None) or getattr(view, "write_roles", None) or STAFF_ROLES
-        else:
-            allowed = getattr(view, "write_roles", None) or STAFF_ROLES
-        return role_of(user) in allowed
+        return may(user, act_of(view, request.method or ""), str(resource or ""))

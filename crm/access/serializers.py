@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from .masking import kind_of, mask_value
 from .policy import Level, policy_for
+from .registry import resource_of_model
 
 
 class FieldPolicySerializerMixin:
@@ -64,23 +65,13 @@ def readable_fields(user: Any, resource: str, names: Any, request: Any = None) -
     return {name for name in names if policy.level(resource, name) >= Level.READ}
 
 
-def resource_of_model(label: str) -> str | None:
-    """The API resource (``customers``) that shows the model ``customers.customer``."""
-    from crm.api_urls import router
-
-    for prefix, viewset, _basename in router.registry:
-        model = getattr(viewset, "model", None)
-        if model is not None and model._meta.label_lower == label:
-            return str(prefix)
-    return None
-
-
 def mask_changes(policy: Any, label: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     """An audit event's before/after values as the viewer may see them: fields hidden to
     the viewer are left out, masked ones are masked on both sides."""
-    resource = resource_of_model(label)
-    if resource is None or policy is None:
+    shown_as = resource_of_model(label)
+    if shown_as is None or policy is None:
         return dict(changes)
+    resource = shown_as.name
     shown: dict[str, Any] = {}
     for name, change in changes.items():
         level = policy.level(resource, name)

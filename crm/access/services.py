@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -15,16 +15,13 @@ from crm.core.services import record_create, record_delete, record_update
 
 from .choices import FieldLevel
 from .models import FieldPermission
+from .registry import get_resource
 
 
 def resource_fields(resource: str) -> list[str] | None:
     """The field names of an API resource's representation, or None if there is no such resource."""
-    from crm.api_urls import router
-
-    for prefix, viewset, _basename in router.registry:
-        if prefix == resource:
-            return list(cast(Any, viewset).serializer_class().fields)
-    return None
+    found = get_resource(resource)
+    return found.fields if found is not None else None
 
 
 def _check(data: Mapping[str, Any], instance: FieldPermission | None) -> None:
@@ -60,20 +57,6 @@ def field_permission_delete(*, actor: Any, instance: FieldPermission, expected_v
 # ------------------------------------------------------------------ the console's grid
 Cell = tuple[str, bool]  # (level, reveal allowed)
 DEFAULT_CELL: Cell = (FieldLevel.WRITE.value, True)
-
-
-def governed_resources() -> list[tuple[str, Any]]:
-    """The API resources whose serializer follows the field policy, with their viewset,
-    in the order of the API's index."""
-    from crm.api_urls import router
-
-    from .serializers import FieldPolicySerializerMixin
-
-    return [
-        (prefix, viewset)
-        for prefix, viewset, _basename in router.registry
-        if issubclass(cast(Any, viewset).serializer_class, FieldPolicySerializerMixin)
-    ]
 
 
 def policy_digest(resource: str) -> str:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.access.registry import resource_names
 from crm.audit.choices import Action
 from crm.audit.services import audit_record, snapshot
 from crm.core.errors import DomainError, NotPermitted
@@ -90,8 +91,6 @@ def api_token_create(
     token that never does).  It records its parent and every earlier ancestor, so that
     revoking any of them revokes it.  A person (no ``parent``) creates any token.
     """
-    from crm.api_urls import resource_names
-
     checked = _check_scopes(scopes, resources or resource_names())
     ancestors: list[int] = []
     if parent is not None:

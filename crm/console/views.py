@@ -22,7 +22,8 @@ from django.views import View
 
 from crm.access.choices import FieldLevel
 from crm.access.models import FieldPermission
-from crm.access.services import field_policy_apply, governed_resources, policy_digest, resource_fields
+from crm.access.registry import governed_resources, resource_names
+from crm.access.services import field_policy_apply, policy_digest, resource_fields
 from crm.accounts import selectors as account_selectors
 from crm.accounts import services as account_services
 from crm.accounts.choices import Role
@@ -96,12 +97,12 @@ class FieldPolicyIndexView(AdminOnly, View):
         )
         resources = [
             {
-                "name": name,
-                "label": viewset.model._meta.verbose_name_plural,
-                "fields": len(viewset.serializer_class().fields),
-                "rules": per_resource.get(name, 0),
+                "name": resource.name,
+                "label": resource.model._meta.verbose_name_plural,
+                "fields": len(resource.fields),
+                "rules": per_resource.get(resource.name, 0),
             }
-            for name, viewset in governed_resources()
+            for resource in governed_resources()
         ]
         return render(request, "console/fields_index.html", {"resources": resources})
 
@@ -110,9 +111,9 @@ class FieldPolicyEditView(AdminOnly, View):
     """The grid of one resource: a row per field, a column per role, a level in each cell."""
 
     def _viewset(self, resource: str) -> Any:
-        for name, viewset in governed_resources():
-            if name == resource:
-                return viewset
+        for governed in governed_resources():
+            if governed.name == resource:
+                return governed.viewset
         raise Http404
 
     def _render(
@@ -311,9 +312,7 @@ class TokenCreateView(AdminOnly, View):
     """Issue a token; its key is shown on the answering page once and never stored."""
 
     def _form(self, data: Any = None) -> APITokenForm:
-        from crm.api_urls import resource_names
-
-        return APITokenForm(data, resources=sorted(resource_names()))
+        return APITokenForm(data, resources=resource_names())
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, "console/token_form.html", {"form": self._form()})

@@ -80,9 +80,10 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     """A model endpoint whose rows come from the record scope and whose writes are services.
 
-    Subclasses set ``model``, ``resource`` (the API name used by token scopes and the
-    role matrix) and the serializer; they implement ``perform_create``/``perform_update``
-    /``perform_destroy`` by calling their app's services.  ``select_related`` /
+    Subclasses set ``model``, ``resource`` (the name the app declares in its
+    ``resources`` module, used by token scopes, the role rules and the field policy)
+    and the serializer; they implement ``perform_create``/``perform_update``/
+    ``perform_destroy`` by calling their app's services.  ``select_related`` /
     ``prefetch_related`` name what the serializer reads so lists run a constant number
     of queries.
     """
@@ -91,9 +92,6 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     resource: str
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[Any, ...] = ()
-    #: Roles allowed to create/update; to delete. ``None`` means every staff role.
-    write_roles: frozenset[str] | None = None
-    delete_roles: frozenset[str] | None = None
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     #: A selector ``(user=...) -> QuerySet`` that shapes the rows (it starts from the scope).

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.access.masking import kind_of, mask_value
-from crm.access.permissions import MANAGERS
 from crm.access.policy import Level, policy_for
 from crm.access.reveal import RevealMixin
 from crm.access.serializers import mask_changes
@@ -85,7 +84,6 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
         "city",
     )
     ordering = ("name", "id")
-    delete_roles = MANAGERS
     create_service = staticmethod(services.customer_create)
     update_service = staticmethod(services.customer_update)
     delete_service = staticmethod(services.customer_delete)

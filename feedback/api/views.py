@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.access.permissions import MANAGERS
 from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
@@ -47,7 +46,6 @@ class FeedbackViewSet(RevealMixin, ScopedModelViewSet):
     search_fields = ("subject", "content", "customer__name")
     ordering_fields = ("received_at", "status", "created_at")
     ordering = ("-received_at", "-id")
-    delete_roles = MANAGERS
     create_service = staticmethod(services.feedback_create)
     update_service = staticmethod(services.feedback_update)
     delete_service = staticmethod(services.feedback_delete)
@@ -63,7 +61,6 @@ class SatisfactionResponseViewSet(RevealMixin, ScopedModelViewSet):
     search_fields = ("comment", "customer__name")
     ordering_fields = ("responded_at", "csat", "nps")
     ordering = ("-responded_at", "-id")
-    delete_roles = MANAGERS
     create_service = staticmethod(services.satisfaction_create)
     update_service = staticmethod(services.satisfaction_update)
     delete_service = staticmethod(services.satisfaction_delete)

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.access.permissions import ADMINS, MANAGERS
 from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
 
@@ -31,8 +30,6 @@ class RiskRuleViewSet(ScopedModelViewSet):
     search_fields = ("code", "name")
     ordering_fields = ("kind", "code", "severity")
     ordering = ("kind", "code")
-    write_roles = ADMINS
-    delete_roles = ADMINS
     create_service = staticmethod(services.risk_rule_create)
     update_service = staticmethod(services.risk_rule_update)
     delete_service = staticmethod(services.risk_rule_delete)
@@ -50,15 +47,11 @@ class RiskAlertViewSet(RevealMixin, ScopedModelViewSet):
     search_fields = ("title", "subject", "customer__name")
     ordering_fields = ("raised_at", "severity", "status")
     ordering = ("-raised_at", "-id")
-    delete_roles = MANAGERS
     create_service = staticmethod(services.risk_alert_create)
     update_service = staticmethod(services.risk_alert_update)
     delete_service = staticmethod(services.risk_alert_delete)
 
     selector = staticmethod(selectors.risk_alert_list)
-
-    # Raising an alert by hand is a manager's act; working one is everyone's.
-    action_roles = {"create": MANAGERS}
 
 
 def _comment_create(*, actor: Any, data: dict[str, Any]) -> AlertComment:
@@ -91,7 +84,6 @@ class RiskScanViewSet(ScopedModelViewSet):
     ordering_fields = ("id", "as_of")
     ordering = ("-id",)
     http_method_names = ["get", "post", "head", "options"]
-    action_roles = {"start": MANAGERS}
 
     @extend_schema(exclude=True)  # POST is for the actions below; there is no create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -31,7 +31,7 @@ from crm.access.filters import _base, filter_fields
 from crm.access.masking import kind_of, mask_value
 from crm.access.models import FieldPermission
 from crm.access.policy import Level
-from crm.access.services import governed_resources
+from crm.access.registry import governed_resources
 from crm.accounts.choices import Role
 from crm.core.export import _cell
 from risk.models import AlertComment
@@ -142,9 +142,10 @@ def test_every_resource_field_role_and_channel_follows_the_policy(
     records = _records(rep1)
     walk = Walk()
     resources = governed_resources()
-    assert {name for name, _viewset in resources} == set(records), "every governed resource has a record here"
+    assert {entry.name for entry in resources} == set(records), "every governed resource has a record here"
 
-    for resource, viewset in resources:
+    for entry in resources:
+        resource, viewset = entry.name, entry.viewset
         instance = records[resource]
         model = type(instance)
         url = f"/api/v1/{resource}/"

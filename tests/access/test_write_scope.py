@@ -4,7 +4,7 @@ The fields that decide who sees a record (a customer's owner and team, a child's
 customer, an alert's customer and subject) change only as the rules allow and only to
 values inside the writer's scope; every person a record names can see its customer;
 every record it links to belongs to its customer.  The walks below are generated from
-the API router and each resource's contract (tests/api_contract.py), so a new resource
+the resource registry and each resource's contract (tests/api_contract.py), so a new resource
 or a new related field is covered without a line here.
 """
 
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Model
 from factory.django import DjangoModelFactory
 
-from crm.api_urls import router
+from crm.access.registry import get_resource
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
 from tests.api_contract import ResourceContract, detail_url
@@ -47,7 +47,9 @@ def _contracts() -> list[type[ResourceContract]]:
 
 def _viewset(url: str) -> Any:
     prefix = url.removeprefix("/api/v1/").strip("/")
-    return next(viewset for p, viewset, _basename in router.registry if p == prefix)
+    resource = get_resource(prefix)
+    assert resource is not None, prefix
+    return resource.viewset
 
 
 def _related_fields(contract: type[ResourceContract]) -> Iterator[tuple[str, type[Model]]]:

@@ -18,9 +18,6 @@ class TestCampaignContract(ResourceContract):
     url = "/api/v1/campaigns/"
     model = Campaign
     company_wide = True
-    writers = ("manager", "admin_user")
-    deleters = ("manager", "admin_user")
-    refused_writers = ("rep1",)
     update_payload = {"status": "running"}
     invalid_payloads = [
         ({"name": ""}, "name"),

@@ -26,7 +26,6 @@ pytestmark = pytest.mark.django_db
 class TestCustomerContract(ResourceContract):
     url = "/api/v1/customers/"
     model = Customer
-    deleters = ("manager", "admin_user")
     update_payload = {"lifecycle_stage": "key", "influence_score": 8}
     invalid_payloads = [
         ({"name": ""}, "name"),

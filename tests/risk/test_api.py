@@ -18,9 +18,6 @@ class TestRiskRuleContract(ResourceContract):
     url = "/api/v1/risk-rules/"
     model = RiskRule
     company_wide = True
-    writers = ("admin_user",)
-    deleters = ("admin_user",)
-    refused_writers = ("rep1", "manager")
     update_payload = {"severity": "critical"}
     invalid_payloads = [
         ({"kind": "astrology"}, "kind"),
@@ -53,9 +50,6 @@ class TestRiskRuleContract(ResourceContract):
 class TestRiskAlertContract(ResourceContract):
     url = ALERTS
     model = RiskAlert
-    writers = ("manager", "admin_user")
-    deleters = ("manager", "admin_user")
-    refused_writers = ("rep1",)
     update_payload = {"status": "acknowledged"}
     invalid_payloads = [
         ({"severity": "apocalyptic"}, "severity"),

@@ -19,9 +19,6 @@ class TestTierContract(ResourceContract):
     url = "/api/v1/tiers/"
     model = Tier
     company_wide = True
-    writers = ("admin_user",)
-    deleters = ("admin_user",)
-    refused_writers = ("rep1", "manager")
     update_payload = {"min_score": "45.00"}
     invalid_payloads = [
         ({"code": "gold"}, "code"),

@@ -25,9 +25,6 @@ class TestProductContract(ResourceContract):
     url = "/api/v1/products/"
     model = Product
     company_wide = True
-    writers = ("manager", "admin_user")
-    deleters = ("manager", "admin_user")
-    refused_writers = ("rep1",)
     update_payload = {"list_price": "1500.00"}
     invalid_payloads = [({"sku": ""}, "sku"), ({"list_price": "-1"}, "list_price"), ({"currency": "XYZ"}, "currency")]
 
@@ -41,7 +38,6 @@ class TestProductContract(ResourceContract):
 class TestTransactionContract(ResourceContract):
     url = URL
     model = Transaction
-    deleters = ("manager", "admin_user")
     update_payload = {"status": "shipped"}
     invalid_payloads = [
         ({"amount": "-3"}, "amount"),

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.access.permissions import ADMINS, MANAGERS
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
@@ -35,8 +34,6 @@ class TierViewSet(ScopedModelViewSet):
     ordering_fields = ("rank", "min_score", "code")
     ordering = ("rank",)
     search_fields = ("code", "name_en", "name_zh")
-    write_roles = ADMINS
-    delete_roles = ADMINS
     create_service = staticmethod(services.tier_create)
     update_service = staticmethod(services.tier_update)
     delete_service = staticmethod(services.tier_delete)
@@ -54,7 +51,6 @@ class TierChangeViewSet(ScopedModelViewSet):
     ordering_fields = ("changed_at",)
     ordering = ("-changed_at", "-id")
     http_method_names = ["get", "post", "head", "options"]
-    action_roles = {"override": MANAGERS}
 
     selector = staticmethod(selectors.tier_change_list)
 
@@ -87,7 +83,6 @@ class ScoringPolicyViewSet(ScopedModelViewSet):
     ordering_fields = ("version",)
     ordering = ("-version",)
     http_method_names = ["get", "post", "head", "options"]
-    write_roles = ADMINS
     create_service = staticmethod(_policy_create)
 
 
@@ -103,7 +98,6 @@ class TierRunViewSet(ScopedModelViewSet):
     ordering = ("-id",)
     http_method_names = ["get", "post", "head", "options"]
     select_related = ("policy",)
-    action_roles = {"start": MANAGERS}
 
     @extend_schema(exclude=True)  # POST is for the actions below; there is no create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

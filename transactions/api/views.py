@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.access.permissions import MANAGERS
 from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet, etag_for
 
@@ -30,8 +29,6 @@ class ProductViewSet(ScopedModelViewSet):
     search_fields = ("sku", "name", "category")
     ordering_fields = ("name", "sku", "list_price", "created_at")
     ordering = ("name", "id")
-    write_roles = MANAGERS
-    delete_roles = MANAGERS
     create_service = staticmethod(services.product_create)
     update_service = staticmethod(services.product_update)
     delete_service = staticmethod(services.product_delete)
@@ -49,7 +46,6 @@ class TransactionViewSet(RevealMixin, ScopedModelViewSet):
     search_fields = ("description", "external_ref", "customer__name", "customer__code")
     ordering_fields = ("order_date", "amount", "due_date", "created_at", "status")
     ordering = ("-order_date", "-id")
-    delete_roles = MANAGERS
     create_service = staticmethod(services.transaction_create)
     update_service = staticmethod(services.transaction_update)
     delete_service = staticmethod(services.transaction_delete)

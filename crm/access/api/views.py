@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from crm.access.permissions import ADMINS
 from crm.core.api import ScopedModelViewSet
 
 from .. import services
@@ -17,8 +16,6 @@ class FieldPermissionViewSet(ScopedModelViewSet):
     filterset_fields = ("resource", "field", "role", "level")
     ordering_fields = ("resource", "field", "role")
     ordering = ("resource", "field", "role")
-    write_roles = ADMINS
-    delete_roles = ADMINS
     create_service = staticmethod(services.field_permission_create)
     update_service = staticmethod(services.field_permission_update)
     delete_service = staticmethod(services.field_permission_delete)

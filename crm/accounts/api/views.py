@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.access.permissions import ADMINS, STAFF_ROLES
 from crm.core.api import ScopedModelViewSet
 
 from .. import selectors, services
@@ -29,8 +28,6 @@ class UserViewSet(ScopedModelViewSet):
     search_fields = ("username", "first_name", "last_name", "email")
     ordering_fields = ("username", "date_joined", "last_login")
     ordering = ("username",)
-    write_roles = ADMINS
-    delete_roles = ADMINS
     create_service = staticmethod(services.user_create)
     update_service = staticmethod(services.user_update)
     delete_service = staticmethod(services.user_delete)
@@ -51,8 +48,6 @@ class TeamViewSet(ScopedModelViewSet):
     search_fields = ("name", "region")
     ordering_fields = ("name",)
     ordering = ("name",)
-    write_roles = ADMINS
-    delete_roles = ADMINS
     create_service = staticmethod(services.team_create)
     update_service = staticmethod(services.team_update)
     delete_service = staticmethod(services.team_delete)
@@ -74,7 +69,6 @@ class APITokenViewSet(ScopedModelViewSet):
     resource = "api-tokens"
     serializer_class = APITokenSerializer
     ordering = ("-created_at",)
-    write_roles = STAFF_ROLES
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def _calling_token(self) -> APIToken | None:

@@ -1,0 +1,10 @@
+"""The resources of campaigns (see ``crm.access.registry``)."""
+
+from crm.access.registry import MANAGERS, Resource, register
+
+from .api.views import CampaignViewSet, ParticipationViewSet
+
+register(
+    Resource("campaigns", CampaignViewSet, basename="campaign", update=MANAGERS, governed=True),
+    Resource("participations", ParticipationViewSet, basename="participation", governed=True),
+)

@@ -1,0 +1,10 @@
+"""The resources of orders and products (see ``crm.access.registry``)."""
+
+from crm.access.registry import MANAGERS, Resource, register
+
+from .api.views import ProductViewSet, TransactionViewSet
+
+register(
+    Resource("products", ProductViewSet, basename="product", update=MANAGERS),
+    Resource("transactions", TransactionViewSet, basename="transaction", delete=MANAGERS, governed=True),
+)
