@@ -1,8 +1,9 @@
-"""URLs of the admin console, under ``/console/``."""
+"""URLs of the admin console, under ``/console/``: the shell's pages and the apps'."""
 
 from django.urls import path
 
 from . import views
+from .pages import app_urlpatterns
 
 app_name = "console"
 
@@ -20,11 +21,7 @@ urlpatterns = [
     path("tokens/", views.TokenListView.as_view(), name="tokens"),
     path("tokens/new/", views.TokenCreateView.as_view(), name="token-create"),
     path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
-    path("tier-policy/", views.ScoringPolicyView.as_view(), name="tier-policy"),
-    path("risk-rules/", views.RiskRuleListView.as_view(), name="risk-rules"),
-    path("risk-rules/new/<slug:kind>/", views.RiskRuleEditView.as_view(), name="risk-rule-create"),
-    path("risk-rules/<int:pk>/", views.RiskRuleEditView.as_view(), name="risk-rule-edit"),
-    path("risk-settings/", views.RiskSettingsView.as_view(), name="risk-settings"),
     path("audit/", views.AuditLogView.as_view(), name="audit"),
     path("audit/verify/", views.AuditVerifyView.as_view(), name="audit-verify"),
+    *app_urlpatterns(),
 ]

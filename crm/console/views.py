@@ -11,7 +11,6 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,6 +22,7 @@ from django.views import View
 from crm.access.choices import FieldLevel
 from crm.access.models import FieldPermission
 from crm.access.registry import governed_resources, resource_names
+from crm.access.scope import customers_visible_to
 from crm.access.services import field_policy_apply, policy_digest, resource_fields
 from crm.accounts import selectors as account_selectors
 from crm.accounts import services as account_services
@@ -31,20 +31,12 @@ from crm.accounts.models import APIToken, Team, User
 from crm.audit.selectors import audit_chain_breaks, audit_event_search
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import show_refusal, submit
+from crm.core.pages import AdminOnly
 from crm.core.validation import parse_id
 
-from .forms import APITokenForm, AuditFilterForm, ScoringPolicyForm, TeamForm, UserFilterForm, UserForm
+from .forms import APITokenForm, AuditFilterForm, TeamForm, UserFilterForm, UserForm
 
 PAGE_SIZE = 50
-
-
-class AdminOnly(LoginRequiredMixin, UserPassesTestMixin):
-    """Admins only: a signed-in non-admin gets 403, a visitor is sent to sign in."""
-
-    request: HttpRequest
-
-    def test_func(self) -> bool:
-        return bool(getattr(self.request.user, "is_admin", False))
 
 
 class HomeView(AdminOnly, View):
@@ -402,9 +394,7 @@ class AuditLogView(AdminOnly, View):
         text = text.strip()
         if not text:
             return None
-        from customers.selectors import customer_list
-
-        customers = customer_list(user=self.request.user)
+        customers = customers_visible_to(self.request.user)
         match = (
             customers.filter(Q(code=text) | (Q(pk=int(text)) if text.isdigit() else Q(pk__in=[])))
             .values_list("pk", flat=True)
@@ -424,202 +414,3 @@ class AuditVerifyView(AdminOnly, View):
             "breaks": [{"seq": b.seq, "problem": b.problem} for b in breaks],
         }
         return HttpResponseRedirect(reverse("console:audit"))
-
-
-# ------------------------------------------------------------------ tier scoring policy
-class ScoringPolicyView(AdminOnly, View):
-    """Edit the scoring policy: preview what the change would do, then save it as the next
-    version (the earlier versions stay, named by the history they produced)."""
-
-    def _render(self, request: HttpRequest, form: Any, status: int = 200, **extra: Any) -> HttpResponse:
-        from tiers.models import ScoringPolicy
-
-        versions = ScoringPolicy.objects.select_related("created_by").order_by("-version")[:10]
-        context = {"form": form, "versions": versions, **extra}
-        return render(request, "console/tier_policy.html", context, status=status)
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        from tiers.selectors import active_policy
-
-        return self._render(request, ScoringPolicyForm(instance=active_policy()))
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        from tiers import engine
-        from tiers import services as tier_services
-        from tiers.selectors import active_policy
-
-        form = ScoringPolicyForm(request.POST, instance=active_policy())
-        if not form.is_valid():
-            return self._render(request, form, status=400)
-        try:
-            tier_services.check_policy({**form.policy_data()})
-        except DomainError as error:
-            show_refusal(form, error)
-            return self._render(request, form, status=400)
-        if "preview" in request.POST:
-            preview = engine.preview(policy=form.candidate())
-            samples = [
-                (_("Some that would move up"), preview.sample_up, "preview-up"),
-                (_("Some that would move down"), preview.sample_down, "preview-down"),
-            ]
-            return self._render(request, form, preview=preview, preview_samples=samples)
-        policy = tier_services.scoring_policy_save(
-            actor=request.user, data=form.policy_data(), note=form.cleaned_data.get("note") or ""
-        )
-        messages.success(request, _("Saved as version %(v)d; the next evaluation uses it.") % {"v": policy.version})
-        return HttpResponseRedirect(reverse("console:tier-policy"))
-
-
-# ------------------------------------------------------------------ risk rules and settings
-class RiskRuleListView(AdminOnly, View):
-    """Every risk rule with what it watches and its open alerts, and the scan settings."""
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        from risk.choices import OPEN_STATUSES, SEVERITY_ORDER, RiskKind, Severity
-        from risk.engine import MEASURES
-        from risk.models import RiskRule, RiskScan, RiskSettings
-
-        rules = list(
-            RiskRule.objects.prefetch_related("tiers")
-            .annotate(open_alerts=Count("alerts", filter=Q(alerts__status__in=OPEN_STATUSES)))
-            .order_by("kind", "name")
-        )
-        for rule in rules:
-            rule.levels = [  # type: ignore[attr-defined]
-                (Severity(severity).label, start) for start, severity in rule.severity_levels or []
-            ]
-            rule.measure = MEASURES[rule.kind]  # type: ignore[attr-defined]
-        settings_row = RiskSettings.current()
-        context = {
-            "rules": rules,
-            "kinds": RiskKind.choices,
-            "settings": settings_row,
-            "sla": [
-                (Severity(severity).label, f"{settings_row.sla_for(severity).total_seconds() / 3600:g}")
-                for severity in reversed(SEVERITY_ORDER)
-            ],
-            "last_scan": RiskScan.objects.order_by("-created_at").first(),
-        }
-        return render(request, "console/risk_rules.html", context)
-
-
-class RiskRuleEditView(AdminOnly, View):
-    """Create (``kind`` in the address) or edit a risk rule; "Preview" shows what the rule
-    as typed would raise, re-grade and resolve if a scan ran now, without saving."""
-
-    template = "console/risk_rule_form.html"
-
-    def _context(self, form: Any, rule: Any, **extra: Any) -> dict[str, Any]:
-        from risk.engine import MEASURES
-
-        return {"form": form, "object": rule, "kind_label": form.kind_label, "measure": MEASURES[form.kind], **extra}
-
-    def _form(self, rule: Any, kind: str | None, data: Any = None) -> Any:
-        from risk.choices import RiskKind
-
-        from .forms import RiskRuleForm
-
-        kind = rule.kind if rule is not None else kind
-        if kind not in RiskKind.values:
-            raise Http404
-        return RiskRuleForm(data, instance=rule, kind=kind)
-
-    def get(self, request: HttpRequest, pk: int | None = None, kind: str | None = None) -> HttpResponse:
-        from risk.models import RiskRule
-
-        rule = get_object_or_404(RiskRule, pk=pk) if pk else None
-        form = self._form(rule, kind)
-        return render(request, self.template, self._context(form, rule))
-
-    def post(self, request: HttpRequest, pk: int | None = None, kind: str | None = None) -> HttpResponse:
-        from risk import services as risk_services
-        from risk.models import RiskRule
-
-        rule = get_object_or_404(RiskRule, pk=pk) if pk else None
-        form = self._form(rule, kind, request.POST)
-        if "preview" in request.POST:
-            return self._preview(request, form, rule)
-
-        def save() -> Any:
-            if rule is None:
-                return risk_services.risk_rule_create(actor=request.user, data=form.service_data())
-            return risk_services.risk_rule_update(
-                actor=request.user,
-                instance=rule,
-                data=form.service_data(),
-                expected_version=form.cleaned_data.get("version"),
-            )
-
-        saved, status = submit(form, save)
-        if saved is not None:
-            messages.success(request, _("Saved %(record)s; the next scan applies it.") % {"record": saved})
-            return HttpResponseRedirect(reverse("console:risk-rules"))
-        return render(request, self.template, self._context(form, rule), status=status)
-
-    def _preview(self, request: HttpRequest, form: Any, rule: Any) -> HttpResponse:
-        from django.utils import timezone
-
-        from crm.access.display import display_value
-        from crm.access.policy import policy_for
-        from crm.access.scope import customers_visible_to
-        from risk import engine
-        from risk import services as risk_services
-        from risk.choices import Severity
-        from risk.models import RiskRule
-
-        if not form.is_valid():
-            return render(request, self.template, self._context(form, rule), status=422)
-        data = form.service_data()
-        try:
-            risk_services.check_rule(data, rule)
-        except DomainError as error:
-            show_refusal(form, error)
-            return render(request, self.template, self._context(form, rule), status=422)
-        tiers = data.pop("tiers", [])
-        candidate = RiskRule(pk=rule.pk if rule else None, **data)
-        preview = engine.preview_rule(rule=candidate, tier_ids=[tier.pk for tier in tiers], as_of=timezone.now())
-        policy = policy_for(request.user, request)
-        customers = customers_visible_to(request.user).in_bulk([sample["customer_id"] for sample in preview.samples])
-        samples = [
-            {**sample, "customer": customers[sample["customer_id"]]}
-            for sample in preview.samples
-            if sample["customer_id"] in customers
-        ]
-        for sample in samples:
-            sample["name"] = display_value(policy, "customers", sample["customer"], "name")
-            sample["severity_label"] = Severity(sample["severity"]).label
-        by_severity = [(severity, Severity(severity).label, count) for severity, count in preview.by_severity]
-        context = self._context(form, rule, preview=preview, samples=samples, by_severity=by_severity)
-        return render(request, self.template, context)
-
-
-class RiskSettingsView(AdminOnly, View):
-    """When the daily scan runs, the digest, and the hours each severity gives to act."""
-
-    template = "console/risk_settings.html"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        from risk.models import RiskSettings
-
-        from .forms import RiskSettingsForm
-
-        return render(request, self.template, {"form": RiskSettingsForm(instance=RiskSettings.current())})
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        from risk import services as risk_services
-        from risk.models import RiskSettings
-
-        from .forms import RiskSettingsForm
-
-        form = RiskSettingsForm(request.POST, instance=RiskSettings.current())
-
-        def save() -> Any:
-            return risk_services.risk_settings_update(
-                actor=request.user, data=form.service_data(), expected_version=form.cleaned_data.get("version")
-            )
-
-        saved, status = submit(form, save)
-        if saved is not None:
-            messages.success(request, _("Risk settings saved."))
-            return HttpResponseRedirect(reverse("console:risk-rules"))
-        return render(request, self.template, {"form": form}, status=status)

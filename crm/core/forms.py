@@ -155,3 +155,22 @@ def submit(form: forms.BaseForm, save: Any) -> tuple[Any, int]:
     except (DomainError, ValidationError) as error:
         show_refusal(form, error)
         return None, REFUSED
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version the admin started from, for optimistic concurrency."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            require_version(self.fields["version"], self.instance)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        version_errors_on_top(self)
+        return cleaned
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if name in self._meta.fields}  # type: ignore[operator]

@@ -13,6 +13,7 @@ from crm.access.services import policy_digest
 from crm.accounts.models import APIToken, Team, User
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_bulk
+from crm.console import urls as console_urls
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,37 @@ PAGES = [
     "/console/tokens/new/",
     "/console/audit/",
 ]
+
+
+def _every_console_url() -> list[str]:
+    """Every address under /console/, the shell's and the apps', read from the URLconf."""
+    samples = {"<int:pk>": "1", "<slug:resource>": "customers", "<slug:kind>": "inactivity"}
+    urls = []
+    for pattern in console_urls.urlpatterns:
+        route = str(pattern.pattern)
+        for converter, value in samples.items():
+            route = route.replace(converter, value)
+        assert "<" not in route, f"give test_views a sample for {route}"
+        urls.append(f"/console/{route}")
+    return urls
+
+
+def test_the_walk_finds_the_apps_console_pages() -> None:
+    urls = _every_console_url()
+    assert {"/console/tier-policy/", "/console/risk-rules/", "/console/risk-settings/"} <= set(urls)
+    assert set(PAGES) <= set(urls)
+
+
+@pytest.mark.parametrize("url", _every_console_url())
+def test_every_console_url_refuses_reps_and_managers(
+    client: Any, rep1: Any, manager: Any, admin_user: Any, url: str
+) -> None:
+    for user in (rep1, manager):
+        client.force_login(user)
+        assert client.get(url).status_code == 403, url
+        assert client.post(url, {"name": "x"}).status_code == 403, url
+    client.force_login(admin_user)
+    assert client.get(url).status_code in (200, 404, 405), url
 
 
 @pytest.fixture
