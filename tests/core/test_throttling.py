@@ -68,7 +68,7 @@ def test_a_refused_request_is_not_counted_and_says_when_to_come_back() -> None:
         assert [UserThrottle().allow_request(request, view) for _ in range(4)] == [True, True, True, False]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_server_under_concurrent_load_lets_exactly_the_limit_through(live_server: Any) -> None:
     from tests.factories import UserFactory
 
