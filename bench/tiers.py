@@ -4,12 +4,14 @@
 
 Needs a database loaded with seed_demo.  The floor is one SQL statement that computes
 every customer's metrics (spend and orders over the window, last order, any paid order,
-average satisfaction) and nothing else — no scoring, no decision, no writes.  The figure
-is a full evaluation (every chunk, one after the other in this process, as
-``evaluate_tiers --sync`` does), run twice: the first grades every customer (and writes
-them all), then the steady state (nothing changed, nothing written), three times in turn
-with the floor, and the steady state again with the chunks shared by as many workers as
-the machine has cores.  The target: at most 1.5× the floor.
+average satisfaction) and nothing else — no scoring, no decision, no writes: the
+engine's own first steps (``tiers.engine.ORDERS``, ``SURVEYS``, ``METRICS``), so that
+the floor aggregates exactly what an evaluation does.  The figure is a full evaluation
+(every chunk, one after the other in this process, as ``evaluate_tiers --sync`` does),
+run twice: the first grades every customer (and writes them all), then the steady state
+(nothing changed, nothing written), three times in turn with the floor, and the steady
+state again with the chunks shared by as many workers as the machine has cores.  The
+target: at most 1.5× the floor.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def main() -> None:
     from customers.models import Customer
     from tiers import services
     from tiers.choices import RunTrigger
-    from tiers.engine import parameters
+    from tiers.engine import METRICS, ORDERS, SURVEYS, parameters
     from tiers.selectors import active_policy
 
     customers = Customer.objects.count()
@@ -38,26 +40,9 @@ def main() -> None:
     as_of = timezone.now()
     params = parameters(policy=policy, as_of=as_of, first_id=0, last_id=2**62, run_id=None)
 
-    floor_sql = """
-        SELECT c.id, coalesce(o.spend, 0) AS spend, coalesce(o.orders, 0) AS orders, o.last_order, o.paid, s.csat,
-               c.influence_score AS influence, coalesce(c.customer_since, c.created_at::date) AS since
-        FROM customers_customer c
-        LEFT JOIN (
-            SELECT customer_id,
-                   sum(amount) FILTER (WHERE order_date >= %(window_start)s) AS spend,
-                   count(*) FILTER (WHERE order_date >= %(window_start)s) AS orders,
-                   max(order_date) AS last_order,
-                   bool_or(status IN ('paid', 'shipped', 'completed')) AS paid
-            FROM transactions_transaction
-            WHERE order_date <= %(as_of_date)s AND status NOT IN ('cancelled', 'refunded')
-            GROUP BY customer_id
-        ) o ON o.customer_id = c.id
-        LEFT JOIN (
-            SELECT customer_id, avg(csat) AS csat FROM feedback_satisfactionresponse
-            WHERE csat IS NOT NULL AND responded_at >= %(window_start_ts)s AND responded_at <= %(as_of)s
-            GROUP BY customer_id
-        ) s ON s.customer_id = c.id
-    """
+    # The engine's own first steps: each customer's orders and answers aggregated, joined
+    # to the customer (what the figures below do not read, the database skips).
+    floor_sql = "WITH " + ",\n".join((ORDERS, SURVEYS, METRICS)) + "\nSELECT * FROM metrics"
 
     def floor() -> float:
         started = time.perf_counter()
@@ -66,7 +51,7 @@ def main() -> None:
             # Every metric is used, so that the database cannot skip computing any of them.
             cursor.execute(
                 "SELECT count(*), sum(x.spend), sum(x.orders), max(x.last_order), count(*) FILTER (WHERE x.paid), "
-                f"avg(x.csat), sum(x.influence), min(x.since) FROM ({floor_sql}) x",
+                f"avg(x.csat), sum(x.influence), min(x.last_sign) FROM ({floor_sql}) x",
                 params,
             )
             cursor.fetchall()

@@ -3,13 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.choices import ACTIVE_JOB_STATES, JobState
 
+from . import kinds
 
-class RiskKind(models.TextChoices):
-    OVERDUE_PAYMENT = "overdue_payment", _("Overdue payment")
-    CANCELLATIONS = "cancellations", _("Order cancellations")
-    SATISFACTION_DROP = "satisfaction_drop", _("Satisfaction drop")
-    INACTIVITY = "inactivity", _("Inactivity")
-    COMPLAINT_SPIKE = "complaint_spike", _("Complaint spike")
+#: The kinds of rule, made from the modules of ``risk.kinds`` (one module per kind).
+RiskKind: type[models.TextChoices] = models.TextChoices(  # type: ignore[call-overload]
+    "RiskKind", [(kind.code.upper(), (kind.code, kind.label)) for kind in kinds.LISTED]
+)
 
 
 class Severity(models.TextChoices):

@@ -16,6 +16,10 @@ Then three statements write them:
 
 Running a rule twice at the same instant changes nothing the second time.
 
+What a rule finds, and how, is its kind's (``risk.kinds``, one module per kind: the
+findings, the facts, the customers time may have moved, why an alert clears); the
+statements here are the same for every kind.
+
 The daily scan compares only the customers whose findings may have changed since the
 rule was last applied: those the database's change log names (triggers on orders,
 answers, feedback, tiers and stages, and alerts worked by people) and those whose figures
@@ -32,8 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,338 +44,19 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from crm.core.jobs import LAST_ID, local_settings, part_settings
 
-from .choices import SEVERITY_ORDER, RiskKind
+from .choices import SEVERITY_ORDER
+from .kinds import KINDS, Param
 from .models import RiskRule, RiskSettings
 
-
-@dataclass(frozen=True)
-class Kind:
-    """How one kind of rule finds its risks.
-
-    ``findings`` selects every (customer, subject) where the risk is there now, with the
-    rule's ``measure`` and the raw figures behind it; ``facts`` turns one such row (alias
-    ``d``) into the alert's explanation.  The facts are built only for the alerts a scan
-    raises or re-grades, never for the many it finds again unchanged.
-    """
-
-    findings: str
-    facts: str
-    # The customer column of the table the findings start from: ``{scope}`` in them
-    # becomes a condition on it when only some customers are compared.
-    scope: str
-    # The customers whose findings may have changed only because time passed since the
-    # previous scan (``since_*`` parameters): their figures crossed a threshold or a level,
-    # or rows entered or left a window.
-    moved: str
-    # Which logged changes can move the findings (besides a tier or stage, and a person's
-    # change to an alert, which can move any rule's).
-    sources: tuple[str, ...] = ()
-    # How a finding is matched with an open alert: by customer and subject, or (one alert
-    # per order) by customer and order, comparing integers rather than built strings.
-    match: str = "a.alert_customer_id = d.customer_id AND a.alert_subject = d.subject"
-    # The findings are read for a range of customers from an index that leads with the
-    # customer, and each customer's are many (open orders, each one's alert): a scan
-    # applies the rule in parts (ranges of customers) that the workers share.  A kind
-    # whose findings start from a window of time reads that window whole whatever the
-    # range, and one with a row per customer (the rhythms) reads it fastest in one pass:
-    # each is applied in one part.
-    split: bool = False
-    # Joined to a finding (``d``) only where an alert is raised or re-graded, for figures
-    # the facts show but the comparison does not need: a kind with a finding per order
-    # compares hundreds of thousands of them and writes a few thousand.
-    details: str = ""
-    # The subject of an alert raised from a finding.
-    subject: str = "d.subject"
-
-
-BY_ORDER = "a.alert_transaction_id = d.transaction_id AND a.alert_customer_id = d.customer_id"
-
-
-KINDS: dict[str, Kind] = {
-    # Unpaid orders past their due date by at least the rule's days, for at least the
-    # rule's amount in the order's own currency.  Served by the partial indexes of open
-    # receivables, by due date (txn_open_due) or, for a range of customers, by customer
-    # and due date (txn_open_customer_due).  The comparison carries only the order and its
-    # days overdue; the figures the facts show are read again (by primary key) for the
-    # orders whose alert is raised or re-graded.
-    RiskKind.OVERDUE_PAYMENT: Kind(
-        findings="""
-            SELECT t.customer_id, t.id AS transaction_id, (%(today)s::date - t.due_date)::numeric AS measure
-            FROM transactions_transaction t
-            WHERE t.status IN ('pending', 'shipped')
-              AND t.due_date <= %(today)s::date - %(days_overdue)s::int
-              AND t.paid_amount < t.amount
-              AND t.amount - t.paid_amount
-                  >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)
-              AND {scope}
-        """,
-        facts="""jsonb_build_object(
-            'order_id', d.transaction_id, 'reference', nullif(o.external_ref, ''), 'order_date', o.order_date,
-            'due_date', o.due_date, 'days_overdue', d.measure, 'amount', o.amount,
-            'paid', o.paid_amount, 'outstanding', o.amount - o.paid_amount, 'currency', o.currency,
-            'min_days', %(days_overdue)s::int,
-            'min_amount',
-            coalesce((%(min_amount_by_currency)s::jsonb ->> o.currency)::numeric, %(min_amount)s::numeric))""",
-        details="JOIN transactions_transaction o ON o.id = d.transaction_id",
-        subject="'order:' || d.transaction_id",
-        scope="t.customer_id",
-        # Open orders whose days overdue reached the rule's days or a level's start since
-        # (``{crossed}``: one due-date range per such day count, from the partial index).
-        moved="""
-            SELECT t.customer_id FROM transactions_transaction t
-            WHERE t.status IN ('pending', 'shipped') AND ({crossed})
-        """,
-        sources=("order",),
-        match=BY_ORDER,
-        split=True,
-    ),
-    # Orders cancelled within the window, not counting one the customer placed again
-    # (the same product, ordered within the reorder days after it): at least ``count``
-    # of them, or at least ``rate`` of the window's orders when there were ``min_orders``.
-    RiskKind.CANCELLATIONS: Kind(
-        findings="""
-            WITH cancelled AS (
-                SELECT x.customer_id, count(*) AS cancelled, max(x.order_date) AS last_cancelled
-                FROM transactions_transaction x
-                WHERE x.status = 'cancelled'
-                  AND x.order_date > %(today)s::date - %(window_days)s::int AND x.order_date <= %(today)s::date
-                  AND {scope}
-                  AND NOT EXISTS (  -- not cancelled itself, so never the same order
-                      SELECT 1 FROM transactions_transaction again
-                      WHERE again.customer_id = x.customer_id AND again.product_id = x.product_id
-                        AND again.status NOT IN ('cancelled', 'refunded')
-                        AND again.order_date >= x.order_date
-                        AND again.order_date <= x.order_date + %(reorder_days)s::int
-                  )
-                GROUP BY x.customer_id
-            ),
-            rated AS (
-                SELECT c.*, o.orders, round(c.cancelled::numeric / greatest(o.orders, 1), 3) AS rate
-                FROM cancelled c
-                CROSS JOIN LATERAL (
-                    SELECT count(*) AS orders FROM transactions_transaction t
-                    WHERE t.customer_id = c.customer_id
-                      AND t.order_date > %(today)s::date - %(window_days)s::int AND t.order_date <= %(today)s::date
-                ) o
-            )
-            SELECT r.customer_id, '' AS subject, NULL::bigint AS transaction_id, r.cancelled::numeric AS measure,
-                   r.cancelled, r.orders, r.rate, r.last_cancelled
-            FROM rated r
-            WHERE r.cancelled >= %(count)s::int
-               OR (r.orders >= %(min_orders)s::int AND r.rate >= %(rate)s::numeric)
-        """,
-        facts="""jsonb_build_object(
-            'cancelled', d.cancelled, 'orders', d.orders, 'rate', d.rate, 'last_cancelled', d.last_cancelled,
-            'window_days', %(window_days)s::int, 'min_count', %(count)s::int, 'min_rate', %(rate)s::numeric,
-            'min_orders', %(min_orders)s::int)""",
-        scope="x.customer_id",
-        # Orders that entered the window (dated up to today) or left it since.
-        moved="""
-            SELECT t.customer_id FROM transactions_transaction t
-            WHERE (t.order_date > %(since_today)s::date AND t.order_date <= %(today)s::date)
-               OR (t.order_date > %(since_today)s::date - %(window_days)s::int
-                   AND t.order_date <= %(today)s::date - %(window_days)s::int)
-        """,
-        sources=("order",),
-    ),
-    # Average CSAT over the window against the customer's own average over the baseline
-    # before it, each with at least ``min_responses`` answers; NPS the same way.  One pass
-    # over each customer's answers in both periods, read in customer order from the index
-    # that carries the scores (satisfaction_customer_time): no hash table, no second read.
-    # (Every answer has a CSAT or an NPS score: a check constraint says so.)
-    RiskKind.SATISFACTION_DROP: Kind(
-        findings="""
-            WITH answers AS (
-                SELECT s.customer_id,
-                       avg(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_csat,
-                       count(s.csat) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_n,
-                       avg(s.nps) FILTER (WHERE s.responded_at > %(window_start)s) AS recent_nps,
-                       max(s.responded_at) AS last_answer,
-                       avg(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_csat,
-                       count(s.csat) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_n,
-                       avg(s.nps) FILTER (WHERE s.responded_at <= %(window_start)s) AS baseline_nps
-                FROM feedback_satisfactionresponse s
-                WHERE s.responded_at > %(baseline_start)s AND s.responded_at <= %(as_of)s AND {scope}
-                GROUP BY s.customer_id
-            )
-            SELECT a.customer_id, '' AS subject, NULL::bigint AS transaction_id,
-                   round(coalesce(a.baseline_csat - a.recent_csat, 0), 2) AS measure, a.recent_csat, a.recent_n,
-                   a.baseline_csat, a.baseline_n, a.recent_nps, a.baseline_nps, a.last_answer
-            FROM answers a
-            WHERE a.recent_n >= %(min_responses)s::int AND a.baseline_n >= %(min_responses)s::int
-              AND (a.baseline_csat - a.recent_csat >= %(drop)s::numeric
-                   OR a.baseline_nps - a.recent_nps >= %(nps_drop)s::numeric)
-        """,
-        facts="""jsonb_build_object(
-            'recent_csat', round(d.recent_csat, 2), 'baseline_csat', round(d.baseline_csat, 2),
-            'recent_responses', d.recent_n, 'baseline_responses', d.baseline_n,
-            'recent_nps', round(d.recent_nps, 1), 'baseline_nps', round(d.baseline_nps, 1),
-            'last_answer', d.last_answer, 'window_days', %(window_days)s::int,
-            'min_drop', %(drop)s::numeric, 'min_nps_drop', %(nps_drop)s::numeric)""",
-        scope="s.customer_id",
-        # Answers that entered the recent window, moved from it to the baseline, or left
-        # the baseline since.
-        moved="""
-            SELECT s.customer_id FROM feedback_satisfactionresponse s
-            WHERE (s.responded_at > %(since_as_of)s AND s.responded_at <= %(as_of)s)
-               OR (s.responded_at > %(since_window_start)s AND s.responded_at <= %(window_start)s)
-               OR (s.responded_at > %(since_baseline_start)s AND s.responded_at <= %(baseline_start)s)
-        """,
-        sources=("answer",),
-    ),
-    # Silent for at least ``min_days`` and for ``factor`` times the customer's usual gap
-    # between orders (from its first to its last order), once it has ordered on
-    # ``min_orders`` different days to show a rhythm.  A churned customer is past this
-    # warning.  The rhythm is read from the order statistics the database keeps per
-    # customer (transactions.CustomerOrderStats), not from the orders themselves.
-    RiskKind.INACTIVITY: Kind(
-        findings="""
-            WITH gaps AS (
-                SELECT st.customer_id, st.order_days AS orders, st.last_order_date AS last_order,
-                       (st.last_order_date - st.first_order_date)::float8 / (st.order_days - 1) AS exact_gap,
-                       round((st.last_order_date - st.first_order_date)::numeric / (st.order_days - 1), 1) AS usual_gap,
-                       %(today)s::date - st.last_order_date AS silent
-                FROM transactions_customerorderstats st
-                WHERE st.order_days >= greatest(%(min_orders)s::int, 2)
-                  AND st.last_order_date <= %(today)s::date - %(min_days)s::int AND {scope}
-            )
-            SELECT g.customer_id, '' AS subject, NULL::bigint AS transaction_id,
-                   round(g.silent / greatest(g.usual_gap, 1), 2) AS measure, g.last_order, g.silent, g.usual_gap,
-                   g.orders
-            FROM gaps g
-            -- First a cheap test in floating point that every finding passes (the rounded
-            -- gap is within 0.05 of the exact one): most silent customers are far from
-            -- their threshold, and the exact figures are dear for half a million of them.
-            -- The daily pass (``moved``) tests the same bound: keep the two alike.
-            WHERE CASE WHEN g.silent::float8 + 0.01 >= %(factor)s::float8 * (g.exact_gap - 0.05)
-                       THEN g.silent >= %(factor)s::numeric * greatest(g.usual_gap, 1)
-                       ELSE false END
-              AND NOT EXISTS (  -- from the small index of churned customers
-                  SELECT 1 FROM customers_customer c WHERE c.id = g.customer_id AND c.lifecycle_stage = 'churned'
-              )
-        """,
-        facts="""jsonb_build_object(
-            'last_order', d.last_order, 'days_silent', d.silent, 'usual_gap_days', d.usual_gap, 'orders', d.orders,
-            'times_usual_gap', d.measure, 'min_days', %(min_days)s::int, 'factor', %(factor)s::numeric)""",
-        scope="st.customer_id",
-        # Every silent customer drifts further from its own rhythm each day; the ones
-        # that crossed the rule's days, its factor or a level's start (in times their
-        # own gap) since are found in one pass over the rhythms, without reading their
-        # alerts.  Silence only grows: a customer not silent enough now was not then.
-        moved="""
-            SELECT st.customer_id
-            FROM transactions_customerorderstats st
-            CROSS JOIN LATERAL (
-                SELECT greatest(round((st.last_order_date - st.first_order_date)::numeric / (st.order_days - 1), 1), 1)
-                           AS gap,
-                       (st.last_order_date - st.first_order_date)::float8 / (st.order_days - 1) AS exact_gap,
-                       %(today)s::date - st.last_order_date AS silent,
-                       %(since_today)s::date - st.last_order_date AS silent_then
-            ) g
-            WHERE st.order_days >= greatest(%(min_orders)s::int, 2)
-              AND st.last_order_date <= %(today)s::date - %(min_days)s::int
-              -- First cheap conditions in floating point, with margins that the exact
-              -- figures cannot cross (the rounded gap is within 0.05 of the exact one, a
-              -- rounded measure within 0.005): silent enough now, and below the factor or
-              -- a level's start then (``_silence_crossed``).  Of a million rhythms a few
-              -- thousand pass, and only those have their exact figures worked out.
-              AND CASE WHEN g.silent::float8 + 0.01 >= %(factor)s::float8 * (g.exact_gap - 0.05)
-                            AND (g.silent_then < %(min_days)s::int OR {crossed})
-                       THEN g.silent >= %(factor)s::numeric * g.gap
-                            AND (g.silent_then < %(min_days)s::int OR g.silent_then < %(factor)s::numeric * g.gap
-                                 OR width_bucket(round(g.silent_then / g.gap, 2), %(level_starts)s::numeric[])
-                                    <> width_bucket(round(g.silent / g.gap, 2), %(level_starts)s::numeric[]))
-                       ELSE false END
-        """,
-        sources=("order",),
-    ),
-    # At least ``count`` complaints received within the window.
-    RiskKind.COMPLAINT_SPIKE: Kind(
-        findings="""
-            SELECT f.customer_id, '' AS subject, NULL::bigint AS transaction_id, count(*)::numeric AS measure,
-                   max(f.received_at) AS latest
-            FROM feedback_feedback f
-            WHERE f.kind = 'complaint' AND f.received_at > %(window_start)s AND f.received_at <= %(as_of)s
-              AND {scope}
-            GROUP BY f.customer_id
-            HAVING count(*) >= %(count)s::int
-        """,
-        facts="""jsonb_build_object(
-            'complaints', d.measure, 'latest', d.latest, 'window_days', %(window_days)s::int,
-            'min_count', %(count)s::int)""",
-        scope="f.customer_id",
-        # Complaints that entered or left the window since.
-        moved="""
-            SELECT f.customer_id FROM feedback_feedback f
-            WHERE f.kind = 'complaint'
-              AND ((f.received_at > %(since_as_of)s AND f.received_at <= %(as_of)s)
-                   OR (f.received_at > %(since_window_start)s AND f.received_at <= %(window_start)s))
-        """,
-        sources=("feedback",),
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a kind of rule: what it means, its default, and what it may be."""
-
-    label: Any
-    default: Any
-    whole: bool = False  # a whole number (days, counts)
-    most: float | None = None  # an upper bound (a share is at most 1)
-    per_currency: bool = False  # a mapping of currency code to amount
-
-
-#: The parameters each kind understands (a rule's ``params`` override the defaults).
-PARAMS: dict[str, dict[str, Param]] = {
-    RiskKind.OVERDUE_PAYMENT: {
-        "days_overdue": Param(_("Days past the due date"), 1, whole=True),
-        "min_amount": Param(_("Smallest outstanding amount"), 0),
-        "min_amount_by_currency": Param(_("Smallest outstanding amount in a currency"), {}, per_currency=True),
-    },
-    RiskKind.CANCELLATIONS: {
-        "count": Param(_("Cancelled orders"), 2, whole=True),
-        "rate": Param(_("Share of the window's orders cancelled (0–1)"), 0.3, most=1),
-        "min_orders": Param(_("Orders in the window before the share counts"), 3, whole=True),
-        "window_days": Param(_("Window, in days"), 90, whole=True),
-        "reorder_days": Param(_("An order placed again within this many days does not count"), 7, whole=True),
-    },
-    RiskKind.SATISFACTION_DROP: {
-        "drop": Param(_("Fall of the average CSAT"), 1.0),
-        "nps_drop": Param(_("Fall of the average NPS"), 3.0),
-        "window_days": Param(_("Recent answers: the last this many days"), 90, whole=True),
-        "baseline_days": Param(_("Compared with this many days before them"), 365, whole=True),
-        "min_responses": Param(_("Answers needed in each period"), 1, whole=True),
-    },
-    RiskKind.INACTIVITY: {
-        "factor": Param(_("Times the customer's usual gap between orders"), 2.0),
-        "min_days": Param(_("Silent for at least this many days"), 60, whole=True),
-        "min_orders": Param(_("Days with orders needed to know the rhythm"), 3, whole=True),
-    },
-    RiskKind.COMPLAINT_SPIKE: {
-        "count": Param(_("Complaints"), 3, whole=True),
-        "window_days": Param(_("Window, in days"), 30, whole=True),
-    },
-}
-
-#: What each kind's measure counts: severity levels start at a value of it.
-MEASURES: dict[str, Any] = {
-    RiskKind.OVERDUE_PAYMENT: _("days overdue"),
-    RiskKind.CANCELLATIONS: _("cancelled orders"),
-    RiskKind.SATISFACTION_DROP: _("CSAT points lost"),
-    RiskKind.INACTIVITY: _("times the usual gap between orders"),
-    RiskKind.COMPLAINT_SPIKE: _("complaints"),
-}
-
-#: Each kind's parameters and their defaults.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    kind: {name: param.default for name, param in params.items()} for kind, params in PARAMS.items()
-}
+#: Each kind's parameters (what they mean, their defaults and bounds), what its measure
+#: counts (severity levels start at a value of it), and its parameters' defaults, from
+#: the kinds' modules (``risk.kinds``) for the code that reads them here.
+PARAMS: dict[str, dict[str, Param]] = {code: kind.params for code, kind in KINDS.items()}
+MEASURES: dict[str, Any] = {code: kind.measure for code, kind in KINDS.items()}
+DEFAULTS: dict[str, dict[str, Any]] = {code: kind.defaults for code, kind in KINDS.items()}
 
 # What differs between the rule's findings now and its open alerts, in one read-only pass
 # (a hash join of both; the open alerts are read from their unique index, which carries
@@ -471,16 +155,6 @@ FROM risk_diff d
 WHERE a.id = d.alert_id AND d.customer_id IS NULL AND d.alert_scan_id IS NOT NULL
   AND a.status IN ('open', 'acknowledged')
 """
-
-# Why an overdue-payment alert cleared, from the order as it is now.
-_OVERDUE_REASON = """(
-    SELECT CASE WHEN t.id IS NULL THEN 'order_gone'
-                WHEN t.customer_id <> a.customer_id THEN 'order_moved'
-                WHEN t.status IN ('cancelled', 'refunded') THEN 'order_cancelled'
-                WHEN t.paid_amount >= t.amount OR t.status IN ('paid', 'completed') THEN 'paid'
-                ELSE 'below_threshold' END
-    FROM (SELECT 1) one LEFT JOIN transactions_transaction t ON t.id = a.transaction_id
-)"""
 
 _RETIRE = """
 UPDATE risk_riskalert
@@ -592,52 +266,17 @@ def fingerprint(params: dict[str, Any], kind: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _crossed(params: dict[str, Any]) -> str:
-    """One due-date range per day count that changes an overdue order's standing: the
-    rule's days and each level's start (a whole day: the measure counts days)."""
-    days = {int(params["days_overdue"])} | {math.ceil(start) for start in params["level_starts"]}
-    return " OR ".join(
-        f"(t.due_date > %(since_today)s::date - {d} AND t.due_date <= %(today)s::date - {d})" for d in sorted(days)
-    )
-
-
-def _silence_crossed(params: dict[str, Any]) -> str:
-    """For each multiple of its own gap that changes a silent customer's standing (the
-    rule's factor and each level's start), a cheap test in floating point that the
-    customer may have crossed it since: above it now and below it then, each within
-    margins wider than the rounding of the gap (0.05 day) and of the measure (0.005).
-    The multiples go into ``params`` (``silence_multiples``), which the test reads."""
-    params["silence_multiples"] = sorted({float(params["factor"]), *(float(s) for s in params["level_starts"])})
-    return (
-        "("
-        + " OR ".join(
-            f"(g.silent::float8 + 0.01 >= ((%(silence_multiples)s::float8[])[{i}] - 0.005) * (g.exact_gap - 0.05)"
-            f" AND g.silent_then::float8 < ((%(silence_multiples)s::float8[])[{i}] + 0.005)"
-            f" * greatest(g.exact_gap + 0.05, 1) + 0.01)"
-            for i in range(1, len(params["silence_multiples"]) + 1)
-        )
-        + ")"
-    )
-
-
-#: How a kind names the thresholds that time alone can carry a customer across.
-_CROSSINGS: dict[str, Callable[[dict[str, Any]], str]] = {
-    RiskKind.OVERDUE_PAYMENT: _crossed,
-    RiskKind.INACTIVITY: _silence_crossed,
-}
-
-
 def _compare_changed_only(cursor: Any, *, code: str, params: dict[str, Any], since: Since) -> bool:
     """Fill the temporary table ``risk_affected`` with the customers whose findings may
     differ since ``since`` (logged changes from the sources that can move this kind, and
     figures moved with time); False when so many changed that comparing every customer
     is cheaper."""
-    kind, crossings = KINDS[code], _CROSSINGS.get(code)
+    kind = KINDS[code]
     for name, instant in _instants(params, since.as_of).items():
         params[f"since_{name}"] = instant
     params["since_xmin"] = since.xmin
     params["sources"] = [*kind.sources, "customer", "alert"]
-    moved = kind.moved.format(crossed=crossings(params) if crossings else "")
+    moved = kind.moved.format(crossed=kind.crossed(params) if kind.crossed else "")
     cursor.execute(_AFFECTED.format(moved=moved), params)
     affected = cursor.rowcount
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_customer'::regclass")
@@ -683,7 +322,6 @@ def apply_rule(
     params["first_id"], params["last_id"] = customers
     kind = KINDS[rule.kind]
     full = since is None
-    reason = _OVERDUE_REASON if rule.kind == RiskKind.OVERDUE_PAYMENT else "'condition_cleared'"
     tier_filter = _TIER_FILTER if params["tier_ids"] else ""
     with connection.cursor() as cursor, local_settings(cursor, **part_settings(on_worker=on_worker)):
         # Read before the data: a change logged by a transaction still running now is
@@ -714,7 +352,7 @@ def apply_rule(
             raised = cursor.rowcount
             cursor.execute(_RESEVER.format(facts=kind.facts, details=kind.details), params)
             reseverity = cursor.rowcount
-            cursor.execute(_RESOLVE.format(reason=reason), params)
+            cursor.execute(_RESOLVE.format(reason=kind.reason), params)
             resolved = cursor.rowcount
         cursor.execute("DROP TABLE risk_diff")
         cursor.execute("DROP TABLE IF EXISTS risk_affected")

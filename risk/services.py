@@ -12,13 +12,13 @@ from datetime import timedelta
 from numbers import Real
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access.permissions import role_of
-from crm.accounts.choices import Role
+from crm.access.registry import may
+from crm.audit.services import audit_bulk
 from crm.core.errors import DomainError
 from crm.core.jobs import (
     SILENT_AFTER,
@@ -32,17 +32,21 @@ from crm.core.jobs import (
     job_rescue,
 )
 from crm.core.services import record_create, record_delete, record_update
+from customers.models import Customer
 
+from . import kinds
 from .choices import (
     ACTIVE_SCAN_STATES,
     OPEN_STATUSES,
     URGENT_SEVERITIES,
     AlertStatus,
-    RiskKind,
     ScanState,
     ScanTrigger,
+    Severity,
 )
+from .engine import EVERY_CUSTOMER, FULL_EVERY, KINDS, PARAMS, Since, apply_rule, fingerprint, parameters, retire_rule
 from .models import AlertComment, RiskAlert, RiskChange, RiskRule, RiskScan, RiskScanStep, RiskSettings
+from .notifications import notify_reassigned, notify_urgent_alerts, send_digests
 
 
 def _param_error(name: str, value: Any, param: Any) -> str | None:
@@ -61,8 +65,6 @@ def check_rule(data: Mapping[str, Any], instance: RiskRule | None) -> None:
     a whole number is meant, severity levels that are not ``[[from, severity], ...]`` with
     known severities, and a change of kind once the rule has raised alerts (its alerts'
     facts would no longer match it)."""
-    from .choices import Severity
-    from .engine import PARAMS
 
     kind = data.get("kind", instance.kind if instance else None)
     params = data.get("params", instance.params if instance else {})
@@ -121,7 +123,6 @@ def risk_settings_update(*, actor: Any, data: Mapping[str, Any], expected_versio
     """Change when the daily scan runs, the hours each severity gives to act, and the
     digest.  Every severity needs a positive number of hours; the new deadlines apply to
     alerts raised or escalated from now on (a deadline already set does not move)."""
-    from .choices import Severity
 
     sla = data.get("sla_hours")
     if sla is not None:
@@ -183,7 +184,6 @@ def risk_alert_create(*, actor: Any, data: Mapping[str, Any]) -> RiskAlert:
     data["raised_at"] = data.get("raised_at") or timezone.now()
     data["to_tell"] = data["severity"] in URGENT_SEVERITIES
     alert = record_create(model=RiskAlert, actor=actor, data=_workflow(data, None))
-    from .notifications import notify_urgent_alerts
 
     transaction.on_commit(notify_urgent_alerts)
     return alert
@@ -195,7 +195,7 @@ def risk_alert_update(
 ) -> RiskAlert:
     """Work an alert: acknowledge, resolve or dismiss it, reassign it, add notes."""
     data = dict(data)
-    if "assignee" in data and data["assignee"] != instance.assignee and role_of(actor) == Role.REP:
+    if "assignee" in data and data["assignee"] != instance.assignee and not may(actor, "assign", "risk-alerts"):
         raise DomainError(
             _("Only managers can reassign alerts."),
             field_errors={"assignee": [_("Ask your manager to give this alert to someone else.")]},
@@ -204,8 +204,6 @@ def risk_alert_update(
         instance=instance, actor=actor, data=_workflow(data, instance), expected_version=expected_version
     )
     if alert.assignee_id != instance.assignee_id and alert.assignee_id and alert.status in OPEN_STATUSES:
-        from .notifications import notify_reassigned
-
         transaction.on_commit(lambda: notify_reassigned(alert_id=alert.pk, actor_id=getattr(actor, "pk", None)))
     return alert
 
@@ -227,14 +225,9 @@ def risk_alert_delete(*, actor: Any, instance: RiskAlert, expected_version: int 
 
 
 # ------------------------------------------------------------------ scans
-#: The kinds of rule by how long they usually take to apply, the longest first.
-LONGEST_FIRST = (
-    RiskKind.OVERDUE_PAYMENT,
-    RiskKind.INACTIVITY,
-    RiskKind.CANCELLATIONS,
-    RiskKind.SATISFACTION_DROP,
-    RiskKind.COMPLAINT_SPIKE,
-)
+#: The kinds of rule by how long they usually take to apply, the longest first (each
+#: kind's cost rank, in ``risk.kinds``).
+LONGEST_FIRST = kinds.LONGEST_FIRST
 
 #: A rule whose findings are read by customer is applied in parts of this many customer
 #: ids (two at a million customers), which the workers share with the other rules: each
@@ -259,12 +252,6 @@ def risk_scan_start(
     database enforces it).  A scan in the way whose steps are all done lost its closing
     when its worker died: it is closed now, and the new one starts.  ``full``: compare
     every customer, not only those changed since the previous scan."""
-    from django.db import IntegrityError
-    from django.db.models import Max
-
-    from customers.models import Customer
-
-    from .engine import EVERY_CUSTOMER, KINDS
 
     active = job_active(SCAN_JOB, queued=queue)
     if active is not None:
@@ -330,7 +317,6 @@ def _apply_step(step_id: int, *, on_worker: bool = False) -> bool:
     """Apply one step: its alerts and its "done" mark are one transaction, the step's row
     locked; a step done already, or of a scan no longer active, is skipped.  Returns
     whether it was applied now."""
-    from .engine import apply_rule, retire_rule
 
     # Only the step's own row: locking the scan's (or the rule's) with it would make every
     # other worker's step wait for this one to finish.
@@ -375,7 +361,6 @@ def _since(step: RiskScanStep) -> Any:
     The previous application is a whole completed scan's, whatever its parts: its oldest
     read horizon covers every customer.  A scan that failed half-way is passed over, so
     the customers it changed are compared again (which changes nothing)."""
-    from .engine import FULL_EVERY, Since, fingerprint, parameters
 
     if step.full:
         return None
@@ -405,7 +390,6 @@ def _close_scan(job: RiskScan, *, on_worker: bool = False) -> None:
     """What closing a scan adds (once, in the closing transaction): its summary, each
     rule's counts added up over its parts; the change log read by every rule dropped;
     the audit event."""
-    from crm.audit.services import audit_bulk
 
     scan = job
     by_rule: dict[str, dict[str, int]] = {}
@@ -443,7 +427,6 @@ def risk_scan_tell(*, scan_id: int) -> int:
     the same time (``crm.core.jobs.job_follow_up``): an alert is told about once, a
     digest goes out once a day.  Returns how many alerts were told about now (none if the
     scan is not done)."""
-    from .notifications import notify_urgent_alerts, send_digests
 
     def tell() -> int:
         told = notify_urgent_alerts()

@@ -28,32 +28,43 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.core.jobs import LAST_ID, local_settings, part_settings
+from customers.models import Customer
+from transactions.choices import PAID_STATUSES, sql_list
 
 from .models import ScoringPolicy, Tier
 
-# The steps are CTEs.  The score (floating point, rounded to cents) is computed once per
-# row and kept (MATERIALIZED): inlined, it would be recomputed at every use.
-_SELECT = """
-WITH orders AS (
+# The statement is built from its steps, each a CTE that reads the ones before it.  The
+# score (floating point, rounded to cents) is computed once per row and kept
+# (MATERIALIZED): inlined, it would be recomputed at every use.
+
+#: Each customer's orders up to the day graded, once: spend and count over the trailing
+#: window, last order, any paid order.  Cancelled and refunded orders count for nothing.
+#: The only pass over the orders (served by the index txn_customer_metrics alone).
+ORDERS = f"""orders AS (
     SELECT customer_id,
            sum(amount) FILTER (WHERE order_date >= %(window_start)s) AS spend,
            count(*) FILTER (WHERE order_date >= %(window_start)s) AS orders,
            max(order_date) AS last_order,
-           bool_or(status IN ('paid', 'shipped', 'completed')) AS paid
+           bool_or(status IN ({sql_list(PAID_STATUSES)})) AS paid
     FROM transactions_transaction
     WHERE customer_id BETWEEN %(first_id)s AND %(last_id)s
       AND order_date <= %(as_of_date)s
       AND status NOT IN ('cancelled', 'refunded')
     GROUP BY customer_id
-),
-surveys AS (
+)"""  # noqa: S608 - the statuses are constants
+
+#: Each customer's average CSAT over the window.
+SURVEYS = """surveys AS (
     SELECT customer_id, avg(csat) AS csat
     FROM feedback_satisfactionresponse
     WHERE customer_id BETWEEN %(first_id)s AND %(last_id)s
       AND csat IS NOT NULL AND responded_at >= %(window_start_ts)s AND responded_at <= %(as_of)s
     GROUP BY customer_id
-),
-metrics AS (
+)"""
+
+#: Every customer of the range with its metrics (the two above, tenure, influence) and
+#: the tier, grace, override and stage it holds.
+METRICS = """metrics AS (
     SELECT c.id, c.tier_id, cur.rank AS cur_rank, c.tier_below_since, c.tier_override_until, c.lifecycle_stage,
            c.influence_score AS influence,
            coalesce(o.spend, 0) AS spend, coalesce(o.orders, 0) AS orders, o.last_order, coalesce(o.paid, false) AS paid,
@@ -65,8 +76,10 @@ metrics AS (
     LEFT JOIN orders o ON o.customer_id = c.id
     LEFT JOIN surveys s ON s.customer_id = c.id
     WHERE c.id BETWEEN %(first_id)s AND %(last_id)s
-),
-points AS MATERIALIZED (
+)"""
+
+#: The points each metric earns (weight times the share of its cap reached) and the score.
+POINTS = """points AS MATERIALIZED (
     SELECT q.*, round((q.p_spend + q.p_orders + q.p_tenure + q.p_influence + q.p_satisfaction) * 100) / 100 AS score
     FROM (
         SELECT m.*,
@@ -77,23 +90,26 @@ points AS MATERIALIZED (
                %(w_satisfaction)s::float8 * coalesce(greatest(m.csat::float8 - 1, 0) / 4.0, 0) AS p_satisfaction
         FROM metrics m
     ) q
-),
-graded AS (
+)"""
+
+#: The best tier whose threshold the score reaches.
+GRADED = """graded AS (
     -- width_bucket: how many thresholds (ascending, one per tier) the score reaches.
     SELECT t.*,
            (%(tier_ids)s::bigint[])[width_bucket(t.score, %(tier_mins)s::float8[])] AS computed_tier,
            (%(tier_ranks)s::int[])[width_bucket(t.score, %(tier_mins)s::float8[])] AS computed_rank,
            (%(tier_mins)s::numeric[])[width_bucket(t.score, %(tier_mins)s::float8[])] AS computed_min
     FROM points t
-),
--- Which customers may change at all: a cheap condition, true for every row that the full
--- decision below would write or count (an override or a grace under way, a grade that
--- differs from the tier held, a stage rule that fires at the tier held).  Periodic runs
--- change few customers, so the long decision expressions run on these rows only.  The
--- explanation and the preview take every row.
-candidates AS (
+)"""
+
+#: The graded customers the decision takes: those that may change at all.  A cheap
+#: condition, true for every row that the full decision below would write or count (an
+#: override or a grace under way, a grade that differs from the tier held, a stage rule
+#: that fires at the tier held).  Periodic runs change few customers, so the long decision
+#: expressions run on these rows only.
+CANDIDATES = """candidates AS (
     SELECT g.* FROM graded g
-    /*CANDIDATES*/WHERE g.tier_override_until IS NOT NULL
+    WHERE g.tier_override_until IS NOT NULL
        OR g.tier_below_since IS NOT NULL
        OR g.computed_rank IS DISTINCT FROM g.cur_rank
        OR (g.lifecycle_stage = 'prospect' AND g.paid)
@@ -101,9 +117,17 @@ candidates AS (
        OR (g.lifecycle_stage = 'churned' AND g.last_order >= %(churn_cutoff)s)
        OR (g.lifecycle_stage IN ('active', 'won_back') AND g.cur_rank >= %(key_rank)s::int)
        OR (g.lifecycle_stage = 'key' AND %(key_rank)s::int IS NOT NULL
-           AND (g.cur_rank IS NULL OR g.cur_rank < %(key_rank)s::int))/*END*/
-),
-decided AS (
+           AND (g.cur_rank IS NULL OR g.cur_rank < %(key_rank)s::int))
+)"""
+
+#: Every graded customer: the explanation and the preview take every row.
+EVERY_CANDIDATE = """candidates AS (
+    SELECT g.* FROM graded g
+)"""
+
+#: An active override holds; an upgrade (or a first grade) applies at once; a downgrade
+#: only after the score has stayed below the tier for the grace period.
+DECIDED = """decided AS (
     SELECT g.*,
            CASE
                WHEN g.tier_override_until > %(as_of)s THEN 'overridden'
@@ -118,8 +142,10 @@ decided AS (
                ELSE 'unchanged'
            END AS decision
     FROM candidates g
-),
-final AS (
+)"""
+
+#: The tier, grace and override each decision leaves.
+FINAL = """final AS (
     SELECT d.*,
            CASE WHEN d.decision IN ('initial', 'upgrade', 'downgrade', 'override_expired') THEN d.computed_tier
                 ELSE d.tier_id END AS new_tier,
@@ -129,8 +155,12 @@ final AS (
                 WHEN d.decision = 'overridden' THEN d.tier_below_since END AS new_below_since,
            CASE WHEN d.tier_override_until > %(as_of)s THEN d.tier_override_until END AS new_override_until
     FROM decided d
-),
-stage1 AS (
+)"""
+
+#: The lifecycle stage, rule after rule: prospect → active on a first paid order; →
+#: churned after the configured time without an order, churned → won back on a new
+#: order; → key account when the new tier reaches the configured level, and back.
+STAGES = """stage1 AS (
     SELECT f.*, CASE WHEN f.lifecycle_stage = 'prospect' AND f.paid THEN 'active' ELSE f.lifecycle_stage END AS s1
     FROM final f
 ),
@@ -153,10 +183,10 @@ staged AS (
                ELSE s.s2
            END AS new_stage
     FROM stage2 s
-)
-SELECT * FROM staged
--- Only the rows with something to write or to count; "unchanged" is the remainder.
-WHERE decision <> 'unchanged'
+)"""
+
+#: Only the rows with something to write or to count; "unchanged" is the remainder.
+CHANGED = """WHERE decision <> 'unchanged'
    OR new_stage <> lifecycle_stage
    OR new_below_since IS DISTINCT FROM tier_below_since
    OR new_override_until IS DISTINCT FROM tier_override_until
@@ -246,24 +276,22 @@ COUNT_NAMES = (
 )
 
 
-@dataclass(frozen=True)
-class Window:
-    """The instant an evaluation grades as of, and the dates derived from it."""
-
-    as_of: dt.datetime
-
-    @property
-    def as_of_date(self) -> dt.date:
-        return timezone.localtime(self.as_of).date()
-
-
 def statement(only_changes: bool = True) -> str:
     """The read-only statement; ``only_changes=False`` returns every customer's row
     (explanations, previews), not only those with something to write or count."""
-    if only_changes:
-        return _SELECT
-    every_row = _SELECT[: _SELECT.index("/*CANDIDATES*/")] + _SELECT[_SELECT.index("/*END*/") + len("/*END*/") :]
-    return every_row[: every_row.index("-- Only the rows")]
+    steps = (
+        ORDERS,
+        SURVEYS,
+        METRICS,
+        POINTS,
+        GRADED,
+        CANDIDATES if only_changes else EVERY_CANDIDATE,
+        DECIDED,
+        FINAL,
+        STAGES,
+    )
+    select = "WITH " + ",\n".join(steps) + "\nSELECT * FROM staged\n"
+    return select + CHANGED if only_changes else select
 
 
 def parameters(
@@ -408,7 +436,6 @@ def preview(*, policy: ScoringPolicy, sample: int = 20) -> Preview:
         GROUP BY r.cur_rank, r.computed_rank, r.tier_id, r.computed_tier
     """.replace("%(sample)s", str(int(sample)))
     groups = _rows(policy, timezone.now(), 0, LAST_ID, select)
-    from customers.models import Customer
 
     def went_up(g: dict[str, Any]) -> bool:
         return g["computed_rank"] is not None and g["computed_rank"] > (g["cur_rank"] or 0)

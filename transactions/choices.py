@@ -27,3 +27,18 @@ class Currency(models.TextChoices):
     EUR = "EUR", _("Euro")
     HKD = "HKD", _("Hong Kong dollar")
     JPY = "JPY", _("Japanese yen")
+
+
+#: An order still owed (not yet paid, not closed): the receivables the risk scan watches,
+#: read through the partial indexes of open orders (``Transaction.Meta.indexes``).
+OPEN_STATUSES = (TransactionStatus.PENDING, TransactionStatus.SHIPPED)
+
+#: An order that counts as a sale: a prospect with one becomes an active customer.
+PAID_STATUSES = (TransactionStatus.PAID, TransactionStatus.SHIPPED, TransactionStatus.COMPLETED)
+
+
+def sql_list(statuses: tuple[TransactionStatus, ...]) -> str:
+    """``statuses`` as SQL literals for an ``IN (...)`` written into a statement's text,
+    e.g. ``'pending', 'shipped'``: a partial index serves a statement only when the
+    planner sees the index's own condition in it, which a bound parameter would hide."""
+    return ", ".join(f"'{status.value}'" for status in statuses)

@@ -8,11 +8,12 @@ from typing import ClassVar
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
 
-from .choices import Currency, PaymentMethod, TransactionStatus
+from .choices import OPEN_STATUSES, Currency, PaymentMethod, TransactionStatus
 
 
 class Product(VersionedModel):
@@ -152,7 +153,7 @@ class Transaction(VersionedModel):
             # Open receivables: the risk engine's overdue scan reads only these rows.
             models.Index(
                 fields=["due_date"],
-                condition=Q(status__in=["pending", "shipped"]),
+                condition=Q(status__in=OPEN_STATUSES),
                 name="txn_open_due",
             ),
             # Some customers' open receivables, by due date: the daily risk scan reads the
@@ -160,7 +161,7 @@ class Transaction(VersionedModel):
             # of customers) those past due in its range.
             models.Index(
                 fields=["customer", "due_date"],
-                condition=Q(status__in=["pending", "shipped"]),
+                condition=Q(status__in=OPEN_STATUSES),
                 name="txn_open_customer_due",
             ),
         ]
@@ -175,12 +176,11 @@ class Transaction(VersionedModel):
     @property
     def is_overdue(self) -> bool:
         """Past its due date, still open and not fully paid (same rule as ``selectors.overdue_condition``)."""
-        from django.utils import timezone
 
         return bool(
             self.due_date
             and self.due_date < timezone.localdate()
-            and self.status in (TransactionStatus.PENDING, TransactionStatus.SHIPPED)
+            and self.status in OPEN_STATUSES
             and self.paid_amount < self.amount
         )
 

@@ -9,10 +9,8 @@ from django.utils import timezone
 
 from crm.access.scope import scoped_lookup, scoped_queryset
 
-from .choices import TransactionStatus
+from .choices import OPEN_STATUSES
 from .models import Product, Transaction
-
-OPEN_STATES = (TransactionStatus.PENDING, TransactionStatus.SHIPPED)
 
 
 def product_list(*, user: Any) -> QuerySet[Product]:
@@ -33,4 +31,4 @@ def transaction_by_reference(*, user: Any, source: str, external_ref: str) -> Tr
 
 def overdue_condition() -> Q:
     """An order is overdue when its due date has passed and it is not fully paid."""
-    return Q(due_date__lt=timezone.localdate(), status__in=OPEN_STATES, paid_amount__lt=F("amount"))
+    return Q(due_date__lt=timezone.localdate(), status__in=OPEN_STATUSES, paid_amount__lt=F("amount"))

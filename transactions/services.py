@@ -18,10 +18,9 @@ from crm.access.scope import scoped_lookup
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 
-from .choices import TransactionStatus
+from .choices import PAID_STATUSES, TransactionStatus
 from .models import Product, Transaction
 
-PAID_STATES = frozenset({TransactionStatus.PAID, TransactionStatus.SHIPPED, TransactionStatus.COMPLETED})
 CENT = Decimal("0.01")
 
 
@@ -68,7 +67,7 @@ def _complete(data: dict[str, Any], instance: Transaction | None) -> dict[str, A
 
     status = value("status")
     previous = instance.status if instance is not None else None
-    if status == TransactionStatus.REFUNDED and previous not in PAID_STATES | {TransactionStatus.REFUNDED}:
+    if status == TransactionStatus.REFUNDED and previous not in {*PAID_STATUSES, TransactionStatus.REFUNDED}:
         raise DomainError(
             _("Only a paid, shipped or completed order can be refunded."),
             field_errors={"status": [_("This order was never paid.")]},

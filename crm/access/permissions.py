@@ -13,7 +13,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from .registry import CREATE, DELETE, UPDATE, may, role_of  # noqa: F401 (TEMP)
+from .registry import CREATE, DELETE, UPDATE, may
 
 #: Actions that are POSTs but change nothing: revealing a value is a read.
 READ_ACTIONS = frozenset({"reveal"})

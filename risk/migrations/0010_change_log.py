@@ -46,7 +46,7 @@ BEGIN
 END $$;
 """
 
-# Each table, and what its rows are to a rule (``risk.engine.Kind.sources``).
+# Each table, and what its rows are to a rule (``risk.kinds.base.Kind.sources``).
 WATCHED = {"transactions_transaction": "order", "feedback_satisfactionresponse": "answer", "feedback_feedback": "feedback"}
 
 
