@@ -26,7 +26,7 @@ def main() -> None:
 
     from crm.audit.choices import Source
     from crm.audit.context import audit_context
-    from crm.core.seed import DemoSeeder
+    from demo.seed import DemoSeeder
 
     started = time.perf_counter()
     with audit_context(source=Source.COMMAND):

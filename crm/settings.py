@@ -74,17 +74,22 @@ INSTALLED_APPS = [
     "csp",
     "bootstrap",
     "django_htmx",
+    # The base: every other app may use these, they use none of the others.
     "crm.core",
     "crm.accounts",
-    "crm.access",
     "crm.audit",
-    "crm.console",
+    "crm.access",
+    # The domain apps, in the order of the API's index.
     "customers",
     "transactions",
-    "tiers",
     "feedback",
     "campaigns",
+    "tiers",
     "risk",
+    # What brings them together: the workspace pages, the console, the demo data.
+    "workspace",
+    "crm.console",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ from crm.accounts import views as accounts_views
 from crm.core.views import healthz
 
 urlpatterns = [
-    path("", include("customers.urls")),
+    path("", include("workspace.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("tiers/", include("tiers.urls")),
     path("service/", include("feedback.urls")),

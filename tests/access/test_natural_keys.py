@@ -19,10 +19,11 @@ from django.db import models
 from crm.accounts.choices import Role
 from tests.api_contract import detail_url
 from tests.factories import ContactFactory, CustomerFactory, TransactionFactory, UserFactory
+from tests.project import top_packages
 from transactions.models import Transaction
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("crm", "customers", "transactions", "feedback", "campaigns", "tiers", "risk")
+APPS = top_packages()
 QUERY_METHODS = {"filter", "get", "exclude", "get_or_create", "update_or_create", "first", "exists"}
 
 #: Lookups by a natural key that reach past the scope on purpose, with the reason.
@@ -188,7 +189,7 @@ def test_a_customer_code_or_tax_id_held_elsewhere_is_taken_and_nothing_more(
 def test_search_by_a_contacts_name_reaches_only_the_callers_contacts(client: Any, rep1: Any, outsider: Any) -> None:
     """A term matching many other reps' contacts neither shows them nor crowds out the
     rep's own match."""
-    from customers.workspace import CONTACT_MATCHES
+    from workspace.selectors import CONTACT_MATCHES
 
     for _ in range(CONTACT_MATCHES + 5):
         ContactFactory(customer=CustomerFactory(owner=outsider), name="王经理")

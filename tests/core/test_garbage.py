@@ -354,8 +354,8 @@ def page_urls(user: Any) -> Iterator[tuple[str, tuple[str, ...]]]:
     from campaigns.models import Campaign
     from crm.accounts.models import APIToken, Team
     from customers.models import Customer, SavedView
-    from customers.views import _sections
     from risk.models import RiskAlert, RiskRule
+    from workspace.views import _sections
 
     ids = {
         "campaigns/": _visible_pk(Campaign, user),

@@ -9,8 +9,9 @@ from django.apps import apps
 from django.utils import translation
 
 from tests.factories import CustomerFactory
+from tests.project import our_apps, top_packages
 
-OURS = ("accounts", "access", "audit", "customers", "transactions", "tiers", "feedback", "campaigns", "risk")
+OURS = [config.label for config in our_apps()]
 SAME_IN_BOTH = {"API", "SKU"}
 
 
@@ -53,7 +54,7 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 PO = ROOT / "crm" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 # The project-wide templates live in crm/templates, so "crm" covers them.
-SOURCES = ("crm", "customers", "transactions", "tiers", "feedback", "campaigns", "risk")
+SOURCES = top_packages()
 # {% translate "..." %} / {% trans '...' %} in templates; _("...") / gettext_lazy("...") in Python.
 TEMPLATE_STRING = r"""{%\s*(?:translate|trans)\s+(["'])(.+?)\1"""
 PYTHON_STRING = r"""\b(?:_|gettext|gettext_lazy|pgettext_lazy)\(\s*(["'])((?:(?!\1).)+)\1\s*[,)]"""

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.audit.choices import Source
 from crm.audit.context import audit_context
-from crm.core.seed import DEMO_PASSWORD, DemoSeeder
 from customers.models import Customer
+from demo.seed import DEMO_PASSWORD, DemoSeeder
 
 
 class Command(BaseCommand):

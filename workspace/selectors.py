@@ -15,10 +15,15 @@ from django.utils import timezone
 
 from crm.access.policy import Level, UserPolicy
 from crm.access.scope import scoped_queryset
-
-from .choices import LifecycleStage
-from .models import Activity, Contact, Customer
-from .selectors import customer_list
+from customers.choices import LifecycleStage
+from customers.models import Activity, Contact, Customer
+from customers.selectors import customer_list
+from feedback.models import SatisfactionResponse
+from risk.choices import OPEN_STATUSES
+from risk.models import RiskAlert
+from risk.selectors import risk_alert_list
+from transactions.choices import TransactionStatus
+from transactions.models import Transaction
 
 #: Search fields of the list: (resource, field, lookup path from the customer).
 SEARCH_FIELDS = (
@@ -69,8 +74,6 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
     contact's name, mobile, phone or e-mail; a field the viewer may not read in clear is
     not searched (a match would reveal it).
     """
-    from risk.choices import OPEN_STATUSES
-    from risk.models import RiskAlert
 
     customers = customer_list(user=user)
     if filters.q:
@@ -135,11 +138,6 @@ def customer_figures(*, customer: Customer) -> CustomerFigures:
     """The 360 header's key figures, in one query: spend and orders over the last twelve
     months (cancelled and refunded orders excluded), money still owed, the last contact
     made, the average satisfaction of the last twelve months and the open alerts."""
-    from feedback.models import SatisfactionResponse
-    from risk.choices import OPEN_STATUSES
-    from risk.models import RiskAlert
-    from transactions.choices import TransactionStatus
-    from transactions.models import Transaction
 
     today = timezone.localdate()
     since = today - dt.timedelta(days=365)
@@ -203,8 +201,6 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
     """The rep's start page: follow-ups overdue and due today (their own), open risk alerts
     on the customers they look after (or assigned to them), their key accounts by tier,
     and the latest contacts made with their customers — five small indexed queries."""
-    from risk.choices import OPEN_STATUSES
-    from risk.selectors import risk_alert_list
 
     now = timezone.localtime()
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)

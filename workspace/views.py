@@ -1,5 +1,5 @@
-"""The workspace pages of the customer archive: my day, the customer list, the customer
-360 page and its in-place sections.
+"""The workspace pages: my day, the customer list, the customer 360 page and its in-place
+sections, which bring together the records of every app.
 
 Views are thin: they read through the selectors (record scope first), render values
 through the field policy's one helper (``crm.access.display``), and write through the
@@ -10,6 +10,7 @@ section (or the form with its errors, or the conflict).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,22 +22,35 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns.selectors import participation_list
 from crm.access.display import table
 from crm.access.policy import Level, policy_for
 from crm.access.registry import CREATE, UPDATE, may
 from crm.core.errors import DomainError
 from crm.core.forms import submit
 from crm.core.validation import parse_page
+from customers import services
+from customers.forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
+from customers.models import Customer, SavedView
+from customers.selectors import activity_list, contact_list, customer_list, customer_timeline, service_need_list
+from feedback import services as feedback_services
+from feedback.forms import FeedbackForm, SatisfactionForm, ServiceRecordForm
+from feedback.selectors import feedback_list, satisfaction_list, service_record_list
+from risk.selectors import risk_alert_list
+from tiers.engine import explain_customer
+from tiers.models import Tier
+from tiers.selectors import lifecycle_change_list, tier_change_list, tier_schedule
+from tiers.services import tier_override
+from transactions import services as transaction_services
+from transactions.forms import TransactionForm
+from transactions.selectors import transaction_list
 
-from . import services
-from .forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
-from .models import Customer, SavedView
-from .selectors import customer_list, customer_timeline
-from .workspace import CustomerFilters, capped_count, customer_figures, customer_search, my_day
+from .selectors import CustomerFilters, capped_count, customer_figures, customer_search, my_day
 
 PAGE_SIZE = 25
 LIST_FIELDS = ("code", "name", "tier", "lifecycle_stage", "industry", "city", "owner", "updated_at")
@@ -210,18 +224,6 @@ class Section:
 
 
 def _sections() -> dict[str, Section]:
-    from campaigns.selectors import participation_list
-    from feedback import services as feedback_services
-    from feedback.forms import FeedbackForm, SatisfactionForm, ServiceRecordForm
-    from feedback.selectors import feedback_list, satisfaction_list, service_record_list
-    from risk.selectors import risk_alert_list
-    from tiers.selectors import lifecycle_change_list, tier_change_list
-    from transactions import services as transaction_services
-    from transactions.forms import TransactionForm
-    from transactions.selectors import transaction_list
-
-    from .selectors import activity_list, contact_list, service_need_list
-
     sections = [
         Section(
             "contacts", gettext_lazy("Contacts"), "contacts",
@@ -329,8 +331,6 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _tier_panel(request: HttpRequest, customer: Customer) -> dict[str, Any] | None:
     """ "Why this tier": the live breakdown under the active policy, the schedule, the
     benefits and any override — for viewers who may read the tier in clear."""
-    from tiers.engine import explain_customer
-    from tiers.selectors import tier_schedule
 
     policy = policy_for(request.user, request)
     if policy.level("customers", "tier") < Level.READ:
@@ -339,7 +339,6 @@ def _tier_panel(request: HttpRequest, customer: Customer) -> dict[str, Any] | No
     if schedule.policy is None:
         return None
     explanation = explain_customer(policy=schedule.policy, customer_id=customer.pk)
-    from tiers.models import Tier
 
     may_override = may(request.user, "override", "tier-changes")
     return {
@@ -369,7 +368,6 @@ def _make_form(
 
 
 def _initial(section: Section, form: Any) -> None:
-    from django.utils import timezone
 
     today = timezone.localdate()
     for name in ("order_date", "service_date"):
@@ -477,12 +475,6 @@ def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def tier_override_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A manager sets the customer's tier by hand, with a reason and an end date."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from tiers.models import Tier
-    from tiers.services import tier_override
 
     customer = _customer(request, pk)
     if not may(request.user, "override", "tier-changes"):

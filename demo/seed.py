@@ -12,6 +12,7 @@ audited as one event per table (what was loaded, how many rows), not row by row.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.utils import timezone
 
 from campaigns.models import Campaign
 from crm.accounts.choices import Role
@@ -403,9 +405,6 @@ class DemoSeeder:
         self.report.counts["transactions.product"] = len(PRODUCTS) - len(have & {p[0] for p in PRODUCTS})
 
     def _campaigns(self) -> None:
-        import datetime as dt
-
-        from django.utils import timezone
 
         today = timezone.localdate()
         have = set(Campaign.objects.values_list("name", flat=True))

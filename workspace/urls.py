@@ -1,4 +1,5 @@
-"""The workspace pages of the customer archive."""
+"""The workspace pages. Their URL names keep the ``customers`` namespace
+(``customers:detail``, ``customers:my-day`` …) that every template links to."""
 
 from django.urls import path
 
