@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.access.policy import Level
 from crm.access.scope import scoped_queryset
 from crm.accounts.choices import Role
 from crm.accounts.models import User
@@ -146,7 +147,6 @@ class CustomerFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, policy: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from crm.access.policy import Level
 
         for name, governed in self.GOVERNED.items():
             if policy.level("customers", governed) < Level.READ:

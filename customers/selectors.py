@@ -12,6 +12,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access.scope import scoped_queryset
+from crm.audit.models import AuditEvent
+from feedback.models import Feedback, SatisfactionResponse, ServiceRecord
+from risk.models import RiskAlert
+from tiers.models import TierChange
+from transactions.models import Transaction
 
 from .models import Activity, Contact, Customer, ServiceNeed
 
@@ -68,11 +73,6 @@ def customer_timeline(
     Each source is read once, newest ``limit`` rows (one query each, whatever the history's
     length), then the streams are merged by time.  ``before`` pages further back.
     """
-    from crm.audit.models import AuditEvent
-    from feedback.models import Feedback, SatisfactionResponse, ServiceRecord
-    from risk.models import RiskAlert
-    from tiers.models import TierChange
-    from transactions.models import Transaction
 
     streams: list[list[TimelineEntry]] = []
     day_before = _date_bound(before)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.registry import may, role_of
-from crm.access.scope import sees_everything
+from crm.access.scope import scoped_queryset, sees_everything
 from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.audit.choices import Action
@@ -24,7 +24,7 @@ from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
 from crm.core.validation import control_characters
 
-from .models import Activity, Contact, Customer, ServiceNeed
+from .models import Activity, Contact, Customer, SavedView, ServiceNeed
 
 # Fields only the tier engine and managers' overrides may write (tiers app).
 TIER_FIELDS = frozenset({"tier", "tier_score", "tier_since", "tier_below_since", "tier_override_until"})
@@ -228,7 +228,6 @@ def service_need_delete(*, actor: Any, instance: ServiceNeed, expected_version: 
 @transaction.atomic
 def saved_view_save(*, actor: Any, name: str, query: str) -> Any:
     """Save the list's current filters under a name; the same name replaces the old view."""
-    from .models import SavedView
 
     name = name.strip()
     if not name:
@@ -248,7 +247,6 @@ def saved_view_delete(*, actor: Any, view: Any) -> None:
 
 def _bulk_targets(actor: Any, ids: list[int]) -> list[int]:
     """The ids among ``ids`` that the actor may see (others are silently out of reach)."""
-    from crm.access.scope import scoped_queryset
 
     return list(scoped_queryset(Customer, actor).filter(pk__in=ids).values_list("pk", flat=True))
 

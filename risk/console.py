@@ -67,7 +67,7 @@ class RiskRuleEditView(AdminOnly, View):
 
     def _form(self, rule: Any, kind: str | None, data: Any = None) -> Any:
         kind = rule.kind if rule is not None else kind
-        if kind not in RiskKind.values:
+        if kind is None or kind not in RiskKind.values:
             raise Http404
         return RiskRuleForm(data, instance=rule, kind=kind)
 

@@ -16,6 +16,7 @@ from crm.core.jobs import PART_TASK_OPTIONS, run_part
 
 from . import services
 from .choices import ScanTrigger
+from .selectors import scan_due
 
 
 @shared_task(name="risk.run_step", **PART_TASK_OPTIONS)
@@ -40,7 +41,6 @@ def scan_risks_if_due() -> int | None:
     """Celery beat calls this every minute: first rescue a scan gone silent (its worker
     died: its steps are handed out again, or it is closed); else start the day's scan
     once the configured time of day has passed and no scan has started today."""
-    from .selectors import scan_due
 
     rescued = services.risk_scan_rescue()
     if rescued:

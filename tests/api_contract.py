@@ -24,7 +24,6 @@ from crm.accounts.choices import Role
 from crm.audit.models import AuditEvent
 from crm.audit.services import snapshot
 
-
 #: The fixture standing for each role in these tests.
 ROLE_FIXTURES = {Role.REP: "rep1", Role.MANAGER: "manager", Role.ADMIN: "admin_user"}
 

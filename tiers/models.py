@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import BackgroundJob, JobPart, VersionedModel
+from customers.choices import LifecycleStage
 
 from .choices import ChangeKind, ReviewPeriod, RunTrigger
 
@@ -277,11 +278,9 @@ class LifecycleChange(models.Model):
         return text % {"date": day or "—"} if "%(date)s" in text else text
 
     def get_from_stage_display(self) -> str:
-        from customers.choices import LifecycleStage
 
         return str(dict(LifecycleStage.choices).get(self.from_stage, self.from_stage))
 
     def get_to_stage_display(self) -> str:
-        from customers.choices import LifecycleStage
 
         return str(dict(LifecycleStage.choices).get(self.to_stage, self.to_stage))

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access.scope import customers_visible_to, scoped_queryset
+from customers.models import Customer
+from risk.choices import OPEN_STATUSES
+from risk.models import RiskAlert
+from transactions.choices import TransactionStatus
+from transactions.models import Transaction
 
 from .choices import PERIOD_MONTHS, ReviewPeriod, RunState
 from .models import LifecycleChange, ScoringPolicy, Tier, TierChange, TierRun
@@ -106,15 +112,6 @@ def tier_dashboard(*, user: Any, since_days: int = 365) -> TierDashboard:
     one aggregate query: customers and revenue per tier, the moves of the last evaluation
     (from tier × to tier), the moves of the recent evaluations, key accounts at risk, and
     the spread of tiers by region and by industry."""
-    import datetime as dt
-
-    from django.db.models import Exists, Q, Sum
-
-    from customers.models import Customer
-    from risk.choices import OPEN_STATUSES
-    from risk.models import RiskAlert
-    from transactions.choices import TransactionStatus
-    from transactions.models import Transaction
 
     customers = customers_visible_to(user)
     tiers = list(Tier.objects.order_by("rank"))

@@ -6,16 +6,19 @@ change is history (``TierChange``) and is also audited on the customer.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.audit.choices import Action
+from crm.audit.services import audit_bulk, audit_record, snapshot
 from crm.core.errors import DomainError
 from crm.core.jobs import (
     SILENT_AFTER,
@@ -31,7 +34,10 @@ from crm.core.services import record_create, record_delete, record_update
 from customers.models import Customer
 
 from .choices import ACTIVE_RUN_STATES, ChangeKind
+from .engine import evaluate_range
 from .models import ScoringPolicy, Tier, TierChange, TierRun, TierRunChunk
+from .notifications import notify_tier_moves
+from .selectors import active_policy
 
 
 def tier_create(*, actor: Any, data: Mapping[str, Any]) -> Tier:
@@ -93,7 +99,6 @@ def tier_override(*, actor: Any, customer: Customer, tier: Tier, reason: str, un
     otherwise); the first evaluation after that grades the customer again.  The reason
     and the end stay in the history; the change is audited on the customer.
     """
-    import datetime as dt
 
     reason = (reason or "").strip()
     if not reason:
@@ -182,8 +187,6 @@ def scoring_policy_save(*, actor: Any, data: Mapping[str, Any], note: str = "") 
     Earlier versions stay, unchanged, so the history keeps naming the rules that made
     each past grade.  The change is audited.
     """
-    from crm.audit.choices import Action
-    from crm.audit.services import audit_record, snapshot
 
     current = ScoringPolicy.objects.select_for_update().filter(is_active=True).first()
     values = {name: data.get(name, getattr(current, name) if current else None) for name in POLICY_FIELDS}
@@ -230,12 +233,6 @@ def tier_run_start(
     are all done lost its closing when its worker died: it is closed now, and the new one
     starts.
     """
-    from django.db import IntegrityError
-    from django.db.models import Max, Min
-
-    from customers.models import Customer
-
-    from .selectors import active_policy
 
     policy = active_policy()
     if policy is None:
@@ -270,7 +267,6 @@ def _close_run(job: TierRun, *, on_worker: bool = False) -> None:
     """What closing a run adds (once, in the closing transaction): its summary, the
     chunks' counts added up; fresh planner statistics after many moves; the audit event.
     The owners of the customers that moved are told afterwards (``tier_run_notify``)."""
-    from crm.audit.services import audit_bulk
 
     run = job
     totals: dict[str, int] = {}
@@ -282,7 +278,6 @@ def _close_run(job: TierRun, *, on_worker: bool = False) -> None:
     if totals.get("rows_written", 0) > max(10_000, totals.get("evaluated", 0) // 10):
         # Many tiers and stages moved: refresh the planner's statistics now, not when
         # autovacuum gets to it, so that the pages' queries keep their plans.
-        from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE customers_customer")
@@ -308,7 +303,6 @@ def _evaluate_chunk(chunk_id: int, *, on_worker: bool = False) -> bool:
     """Evaluate one chunk and mark it done, in one transaction, the chunk's row locked; a
     chunk done already, or of a run no longer active, is skipped.  Returns whether it was
     evaluated now."""
-    from .engine import evaluate_range
 
     # Only the chunk's own row: locking the run's (or the policy's) with it would make every
     # other worker's chunk wait for this one to finish.
@@ -354,7 +348,6 @@ def tier_run_notify(*, run_id: int) -> int:
     """Tell the owners whose customers a closed run moved up or down: once each, even if
     asked twice at the same time (``crm.core.jobs.job_follow_up``).  Returns how many
     owners were told now (none if the run is not done)."""
-    from .notifications import notify_tier_moves
 
     return job_follow_up(TIER_RUN_JOB, job_id=run_id, work=lambda: notify_tier_moves(run_id=run_id)) or 0
 

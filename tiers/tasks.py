@@ -9,11 +9,13 @@ every minute, rescues a run whose worker died (``crm.core.jobs``).
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from crm.core.jobs import PART_TASK_OPTIONS, run_part
 
 from . import services
 from .choices import RunTrigger
+from .selectors import tier_schedule
 
 
 @shared_task(name="tiers.evaluate_chunk", **PART_TASK_OPTIONS)
@@ -38,9 +40,6 @@ def evaluate_tiers_if_due() -> int | None:
     """Celery beat calls this every minute: first rescue a run gone silent (its worker
     died: its chunks are handed out again, or it is closed); else start a run when the
     policy's review period is up."""
-    from django.utils import timezone
-
-    from .selectors import tier_schedule
 
     rescued = services.tier_run_rescue()
     if rescued:

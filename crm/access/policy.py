@@ -17,10 +17,12 @@ from enum import IntEnum
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 
 from crm.accounts.choices import Role
 
 from .choices import FieldLevel
+from .models import FieldPermission
 
 _REQUEST_ATTR = "_crm_field_policy"
 
@@ -42,7 +44,6 @@ PolicyTable = dict[tuple[str, str], dict[str, tuple[Level, bool]]]
 
 
 def _load() -> PolicyTable:
-    from .models import FieldPermission
 
     table: PolicyTable = {}
     for resource, field, role, level, reveal in FieldPermission.objects.values_list(
@@ -60,7 +61,6 @@ def _cached_table() -> PolicyTable:
     it, so every worker sees a change on its next request, and a rolled-back change is
     never served.
     """
-    from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(

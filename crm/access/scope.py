@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 
 from crm.accounts.choices import Role
+from crm.core.errors import KeyTaken
 
 M = TypeVar("M", bound=Model)
 
@@ -65,7 +67,6 @@ def scoped_queryset(model: type[M], user: Any) -> QuerySet[M]:
 
 def customers_visible_to(user: Any) -> QuerySet[Any]:
     """The customers ``user`` may see (the base of every other scope)."""
-    from django.apps import apps
 
     return scoped_queryset(apps.get_model("customers", "Customer"), user)
 
@@ -80,7 +81,6 @@ def scoped_lookup(model: type[M], user: Any, **key: Any) -> M | None:
     the one place that asks whether a key exists beyond the caller's scope, and it only
     ever answers yes or no.
     """
-    from crm.core.errors import KeyTaken
 
     found = scoped_queryset(model, user).filter(**key).first()
     if found is None and model._default_manager.filter(**key).exists():

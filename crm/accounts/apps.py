@@ -6,6 +6,3 @@ class AccountsConfig(AppConfig):
     name = "crm.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
-
-    def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI extension)

@@ -13,7 +13,7 @@ rules that must hold on every endpoint live here once:
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
@@ -88,6 +88,8 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     of queries.
     """
 
+    #: Marks this class for the schema generator, which cannot import it (``crm.core.schema``).
+    scoped_base: ClassVar[bool] = True
     model: type[Model]
     resource: str
     select_related: tuple[str, ...] = ()

@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.access.forms import PolicyFormMixin
+
+from .errors import DomainError, VersionConflict
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -109,9 +112,6 @@ class RecordForm(PolicyFormMixin, forms.ModelForm):
 
 def show_refusal(form: forms.BaseForm, error: Exception) -> None:
     """Put a service's refusal on the form: at the fields it names, else at the top."""
-    from django.core.exceptions import ValidationError
-
-    from .errors import DomainError
 
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
@@ -141,9 +141,6 @@ def submit(form: forms.BaseForm, save: Any) -> tuple[Any, int]:
     the form: 409 for a stale edit (the record changed since it was read), 422 for bad
     input or a business rule.  Every HTML form of a record goes through here.
     """
-    from django.core.exceptions import ValidationError
-
-    from .errors import DomainError, VersionConflict
 
     if not form.is_valid():
         return None, REFUSED

@@ -41,6 +41,9 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from crm.access.permissions import READ_ACTIONS
+from crm.access.serializers import FieldPolicySerializerMixin
+
 #: Marks an answer's component whose fields follow the field policy of the named resource.
 POLICY_EXTENSION = "x-field-policy"
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -139,9 +142,9 @@ class CRMAutoSchema(AutoSchema):
         return getattr(self.view, "action", None)
 
     def _base(self) -> Any:
-        from .api import ScopedModelViewSet
-
-        return ScopedModelViewSet if isinstance(self.view, ScopedModelViewSet) else None
+        """``ScopedModelViewSet`` when the view derives from it.  Found by its mark rather
+        than imported: DRF loads this class while the API's modules are still importing."""
+        return next((cls for cls in type(self.view).__mro__ if cls.__dict__.get("scoped_base")), None)
 
     def _versioned(self) -> bool:
         model = getattr(self.view, "model", None)
@@ -213,7 +216,6 @@ class CRMAutoSchema(AutoSchema):
 
     # ---------------------------------------------------------------- responses
     def _error_statuses(self, operation_has_query: bool, operation_has_body: bool) -> list[str]:
-        from crm.access.permissions import READ_ACTIONS
 
         statuses = ["401", "403", "429"]
         write = self.method in _WRITES and self._action() not in READ_ACTIONS
@@ -260,7 +262,6 @@ class CRMAutoSchema(AutoSchema):
         return meta
 
     def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
-        from crm.access.serializers import FieldPolicySerializerMixin
 
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
         if direction == "response" and isinstance(serializer, FieldPolicySerializerMixin):

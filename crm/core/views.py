@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 from rest_framework.exceptions import NotFound
 
+from crm.celery import app
+
 
 def _database_ok() -> tuple[bool, str]:
     try:
@@ -22,7 +24,6 @@ def _database_ok() -> tuple[bool, str]:
 
 
 def _broker_ok() -> tuple[bool, str]:
-    from crm.celery import app
 
     try:
         with app.connection_for_write() as conn:

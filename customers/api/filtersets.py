@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import django_filters as filters
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+
+from risk.choices import OPEN_STATUSES
+from risk.models import RiskAlert
 
 from ..choices import ActivityKind, CustomerKind, Industry, LifecycleStage, NeedStatus, Priority, Region
 from ..models import Activity, Contact, Customer, ServiceNeed
@@ -36,10 +39,6 @@ class CustomerFilterSet(filters.FilterSet):
 
     def filter_open_alert(self, queryset: QuerySet[Customer], name: str, value: bool) -> QuerySet[Customer]:
         """Customers with (or without) an open or acknowledged risk alert."""
-        from django.db.models import Exists, OuterRef
-
-        from risk.choices import OPEN_STATUSES
-        from risk.models import RiskAlert
 
         alerts = RiskAlert.objects.filter(customer=OuterRef("pk"), status__in=OPEN_STATUSES)
         return queryset.filter(Exists(alerts) if value else ~Exists(alerts))

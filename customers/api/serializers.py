@@ -12,6 +12,7 @@ from crm.access.serializers import FieldPolicySerializerMixin
 from crm.accounts.models import Team, User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from tiers.models import Tier
+from tiers.selectors import tier_schedule
 
 from ..models import Activity, Contact, Customer, ServiceNeed
 
@@ -108,7 +109,6 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
         extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
 
     def _schedule(self) -> Any:
-        from tiers.selectors import tier_schedule
 
         return tier_schedule(request=self.context.get("request"))
 

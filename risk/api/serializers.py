@@ -12,6 +12,7 @@ from crm.accounts.models import User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
 
+from ..choices import Severity
 from ..models import AlertComment, RiskAlert, RiskRule, RiskScan
 
 STAMPS = ("version", "created_at", "updated_at")
@@ -75,7 +76,6 @@ class RiskAlertSerializer(FieldPolicySerializerMixin, serializers.ModelSerialize
         validators: list[Any] = []
 
     def validate_severity(self, value: str) -> str:
-        from ..choices import Severity
 
         if value not in Severity.values:
             raise serializers.ValidationError(f'"{value}" is not a valid choice.')

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
 
-from ..models import Tier, TierChange
+from ..models import ScoringPolicy, Tier, TierChange, TierRun
 from ..selectors import tier_list
 
 STAMPS = ("version", "created_at", "updated_at")
@@ -88,8 +88,6 @@ class ScoringPolicySerializer(serializers.ModelSerializer):
     """A version of the scoring policy.  Creating one makes it the active version."""
 
     class Meta:
-        from ..models import ScoringPolicy
-
         model = ScoringPolicy
         fields = (
             "id", "version", "is_active", "note", "window_days", "spend_weight", "spend_cap", "orders_weight",
@@ -103,8 +101,6 @@ class TierRunSerializer(serializers.ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
 
     class Meta:
-        from ..models import TierRun
-
         model = TierRun
         fields = (
             "id", "policy", "policy_version", "state", "trigger", "requested_by", "as_of", "created_at", "started_at",

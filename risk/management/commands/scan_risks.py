@@ -16,6 +16,7 @@ from crm.audit import context
 from crm.audit.choices import Source
 from risk import services
 from risk.choices import ScanTrigger
+from risk.models import RiskScan
 
 
 class Command(BaseCommand):
@@ -27,7 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="compare every customer, not only the changed ones")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from risk.models import RiskScan
 
         if options["if_never"] and RiskScan.objects.filter(state="done").exists():
             self.stdout.write("Risks already scanned; nothing to do.")

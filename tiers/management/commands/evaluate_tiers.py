@@ -15,6 +15,7 @@ from crm.audit.choices import Source
 from crm.core.errors import DomainError
 from tiers import services
 from tiers.choices import RunTrigger
+from tiers.models import TierRun
 
 
 class Command(BaseCommand):
@@ -25,7 +26,6 @@ class Command(BaseCommand):
         parser.add_argument("--if-never", action="store_true", help="only if no evaluation has finished yet")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from tiers.models import TierRun
 
         if options["if_never"] and TierRun.objects.filter(state="done").exists():
             self.stdout.write("Tiers already evaluated; nothing to do.")
