@@ -67,7 +67,8 @@ def test_every_app_ships_with_its_migrations(wheel: set[str]) -> None:
 
 def test_templates_static_files_and_translations_ship(wheel: set[str]) -> None:
     assert "crm/templates/base.html" in wheel
-    assert "crm/templates/customers/detail.html" in wheel
+    assert "workspace/templates/customers/detail.html" in wheel
+    assert "risk/templates/risk/rules.html" in wheel
     assert "crm/console/templates/console/base.html" in wheel
     assert "crm/static/crm/app.css" in wheel and "crm/static/crm/app.js" in wheel
     assert "crm/locale/zh_Hans/LC_MESSAGES/django.mo" in wheel
