@@ -10,6 +10,6 @@ urlpatterns = [
     path("<int:pk>/status/", views.status_view, name="status"),
     path("<int:pk>/assign/", views.assign_view, name="assign"),
     path("<int:pk>/comment/", views.comment_view, name="comment"),
-    path("scans/", views.scans_view, name="scans"),
-    path("scans/start/", views.scan_start_view, name="scan-start"),
+    path("scans/", views.ScansView.as_view(), name="scans"),
+    path("scans/start/", views.ScanStartView.as_view(), name="scan-start"),
 ]

@@ -15,12 +15,14 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.access.display import HIDDEN, display_value
 from crm.access.policy import Level, policy_for
 from crm.access.registry import may
 from crm.core.forms import submit
+from crm.core.pages import JobListView, JobStartView
 
 from . import display, selectors, services
 from .choices import OPEN_STATUSES, SEVERITY_ORDER, URGENT_SEVERITIES, AlertStatus, ScanTrigger, Severity
@@ -223,23 +225,30 @@ def comment_view(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("risk:detail", args=[alert.pk]) + "#comments")
 
 
-@login_required
-def scans_view(request: HttpRequest) -> HttpResponse:
-    page = Paginator(RiskScan.objects.select_related("requested_by").order_by("-id"), 25).get_page(
-        request.GET.get("page")
-    )
-    rules = dict(RiskRule.objects.values_list("code", "name"))
-    return render(
-        request, "risk/scans.html", {"page": page, "rules": rules, "manages": may(request.user, "start", "risk-scans")}
-    )
+class ScansView(JobListView):
+    """Risk scans with what each raised, re-graded and resolved, by rule."""
+
+    model = RiskScan
+    resource = "risk-scans"
+    template = "risk/scans.html"
+    title = gettext_lazy("Risk scans")
+    parent = (gettext_lazy("Risk alerts"), "risk:inbox")
+    start = ("risk:scan-start", gettext_lazy("Scan now"))
+    empty = gettext_lazy("No scan has run yet.")
+    row_name = "scan"
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"rules": dict(RiskRule.objects.values_list("code", "name"))}
 
 
-@login_required
-@require_POST
-def scan_start_view(request: HttpRequest) -> HttpResponse:
-    """A manager starts a scan now; the workers take it from there."""
-    if not may(request.user, "start", "risk-scans"):
-        raise PermissionDenied
-    scan = services.risk_scan_start(actor=request.user, trigger=ScanTrigger.MANUAL)
-    messages.success(request, _("Scan #%(scan)d is %(state)s.") % {"scan": scan.pk, "state": scan.get_state_display()})
-    return HttpResponseRedirect(reverse("risk:scans"))
+class ScanStartView(JobStartView):
+    """A manager starts a scan now."""
+
+    resource = "risk-scans"
+    back_to = "risk:scans"
+
+    def start_job(self, actor: Any) -> RiskScan:
+        return services.risk_scan_start(actor=actor, trigger=ScanTrigger.MANUAL)
+
+    def started(self, job: RiskScan) -> str:
+        return _("Scan #%(scan)d is %(state)s.") % {"scan": job.pk, "state": job.get_state_display()}

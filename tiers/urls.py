@@ -7,6 +7,6 @@ app_name = "tiers"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("moves/", views.moves_view, name="moves"),
-    path("runs/", views.runs_view, name="runs"),
-    path("runs/start/", views.start_view, name="start"),
+    path("runs/", views.RunsView.as_view(), name="runs"),
+    path("runs/start/", views.StartView.as_view(), name="start"),
 ]

@@ -3,18 +3,18 @@ evaluation runs (with the button that starts one)."""
 
 from __future__ import annotations
 
-from django.contrib import messages
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from crm.access.registry import may
 from crm.access.scope import customers_visible_to
+from crm.core.pages import JobListView, JobStartView
 from crm.core.validation import parse_id
 
 from . import services
@@ -68,22 +68,28 @@ def moves_view(request: HttpRequest) -> HttpResponse:
     return render(request, "tiers/moves.html", {"run": run, "page": page, "query": query.urlencode()})
 
 
-@login_required
-def runs_view(request: HttpRequest) -> HttpResponse:
-    page = Paginator(TierRun.objects.select_related("policy", "requested_by").order_by("-id"), 25).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "tiers/runs.html", {"page": page, "may_start": _may_start(request.user)})
+class RunsView(JobListView):
+    """Evaluation runs with their progress and the moves each made."""
+
+    model = TierRun
+    resource = "tier-runs"
+    template = "tiers/runs.html"
+    title = gettext_lazy("Evaluation runs")
+    parent = (gettext_lazy("Tiers"), "tiers:dashboard")
+    start = ("tiers:start", gettext_lazy("Evaluate now"))
+    empty = gettext_lazy("No evaluation has run yet.")
+    row_name = "run"
+    select_related = ("policy", "requested_by")
 
 
-@login_required
-@require_POST
-def start_view(request: HttpRequest) -> HttpResponse:
-    """A manager starts an evaluation now; the workers take it from there."""
-    if not _may_start(request.user):
-        raise PermissionDenied
-    run = services.tier_run_start(actor=request.user, trigger=RunTrigger.MANUAL)
-    messages.success(
-        request, _("Evaluation #%(run)d is %(state)s.") % {"run": run.pk, "state": run.get_state_display()}
-    )
-    return HttpResponseRedirect(reverse("tiers:runs"))
+class StartView(JobStartView):
+    """A manager starts an evaluation now."""
+
+    resource = "tier-runs"
+    back_to = "tiers:runs"
+
+    def start_job(self, actor: Any) -> TierRun:
+        return services.tier_run_start(actor=actor, trigger=RunTrigger.MANUAL)
+
+    def started(self, job: TierRun) -> str:
+        return _("Evaluation #%(run)d is %(state)s.") % {"run": job.pk, "state": job.get_state_display()}

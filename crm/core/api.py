@@ -17,7 +17,9 @@ from typing import Any, ClassVar, cast
 
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -164,3 +166,32 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
         if self.delete_service is None:
             raise exceptions.MethodNotAllowed(self.request.method or "DELETE")
         self.delete_service(actor=self.request.user, instance=instance, expected_version=version)
+
+
+class JobViewSet(ScopedModelViewSet):
+    """The API of a kind of background job (tier runs, risk scans): its jobs with their
+    state and summary, and ``POST start/``, which queues one now or, when one is already
+    queued or running, returns that one (202 either way).
+
+    A subclass declares ``start_job(actor)`` (the app's service, with the manual trigger)
+    along with the model, serializer and resource; who may start one is the registry's
+    ``start`` action.  Jobs are made by starting them, so there is no create.
+    """
+
+    filterset_fields = ("state", "trigger")
+    ordering_fields = ("id", "as_of")
+    ordering = ("-id",)
+    http_method_names = ["get", "post", "head", "options"]
+
+    @staticmethod
+    def start_job(actor: Any) -> Model:
+        raise NotImplementedError
+
+    @extend_schema(exclude=True)  # POST is for the start action; there is no create
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed("POST")
+
+    @action(detail=False, methods=["post"])
+    def start(self, request: Request) -> Response:
+        job = self.start_job(request.user)
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)

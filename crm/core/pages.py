@@ -1,4 +1,5 @@
-"""What every console page shares: who may open it, and how it is listed in the console.
+"""Page parts the apps share: the console's (who may open a console page, how it is
+listed) and the background jobs' (the list of a kind of job, the button that starts one).
 
 The console (``/console/``) is the admins' place. Its shell (overview, field
 permissions, users, teams, roles, API tokens, audit log) lives in ``crm.console``; an
@@ -12,8 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+
+from crm.access.registry import may
 
 
 class AdminOnly(LoginRequiredMixin, UserPassesTestMixin):
@@ -38,3 +47,72 @@ class ConsoleLink:
     url_name: str
     also: tuple[str, ...] = ()
     exact: bool = False
+
+
+class JobListView(LoginRequiredMixin, View):
+    """The page of a kind of background job (tier runs, risk scans): its jobs newest
+    first, 25 a page, with a button to start one for those the registry lets ``start``.
+
+    A subclass declares the ``model``, the ``resource`` (whose ``start`` action decides
+    the button), its ``template`` (which extends ``jobs/list.html`` with the kind's own
+    columns), the page's words and links, and what else the template needs
+    (``extra_context``).
+    """
+
+    model: Any
+    resource: str
+    template: str
+    title: Any
+    #: The page above this one (its name and URL name), for the breadcrumb.
+    parent: tuple[Any, str]
+    #: The URL name the start button posts to, and its label.
+    start: tuple[str, Any]
+    #: What the table says when no job has run; what one row is called in test ids.
+    empty: Any
+    row_name: str
+    select_related: tuple[str, ...] = ("requested_by",)
+    per_page = 25
+
+    def extra_context(self) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        jobs = self.model.objects.select_related(*self.select_related).order_by("-id")
+        page = Paginator(jobs, self.per_page).get_page(request.GET.get("page"))
+        context = {
+            "page": page,
+            "may_start": may(request.user, "start", self.resource),
+            "title": self.title,
+            "parent_label": self.parent[0],
+            "parent_url": self.parent[1],
+            "start_url": self.start[0],
+            "start_label": self.start[1],
+            "empty_text": self.empty,
+            "row_name": self.row_name,
+            **self.extra_context(),
+        }
+        return render(request, self.template, context)
+
+
+class JobStartView(LoginRequiredMixin, View):
+    """Start a job now (POST); the workers take it from there.  Starting when one is
+    already queued or running gives that one.  Refused (403) to a role the registry does
+    not let ``start`` the resource; the subclass declares ``start_job(actor)``, the
+    message that says what was started (``started``) and the page to go back to."""
+
+    http_method_names = ["post"]
+    resource: str
+    back_to: str
+
+    def start_job(self, actor: Any) -> Any:
+        raise NotImplementedError
+
+    def started(self, job: Any) -> str:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not may(request.user, "start", self.resource):
+            raise PermissionDenied
+        job = self.start_job(request.user)
+        messages.success(request, self.started(job))
+        return HttpResponseRedirect(reverse(self.back_to))

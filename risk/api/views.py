@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
-from rest_framework.decorators import action
-from rest_framework.request import Request
-from rest_framework.response import Response
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from crm.access.reveal import RevealMixin
-from crm.core.api import ScopedModelViewSet
+from crm.core.api import JobViewSet, ScopedModelViewSet
 
 from .. import selectors, services
 from ..choices import ScanTrigger
@@ -73,24 +69,15 @@ class AlertCommentViewSet(ScopedModelViewSet):
     create_service = staticmethod(_comment_create)
 
 
-class RiskScanViewSet(ScopedModelViewSet):
+@extend_schema_view(start=extend_schema(request=None, responses={202: RiskScanSerializer}))
+class RiskScanViewSet(JobViewSet):
     """Risk scans with their state and per-rule summary.  ``POST start/`` queues one now
     (managers); if one is already queued or running, that one is returned."""
 
     model = RiskScan
     resource = "risk-scans"
     serializer_class = RiskScanSerializer
-    filterset_fields = ("state", "trigger")
-    ordering_fields = ("id", "as_of")
-    ordering = ("-id",)
-    http_method_names = ["get", "post", "head", "options"]
 
-    @extend_schema(exclude=True)  # POST is for the actions below; there is no create
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise exceptions.MethodNotAllowed("POST")
-
-    @extend_schema(request=None, responses={202: RiskScanSerializer})
-    @action(detail=False, methods=["post"])
-    def start(self, request: Request) -> Response:
-        scan = services.risk_scan_start(actor=request.user, trigger=ScanTrigger.MANUAL)
-        return Response(RiskScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
+    @staticmethod
+    def start_job(actor: Any) -> RiskScan:
+        return services.risk_scan_start(actor=actor, trigger=ScanTrigger.MANUAL)

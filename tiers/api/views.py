@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.core.api import ScopedModelViewSet
+from crm.core.api import JobViewSet, ScopedModelViewSet
 
 from .. import selectors, services
 from ..choices import RunTrigger
@@ -86,25 +86,16 @@ class ScoringPolicyViewSet(ScopedModelViewSet):
     create_service = staticmethod(_policy_create)
 
 
-class TierRunViewSet(ScopedModelViewSet):
+@extend_schema_view(start=extend_schema(request=None, responses={202: TierRunSerializer}))
+class TierRunViewSet(JobViewSet):
     """Evaluation runs with their state and summary.  ``POST start/`` queues one now
     (managers); if one is already queued or running, that one is returned."""
 
     model = TierRun
     resource = "tier-runs"
     serializer_class = TierRunSerializer
-    filterset_fields = ("state", "trigger")
-    ordering_fields = ("id", "as_of")
-    ordering = ("-id",)
-    http_method_names = ["get", "post", "head", "options"]
     select_related = ("policy",)
 
-    @extend_schema(exclude=True)  # POST is for the actions below; there is no create
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise exceptions.MethodNotAllowed("POST")
-
-    @extend_schema(request=None, responses={202: TierRunSerializer})
-    @action(detail=False, methods=["post"])
-    def start(self, request: Request) -> Response:
-        run = services.tier_run_start(actor=request.user, trigger=RunTrigger.MANUAL)
-        return Response(TierRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+    @staticmethod
+    def start_job(actor: Any) -> TierRun:
+        return services.tier_run_start(actor=actor, trigger=RunTrigger.MANUAL)
