@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access.display import HIDDEN, display_value
 from crm.access.policy import Level, policy_for
-from crm.access.registry import may
+from crm.access.registry import CREATE, UPDATE, may
 from crm.core.forms import submit
 from crm.core.pages import JobListView, JobStartView
 
@@ -191,6 +191,8 @@ def _update(request: HttpRequest, alert: RiskAlert, form_class: type, form_name:
 @require_POST
 def status_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge, resolve or dismiss an alert the user may see."""
+    if not may(request.user, UPDATE, "risk-alerts"):
+        raise PermissionDenied
     saved, response = _update(request, _alert(request, pk), AlertStatusForm, "status_form")
     if saved is not None:
         messages.success(request, _("The alert is %(status)s.") % {"status": saved.get_status_display()})
@@ -215,7 +217,7 @@ def assign_view(request: HttpRequest, pk: int) -> HttpResponse:
 def comment_view(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _alert(request, pk)
     form = AlertCommentForm(request.POST, user=request.user, request=request)
-    if not form.may_write:
+    if not (may(request.user, CREATE, "alert-comments") and form.may_write):
         raise PermissionDenied
     saved, status = submit(
         form, lambda: services.alert_comment_add(actor=request.user, alert=alert, body=form.cleaned_data["body"])

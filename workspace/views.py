@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -195,6 +196,8 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create_view(request: HttpRequest) -> HttpResponse:
+    if not may(request.user, CREATE, "customers"):
+        raise PermissionDenied
     form = CustomerForm(request.POST or None, user=request.user, request=request)
     status = 200
     if request.method == "POST":
@@ -443,6 +446,8 @@ def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
     htmx = bool(request.htmx)  # type: ignore[attr-defined]
     if htmx and request.GET.get("view"):
         return render(request, "customers/partials/profile.html", _profile_context(request, customer))
+    if request.method == "POST" and not may(request.user, UPDATE, "customers"):
+        raise PermissionDenied
     form = CustomerForm(request.POST or None, instance=customer, user=request.user, request=request)
     status = 200
     if request.method == "POST":
