@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from crm.access.registry import resource_names
 from tests.project import our_apps, top_packages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +103,19 @@ def test_every_resource_contract_is_collected() -> None:
     contracts = [cls for cls in _subclasses(ResourceContract) if cls.__name__.startswith("Test")]
     assert len(contracts) >= 16
     assert [cls.__name__ for cls in contracts if inspect.isabstract(cls)] == []
+    # Every resource of the registry keeps the contract, but those tested their own way.
+    own_way = {
+        "users": "tests/accounts/test_api.py (admins only, passwords, deactivation)",
+        "api-tokens": "tests/accounts/test_api.py (minting within scopes, revocation)",
+        "field-permissions": "tests/access/test_field_permissions.py and the policy walk",
+        "scoring-policies": "tests/tiers/test_api.py (versions, never edited in place)",
+        "tier-runs": "tests/core/test_job_pages.py (started, never created)",
+        "risk-scans": "tests/core/test_job_pages.py (started, never created)",
+        "alert-comments": "tests/risk/test_api.py (written once, never edited)",
+        "audit-events": "tests/audit/test_audit.py (read only, appended by every write)",
+    }
+    covered = {cls.url.removeprefix("/api/v1/").strip("/") for cls in contracts}
+    assert set(resource_names()) - covered == set(own_way), "add a ResourceContract for the new resource"
 
 
 def _subclasses(cls: type) -> list[type]:
