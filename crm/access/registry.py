@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import Model
 from django.utils.module_loading import autodiscover_modules
 
@@ -155,6 +155,33 @@ def resource_of_model(label: str) -> Resource | None:
         if resource.model._meta.label_lower == label:
             return resource
     return None
+
+
+def _model_label(model: Any, path: list[str]) -> str | None:
+    """The translated verbose name along a model path (``customer.name`` → "客户 · 名称")."""
+    labels = []
+    for part in path:
+        try:
+            model_field = model._meta.get_field(part)
+        except FieldDoesNotExist:  # a property or a method, not a model field
+            return None
+        labels.append(str(getattr(model_field, "verbose_name", part)))
+        model = getattr(model_field, "related_model", None)
+        if model is None:
+            break
+    return " · ".join(labels) if len(labels) == len(path) else None
+
+
+def field_labels(viewset: Any) -> list[tuple[str, str]]:
+    """Each field of a resource with the name users know it by, in the active language:
+    the model's verbose name where the field comes from the model, else the serializer's
+    label.  The console's grid, the exports' headers and the imports' mapping use it."""
+    labels = []
+    for name, shown in viewset.serializer_class().fields.items():
+        source = shown.source if shown.source not in (None, "*") else name
+        label = _model_label(viewset.model, source.split(".")) or str(shown.label or name)
+        labels.append((name, label[:1].upper() + label[1:]))
+    return labels
 
 
 def may(user: Any, action: str, resource: str | Resource) -> bool:

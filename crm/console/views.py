@@ -21,7 +21,7 @@ from django.views import View
 
 from crm.access.choices import FieldLevel
 from crm.access.models import FieldPermission
-from crm.access.registry import governed_resources, resource_names
+from crm.access.registry import field_labels, governed_resources, resource_names
 from crm.access.scope import customers_visible_to
 from crm.access.services import field_policy_apply, policy_digest, resource_fields
 from crm.accounts import selectors as account_selectors
@@ -55,33 +55,6 @@ class HomeView(AdminOnly, View):
 
 
 # ------------------------------------------------------------------ field policy
-def _model_label(model: Any, path: list[str]) -> str | None:
-    """The translated verbose name along a model path (``customer.name`` → "客户 · 名称")."""
-    labels = []
-    for part in path:
-        try:
-            field = model._meta.get_field(part)
-        except Exception:  # noqa: BLE001 - a property or method, not a model field
-            return None
-        labels.append(str(getattr(field, "verbose_name", part)))
-        model = getattr(field, "related_model", None)
-        if model is None:
-            break
-    return " · ".join(labels) if len(labels) == len(path) else None
-
-
-def _field_labels(viewset: Any) -> list[tuple[str, str]]:
-    """Each field of the resource with the name users know it by: the model's verbose
-    name (translated) where the field comes from the model, else the serializer's label."""
-    serializer = viewset.serializer_class()
-    labels = []
-    for name, field in serializer.fields.items():
-        source = field.source if field.source not in (None, "*") else name
-        label = _model_label(viewset.model, source.split(".")) or str(field.label or name)
-        labels.append((name, label[:1].upper() + label[1:]))
-    return labels
-
-
 class FieldPolicyIndexView(AdminOnly, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         per_resource = dict(
@@ -125,7 +98,7 @@ class FieldPolicyEditView(AdminOnly, View):
                     for role in Role.values
                 ],
             }
-            for name, label in _field_labels(viewset)
+            for name, label in field_labels(viewset)
         ]
         context = {
             "resource": resource,

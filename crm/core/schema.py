@@ -26,7 +26,7 @@ It also keeps the answers' schemas true:
   may be left out (hidden) or masked (a string, or a list or object of strings) for the
   caller's role, which admins change at runtime: it is never required in an answer and
   may be a ``MaskedValue``;
-* ``export/`` answers CSV and takes the list's filters.
+* ``export/`` answers CSV or an xlsx workbook and takes the list's filters.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ from rest_framework.fields import empty
 
 from crm.access.permissions import READ_ACTIONS
 from crm.access.serializers import FieldPolicySerializerMixin
+
+from .export import FORMATS as EXPORT_FORMATS
+from .export import XLSX
 
 #: Marks an answer's component whose fields follow the field policy of the named resource.
 POLICY_EXTENSION = "x-field-policy"
@@ -189,6 +192,16 @@ class CRMAutoSchema(AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
+        if self._is_export():
+            parameters.append(
+                OpenApiParameter(
+                    "format",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.QUERY,
+                    enum=list(EXPORT_FORMATS),
+                    description="The file's format: csv (the default) or xlsx.",
+                )
+            )
         if self._takes_if_match():
             parameters.append(
                 OpenApiParameter(
@@ -235,8 +248,14 @@ class CRMAutoSchema(AutoSchema):
         if self._is_export():
             responses: dict[str, Any] = {
                 "200": {
-                    "content": {"text/csv": {"schema": {"type": "string"}}},
-                    "description": "Every row the caller may see, as CSV (UTF-8 with a byte-order mark).",
+                    "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        XLSX: {"schema": {"type": "string", "format": "binary"}},
+                    },
+                    "description": (
+                        "Every row the caller may see, as CSV (UTF-8 with a byte-order mark) or, "
+                        "with format=xlsx, as an Excel workbook with typed cells."
+                    ),
                 }
             }
         else:

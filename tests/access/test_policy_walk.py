@@ -33,7 +33,7 @@ from crm.access.models import FieldPermission
 from crm.access.policy import Level
 from crm.access.registry import governed_resources
 from crm.accounts.choices import Role
-from crm.core.export import _cell
+from crm.core.spreadsheets import csv_cell
 from risk.models import AlertComment
 from tests.factories import (
     ActivityFactory,
@@ -187,8 +187,8 @@ def test_every_resource_field_role_and_channel_follows_the_policy(
                     walk.check(field not in table[0], f"{where}: export shows hidden {field}")
                 else:
                     walk.check(
-                        table[0].get(field) == _cell(expected),
-                        f"{where}: export {field} at {level.name}: {table[0].get(field)!r} != {_cell(expected)!r}",
+                        table[0].get(field) == csv_cell(expected),
+                        f"{where}: export {field} at {level.name}: {table[0].get(field)!r} != {csv_cell(expected)!r}",
                     )
 
             # ---- writing: one field at a time, sending back its own value

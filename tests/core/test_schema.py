@@ -160,11 +160,14 @@ def test_fields_under_the_field_policy_may_be_hidden_or_masked() -> None:
     assert "x-field-policy" not in schemas["Tier"] and "required" in schemas["Tier"]
 
 
-def test_export_answers_csv_and_takes_the_lists_filters() -> None:
+def test_export_answers_csv_or_xlsx_and_takes_the_lists_filters() -> None:
     export = _schema()["paths"]["/api/v1/customers/export/"]["get"]
-    assert set(export["responses"]["200"]["content"]) == {"text/csv"}
+    assert set(export["responses"]["200"]["content"]) == {
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
     names = {parameter["name"] for parameter in export["parameters"]}
-    assert {"search", "ordering", "lifecycle_stage"} <= names
+    assert {"search", "ordering", "lifecycle_stage", "format"} <= names
     assert "page" not in names
 
 
