@@ -1,5 +1,7 @@
 """The resources of risk early warning (see ``crm.access.registry``)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from crm.access.registry import ADMINS, MANAGERS, Resource, register
 
 from .api.views import AlertCommentViewSet, RiskAlertViewSet, RiskRuleViewSet, RiskScanViewSet
@@ -16,6 +18,7 @@ register(
         delete=MANAGERS,
         actions={"assign": MANAGERS},
         governed=True,
+        archive=(7, _("Risk management and alerts")),
     ),
     Resource("alert-comments", AlertCommentViewSet, basename="alert-comment", governed=True),
     Resource("risk-scans", RiskScanViewSet, basename="risk-scan", actions={"start": MANAGERS}),

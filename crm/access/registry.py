@@ -62,6 +62,7 @@ class Resource:
     named there counts as an update.  ``governed`` says whether the field policy
     decides which of the resource's fields each role reads and writes; it must agree
     with the viewset's serializer, which is checked when the resource is registered.
+    ``archive`` places the resource in a customer's archive workbook (``crm.core.archive``).
     """
 
     name: str
@@ -72,6 +73,9 @@ class Resource:
     delete: frozenset[str] | None = None
     actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     governed: bool = False
+    #: Where the resource stands in a customer's archive workbook: its place and the
+    #: sheet's title (``None``: not part of it).  Its model links to the customer.
+    archive: tuple[int, Any] | None = None
 
     @property
     def model(self) -> type[Model]:
@@ -147,6 +151,12 @@ def resource_names() -> list[str]:
 def governed_resources() -> list[Resource]:
     """The resources whose fields the field policy governs, in the order of the API's index."""
     return [resource for resource in all_resources() if resource.governed]
+
+
+def archive_resources() -> list[Resource]:
+    """The resources of a customer's archive workbook, in the order of its sheets."""
+    placed = [resource for resource in all_resources() if resource.archive is not None]
+    return sorted(placed, key=lambda resource: resource.archive[0] if resource.archive else 0)
 
 
 def resource_of_model(label: str) -> Resource | None:

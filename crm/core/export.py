@@ -41,6 +41,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class ExportMixin:
     """Adds the ``export`` list action to a :class:`~crm.core.api.ScopedModelViewSet`."""
 
+    #: Actions that answer a file of their own: their errors are JSON, whatever is asked.
+    file_actions: frozenset[str] = frozenset({"export"})
+
     def export_columns(self, request: Request) -> list[str]:
         serializer = self.get_serializer()  # type: ignore[attr-defined]
         names = [name for name, field in serializer.fields.items() if not field.write_only]
@@ -53,7 +56,7 @@ class ExportMixin:
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # ``?format=`` names the file's format here, not a renderer; an export's errors
         # are JSON like every other answer of the API.
-        if getattr(self, "action", None) == "export":
+        if getattr(self, "action", None) in self.file_actions:
             renderer = JSONRenderer()
             return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)  # type: ignore[misc]
@@ -107,7 +110,7 @@ class ExportMixin:
         fields = self.get_serializer().fields  # type: ignore[attr-defined]
         headers = dict(field_labels(type(self)))
         target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-        sheet = XlsxSheet(
+        sheet = XlsxSheet.new(
             target,
             title=str(self.model._meta.verbose_name_plural),  # type: ignore[attr-defined]
             columns=[(name, headers.get(name, name), fields.get(name)) for name in columns],

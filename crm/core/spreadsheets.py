@@ -60,14 +60,14 @@ def _text(value: Any) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-class XlsxSheet:
-    """One list written as one worksheet of a new workbook (``write`` then ``close``).
+class XlsxBook:
+    """A new workbook written in constant memory; ``sheet`` adds a worksheet to it.
 
-    ``columns`` are ``(name, header, field)``: the key of the value in each row, the
-    header people read, and the serializer field that rendered it (``None`` for text).
+    With ``constant_memory`` a sheet's rows are written in order, one sheet after the
+    other: finish a sheet before adding the next.
     """
 
-    def __init__(self, target: str | IO[bytes], *, title: str, columns: Sequence[tuple[str, str, Any]]) -> None:
+    def __init__(self, target: str | IO[bytes]) -> None:
         self.book = xlsxwriter.Workbook(
             target,
             {
@@ -79,21 +79,52 @@ class XlsxSheet:
                 "remove_timezone": True,
             },
         )
-        self.sheet = self.book.add_worksheet(_sheet_title(title))
-        self.columns = list(columns)
-        self.rows = 0
         self._formats: dict[str, Any] = {}
-        self._widths = [min(max(len(header) * 2, 8), 60) for _name, header, _field in self.columns]
-        header_format = self._format("header", bold=True, bg_color="#F2F2F2", bottom=1)
-        for index, (_name, header, _field) in enumerate(self.columns):
-            self.sheet.write_string(0, index, header, header_format)
-        self.sheet.freeze_panes(1, 0)
-        self._pending: list[Mapping[str, Any]] = []
+        self._titles: set[str] = set()
 
-    def _format(self, key: str, **properties: Any) -> Any:
+    def format(self, key: str, **properties: Any) -> Any:
         if key not in self._formats:
             self._formats[key] = self.book.add_format(properties)
         return self._formats[key]
+
+    def sheet(self, title: str, columns: Sequence[tuple[str, str, Any]]) -> XlsxSheet:
+        name = _sheet_title(title)
+        while name.lower() in self._titles:
+            name = _sheet_title(f"{name[:28]} {len(self._titles) + 1}")
+        self._titles.add(name.lower())
+        return XlsxSheet(self, self.book.add_worksheet(name), columns)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+class XlsxSheet:
+    """One list written as one worksheet: ``write`` rows, then ``close``.
+
+    ``columns`` are ``(name, header, field)``: the key of the value in each row, the
+    header people read, and the serializer field that rendered it (``None`` for text).
+    Standing alone (``XlsxSheet.new``), it is the only sheet of its own workbook.
+    """
+
+    def __init__(self, book: XlsxBook, sheet: Any, columns: Sequence[tuple[str, str, Any]]) -> None:
+        self.book = book
+        self.sheet = sheet
+        self.columns = list(columns)
+        self.rows = 0
+        self._own_book = False
+        self._widths = [min(max(_width(header), 8), 60) for _name, header, _field in self.columns]
+        self._pending: list[Mapping[str, Any]] | None = []
+        header_format = book.format("header", bold=True, bg_color="#F2F2F2", bottom=1)
+        for index, (_name, header, _field) in enumerate(self.columns):
+            self.sheet.write_string(0, index, header, header_format)
+        self.sheet.freeze_panes(1, 0)
+
+    @classmethod
+    def new(cls, target: str | IO[bytes], *, title: str, columns: Sequence[tuple[str, str, Any]]) -> XlsxSheet:
+        book = XlsxBook(target)
+        sheet = book.sheet(title, columns)
+        sheet._own_book = True
+        return sheet
 
     def write(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Append rows (dicts by column name).  The first rows are held back to fit the
@@ -107,7 +138,7 @@ class XlsxSheet:
                 self._write_row(row)
 
     def _flush_pending(self) -> None:
-        pending, self._pending = self._pending, None  # type: ignore[assignment]
+        pending, self._pending = self._pending or [], None
         for row in pending:
             for index, (name, _header, field) in enumerate(self.columns):
                 shown = _display(row.get(name), field)
@@ -123,52 +154,68 @@ class XlsxSheet:
         self.rows += 1
         currency = row.get("currency")
         for index, (name, _header, field) in enumerate(self.columns):
-            self._write_cell(self.rows, index, row.get(name), field, currency)
-
-    def _write_cell(self, at: int, index: int, value: Any, field: Any, currency: Any) -> None:
-        sheet = self.sheet
-        if value is None or value == "":
-            sheet.write_blank(at, index, None)
-            return
-        try:
-            if isinstance(field, serializers.BooleanField) and isinstance(value, bool):
-                sheet.write_boolean(at, index, value)
-                return
-            if isinstance(field, serializers.ChoiceField) and not isinstance(field, serializers.MultipleChoiceField):
-                sheet.write_string(at, index, _text(field.choices.get(value, value)))
-                return
-            if isinstance(field, serializers.DateTimeField):
-                moment = dt.datetime.fromisoformat(str(value))
-                if timezone.is_aware(moment):
-                    moment = timezone.make_naive(moment)
-                sheet.write_datetime(at, index, moment, self._format("datetime", num_format="yyyy-mm-dd hh:mm"))
-                return
-            if isinstance(field, serializers.DateField):
-                day = dt.date.fromisoformat(str(value))
-                sheet.write_datetime(at, index, day, self._format("date", num_format="yyyy-mm-dd"))
-                return
-            if isinstance(field, serializers.IntegerField) and not isinstance(value, bool):
-                sheet.write_number(at, index, int(value))
-                return
-            if isinstance(field, (serializers.DecimalField, serializers.FloatField)):
-                number = Decimal(str(value))
-                if not number.is_finite():
-                    raise InvalidOperation
-                money = isinstance(field, serializers.DecimalField) and field.decimal_places == 2
-                shown = CURRENCY_FORMATS.get(str(currency or "")) if money else None
-                cell_format = self._format(f"number-{shown}", num_format=shown or NUMBER_FORMAT)
-                sheet.write_number(at, index, float(number), cell_format)
-                return
-        except (ValueError, TypeError, InvalidOperation, OverflowError):
-            pass  # a masked or unexpected value: written as the text it is
-        sheet.write_string(at, index, _text(value))
+            write_cell(self.book, self.sheet, self.rows, index, row.get(name), field, currency)
 
     def close(self) -> None:
         if self._pending is not None:
             self._flush_pending()
         if self.columns:
             self.sheet.autofilter(0, 0, max(self.rows, 1), len(self.columns) - 1)
-        self.book.close()
+        if self._own_book:
+            self.book.close()
+
+
+def write_record(book: XlsxBook, title: str, columns: Sequence[tuple[str, str, Any]], row: Mapping[str, Any]) -> None:
+    """One record as a sheet of its own, a field per line: its name, then its value."""
+    sheet = book.book.add_worksheet(_sheet_title(title))
+    book._titles.add(_sheet_title(title).lower())
+    label_format = book.format("label", bold=True, bg_color="#F2F2F2")
+    sheet.set_column(0, 0, min(max((_width(header) for _n, header, _f in columns), default=8), 40) + 2)
+    sheet.set_column(1, 1, min(max((_width(_display(row.get(n), f)) for n, _h, f in columns), default=8), 80) + 2)
+    for at, (name, header, field) in enumerate(columns):
+        sheet.write_string(at, 0, header, label_format)
+        write_cell(book, sheet, at, 1, row.get(name), field, row.get("currency"))
+
+
+def write_cell(book: XlsxBook, sheet: Any, at: int, index: int, value: Any, field: Any, currency: Any) -> None:
+    """One value in the cell type its serializer field says; text when it does not parse
+    (a masked value, say), and always text rather than a formula."""
+    if value is None or value == "":
+        sheet.write_blank(at, index, None)
+        return
+    try:
+        if isinstance(field, serializers.BooleanField) and isinstance(value, bool):
+            sheet.write_boolean(at, index, value)
+            return
+        if isinstance(field, serializers.ChoiceField) and not isinstance(field, serializers.MultipleChoiceField):
+            sheet.write_string(at, index, _text(field.choices.get(value, value)))
+            return
+        if isinstance(field, serializers.DateTimeField):
+            moment = dt.datetime.fromisoformat(str(value))
+            if timezone.is_aware(moment):
+                moment = timezone.make_naive(moment)
+            sheet.write_datetime(at, index, moment, book.format("datetime", num_format="yyyy-mm-dd hh:mm"))
+            return
+        if isinstance(field, serializers.DateField):
+            day = dt.date.fromisoformat(str(value))
+            sheet.write_datetime(at, index, day, book.format("date", num_format="yyyy-mm-dd"))
+            return
+        if isinstance(field, serializers.IntegerField) and not isinstance(value, bool):
+            sheet.write_number(at, index, int(value))
+            return
+        if isinstance(field, (serializers.DecimalField, serializers.FloatField)):
+            number = Decimal(str(value))
+            if not number.is_finite():
+                raise InvalidOperation
+            money = isinstance(field, serializers.DecimalField) and field.decimal_places == 2
+            shown = CURRENCY_FORMATS.get(str(currency or "")) if money else None
+            sheet.write_number(
+                at, index, float(number), book.format(f"number-{shown}", num_format=shown or NUMBER_FORMAT)
+            )
+            return
+    except (ValueError, TypeError, InvalidOperation, OverflowError):
+        pass  # a masked or unexpected value: written as the text it is
+    sheet.write_string(at, index, _text(value))
 
 
 def _display(value: Any, field: Any) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from crm.access.policy import Level, policy_for
 from crm.access.reveal import RevealMixin
 from crm.access.serializers import mask_changes
 from crm.core.api import ScopedModelViewSet
+from crm.core.archive import MOST_CUSTOMERS, XLSX, archive_response
 
 from .. import selectors, services
 from ..models import Activity, Contact, Customer, ServiceNeed
@@ -89,6 +91,7 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     delete_service = staticmethod(services.customer_delete)
 
     selector = staticmethod(selectors.customer_list)
+    file_actions = frozenset({"export", "archive", "archive_set"})
 
     @extend_schema(
         parameters=[
@@ -109,6 +112,26 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
         _apply_field_policy(entries, policy_for(request.user, request))
         next_before = entries[-1].at if len(entries) == limit else None
         return Response(TimelineSerializer({"results": entries, "next_before": next_before}).data)
+
+    @extend_schema(operation_id="v1_customers_archive_retrieve", responses={(200, XLSX): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def archive(self, request: Request, pk: str | None = None) -> FileResponse:
+        """This customer's key-account archive as an Excel workbook: a sheet per section
+        (basic information, contacts, transactions, feedback, needs, campaigns, risks,
+        service, tier history …), each as the caller may see it."""
+        customer = self.get_object()
+        return archive_response(request, [customer.pk], name=f"archive-{customer.code or customer.pk}")
+
+    @extend_schema(operation_id="v1_customers_archive_set", responses={(200, XLSX): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"], url_path="archive", url_name="archive-set")
+    def archive_set(self, request: Request) -> FileResponse:
+        """The archive workbook of every customer of the list as filtered, searched and
+        ordered here (at most 1,000 customers; a 400 asks to narrow the list)."""
+        ids = list(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True)[: MOST_CUSTOMERS + 1])
+        if len(ids) > MOST_CUSTOMERS:
+            message = _("An archive holds at most %(most)d customers; narrow the list.") % {"most": MOST_CUSTOMERS}
+            raise exceptions.ValidationError({"non_field_errors": [message]})
+        return archive_response(request, ids, name="archive")
 
 
 class ContactViewSet(RevealMixin, ScopedModelViewSet):
