@@ -184,6 +184,9 @@ CRM_REQUEST_MAX_BYTES = int(env("CRM_REQUEST_MAX_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = CRM_REQUEST_MAX_BYTES
 # Levels of nesting of a JSON body: no record needs more than a few.
 CRM_JSON_MAX_DEPTH = int(env("CRM_JSON_MAX_DEPTH", "64"))
+# Spreadsheet imports: the largest file taken, and the most rows of one table.
+CRM_IMPORT_MAX_BYTES = int(env("CRM_IMPORT_MAX_MB", "50")) * 1024 * 1024
+CRM_IMPORT_MAX_ROWS = int(env("CRM_IMPORT_MAX_ROWS", "1000000"))
 
 # ---------------------------------------------------------------- static files
 STATIC_URL = "/static/"

@@ -76,6 +76,10 @@ class Resource:
     #: Where the resource stands in a customer's archive workbook: its place and the
     #: sheet's title (``None``: not part of it).  Its model links to the customer.
     archive: tuple[int, Any] | None = None
+    #: Other names people give a field in their spreadsheets (客户名称, 公司名称 …), for
+    #: matching an imported file's headers; the field's own names in both languages
+    #: are known without being listed.
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def model(self) -> type[Model]:
