@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "risk",
     # What brings them together: the workspace pages, the console, the demo data.
     "workspace",
+    "imports",
     "crm.console",
     "demo",
 ]

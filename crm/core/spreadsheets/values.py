@@ -614,9 +614,9 @@ ChoiceList = type[models.Choices] | Iterable[tuple[Any, Any]]
 
 
 def _fold(text: str) -> str:
-    """A text as a key that ignores case, surrounding and repeated spaces, and full- or
-    half-width forms."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    """A text as a key that ignores case, spaces (``IT 与软件`` is typed ``IT与软件``),
+    and full- or half-width forms."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold()
 
 
 def parse_choice(raw: Cell, choices: ChoiceList) -> Parsed[Any]:

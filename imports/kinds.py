@@ -1,0 +1,36 @@
+"""What can be imported, and how a row finds the record it updates and its customer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Columns that name the customer a row belongs to, and what people call them.
+CUSTOMER_LINKS = {
+    "customer_code": ("客户编号", "客户编码", "客户代码", "customer code"),
+    "customer_tax_id": ("客户税号", "税号", "统一社会信用代码", "customer tax id"),
+    "customer_name": ("客户名称", "公司名称", "单位名称", "客户", "customer", "customer name", "company"),
+}
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """One kind of record an import creates or updates.
+
+    ``keys`` are the fields that identify an existing record for an update, the usual
+    one first; ``customer_link`` says its rows belong to a customer named by one of the
+    ``CUSTOMER_LINKS`` columns (a customer's code, tax id or exact name).
+    """
+
+    code: str
+    resource: str
+    keys: tuple[str, ...]
+    customer_link: bool = False
+
+
+KINDS = {
+    "customers": ImportKind("customers", "customers", keys=("code", "tax_id")),
+    "contacts": ImportKind("contacts", "contacts", keys=("email", "mobile"), customer_link=True),
+    "transactions": ImportKind("transactions", "transactions", keys=("external_ref",), customer_link=True),
+}
+#: How rows meet the records already in the book.
+MODES = ("create", "update", "upsert")

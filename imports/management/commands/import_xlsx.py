@@ -1,0 +1,103 @@
+"""``manage.py import_xlsx KIND FILE [--dry-run] [--as USERNAME] [--mode M] [--key K]
+[--encoding E] [--delimiter D] [--errors PATH]``: import a workbook or CSV file of
+customers, contacts or orders as a user (their record scope and field policy apply).
+
+It prints how the columns were matched, what the rows would do (created, updated,
+unchanged, duplicates, errors), every problem at its row and column, and where the
+error report was written; with ``--dry-run`` nothing is written.  It exits non-zero
+when nothing could be imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
+
+from crm.accounts.choices import Role
+from crm.accounts.models import User
+from crm.core.errors import DomainError
+
+from ...committing import commit_plan
+from ...kinds import KINDS, MODES
+from ...planning import CREATE, UPDATE, plan_import
+from ...report import column_letter, write_error_report
+
+
+class Command(BaseCommand):
+    help = "Import a workbook or CSV file (customers, contacts, transactions) as a user; --dry-run writes nothing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
+        parser.add_argument("--as", dest="username", help="Import as this user (default: the first active admin).")
+        parser.add_argument("--mode", choices=MODES, default="upsert", help="create, update, or upsert (default).")
+        parser.add_argument("--key", help="The field that finds an existing record (e.g. code, tax_id, email).")
+        parser.add_argument("--encoding", help="A CSV file's encoding, when the guess is wrong (e.g. gb18030).")
+        parser.add_argument("--delimiter", help="A CSV file's delimiter, when the guess is wrong.")
+        parser.add_argument("--errors", help="Where to write the error report (default: beside the file).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No file at {path}.")
+        user = self._user(options["username"])
+        try:
+            plan = plan_import(
+                path,
+                user=user,
+                kind=options["kind"],
+                mode=options["mode"],
+                key=options["key"],
+                encoding=options["encoding"],
+                delimiter=options["delimiter"],
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        counts = plan.counts
+        decoded = f", {plan.encoding}, delimiter {plan.delimiter!r}" if plan.encoding else ""
+        self.stdout.write(f"Read {path.name} (sheet {plan.table.name}{decoded}): {len(plan.rows)} rows.")
+        for match in plan.matches:
+            target = match.field or "(not imported)"
+            how = f" ({match.how})" if match.how else ""
+            self.stdout.write(f"  column {column_letter(match.column)} {match.header!r} -> {target}{how}")
+        for column, header, reason in plan.refused:
+            self.stdout.write(f"  column {column_letter(column)} {header!r} refused: {reason}")
+        summary = ", ".join(f"{counts[action]} {action}" for action in ("create", "update", "unchanged", "duplicate"))
+        self.stdout.write(f"Rows: {summary}, {counts['error']} with errors.")
+        for problem in plan.problems[:200]:
+            where = f"row {problem.row}" + (
+                f", column {column_letter(problem.column)}" if problem.column is not None else ""
+            )
+            self.stdout.write(f"  {where}: {problem.message}")
+        if len(plan.problems) > 200:
+            self.stdout.write(f"  … and {len(plan.problems) - 200} more (see the error report).")
+        if plan.problems:
+            report = Path(options["errors"] or path.with_name(f"{path.stem}-errors.xlsx"))
+            write_error_report(plan, report)
+            self.stdout.write(f"Error report: {report}")
+        if not (counts[CREATE] or counts[UPDATE]):
+            raise CommandError("Nothing to import.")
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was written.")
+            return
+        try:
+            written = commit_plan(plan, user=user, file_name=path.name)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        self.stdout.write(f"Imported as {user.username}: {written['create']} created, {written['update']} updated.")
+
+    def _user(self, username: str | None) -> User:
+        users = User.objects.filter(is_active=True)
+        if username:
+            user = users.filter(username=username).first()
+            if user is None:
+                raise CommandError(f"No active user named {username!r}.")
+            return user
+        admin = users.filter(Q(is_superuser=True) | Q(role=Role.ADMIN)).order_by("pk").first()
+        if admin is None:
+            raise CommandError("There is no active admin; name the user with --as.")
+        return admin

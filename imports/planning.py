@@ -1,0 +1,454 @@
+"""The dry run of an import: what each row of a file would do, and what is wrong with it.
+
+A file is read (``crm.core.spreadsheets.reading``), its headers matched to the fields of
+the kind of record it holds (``headers``; a field the importing user may not write is
+matched and refused, with the reason), and every row is turned into what the API would
+receive: each cell read as people type it (``values``: ``¥10,000``, ``1.2万``,
+``2023年3月1日``, ``+86 138-0013-8000``, a choice by its label in either language, a
+place like ``浙江省杭州市``), then checked by the resource's own serializer, so the same
+validation, record scope and field policy as every other channel.  A row whose key (the
+customer code, a tax id, an e-mail …) names a record the user may see updates it, or is
+unchanged; a row that names its customer by code, tax id or exact name is linked to it.
+
+Nothing is written: the plan says, per row, create, update, unchanged, duplicate or
+error, with every problem at its row and column in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import Model, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import relations, serializers
+
+from crm.access.registry import Resource, get_resource
+from crm.access.scope import customers_visible_to, scoped_lookup, scoped_queryset
+from crm.accounts.models import Team, User
+from crm.core.errors import DomainError, KeyTaken
+from crm.core.spreadsheets.headers import Match, Target, knows, match_headers, normalise, targets_for
+from crm.core.spreadsheets.reading import Table, read_file
+from crm.core.spreadsheets.values import (
+    Parsed,
+    date_order,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_money,
+    parse_number,
+    parse_phone,
+    parse_place,
+    parse_text,
+)
+
+from .kinds import CUSTOMER_LINKS, KINDS, MODES, ImportKind
+
+#: The actions a row may take.
+CREATE, UPDATE, UNCHANGED, DUPLICATE, ERROR = "create", "update", "unchanged", "duplicate", "error"
+_PHONE_FIELDS = {"phone", "mobile"}
+_SPLIT = re.compile(r"[,，;；、|/]+")
+
+
+@dataclass
+class Problem:
+    """One thing wrong, at its row (as numbered in the file) and column (``None``: the
+    whole row)."""
+
+    row: int
+    column: int | None
+    message: str
+
+
+@dataclass
+class Row:
+    number: int
+    values: list[Any]
+    action: str = CREATE
+    data: dict[str, Any] = field(default_factory=dict)
+    record: Any = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """What an import of one table would do."""
+
+    kind: ImportKind
+    mode: str
+    key: str
+    table: Table
+    matches: list[Match]
+    #: Columns matched to a field the user may not fill: (column, header, reason).
+    refused: list[tuple[int, str, str]]
+    rows: list[Row]
+    #: Problems of a whole column (a date column whose day and month order is unclear).
+    column_problems: list[Problem] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(row.action for row in self.rows)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.column_problems + [problem for row in self.rows for problem in row.problems]
+
+
+class _Context:
+    """What checking a row needs to ask the book, asked once per import."""
+
+    def __init__(self, user: Any, resource: Resource) -> None:
+        self.user = user
+        self.resource = resource
+        self.request = SimpleNamespace(user=user, method="POST", query_params={}, data={})
+        self.customers_by: dict[tuple[str, str], list[int]] = {}
+
+    def customer(self, how: str, value: str) -> list[int]:
+        cache_key = (how, value)
+        if cache_key not in self.customers_by:
+            visible = customers_visible_to(self.user)
+            field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
+            self.customers_by[cache_key] = list(visible.filter(**{field_name: value}).values_list("pk", flat=True)[:2])
+        return self.customers_by[cache_key]
+
+
+def plan_import(
+    path: str | Path,
+    *,
+    user: Any,
+    kind: str,
+    filename: str | None = None,
+    mode: str = "upsert",
+    key: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Plan:
+    """Read ``path`` and say what importing it as ``kind`` records for ``user`` would do.
+
+    ``mode`` is create (every row is new), update (every row names a record by ``key``)
+    or upsert (a row whose key names a record updates it, others are created);
+    ``mapping`` overrides the automatic match of headers to fields (header → field, or
+    ``None`` to leave a column out).
+    """
+    if kind not in KINDS:
+        raise DomainError(_("Unknown kind of import: %(kind)s.") % {"kind": kind[:40]})
+    if mode not in MODES:
+        raise DomainError(_("Unknown mode: %(mode)s.") % {"mode": mode[:20]})
+    import_kind = KINDS[kind]
+    resource = get_resource(import_kind.resource)
+    assert resource is not None
+    key = key or import_kind.keys[0]
+    if key not in import_kind.keys:
+        raise DomainError(_("Records of this kind are found by %(keys)s.") % {"keys": ", ".join(import_kind.keys)})
+    targets = targets_for(resource, user)
+    if import_kind.customer_link:
+        targets += [Target(field=name, names=names) for name, names in CUSTOMER_LINKS.items()]
+    known = knows(targets)
+    source = read_file(
+        path, filename=filename, encoding=encoding, delimiter=delimiter, is_header=lambda t: normalise(t) in known
+    )
+    table = source.tables[0]
+    matches = _mapped(match_headers(table.headers, targets), mapping or {}, {t.field for t in targets})
+    refusals = {target.field: target.refused for target in targets if target.refused}
+    refused = [(m.column, m.header, refusals[m.field]) for m in matches if m.field in refusals]
+    used = [m for m in matches if m.field is not None and m.field not in refusals]
+    rows = [Row(number=number, values=values) for number, values in table.rows()]
+    plan = Plan(
+        kind=import_kind,
+        mode=mode,
+        key=key,
+        table=table,
+        matches=matches,
+        refused=refused,
+        rows=rows,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+    )
+    context = _Context(user, resource)
+    fields = resource.viewset.serializer_class(context={"request": context.request}).fields
+    orders = _date_orders(plan, used, fields)
+    seen: dict[str, int] = {}
+    for row in rows:
+        _check_row(plan, row, used, fields, orders, context)
+        value = row.data.get(key)
+        if value not in (None, "") and row.action != ERROR:
+            if str(value) in seen:
+                row.problems.append(
+                    Problem(row.number, _column_of(used, key), _("Same %(key)s as row %(row)d.") % {
+                        "key": key, "row": seen[str(value)]})
+                )  # fmt: skip
+                row.action = ERROR
+            else:
+                seen[str(value)] = row.number
+    return plan
+
+
+def _mapped(matches: list[Match], mapping: dict[str, str | None], fields: set[str]) -> list[Match]:
+    """The automatic matches, with the user's choices for the headers they named."""
+    if not mapping:
+        return matches
+    chosen = {header: target for header, target in mapping.items() if target is None or target in fields}
+    taken = {target for target in chosen.values() if target}
+    result = []
+    for match in matches:
+        if match.header in chosen:
+            target = chosen[match.header]
+            result.append(Match(match.column, match.header, target, "chosen" if target else "", 1.0 if target else 0))
+        elif match.field in taken:
+            result.append(Match(match.column, match.header, None, "", 0.0))
+        else:
+            result.append(match)
+    return result
+
+
+def _column_of(used: list[Match], name: str) -> int | None:
+    return next((match.column for match in used if match.field == name), None)
+
+
+def _date_orders(plan: Plan, used: list[Match], fields: Any) -> dict[int, Any]:
+    """How each date column writes its dates, read from all of its values; a column
+    whose day and month could be either way is a problem of its own."""
+    orders: dict[int, Any] = {}
+    for match in used:
+        target = fields.get(match.field)
+        if isinstance(target, (serializers.DateField, serializers.DateTimeField)):
+            order = date_order(row.values[match.column] for row in plan.rows)
+            orders[match.column] = None if order == "ambiguous" else order
+            if order == "ambiguous":
+                plan.column_problems.append(
+                    Problem(plan.table.header_row, match.column, _(
+                        "%(header)s: day and month could be either way round; write the dates as 2024-03-01."
+                    ) % {"header": match.header})
+                )  # fmt: skip
+    return orders
+
+
+def _check_row(plan: Plan, row: Row, used: list[Match], fields: Any, orders: dict[int, Any], context: _Context) -> None:
+    payload: dict[str, Any] = {}
+    implied: dict[str, Any] = {}
+    for match in used:
+        raw = row.values[match.column] if match.column < len(row.values) else None
+        if raw is None or match.field is None:
+            continue
+        if match.field in CUSTOMER_LINKS:
+            _link_customer(row, match, raw, payload, context)
+            continue
+        parsed = _convert(fields[match.field], match.field, raw, orders.get(match.column), context)
+        if parsed.error:
+            row.problems.append(Problem(row.number, match.column, f"{match.header}: {parsed.error}"))
+        elif parsed.value is not None:
+            _place(payload, match.field, parsed.value, implied)
+    for name, value in implied.items():
+        payload.setdefault(name, value)
+    if row.problems:
+        row.action = ERROR
+        return
+    _find_existing(plan, row, payload, context)
+    if row.action == ERROR:
+        return
+    serializer = context.resource.viewset.serializer_class(
+        instance=row.record, data=payload, partial=row.record is not None, context={"request": context.request}
+    )
+    if not serializer.is_valid():
+        for name, messages in serializer.errors.items():
+            column = _column_of(used, name)
+            header = next((m.header for m in used if m.field == name), name)
+            for message in _flatten(messages):
+                row.problems.append(Problem(row.number, column, f"{header}: {message}"))
+        row.action = ERROR
+        return
+    row.data = dict(serializer.validated_data)
+    if row.record is not None and _same(row.record, row.data):
+        row.action = UNCHANGED
+
+
+def _place(payload: dict[str, Any], name: str, value: Any, implied: dict[str, Any]) -> None:
+    """Put a value in the row.  A place fills its own field, and the other two of region,
+    province and city only where the row has no column of its own for them
+    (``implied``); a landline in a mobile column goes to the phone."""
+    if name in ("region", "province", "city") and isinstance(value, tuple):
+        parts = dict(zip(("region", "province", "city"), value, strict=True))
+        payload[name] = parts[name]
+        for other, part in parts.items():
+            if other != name and part:
+                implied.setdefault(other, part)
+        return
+    if name == "mobile" and isinstance(value, tuple):
+        number, kind = value
+        payload["mobile" if kind == "mobile" else "phone"] = number
+        return
+    if name == "phone" and isinstance(value, tuple):
+        payload["phone"] = value[0]
+        return
+    payload[name] = value
+
+
+def _convert(target: Any, name: str, raw: Any, order: Any, context: _Context) -> Parsed[Any]:
+    """One cell as the field it fills takes it (see the module's docstring)."""
+    if isinstance(target, serializers.BooleanField):
+        return parse_bool(raw)
+    if name in ("region", "province", "city"):
+        if name == "region":
+            choice = parse_choice(raw, list(target.choices.items()))
+            if choice.ok:
+                return choice
+        place = parse_place(raw)
+        if place.error or place.value is None:
+            return place if name == "region" else parse_text(raw, getattr(target, "max_length", None))
+        return Parsed((place.value.region, place.value.province, place.value.city))
+    if isinstance(target, serializers.ChoiceField) and not isinstance(target, serializers.MultipleChoiceField):
+        return parse_choice(raw, list(target.choices.items()))
+    if isinstance(target, serializers.DecimalField):
+        return parse_money(raw) if target.decimal_places == 2 else parse_number(raw)
+    if isinstance(target, serializers.IntegerField):
+        return parse_number(raw, whole=True)
+    if isinstance(target, serializers.DateTimeField):
+        if isinstance(raw, dt.datetime):
+            return Parsed(timezone.make_aware(raw) if timezone.is_naive(raw) else raw)
+        day = parse_date(raw, order)
+        if day.error or day.value is None:
+            return day
+        return Parsed(timezone.make_aware(dt.datetime.combine(day.value, dt.time.min)))
+    if isinstance(target, serializers.DateField):
+        return parse_date(raw, order)
+    if isinstance(target, serializers.ListField):
+        text = parse_text(raw)
+        if text.error or text.value is None:
+            return text
+        if text.value.startswith("["):  # as the exports write a list
+            try:
+                items = json.loads(text.value)
+            except ValueError:
+                items = None
+            if isinstance(items, list):
+                return Parsed([str(item).strip() for item in items if str(item).strip()])
+        return Parsed([part.strip() for part in _SPLIT.split(text.value) if part.strip()])
+    if isinstance(target, relations.RelatedField):
+        return _related(target, name, raw, context)
+    if name in _PHONE_FIELDS:
+        phone = parse_phone(raw)
+        if phone.error or phone.value is None:
+            return phone
+        return Parsed((phone.value.number, phone.value.kind))
+    if isinstance(target, serializers.EmailField):
+        text = parse_text(raw, getattr(target, "max_length", None))
+        return Parsed(text.value.lower()) if text.value else text
+    return parse_text(raw, getattr(target, "max_length", None))
+
+
+def _related(target: Any, name: str, raw: Any, context: _Context) -> Parsed[Any]:
+    """A person, a team or a product named as people name them; only among those the
+    user may see."""
+    text = parse_text(raw)
+    if text.error or not text.value:
+        return text
+    value = text.value
+    model = target.queryset.model if target.queryset is not None else None
+    found: list[Any] = []
+    if model is not None and value.isdigit() and len(value) < 19:
+        # An id, as the exports write a link: only one the user may see.
+        found = list(scoped_queryset(model, context.user).filter(pk=int(value)).values_list("pk", flat=True))
+    elif model is User:
+        people = scoped_queryset(User, context.user).filter(is_active=True)
+        names = value.split()
+        by_name = Q(username__iexact=value)
+        if len(names) >= 1:
+            by_name |= Q(first_name__iexact=value) | Q(last_name__iexact=value)
+        found = list(people.filter(by_name).values_list("pk", flat=True)[:2])
+    elif model is Team:
+        found = list(scoped_queryset(Team, context.user).filter(name__iexact=value).values_list("pk", flat=True)[:2])
+    elif model is not None and hasattr(model, "sku"):
+        products = scoped_queryset(model, context.user)
+        found = list(products.filter(Q(sku__iexact=value) | Q(name__iexact=value)).values_list("pk", flat=True)[:2])
+    if len(found) == 1:
+        return Parsed(found[0])
+    if len(found) > 1:
+        return Parsed(error=_("More than one matches %(value)s; write it exactly.") % {"value": value[:40]})
+    return Parsed(error=_("Nothing called %(value)s was found.") % {"value": value[:40]})
+
+
+def _link_customer(row: Row, match: Match, raw: Any, payload: dict[str, Any], context: _Context) -> None:
+    if "customer" in payload or match.field is None:
+        return
+    text = parse_text(raw)
+    if text.error or not text.value:
+        row.problems.append(Problem(row.number, match.column, f"{match.header}: {text.error}"))
+        return
+    found = context.customer(match.field, text.value)
+    if len(found) == 1:
+        payload["customer"] = found[0]
+    elif found:
+        message = _("%(value)s names more than one customer; use the customer code.") % {"value": text.value[:40]}
+        row.problems.append(Problem(row.number, match.column, message))
+    else:
+        message = _("No customer of yours is %(value)s.") % {"value": text.value[:40]}
+        row.problems.append(Problem(row.number, match.column, message))
+
+
+def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], context: _Context) -> None:
+    """The record the row's key names, if the user may see one: the row then updates it
+    (in update and upsert modes) or is a duplicate (in create mode)."""
+    value = payload.get(plan.key)
+    model: type[Model] = context.resource.model
+    if value in (None, ""):
+        if plan.mode == "update":
+            row.problems.append(Problem(row.number, None, _("An update needs the %(key)s of the record.") % {
+                "key": plan.key}))  # fmt: skip
+            row.action = ERROR
+        return
+    records = scoped_queryset(model, context.user).filter(**{plan.key: value})
+    if "customer" in payload and hasattr(model, "customer_id"):
+        records = records.filter(customer_id=payload["customer"])
+    found = list(records[:2])
+    if len(found) > 1:
+        row.problems.append(Problem(row.number, None, _("More than one record has this %(key)s.") % {"key": plan.key}))
+        row.action = ERROR
+    elif found and plan.mode == "create":
+        row.action = DUPLICATE
+        row.problems.append(Problem(row.number, None, _("A record with this %(key)s exists already.") % {
+            "key": plan.key}))  # fmt: skip
+    elif found:
+        row.record = found[0]
+        row.action = UPDATE
+    elif plan.mode == "update":
+        row.problems.append(Problem(row.number, None, _("No record of yours has this %(key)s.") % {"key": plan.key}))
+        row.action = ERROR
+    elif getattr(model._meta.get_field(plan.key), "unique", False):
+        try:
+            scoped_lookup(model, context.user, **{plan.key: value})
+        except KeyTaken:
+            # Held beyond the user's reach: it can be neither created again nor updated
+            # by them, and nothing more is said of the record.
+            row.problems.append(Problem(row.number, None, _("This %(key)s is already taken.") % {"key": plan.key}))
+            row.action = ERROR
+
+
+def _same(record: Model, data: dict[str, Any]) -> bool:
+    """Whether the row says nothing the record does not already hold."""
+    for name, value in data.items():
+        current = getattr(record, name, None)
+        if isinstance(current, Model):
+            current = current.pk
+        if isinstance(value, Model):
+            value = value.pk
+        if current != value:
+            return False
+    return True
+
+
+def _flatten(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [str(message) for value in messages.values() for message in _flatten(value)]
+    if isinstance(messages, (list, tuple)):
+        return [str(message) for value in messages for message in _flatten(value)]
+    return [str(messages)]

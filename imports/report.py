@@ -1,0 +1,74 @@
+"""The error report: the user's own rows, as they wrote them, with an added column that
+says what is wrong with each, the bad cells marked red and commented, and every column
+problem on its header, ready to fix and import again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from django.utils.translation import gettext as _
+
+from .planning import Plan
+
+_COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def column_letter(index: int) -> str:
+    """Excel's name of a column (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = _COLUMN_LETTERS[remainder] + letters
+    return letters
+
+
+def write_error_report(plan: Plan, target: str | Path) -> int:
+    """Write the report of ``plan`` to ``target``; returns how many rows have problems."""
+    book = xlsxwriter.Workbook(
+        str(target), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    sheet = book.add_worksheet(plan.table.name[:31] or "Sheet1")
+    bold = book.add_format({"bold": True, "bg_color": "#F2F2F2"})
+    bad = book.add_format({"bg_color": "#F8D7DA", "font_color": "#842029"})
+    error_text = book.add_format({"font_color": "#842029", "text_wrap": True})
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    headers = plan.table.headers
+    for index, header in enumerate(headers):
+        sheet.write_string(0, index, header, bold)
+    sheet.write_string(0, len(headers), _("Errors"), bold)
+    for problem in plan.column_problems:
+        if problem.column is not None:
+            sheet.write_comment(0, problem.column, problem.message)
+    sheet.freeze_panes(1, 0)
+    sheet.set_column(len(headers), len(headers), 60)
+    failed = 0
+    for at, row in enumerate(plan.rows, start=1):
+        columns = {problem.column for problem in row.problems if problem.column is not None}
+        for index, value in enumerate(row.values):
+            _write(sheet, at, index, value, bad if index in columns else None, date_format)
+        for problem in row.problems:
+            if problem.column is not None:
+                sheet.write_comment(at, problem.column, problem.message)
+        if row.problems:
+            failed += 1
+            sheet.write_string(at, len(headers), "\n".join(problem.message for problem in row.problems), error_text)
+    sheet.autofilter(0, 0, max(len(plan.rows), 1), len(headers))
+    book.close()
+    return failed
+
+
+def _write(sheet: Any, at: int, index: int, value: Any, cell_format: Any, date_format: Any) -> None:
+    if value is None:
+        sheet.write_blank(at, index, None, cell_format)
+    elif isinstance(value, bool):
+        sheet.write_boolean(at, index, value, cell_format)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(at, index, value, cell_format)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        sheet.write_datetime(at, index, value, cell_format or date_format)
+    else:
+        sheet.write_string(at, index, str(value), cell_format)
