@@ -19,15 +19,15 @@ from crm.audit.context import audit_context
 from crm.audit.services import audit_bulk
 from crm.core.errors import DomainError
 
-from .planning import CREATE, UPDATE, Plan
+from .rows import CREATE, DUPLICATE, UPDATE, Plan
 
 
-def commit_plan(plan: Plan, *, user: Any, file_name: str) -> Counter[str]:
+def commit_plan(plan: Plan, *, user: Any, file_name: str, create_duplicates: bool = False) -> Counter[str]:
     """Create and update what ``plan`` says, as ``user``; returns the counts written.
 
-    Rows with problems are left out (the error report lists them); a row a service
-    refuses (a change made since the dry run, say) undoes the whole import and is named
-    in the error.
+    Rows with problems are left out (the error report lists them), and so are suspected
+    duplicates unless ``create_duplicates``; a row a service refuses (a change made since
+    the dry run, say) undoes the whole import and is named in the error.
     """
     resource = get_resource(plan.kind.resource)
     assert resource is not None
@@ -38,7 +38,7 @@ def commit_plan(plan: Plan, *, user: Any, file_name: str) -> Counter[str]:
     with audit_context(source=Source.IMPORT, request_id=import_id), transaction.atomic():
         for row in plan.rows:
             try:
-                if row.action == CREATE:
+                if row.action == CREATE or (row.action == DUPLICATE and row.suspected and create_duplicates):
                     create(actor=user, data=row.data)
                 elif row.action == UPDATE:
                     update(actor=user, instance=row.record, data=row.data, expected_version=row.record.version)
@@ -48,7 +48,7 @@ def commit_plan(plan: Plan, *, user: Any, file_name: str) -> Counter[str]:
                 raise DomainError(
                     _("Row %(row)d: %(message)s Nothing was imported.") % {"row": row.number, "message": error.message}
                 ) from error
-            written[row.action] += 1
+            written[CREATE if row.action == DUPLICATE else row.action] += 1
         audit_bulk(
             resource=resource.model._meta.label_lower,
             actor=user,

@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -35,7 +33,7 @@ from crm.access.scope import customers_visible_to, scoped_lookup, scoped_queryse
 from crm.accounts.models import Team, User
 from crm.core.errors import DomainError, KeyTaken
 from crm.core.spreadsheets.headers import Match, Target, knows, match_headers, normalise, targets_for
-from crm.core.spreadsheets.reading import Table, read_file
+from crm.core.spreadsheets.reading import read_file
 from crm.core.spreadsheets.values import (
     Parsed,
     date_order,
@@ -49,58 +47,12 @@ from crm.core.spreadsheets.values import (
     parse_text,
 )
 
-from .kinds import CUSTOMER_LINKS, KINDS, MODES, ImportKind
+from .duplicates import suspect_duplicates
+from .kinds import CUSTOMER_LINKS, KINDS, MODES
+from .rows import DUPLICATE, ERROR, UNCHANGED, UPDATE, Plan, Problem, Row
 
-#: The actions a row may take.
-CREATE, UPDATE, UNCHANGED, DUPLICATE, ERROR = "create", "update", "unchanged", "duplicate", "error"
 _PHONE_FIELDS = {"phone", "mobile"}
 _SPLIT = re.compile(r"[,，;；、|/]+")
-
-
-@dataclass
-class Problem:
-    """One thing wrong, at its row (as numbered in the file) and column (``None``: the
-    whole row)."""
-
-    row: int
-    column: int | None
-    message: str
-
-
-@dataclass
-class Row:
-    number: int
-    values: list[Any]
-    action: str = CREATE
-    data: dict[str, Any] = field(default_factory=dict)
-    record: Any = None
-    problems: list[Problem] = field(default_factory=list)
-
-
-@dataclass
-class Plan:
-    """What an import of one table would do."""
-
-    kind: ImportKind
-    mode: str
-    key: str
-    table: Table
-    matches: list[Match]
-    #: Columns matched to a field the user may not fill: (column, header, reason).
-    refused: list[tuple[int, str, str]]
-    rows: list[Row]
-    #: Problems of a whole column (a date column whose day and month order is unclear).
-    column_problems: list[Problem] = field(default_factory=list)
-    encoding: str | None = None
-    delimiter: str | None = None
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(row.action for row in self.rows)
-
-    @property
-    def problems(self) -> list[Problem]:
-        return self.column_problems + [problem for row in self.rows for problem in row.problems]
 
 
 class _Context:
@@ -178,8 +130,16 @@ def plan_import(
     fields = resource.viewset.serializer_class(context={"request": context.request}).fields
     orders = _date_orders(plan, used, fields)
     seen: dict[str, int] = {}
+    withheld = [
+        (m.column, m.field) for m in matches if m.field is not None and m.field in refusals and m.field in fields
+    ]
     for row in rows:
         _check_row(plan, row, used, fields, orders, context)
+        for column, name in withheld:
+            raw = row.values[column] if column < len(row.values) else None
+            parsed = _convert(fields[name], name, raw, None, context) if raw is not None else None
+            if parsed is not None and parsed.ok and parsed.value is not None:
+                row.evidence[name] = parsed.value
         value = row.data.get(key)
         if value not in (None, "") and row.action != ERROR:
             if str(value) in seen:
@@ -190,6 +150,7 @@ def plan_import(
                 row.action = ERROR
             else:
                 seen[str(value)] = row.number
+    suspect_duplicates(plan, user)
     return plan
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import xlsxwriter
 from django.utils.translation import gettext as _
 
-from .planning import Plan
+from .rows import Plan
 
 _COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

@@ -13,6 +13,7 @@ Every queryset in the project that shows records to a user is built by
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.apps import apps
@@ -86,3 +87,16 @@ def scoped_lookup(model: type[M], user: Any, **key: Any) -> M | None:
     if found is None and model._default_manager.filter(**key).exists():
         raise KeyTaken()
     return found
+
+
+def held_beyond_scope(model: type[M], user: Any, field: str, values: Iterable[Any]) -> set[Any]:
+    """Which of ``values`` of ``field`` are held by records of ``model`` that ``user`` may
+    not see: for telling someone that a key or a tax id is taken without telling them
+    anything of the record that holds it (the many-value form of :func:`scoped_lookup`'s
+    question, asked once for a whole file)."""
+    wanted = {value for value in values if value not in (None, "")}
+    if not wanted:
+        return set()
+    everywhere = model._default_manager.filter(**{f"{field}__in": wanted})
+    visible = scoped_queryset(model, user).filter(**{f"{field}__in": wanted})
+    return set(everywhere.values_list(field, flat=True)) - set(visible.values_list(field, flat=True))

@@ -1,5 +1,5 @@
 """``manage.py import_xlsx KIND FILE [--dry-run] [--as USERNAME] [--mode M] [--key K]
-[--encoding E] [--delimiter D] [--errors PATH]``: import a workbook or CSV file of
+[--encoding E] [--delimiter D] [--errors PATH] [--create-duplicates]``: import a workbook or CSV file of
 customers, contacts or orders as a user (their record scope and field policy apply).
 
 It prints how the columns were matched, what the rows would do (created, updated,
@@ -22,8 +22,9 @@ from crm.core.errors import DomainError
 
 from ...committing import commit_plan
 from ...kinds import KINDS, MODES
-from ...planning import CREATE, UPDATE, plan_import
+from ...planning import plan_import
 from ...report import column_letter, write_error_report
+from ...rows import CREATE, UPDATE
 
 
 class Command(BaseCommand):
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", help="A CSV file's encoding, when the guess is wrong (e.g. gb18030).")
         parser.add_argument("--delimiter", help="A CSV file's delimiter, when the guess is wrong.")
         parser.add_argument("--errors", help="Where to write the error report (default: beside the file).")
+        parser.add_argument(
+            "--create-duplicates", action="store_true", help="Create the customers only suspected to be duplicates."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -79,13 +83,16 @@ class Command(BaseCommand):
             report = Path(options["errors"] or path.with_name(f"{path.stem}-errors.xlsx"))
             write_error_report(plan, report)
             self.stdout.write(f"Error report: {report}")
-        if not (counts[CREATE] or counts[UPDATE]):
+        creatable = counts[CREATE] or counts[UPDATE]
+        if options["create_duplicates"]:
+            creatable = creatable or any(row.suspected for row in plan.rows)
+        if not creatable:
             raise CommandError("Nothing to import.")
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was written.")
             return
         try:
-            written = commit_plan(plan, user=user, file_name=path.name)
+            written = commit_plan(plan, user=user, file_name=path.name, create_duplicates=options["create_duplicates"])
         except DomainError as error:
             raise CommandError(error.message) from error
         self.stdout.write(f"Imported as {user.username}: {written['create']} created, {written['update']} updated.")

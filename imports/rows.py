@@ -1,0 +1,67 @@
+"""What an import plans, row by row: the shapes the dry run, the duplicate checks, the
+error report and the commit share."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm.core.spreadsheets.headers import Match
+from crm.core.spreadsheets.reading import Table
+
+from .kinds import ImportKind
+
+#: The actions a row may take.
+CREATE, UPDATE, UNCHANGED, DUPLICATE, ERROR = "create", "update", "unchanged", "duplicate", "error"
+
+
+@dataclass
+class Problem:
+    """One thing wrong, at its row (as numbered in the file) and column (``None``: the
+    whole row)."""
+
+    row: int
+    column: int | None
+    message: str
+
+
+@dataclass
+class Row:
+    number: int
+    values: list[Any]
+    action: str = CREATE
+    data: dict[str, Any] = field(default_factory=dict)
+    record: Any = None
+    problems: list[Problem] = field(default_factory=list)
+    #: A duplicate only suspected (a similar customer), which the user may create anyway.
+    suspected: bool = False
+    #: Values of columns the user may not write: never written, but a tax id the user may
+    #: not fill in still tells a duplicate.
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """What an import of one table would do."""
+
+    kind: ImportKind
+    mode: str
+    key: str
+    table: Table
+    matches: list[Match]
+    #: Columns matched to a field the user may not fill: (column, header, reason).
+    refused: list[tuple[int, str, str]]
+    rows: list[Row]
+    #: Problems of a whole column (a date column whose day and month order is unclear).
+    column_problems: list[Problem] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(row.action for row in self.rows)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.column_problems + [problem for row in self.rows for problem in row.problems]

@@ -1,0 +1,119 @@
+"""Suspected duplicates among the customers an import would create: the same tax id, the
+same phone, a very similar name in the same place; in the book and within the file."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.models import Customer
+from imports.committing import commit_plan
+from imports.duplicates import company_key, suspect_duplicates
+from imports.planning import plan_import
+from tests.factories import ContactFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _file(tmp_path: Path, lines: list[str], name: str = "new.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("客户名称,税号,电话,城市\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _messages(plan: Any, number: int) -> str:
+    return " ".join(problem.message for row in plan.rows if row.number == number for problem in row.problems)
+
+
+def test_company_names_are_compared_without_what_companies_add() -> None:
+    assert company_key("杭州云栖科技股份有限公司") == company_key("杭州云栖科技有限公司") == "杭州云栖科技"
+    assert company_key("华东重工（杭州）集团有限公司") == "华东重工"
+    assert company_key("ＡＢＣ Trading Co., Ltd.") == "abctrading"
+
+
+def test_the_same_tax_id_names_the_customer_the_user_may_see(tmp_path: Path, rep1: Any) -> None:
+    CustomerFactory(owner=rep1, code="C-OLD", name="老客户", tax_id="91330100MA2B000001")
+    plan = plan_import(_file(tmp_path, ["新公司,91330100MA2B000001,,"]), user=rep1, kind="customers")
+    assert plan.counts == {"duplicate": 1}
+    assert "老客户" in _messages(plan, 2) and "C-OLD" in _messages(plan, 2)
+    assert commit_plan(plan, user=rep1, file_name="f") == {}
+    assert commit_plan(plan, user=rep1, file_name="f", create_duplicates=True) == {"create": 1}
+    created = Customer.objects.get(name="新公司")
+    assert created.tax_id == "", "a rep may not fill in a tax id: it told the duplicate, and was not written"
+
+
+def test_a_tax_id_beyond_the_users_reach_says_only_that_it_exists(tmp_path: Path, rep1: Any, rep2: Any) -> None:
+    CustomerFactory(owner=rep2, code="C-THEIRS", name="别人的客户", tax_id="91330100MA2B000002")
+    plan = plan_import(_file(tmp_path, ["新公司,91330100MA2B000002,,"]), user=rep1, kind="customers")
+    message = _messages(plan, 2)
+    assert plan.counts == {"duplicate": 1} and message
+    assert "别人的客户" not in message and "C-THEIRS" not in message
+
+
+def test_the_same_phone_as_a_customer_or_a_contact(tmp_path: Path, rep1: Any) -> None:
+    old = CustomerFactory(owner=rep1, code="C-PH", name="电话客户", phone="021-61234567")
+    ContactFactory(customer=old, mobile="13800138000")
+    plan = plan_import(
+        _file(tmp_path, ["甲新公司,,021 6123 4567,", "乙新公司,,,", "丙新公司,,+86 138 0013 8000,"]),
+        user=rep1,
+        kind="customers",
+    )
+    assert [row.action for row in plan.rows][:2] == ["duplicate", "create"]
+    assert "电话客户" in _messages(plan, 2)
+
+
+def test_a_very_similar_name_in_the_same_city(tmp_path: Path, rep1: Any) -> None:
+    CustomerFactory(owner=rep1, code="C-YQ", name="杭州云栖科技有限公司", city="杭州市", province="浙江省")
+    plan = plan_import(
+        _file(
+            tmp_path,
+            ["杭州云栖科技股份有限公司,,,杭州", "杭州云栖科技股份有限公司分部,,,苏州", "完全不同的公司,,,杭州"],
+        ),
+        user=rep1,
+        kind="customers",
+    )
+    actions = [row.action for row in plan.rows]
+    assert actions[0] == "duplicate" and "杭州市" in _messages(plan, 2) and "C-YQ" in _messages(plan, 2)
+    assert actions[2] == "create"
+
+
+def test_the_same_customer_twice_in_one_file(tmp_path: Path, rep1: Any) -> None:
+    plan = plan_import(
+        _file(tmp_path, ["甲公司,91330100MA2B000003,,", "甲公司（总部）,91330100MA2B000003,,"]),
+        user=rep1,
+        kind="customers",
+    )
+    assert [row.action for row in plan.rows] == ["create", "duplicate"]
+    assert "2" in _messages(plan, 3)
+
+
+def test_the_checks_cost_the_same_whatever_the_file(tmp_path: Path, rep1: Any) -> None:
+    CustomerFactory(owner=rep1, name="杭州云栖科技有限公司", city="杭州市", tax_id="91330100MA2B000009")
+
+    def cost(rows: int) -> int:
+        lines = [f"公司{n},91330100MA2C{n:06d},0571-8{n:07d},杭州" for n in range(rows)]
+        plan = plan_import(_file(tmp_path, lines, name=f"f{rows}.csv"), user=rep1, kind="customers")
+        for row in plan.rows:
+            row.action, row.problems = "create", []
+        with CaptureQueriesContext(connection) as queries:
+            suspect_duplicates(plan, rep1)
+        return len(queries.captured_queries)
+
+    assert cost(3) == cost(30)
+
+
+def test_the_command_creates_suspected_duplicates_only_when_told(tmp_path: Path, rep1: Any) -> None:
+    CustomerFactory(owner=rep1, code="C-OLD2", name="老客户二", tax_id="91330100MA2B000004")
+    path = _file(tmp_path, ["新公司二,91330100MA2B000004,,"])
+    out = StringIO()
+    with pytest.raises(Exception, match="Nothing to import"):
+        call_command("import_xlsx", "customers", str(path), "--as", rep1.username, stdout=out)
+    assert "老客户二" in out.getvalue()
+    call_command("import_xlsx", "customers", str(path), "--as", rep1.username, "--create-duplicates", stdout=StringIO())
+    assert Customer.objects.filter(name="新公司二").exists()
