@@ -188,6 +188,8 @@ CRM_JSON_MAX_DEPTH = int(env("CRM_JSON_MAX_DEPTH", "64"))
 # Spreadsheet imports: the largest file taken, and the most rows of one table.
 CRM_IMPORT_MAX_BYTES = int(env("CRM_IMPORT_MAX_MB", "50")) * 1024 * 1024
 CRM_IMPORT_MAX_ROWS = int(env("CRM_IMPORT_MAX_ROWS", "1000000"))
+# For how many days an import can be undone.
+CRM_IMPORT_UNDO_DAYS = int(env("CRM_IMPORT_UNDO_DAYS", "7"))
 
 # ---------------------------------------------------------------- static files
 STATIC_URL = "/static/"

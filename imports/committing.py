@@ -6,11 +6,15 @@ one request id, and one more event sums the import up."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from crm.access.registry import get_resource
@@ -22,8 +26,20 @@ from crm.core.errors import DomainError
 from .rows import CREATE, DUPLICATE, UPDATE, Plan
 
 
-def commit_plan(plan: Plan, *, user: Any, file_name: str, create_duplicates: bool = False) -> Counter[str]:
-    """Create and update what ``plan`` says, as ``user``; returns the counts written.
+@dataclass
+class Written:
+    """What an import wrote: the counts, and each record with the version it left it at
+    and, for an update, the values it had before (what undoing it restores)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    records: list[list[Any]] = field(default_factory=list)
+    import_id: str = ""
+
+
+def commit_plan(
+    plan: Plan, *, user: Any, file_name: str, create_duplicates: bool = False, import_id: str | None = None
+) -> Written:
+    """Create and update what ``plan`` says, as ``user``; returns what was written.
 
     Rows with problems are left out (the error report lists them), and so are suspected
     duplicates unless ``create_duplicates``; a row a service refuses (a change made since
@@ -33,22 +49,24 @@ def commit_plan(plan: Plan, *, user: Any, file_name: str, create_duplicates: boo
     assert resource is not None
     create = resource.viewset.create_service
     update = resource.viewset.update_service
-    written: Counter[str] = Counter()
-    import_id = uuid.uuid4().hex
-    with audit_context(source=Source.IMPORT, request_id=import_id), transaction.atomic():
+    written = Written(import_id=import_id or uuid.uuid4().hex)
+    with audit_context(source=Source.IMPORT, request_id=written.import_id), transaction.atomic():
         for row in plan.rows:
             try:
                 if row.action == CREATE or (row.action == DUPLICATE and row.suspected and create_duplicates):
-                    create(actor=user, data=row.data)
+                    record = create(actor=user, data=row.data)
+                    written.records.append([record.pk, CREATE, record.version, {}])
                 elif row.action == UPDATE:
-                    update(actor=user, instance=row.record, data=row.data, expected_version=row.record.version)
+                    before = {name: _stored(getattr(row.record, name, None)) for name in row.data}
+                    record = update(actor=user, instance=row.record, data=row.data, expected_version=row.record.version)
+                    written.records.append([record.pk, UPDATE, record.version, before])
                 else:
                     continue
             except DomainError as error:
                 raise DomainError(
                     _("Row %(row)d: %(message)s Nothing was imported.") % {"row": row.number, "message": error.message}
                 ) from error
-            written[CREATE if row.action == DUPLICATE else row.action] += 1
+            written.counts[CREATE if row.action == DUPLICATE else row.action] += 1
         audit_bulk(
             resource=resource.model._meta.label_lower,
             actor=user,
@@ -56,11 +74,18 @@ def commit_plan(plan: Plan, *, user: Any, file_name: str, create_duplicates: boo
             summary={
                 "label": f"import {plan.kind.code}",
                 "file": file_name[:200],
-                "import": import_id,
+                "import": written.import_id,
                 "mode": plan.mode,
                 "key": plan.key,
                 "counts": dict(plan.counts),
-                "written": dict(written),
+                "written": dict(written.counts),
             },
         )
     return written
+
+
+def _stored(value: Any) -> Any:
+    """A value as undoing an import gives it back: a linked record by its id."""
+    if isinstance(value, Model):
+        return value.pk
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import xlsxwriter
 from django.utils.translation import gettext as _
@@ -26,10 +26,12 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def write_error_report(plan: Plan, target: str | Path) -> int:
-    """Write the report of ``plan`` to ``target``; returns how many rows have problems."""
+def write_error_report(plan: Plan, target: str | Path | IO[bytes]) -> int:
+    """Write the report of ``plan`` to ``target`` (a path or a binary file); returns how
+    many rows have problems."""
     book = xlsxwriter.Workbook(
-        str(target), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        str(target) if isinstance(target, (str, Path)) else target,
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
     sheet = book.add_worksheet(plan.table.name[:31] or "Sheet1")
     bold = book.add_format({"bold": True, "bg_color": "#F2F2F2"})

@@ -1,17 +1,212 @@
-"""The import pages.  So far: the template workbooks, for the user's role and language."""
+"""The import pages: upload a file, see its dry run and choose how its columns map, import
+it (on a worker, the page follows it), see the history, download the error report, undo.
+
+Views are thin: the services check the role (``may``), plan, import and undo; a user sees
+their own imports, an admin everyone's.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
-from django.views.decorators.http import require_GET
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.access.registry import CREATE, get_resource, may
+from crm.core.errors import DomainError
+from crm.core.spreadsheets.headers import targets_for
+from crm.core.validation import parse_id
+
+from . import services, tasks
+from .choices import ImportState
+from .forms import CheckForm, UploadForm
 from .kinds import KINDS
+from .models import ImportJob
+from .report import column_letter
+from .rows import Plan
 from .templates import write_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: How many problems and rows the dry run's page shows (the error report has them all).
+SHOWN = 50
+
+
+def _jobs(user: Any) -> Any:
+    jobs = ImportJob.objects.select_related("created_by").defer("content", "error_report", "written")
+    return jobs if getattr(user, "is_admin", False) else jobs.filter(created_by=user)
+
+
+def _job(request: HttpRequest, pk: int) -> ImportJob:
+    return get_object_or_404(_jobs(request.user), pk=pk)
+
+
+def _may_import_something(user: Any) -> bool:
+    """Whether the role may create records of some kind an import brings."""
+    return any(may(user, CREATE, kind.resource) for kind in KINDS.values())
+
+
+@login_required
+@require_GET
+def history_view(request: HttpRequest) -> HttpResponse:
+    """Every import the user ran (an admin: everyone's), newest first."""
+    page = Paginator(_jobs(request.user), 25).get_page(request.GET.get("page"))
+    context = {"page": page, "kinds": list(KINDS), "may_import": _may_import_something(request.user)}
+    return render(request, "imports/history.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload_view(request: HttpRequest) -> HttpResponse:
+    """Upload a file; its dry run follows at once (the service asks ``may`` for the kind)."""
+    if not any(may(request.user, CREATE, kind.resource) for kind in KINDS.values()):
+        raise Http404
+    form = UploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size > services.max_bytes():
+                    raise DomainError(_("The file is larger than %(most)d MB.") % {
+                        "most": services.max_bytes() // (1024 * 1024)})  # fmt: skip
+                job, _plan = services.import_check(
+                    actor=request.user,
+                    file_name=upload.name,
+                    content=upload.read(),
+                    kind=form.cleaned_data["kind"],
+                    mode=form.cleaned_data["mode"],
+                    encoding=form.cleaned_data["encoding"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                return HttpResponseRedirect(reverse("imports:detail", args=[job.pk]))
+    return render(request, "imports/upload.html", {"form": form}, status=status)
+
+
+def _field_choices(job: ImportJob, user: Any) -> list[tuple[str, str]]:
+    resource = get_resource(KINDS[job.kind].resource)
+    assert resource is not None
+    options = [(t.field, str(t.names[0])) for t in targets_for(resource, user) if not t.refused]
+    if KINDS[job.kind].customer_link:
+        options = [("customer_code", _("Customer code")), *options]
+    return options
+
+
+def _detail(request: HttpRequest, job: ImportJob, plan: Plan | None, form: CheckForm | None, status: int = 200):
+    problems = []
+    if plan is not None:
+        problems = [
+            {"row": p.row, "column": column_letter(p.column) if p.column is not None else "", "message": p.message}
+            for p in plan.problems[:SHOWN]
+        ]
+    context = {
+        "job": job,
+        "plan": plan,
+        "form": form,
+        "problems": problems,
+        "preview": [(number, values) for number, values in (plan.table.head if plan else [])][:10],
+        "refused": plan.refused if plan else [],
+        "counts": job.counts,
+        "importing": job.state == ImportState.IMPORTING,
+        "may_undo": job.state == ImportState.DONE,
+        "mapping_fields": [form[name] for name in form.columns] if form else [],
+        "settings_fields": [form[name] for name in ("mode", "key", "encoding", "create_duplicates")] if form else [],
+    }
+    return render(request, "imports/detail.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dry run: counts, how each column maps (the user may change it), what is wrong
+    where, the first rows; or, once imported, what the import did."""
+    job = _job(request, pk)
+    if request.method == "POST" and not may(request.user, CREATE, KINDS[job.kind].resource):
+        raise Http404
+    if job.state != ImportState.CHECKED:
+        return _detail(request, job, None, None)
+    full = ImportJob.objects.get(pk=job.pk)
+    plan = services.plan_of(full, request.user)
+    headers = plan.table.headers
+    fields = _field_choices(job, request.user)
+    initial = {
+        "mode": job.mode, "key": plan.key, "encoding": job.encoding, "create_duplicates": job.create_duplicates,
+        **{f"column_{m.column}": m.field or "" for m in plan.matches if m.field in dict(fields)},
+    }  # fmt: skip
+    if request.method == "GET":
+        return _detail(request, job, plan, CheckForm(initial=initial, job=job, headers=headers, fields=fields))
+    form = CheckForm(request.POST, job=job, headers=headers, fields=fields)
+    if not form.is_valid():
+        return _detail(request, job, plan, form, status=400)
+    choices = {
+        "mapping": form.mapping(headers),
+        "mode": form.cleaned_data["mode"],
+        "key": form.cleaned_data["key"],
+        "encoding": form.cleaned_data["encoding"],
+        "create_duplicates": form.cleaned_data["create_duplicates"],
+    }
+    try:
+        job, plan = services.import_recheck(
+            actor=request.user, job=job, choices=choices, expected_version=form.cleaned_data["version"]
+        )
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _detail(request, job, plan, form, status=409 if error.status_code == 412 else 400)
+    if "import" not in request.POST:
+        return HttpResponseRedirect(reverse("imports:detail", args=[job.pk]))
+    try:
+        job = services.import_start(actor=request.user, job=job, expected_version=job.version)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
+        messages.success(request, _("Importing %(file)s…") % {"file": job.file_name})
+    return HttpResponseRedirect(reverse("imports:detail", args=[job.pk]))
+
+
+@login_required
+@require_GET
+def report_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The error report: the file's own rows, the bad cells marked and commented."""
+    job = get_object_or_404(ImportJob.objects.filter(pk__in=_jobs(request.user).values("pk")), pk=pk)
+    if not job.error_report:
+        raise Http404
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    target.write(bytes(job.error_report))
+    target.seek(0)
+    name = job.file_name.rsplit(".", 1)[0]
+    return FileResponse(target, as_attachment=True, filename=f"{name}-errors.xlsx", content_type=XLSX)
+
+
+@login_required
+@require_POST
+def undo_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo an import: what it created is removed, what it updated gets its values back."""
+    job = _job(request, pk)
+    if not may(request.user, CREATE, KINDS[job.kind].resource):
+        raise Http404
+    version = parse_id(request.POST.get("version"))
+    try:
+        if version is None:
+            raise DomainError(_("This form does not say which version it edits; reload the page."))
+        undone, kept = services.import_undo(actor=request.user, job=job, expected_version=version)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(n)d records put back as they were.") % {"n": undone})
+        for line in kept[:20]:
+            messages.warning(request, line)
+    return HttpResponseRedirect(reverse("imports:detail", args=[job.pk]))
 
 
 @login_required

@@ -95,7 +95,8 @@ class Command(BaseCommand):
             written = commit_plan(plan, user=user, file_name=path.name, create_duplicates=options["create_duplicates"])
         except DomainError as error:
             raise CommandError(error.message) from error
-        self.stdout.write(f"Imported as {user.username}: {written['create']} created, {written['update']} updated.")
+        counts = written.counts
+        self.stdout.write(f"Imported as {user.username}: {counts['create']} created, {counts['update']} updated.")
 
     def _user(self, username: str | None) -> User:
         users = User.objects.filter(is_active=True)

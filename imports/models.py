@@ -1,0 +1,60 @@
+"""An import: the file a user brought, how it was read and matched, what its dry run
+found, and, once imported, what it wrote (for the history and for undoing it)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ImportMode, ImportState
+
+
+class ImportJob(models.Model):
+    """One file imported (or checked) by one user.
+
+    The file is kept in the database, so the web server that received it and the worker
+    that imports it need no shared disk.  ``written`` lists every record the import
+    created or updated with the version it left it at: undoing the import restores
+    exactly those, and a record changed since is reported, not overwritten.
+    """
+
+    #: Imports belong to the person who ran them, not to a customer.
+    scope_path: ClassVar[str | None] = None
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=30)
+    mode = models.CharField(_("mode"), max_length=10, choices=ImportMode.choices, default=ImportMode.UPSERT)
+    key = models.CharField(_("key"), max_length=40)
+    file_name = models.CharField(_("file"), max_length=200)
+    content = models.BinaryField(_("content"), editable=False)
+    encoding = models.CharField(_("encoding"), max_length=30, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=1, blank=True)
+    #: The user's choices of field by header, over the automatic match.
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    create_duplicates = models.BooleanField(_("create suspected duplicates"), default=False)
+    state = models.CharField(_("state"), max_length=12, choices=ImportState.choices, default=ImportState.CHECKED)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    problems = models.PositiveIntegerField(_("problems"), default=0)
+    error_report = models.BinaryField(_("error report"), null=True, editable=False)
+    #: [[record id, "create" | "update", version left at, values before (updates)], …]
+    written = models.JSONField(_("written"), default=list, blank=True, editable=False)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["created_by", "-id"], name="import_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.kind})"

@@ -1,0 +1,267 @@
+"""Imports as jobs: check a file (the dry run), check it again with the user's choices,
+import it on a worker, undo it.
+
+- **Check**: the file is kept with the job, read and planned (``planning``); the counts,
+  the problems and the error report are stored.  Nothing of the book changes.
+- **Import**: the page marks the job importing and queues it; the worker plans the file
+  again (the book may have changed since the dry run) and writes it in one transaction
+  that also marks the job done, so a worker that dies leaves the job to be run again
+  (the task acknowledges late), and two runs never import twice (the job's row is
+  locked and must still be importing).
+- **Undo** (within ``CRM_IMPORT_UNDO_DAYS``): the records the import created are removed
+  and those it updated get their values back, each only if it is at the version the
+  import left it at; a record changed since is kept and named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.access.registry import CREATE, UPDATE, get_resource, may
+from crm.audit.choices import Action, Source
+from crm.audit.context import audit_context
+from crm.audit.services import audit_bulk
+from crm.core.errors import DomainError, NotPermitted, VersionConflict
+from crm.core.spreadsheets.reading import max_bytes
+
+from .choices import ImportState
+from .committing import commit_plan
+from .kinds import KINDS
+from .models import ImportJob
+from .planning import plan_import
+from .report import write_error_report
+from .rows import Plan
+
+
+def undo_days() -> int:
+    return int(getattr(settings, "CRM_IMPORT_UNDO_DAYS", 7))
+
+
+def check_may_import(actor: Any, kind: str, mode: str) -> None:
+    """Importing writes records of the kind: the role must be allowed to create them
+    (and to update them, unless only creating)."""
+    if kind not in KINDS:
+        raise DomainError(_("Unknown kind of import: %(kind)s.") % {"kind": kind[:40]})
+    resource = KINDS[kind].resource
+    acts = {"create": [CREATE], "update": [UPDATE]}.get(mode, [CREATE, UPDATE])
+    if not all(may(actor, act, resource) for act in acts):
+        raise NotPermitted(_("Your role may not import these records."))
+
+
+def plan_of(job: ImportJob, actor: Any) -> Plan:
+    """The plan of the kept file, read again."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("upload" + Path(job.file_name).suffix.lower())
+        path.write_bytes(bytes(job.content))
+        return plan_import(
+            path,
+            user=actor,
+            kind=job.kind,
+            filename=job.file_name,
+            mode=job.mode,
+            key=job.key or None,
+            mapping=job.mapping or None,
+            encoding=job.encoding or None,
+            delimiter=job.delimiter or None,
+        )
+
+
+def _store_plan(job: ImportJob, plan: Plan) -> None:
+    job.counts = dict(plan.counts)
+    job.rows = len(plan.rows)
+    job.problems = len(plan.problems)
+    job.key = plan.key
+    job.encoding = plan.encoding or ""
+    job.delimiter = plan.delimiter or ""
+    if plan.problems:
+        with tempfile.TemporaryFile() as report:
+            write_error_report(plan, report)
+            report.seek(0)
+            job.error_report = report.read()
+    else:
+        job.error_report = None
+
+
+@transaction.atomic
+def import_check(
+    *,
+    actor: Any,
+    file_name: str,
+    content: bytes,
+    kind: str,
+    mode: str = "upsert",
+    key: str = "",
+    encoding: str = "",
+    delimiter: str = "",
+) -> tuple[ImportJob, Plan]:
+    """Keep the file and run its dry run; returns the job and the plan (for the page)."""
+    check_may_import(actor, kind, mode)
+    if len(content) > max_bytes():
+        raise DomainError(_("The file is larger than %(most)d MB.") % {"most": max_bytes() // (1024 * 1024)})
+    job = ImportJob(
+        created_by=actor,
+        kind=kind,
+        mode=mode,
+        key=key,
+        file_name=Path(file_name).name[:200] or "upload",
+        content=content,
+        encoding=encoding,
+        delimiter=delimiter,
+        request_id=uuid.uuid4().hex,
+    )
+    plan = plan_of(job, actor)
+    _store_plan(job, plan)
+    job.save()
+    audit_bulk(
+        resource="imports.importjob",
+        actor=actor,
+        action=Action.BULK,
+        summary={
+            "label": f"import check {kind}",
+            "import": job.request_id,
+            "file": job.file_name,
+            "counts": job.counts,
+        },
+    )
+    return job, plan
+
+
+@transaction.atomic
+def import_recheck(
+    *, actor: Any, job: ImportJob, choices: Mapping[str, Any], expected_version: int | None
+) -> tuple[ImportJob, Plan]:
+    """Check the kept file again with the user's choices (mapping, mode, key, encoding,
+    delimiter, whether to create suspected duplicates)."""
+    job = _locked(job, expected_version)
+    if job.state != ImportState.CHECKED:
+        raise DomainError(_("This import has run already."))
+    for name in ("mapping", "mode", "key", "encoding", "delimiter", "create_duplicates"):
+        if name in choices:
+            setattr(job, name, choices[name])
+    check_may_import(actor, job.kind, job.mode)
+    plan = plan_of(job, actor)
+    _store_plan(job, plan)
+    job.version += 1
+    job.save()
+    return job, plan
+
+
+@transaction.atomic
+def import_start(*, actor: Any, job: ImportJob, expected_version: int | None) -> ImportJob:
+    """Mark the job importing (the worker takes it from there)."""
+    job = _locked(job, expected_version)
+    if job.state != ImportState.CHECKED:
+        raise DomainError(_("This import has run already."))
+    check_may_import(actor, job.kind, job.mode)
+    job.state = ImportState.IMPORTING
+    job.version += 1
+    job.save(update_fields=["state", "version"])
+    return job
+
+
+def import_run(*, job_id: int) -> ImportJob | None:
+    """Import a job marked importing, as the user who started it; safe to run again."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("created_by").filter(pk=job_id).first()
+        if job is None or job.state != ImportState.IMPORTING:
+            return job
+        actor = job.created_by
+        try:
+            check_may_import(actor, job.kind, job.mode)
+            plan = plan_of(job, actor)
+            with transaction.atomic():
+                written = commit_plan(
+                    plan,
+                    user=actor,
+                    file_name=job.file_name,
+                    create_duplicates=job.create_duplicates,
+                    import_id=job.request_id,
+                )
+        except DomainError as error:
+            job.state = ImportState.FAILED
+            job.message = error.message
+        else:
+            job.state = ImportState.DONE
+            job.counts = {**job.counts, "written": dict(written.counts)}
+            job.written = written.records
+        job.finished_at = timezone.now()
+        job.version += 1
+        job.save()
+        return job
+
+
+@transaction.atomic
+def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> tuple[int, list[str]]:
+    """Undo an import; returns how many records were put back and what was kept."""
+    job = _locked(job, expected_version)
+    if job.state != ImportState.DONE:
+        raise DomainError(_("Only an import that ran can be undone."))
+    if job.finished_at and timezone.now() - job.finished_at > dt.timedelta(days=undo_days()):
+        raise DomainError(_("An import can be undone for %(days)d days.") % {"days": undo_days()})
+    resource = get_resource(KINDS[job.kind].resource)
+    assert resource is not None
+    model = resource.model
+    viewset = resource.viewset
+    records = model._default_manager.in_bulk([entry[0] for entry in job.written])
+    undone = 0
+    kept: list[str] = []
+    with audit_context(source=Source.IMPORT, request_id=job.request_id):
+        for record_id, action, version, before in reversed(job.written):
+            record = records.get(record_id)
+            if record is None:
+                continue
+            try:
+                with transaction.atomic():
+                    if action == "create":
+                        viewset.delete_service(actor=actor, instance=record, expected_version=version)
+                    else:
+                        data = _restored(model, before)
+                        viewset.update_service(actor=actor, instance=record, data=data, expected_version=version)
+            except VersionConflict:
+                kept.append(_("%(record)s was changed since the import; it is kept.") % {"record": record})
+            except DomainError as error:
+                kept.append(f"{record}: {error.message}")
+            else:
+                undone += 1
+    job.state = ImportState.UNDONE
+    job.message = "\n".join(kept)
+    job.version += 1
+    job.save()
+    audit_bulk(
+        resource="imports.importjob",
+        actor=actor,
+        summary={"label": f"import undone {job.kind}", "import": job.request_id, "undone": undone, "kept": len(kept)},
+    )
+    return undone, kept
+
+
+def _restored(model: Any, before: Mapping[str, Any]) -> dict[str, Any]:
+    """The values an update changed, as its service takes them (linked records back as
+    records)."""
+    data: dict[str, Any] = {}
+    for name, value in before.items():
+        field = model._meta.get_field(name)
+        if field.is_relation and value is not None:
+            data[name] = field.related_model._default_manager.filter(pk=value).first()
+        elif field.get_internal_type() in ("DateField", "DateTimeField", "DecimalField") and value is not None:
+            data[name] = field.to_python(value)
+        else:
+            data[name] = value
+    return data
+
+
+def _locked(job: ImportJob, expected_version: int | None) -> ImportJob:
+    fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if expected_version is not None and fresh.version != expected_version:
+        raise VersionConflict()
+    return fresh
