@@ -16,33 +16,54 @@ from .models import ImportJob
 KIND_LABELS = {"customers": _("Customers"), "contacts": _("Contacts"), "transactions": _("Orders and payments")}
 
 
+_SELECT = {"class": "form-select"}
+_TEXT = {"class": "form-control"}
+
+
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=[(code, KIND_LABELS[code]) for code in KINDS])
-    file = forms.FileField(label=_("File (.xlsx, .xls, .csv)"))
-    mode = forms.ChoiceField(label=_("Rows that name an existing record"), choices=ImportMode.choices)
-    encoding = forms.CharField(label=_("Encoding of a CSV file"), max_length=30, required=False,
-                               help_text=_("Leave empty to have it detected."))  # fmt: skip
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[(code, KIND_LABELS[code]) for code in KINDS],
+        widget=forms.Select(attrs=_SELECT),
+    )
+    file = forms.FileField(label=_("File (.xlsx, .xls, .csv)"), widget=forms.ClearableFileInput(attrs=_TEXT))
+    mode = forms.ChoiceField(
+        label=_("Rows that name an existing record"), choices=ImportMode.choices, widget=forms.Select(attrs=_SELECT)
+    )
+    encoding = forms.CharField(
+        label=_("Encoding of a CSV file"),
+        max_length=30,
+        required=False,
+        help_text=_("Leave empty to have it detected."),
+        widget=forms.TextInput(attrs=_TEXT),
+    )
 
 
 class CheckForm(forms.Form):
     """The dry run's choices: a field for each column, the mode, the key, the encoding."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
-    mode = forms.ChoiceField(label=_("Mode"), choices=ImportMode.choices)
-    key = forms.ChoiceField(label=_("Existing records are found by"))
-    encoding = forms.CharField(label=_("Encoding"), max_length=30, required=False)
+    mode = forms.ChoiceField(label=_("Mode"), choices=ImportMode.choices, widget=forms.Select(attrs=_SELECT))
+    key = forms.ChoiceField(label=_("Existing records are found by"), widget=forms.Select(attrs=_SELECT))
+    encoding = forms.CharField(label=_("Encoding"), max_length=30, required=False, widget=forms.TextInput(attrs=_TEXT))
     create_duplicates = forms.BooleanField(label=_("Create suspected duplicates anyway"), required=False)
 
     def __init__(self, *args: Any, job: ImportJob, headers: list[str], fields: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         require_version(self.fields["version"], job)
         key_field: Any = self.fields["key"]
-        key_field.choices = [(key, key) for key in KINDS[job.kind].keys]
+        labels = dict(fields)
+        key_field.choices = [(key, labels.get(key, key)) for key in KINDS[job.kind].keys]
         self.columns: list[str] = []
         options = [("", _("(not imported)")), *fields]
         for index, header in enumerate(headers):
             name = f"column_{index}"
-            self.fields[name] = forms.ChoiceField(label=header or f"#{index + 1}", choices=options, required=False)
+            self.fields[name] = forms.ChoiceField(
+                label=header or f"#{index + 1}",
+                choices=options,
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
             self.columns.append(name)
 
     def mapping(self, headers: list[str]) -> dict[str, str | None]:

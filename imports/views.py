@@ -27,7 +27,7 @@ from crm.core.validation import parse_id
 
 from . import services, tasks
 from .choices import ImportState
-from .forms import CheckForm, UploadForm
+from .forms import KIND_LABELS, CheckForm, UploadForm
 from .kinds import KINDS
 from .models import ImportJob
 from .report import column_letter
@@ -58,7 +58,8 @@ def _may_import_something(user: Any) -> bool:
 def history_view(request: HttpRequest) -> HttpResponse:
     """Every import the user ran (an admin: everyone's), newest first."""
     page = Paginator(_jobs(request.user), 25).get_page(request.GET.get("page"))
-    context = {"page": page, "kinds": list(KINDS), "may_import": _may_import_something(request.user)}
+    kinds = [(code, KIND_LABELS[code]) for code in KINDS]
+    context = {"page": page, "kinds": kinds, "labels": KIND_LABELS, "may_import": _may_import_something(request.user)}
     return render(request, "imports/history.html", context)
 
 
@@ -111,6 +112,7 @@ def _detail(request: HttpRequest, job: ImportJob, plan: Plan | None, form: Check
         ]
     context = {
         "job": job,
+        "kind_label": KIND_LABELS.get(job.kind, job.kind),
         "plan": plan,
         "form": form,
         "problems": problems,
