@@ -47,6 +47,13 @@ class CheckForm(forms.Form):
     key = forms.ChoiceField(label=_("Existing records are found by"), widget=forms.Select(attrs=_SELECT))
     encoding = forms.CharField(label=_("Encoding"), max_length=30, required=False, widget=forms.TextInput(attrs=_TEXT))
     create_duplicates = forms.BooleanField(label=_("Create suspected duplicates anyway"), required=False)
+    mapping_name = forms.CharField(
+        label=_("Save this mapping as"),
+        max_length=80,
+        required=False,
+        help_text=_("Files with the same headers are mapped this way from now on; a name lets you choose it."),
+        widget=forms.TextInput(attrs=_TEXT),
+    )
 
     def __init__(self, *args: Any, job: ImportJob, headers: list[str], fields: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)

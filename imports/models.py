@@ -58,3 +58,32 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.kind})"
+
+
+class SavedMapping(models.Model):
+    """How a file's columns map to fields, kept so that the same headers are mapped the
+    same way next time, by anyone (a mapping names only headers and fields); a named one
+    can also be chosen by name (``import_xlsx --mapping NAME``)."""
+
+    scope_path: ClassVar[str | None] = None
+
+    kind = models.CharField(_("kind"), max_length=30)
+    #: A digest of the file's headers, as matched (normalised).
+    headers_key = models.CharField(_("headers"), max_length=64)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    mapping = models.JSONField(_("mapping"), default=dict)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("saved by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved mapping")
+        verbose_name_plural = _("saved mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "headers_key"], name="mapping_one_per_headers"),
+            models.UniqueConstraint(fields=["kind", "name"], condition=~models.Q(name=""), name="mapping_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.kind} {self.headers_key[:8]}"

@@ -16,6 +16,7 @@ import it on a worker, undo it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 import uuid
 from collections.abc import Mapping
@@ -32,15 +33,48 @@ from crm.audit.choices import Action, Source
 from crm.audit.context import audit_context
 from crm.audit.services import audit_bulk
 from crm.core.errors import DomainError, NotPermitted, VersionConflict
+from crm.core.spreadsheets.headers import normalise
 from crm.core.spreadsheets.reading import max_bytes
 
 from .choices import ImportState
 from .committing import commit_plan
 from .kinds import KINDS
-from .models import ImportJob
+from .models import ImportJob, SavedMapping
 from .planning import plan_import
 from .report import write_error_report
 from .rows import Plan
+
+
+def headers_key(headers: list[str]) -> str:
+    """A digest of a file's headers as they are matched (normalised), naming its mapping."""
+    text = "\x1f".join(normalise(header) for header in headers)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def saved_mapping(kind: str, headers: list[str]) -> SavedMapping | None:
+    return SavedMapping.objects.filter(kind=kind, headers_key=headers_key(headers)).first()
+
+
+@transaction.atomic
+def mapping_save(
+    *, actor: Any, kind: str, headers: list[str], mapping: Mapping[str, Any], name: str = ""
+) -> SavedMapping:
+    """Keep how these headers map, for the next file with the same headers (and under
+    ``name``, if given, for choosing it by name); one mapping per set of headers."""
+    name = name.strip()[:80]
+    if name:
+        SavedMapping.objects.filter(kind=kind, name=name).exclude(headers_key=headers_key(headers)).update(name="")
+    saved, _created = SavedMapping.objects.update_or_create(
+        kind=kind,
+        headers_key=headers_key(headers),
+        defaults={"mapping": dict(mapping), "saved_by": actor, **({"name": name} if name else {})},
+    )
+    audit_bulk(
+        resource="imports.savedmapping",
+        actor=actor,
+        summary={"label": f"mapping saved {kind}", "name": saved.name, "mapping": dict(mapping)},
+    )
+    return saved
 
 
 def undo_days() -> int:
@@ -120,6 +154,11 @@ def import_check(
         request_id=uuid.uuid4().hex,
     )
     plan = plan_of(job, actor)
+    saved = saved_mapping(kind, plan.table.headers)
+    if saved is not None:
+        # The same headers came before: they are mapped as the user chose then.
+        job.mapping = saved.mapping
+        plan = plan_of(job, actor)
     _store_plan(job, plan)
     job.save()
     audit_bulk(
@@ -150,6 +189,14 @@ def import_recheck(
             setattr(job, name, choices[name])
     check_may_import(actor, job.kind, job.mode)
     plan = plan_of(job, actor)
+    if "mapping" in choices:
+        mapping_save(
+            actor=actor,
+            kind=job.kind,
+            headers=plan.table.headers,
+            mapping=choices["mapping"],
+            name=choices.get("mapping_name", ""),
+        )
     _store_plan(job, plan)
     job.version += 1
     job.save()

@@ -122,7 +122,9 @@ def _detail(request: HttpRequest, job: ImportJob, plan: Plan | None, form: Check
         "importing": job.state == ImportState.IMPORTING,
         "may_undo": job.state == ImportState.DONE,
         "mapping_fields": [form[name] for name in form.columns] if form else [],
-        "settings_fields": [form[name] for name in ("mode", "key", "encoding", "create_duplicates")] if form else [],
+        "settings_fields": [form[name] for name in ("mode", "key", "encoding", "create_duplicates", "mapping_name")]
+        if form
+        else [],
     }
     return render(request, "imports/detail.html", context, status=status)
 
@@ -156,6 +158,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "key": form.cleaned_data["key"],
         "encoding": form.cleaned_data["encoding"],
         "create_duplicates": form.cleaned_data["create_duplicates"],
+        "mapping_name": form.cleaned_data["mapping_name"],
     }
     try:
         job, plan = services.import_recheck(

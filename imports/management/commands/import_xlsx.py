@@ -1,4 +1,4 @@
-"""``manage.py import_xlsx KIND FILE [--dry-run] [--as USERNAME] [--mode M] [--key K]
+"""``manage.py import_xlsx KIND FILE [--dry-run] [--as USERNAME] [--mode M] [--key K] [--mapping NAME]
 [--encoding E] [--delimiter D] [--errors PATH] [--create-duplicates]``: import a workbook or CSV file of
 customers, contacts or orders as a user (their record scope and field policy apply).
 
@@ -22,6 +22,7 @@ from crm.core.errors import DomainError
 
 from ...committing import commit_plan
 from ...kinds import KINDS, MODES
+from ...models import SavedMapping
 from ...planning import plan_import
 from ...report import column_letter, write_error_report
 from ...rows import CREATE, UPDATE
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="username", help="Import as this user (default: the first active admin).")
         parser.add_argument("--mode", choices=MODES, default="upsert", help="create, update, or upsert (default).")
         parser.add_argument("--key", help="The field that finds an existing record (e.g. code, tax_id, email).")
+        parser.add_argument("--mapping", help="Map the columns as the mapping saved under this name.")
         parser.add_argument("--encoding", help="A CSV file's encoding, when the guess is wrong (e.g. gb18030).")
         parser.add_argument("--delimiter", help="A CSV file's delimiter, when the guess is wrong.")
         parser.add_argument("--errors", help="Where to write the error report (default: beside the file).")
@@ -49,6 +51,12 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
         user = self._user(options["username"])
+        mapping = None
+        if options["mapping"]:
+            saved = SavedMapping.objects.filter(kind=options["kind"], name=options["mapping"]).first()
+            if saved is None:
+                raise CommandError(f"No mapping of {options['kind']} is called {options['mapping']!r}.")
+            mapping = saved.mapping
         try:
             plan = plan_import(
                 path,
@@ -56,6 +64,7 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 mode=options["mode"],
                 key=options["key"],
+                mapping=mapping,
                 encoding=options["encoding"],
                 delimiter=options["delimiter"],
             )
