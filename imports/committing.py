@@ -34,6 +34,8 @@ class Written:
     counts: Counter[str] = field(default_factory=Counter)
     records: list[list[Any]] = field(default_factory=list)
     import_id: str = ""
+    #: The record each row created, by the row's number.
+    created: dict[int, Any] = field(default_factory=dict)
 
 
 def commit_plan(
@@ -56,6 +58,7 @@ def commit_plan(
                 if row.action == CREATE or (row.action == DUPLICATE and row.suspected and create_duplicates):
                     record = create(actor=user, data=row.data)
                     written.records.append([record.pk, CREATE, record.version, {}])
+                    written.created[row.number] = record
                 elif row.action == UPDATE:
                     before = {name: _stored(getattr(row.record, name, None)) for name in row.data}
                     record = update(actor=user, instance=row.record, data=row.data, expected_version=row.record.version)
@@ -89,3 +92,42 @@ def _stored(value: Any) -> Any:
     if isinstance(value, Model):
         return value.pk
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def commit_workbook(plans: list[Plan], *, user: Any, file_name: str, create_duplicates: bool = False) -> list[Written]:
+    """Import every sheet of a workbook in one transaction, customers first: a row of
+    another sheet that names a customer the workbook creates is linked to it once it
+    exists."""
+    import_id = uuid.uuid4().hex
+    results: list[Written] = []
+    created: dict[tuple[str, str], Any] = {}
+    with transaction.atomic():
+        for plan in plans:
+            for row in plan.rows:
+                if row.customer_ref is not None and row.action in (CREATE, UPDATE):
+                    customer = created.get(row.customer_ref)
+                    if customer is None:
+                        raise DomainError(_("Row %(row)d: its customer was not created. Nothing was imported.") % {
+                            "row": row.number})  # fmt: skip
+                    row.data["customer"] = customer
+            written = commit_plan(
+                plan, user=user, file_name=file_name, create_duplicates=create_duplicates, import_id=import_id
+            )
+            if plan.kind.code == "customers":
+                for number, record in written.created.items():
+                    for how, name in (
+                        ("customer_code", "code"),
+                        ("customer_tax_id", "tax_id"),
+                        ("customer_name", "name"),
+                    ):
+                        value = getattr(record, name, "")
+                        if value:
+                            created.setdefault((how, str(value)), record)
+                    row = next(row for row in plan.rows if row.number == number)
+                    for name in ("code", "tax_id", "name"):
+                        typed = row.data.get(name) or row.evidence.get(name)
+                        if typed:
+                            how = {"code": "customer_code", "tax_id": "customer_tax_id", "name": "customer_name"}[name]
+                            created.setdefault((how, str(typed)), record)
+            results.append(written)
+    return results

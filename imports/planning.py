@@ -33,7 +33,7 @@ from crm.access.scope import customers_visible_to, scoped_lookup, scoped_queryse
 from crm.accounts.models import Team, User
 from crm.core.errors import DomainError, KeyTaken
 from crm.core.spreadsheets.headers import Match, Target, knows, match_headers, normalise, targets_for
-from crm.core.spreadsheets.reading import read_file
+from crm.core.spreadsheets.reading import Table, read_file
 from crm.core.spreadsheets.values import (
     Parsed,
     date_order,
@@ -48,8 +48,8 @@ from crm.core.spreadsheets.values import (
 )
 
 from .duplicates import suspect_duplicates
-from .kinds import CUSTOMER_LINKS, KINDS, MODES
-from .rows import DUPLICATE, ERROR, UNCHANGED, UPDATE, Plan, Problem, Row
+from .kinds import CUSTOMER_LINKS, KINDS, MODES, ImportKind
+from .rows import CREATE, DUPLICATE, ERROR, UNCHANGED, UPDATE, Plan, Problem, Row
 
 _PHONE_FIELDS = {"phone", "mobile"}
 _SPLIT = re.compile(r"[,，;；、|/]+")
@@ -63,6 +63,7 @@ class _Context:
         self.resource = resource
         self.request = SimpleNamespace(user=user, method="POST", query_params={}, data={})
         self.customers_by: dict[tuple[str, str], list[int]] = {}
+        self.new_customers: dict[tuple[str, str], Row] = {}
 
     def customer(self, how: str, value: str) -> list[int]:
         cache_key = (how, value)
@@ -71,6 +72,27 @@ class _Context:
             field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
             self.customers_by[cache_key] = list(visible.filter(**{field_name: value}).values_list("pk", flat=True)[:2])
         return self.customers_by[cache_key]
+
+
+def _targets(import_kind: ImportKind, user: Any) -> list[Target]:
+    resource = get_resource(import_kind.resource)
+    assert resource is not None
+    targets = targets_for(resource, user)
+    if import_kind.customer_link:
+        targets += [Target(field=name, names=names) for name, names in CUSTOMER_LINKS.items()]
+    return targets
+
+
+def _checked(kind: str, mode: str, key: str | None) -> tuple[ImportKind, str]:
+    if kind not in KINDS:
+        raise DomainError(_("Unknown kind of import: %(kind)s.") % {"kind": kind[:40]})
+    if mode not in MODES:
+        raise DomainError(_("Unknown mode: %(mode)s.") % {"mode": mode[:20]})
+    import_kind = KINDS[kind]
+    key = key or import_kind.keys[0]
+    if key not in import_kind.keys:
+        raise DomainError(_("Records of this kind are found by %(keys)s.") % {"keys": ", ".join(import_kind.keys)})
+    return import_kind, key
 
 
 def plan_import(
@@ -92,24 +114,72 @@ def plan_import(
     ``mapping`` overrides the automatic match of headers to fields (header → field, or
     ``None`` to leave a column out).
     """
-    if kind not in KINDS:
-        raise DomainError(_("Unknown kind of import: %(kind)s.") % {"kind": kind[:40]})
-    if mode not in MODES:
-        raise DomainError(_("Unknown mode: %(mode)s.") % {"mode": mode[:20]})
-    import_kind = KINDS[kind]
-    resource = get_resource(import_kind.resource)
-    assert resource is not None
-    key = key or import_kind.keys[0]
-    if key not in import_kind.keys:
-        raise DomainError(_("Records of this kind are found by %(keys)s.") % {"keys": ", ".join(import_kind.keys)})
-    targets = targets_for(resource, user)
-    if import_kind.customer_link:
-        targets += [Target(field=name, names=names) for name, names in CUSTOMER_LINKS.items()]
-    known = knows(targets)
+    import_kind, key = _checked(kind, mode, key)
+    known = knows(_targets(import_kind, user))
     source = read_file(
         path, filename=filename, encoding=encoding, delimiter=delimiter, is_header=lambda t: normalise(t) in known
     )
-    table = source.tables[0]
+    return plan_table(source.tables[0], source, user=user, kind=kind, mode=mode, key=key, mapping=mapping)
+
+
+def plan_workbook(path: str | Path, *, user: Any, filename: str | None = None, mode: str = "upsert") -> list[Plan]:
+    """Plan every sheet of a workbook that holds one kind of record, recognised by its
+    headers, checked together: customers first, then the sheets whose rows name their
+    customer, which may be one the customers sheet creates."""
+    targets = {code: _targets(kind, user) for code, kind in KINDS.items()}
+    known = set().union(*(knows(found) for found in targets.values()))
+    source = read_file(path, filename=filename, is_header=lambda t: normalise(t) in known)
+    chosen: list[tuple[str, Table]] = []
+    for table in source.tables:
+        scores = {
+            code: sum(
+                1 for match in match_headers(table.headers, found) if match.field and match.field not in CUSTOMER_LINKS
+            )
+            for code, found in targets.items()
+        }
+        best = max(scores, key=lambda code: (scores[code], code == "customers"))
+        if scores[best] >= 2:
+            chosen.append((best, table))
+    if not chosen:
+        raise DomainError(_("No sheet of this workbook holds customers, contacts or orders."))
+    chosen.sort(key=lambda item: item[0] != "customers")
+    plans: list[Plan] = []
+    new_customers: dict[tuple[str, str], Row] = {}
+    for code, table in chosen:
+        plan = plan_table(table, source, user=user, kind=code, mode=mode, key=None, new_customers=new_customers)
+        if code == "customers":
+            for row in plan.rows:
+                if row.action == CREATE:
+                    for how, name in (
+                        ("customer_code", "code"),
+                        ("customer_tax_id", "tax_id"),
+                        ("customer_name", "name"),
+                    ):
+                        value = row.data.get(name) or row.evidence.get(name)
+                        if value:
+                            new_customers.setdefault((how, str(value)), row)
+        plans.append(plan)
+    return plans
+
+
+def plan_table(
+    table: Table,
+    source: Any,
+    *,
+    user: Any,
+    kind: str,
+    mode: str = "upsert",
+    key: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+    new_customers: dict[tuple[str, str], Row] | None = None,
+) -> Plan:
+    """What importing one table as ``kind`` records for ``user`` would do (see
+    :func:`plan_import`); ``new_customers`` are the customers another sheet of the same
+    workbook creates, which this table's rows may name."""
+    import_kind, key = _checked(kind, mode, key)
+    resource = get_resource(import_kind.resource)
+    assert resource is not None
+    targets = _targets(import_kind, user)
     matches = _mapped(match_headers(table.headers, targets), mapping or {}, {t.field for t in targets})
     refusals = {target.field: target.refused for target in targets if target.refused}
     refused = [(m.column, m.header, refusals[m.field]) for m in matches if m.field in refusals]
@@ -127,6 +197,7 @@ def plan_import(
         delimiter=source.delimiter,
     )
     context = _Context(user, resource)
+    context.new_customers = new_customers or {}
     fields = resource.viewset.serializer_class(context={"request": context.request}).fields
     orders = _date_orders(plan, used, fields)
     seen: dict[str, int] = {}
@@ -220,6 +291,8 @@ def _check_row(plan: Plan, row: Row, used: list[Match], fields: Any, orders: dic
     serializer = context.resource.viewset.serializer_class(
         instance=row.record, data=payload, partial=row.record is not None, context={"request": context.request}
     )
+    if row.customer_ref is not None and "customer" in serializer.fields:
+        serializer.fields["customer"].required = False
     if not serializer.is_valid():
         for name, messages in serializer.errors.items():
             column = _column_of(used, name)
@@ -351,6 +424,9 @@ def _link_customer(row: Row, match: Match, raw: Any, payload: dict[str, Any], co
     elif found:
         message = _("%(value)s names more than one customer; use the customer code.") % {"value": text.value[:40]}
         row.problems.append(Problem(row.number, match.column, message))
+    elif (match.field, text.value) in context.new_customers:
+        # A customer the workbook's customers sheet creates: linked once it exists.
+        row.customer_ref = (match.field, text.value)
     else:
         message = _("No customer of yours is %(value)s.") % {"value": text.value[:40]}
         row.problems.append(Problem(row.number, match.column, message))

@@ -36,6 +36,8 @@ class Row:
     problems: list[Problem] = field(default_factory=list)
     #: A duplicate only suspected (a similar customer), which the user may create anyway.
     suspected: bool = False
+    #: The customer a row names that another sheet of the workbook creates: (how, value).
+    customer_ref: tuple[str, str] | None = None
     #: Values of columns the user may not write: never written, but a tax id the user may
     #: not fill in still tells a duplicate.
     evidence: dict[str, Any] = field(default_factory=dict)

@@ -20,10 +20,10 @@ from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.core.errors import DomainError
 
-from ...committing import commit_plan
+from ...committing import commit_plan, commit_workbook
 from ...kinds import KINDS, MODES
 from ...models import SavedMapping
-from ...planning import plan_import
+from ...planning import plan_import, plan_workbook
 from ...report import column_letter, write_error_report
 from ...rows import CREATE, UPDATE
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
     help = "Import a workbook or CSV file (customers, contacts, transactions) as a user; --dry-run writes nothing."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("kind", choices=[*sorted(KINDS), "archive"], help="archive: a workbook of several sheets")
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
         parser.add_argument("--as", dest="username", help="Import as this user (default: the first active admin).")
@@ -58,21 +58,60 @@ class Command(BaseCommand):
                 raise CommandError(f"No mapping of {options['kind']} is called {options['mapping']!r}.")
             mapping = saved.mapping
         try:
-            plan = plan_import(
-                path,
-                user=user,
-                kind=options["kind"],
-                mode=options["mode"],
-                key=options["key"],
-                mapping=mapping,
-                encoding=options["encoding"],
-                delimiter=options["delimiter"],
-            )
+            if options["kind"] == "archive":
+                plans = plan_workbook(path, user=user, mode=options["mode"])
+            else:
+                plans = [
+                    plan_import(
+                        path,
+                        user=user,
+                        kind=options["kind"],
+                        mode=options["mode"],
+                        key=options["key"],
+                        mapping=mapping,
+                        encoding=options["encoding"],
+                        delimiter=options["delimiter"],
+                    )
+                ]
         except DomainError as error:
             raise CommandError(error.message) from error
+        creatable = False
+        for plan in plans:
+            self._report(path, plan, options, several=len(plans) > 1)
+            counts = plan.counts
+            creatable = creatable or bool(counts[CREATE] or counts[UPDATE])
+            if options["create_duplicates"]:
+                creatable = creatable or any(row.suspected for row in plan.rows)
+        if not creatable:
+            raise CommandError("Nothing to import.")
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was written.")
+            return
+        try:
+            if options["kind"] == "archive":
+                results = commit_workbook(
+                    plans, user=user, file_name=path.name, create_duplicates=options["create_duplicates"]
+                )
+            else:
+                results = [
+                    commit_plan(
+                        plans[0], user=user, file_name=path.name, create_duplicates=options["create_duplicates"]
+                    )
+                ]
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        for plan, written in zip(plans, results, strict=True):
+            counts = written.counts
+            self.stdout.write(
+                f"Imported {plan.kind.code} as {user.username}: {counts['create']} created, {counts['update']} updated."
+            )
+
+    def _report(self, path: Path, plan: Any, options: dict[str, Any], *, several: bool) -> None:
         counts = plan.counts
         decoded = f", {plan.encoding}, delimiter {plan.delimiter!r}" if plan.encoding else ""
-        self.stdout.write(f"Read {path.name} (sheet {plan.table.name}{decoded}): {len(plan.rows)} rows.")
+        self.stdout.write(
+            f"Read {path.name} (sheet {plan.table.name} as {plan.kind.code}{decoded}): {len(plan.rows)} rows."
+        )
         for match in plan.matches:
             target = match.field or "(not imported)"
             how = f" ({match.how})" if match.how else ""
@@ -89,23 +128,12 @@ class Command(BaseCommand):
         if len(plan.problems) > 200:
             self.stdout.write(f"  … and {len(plan.problems) - 200} more (see the error report).")
         if plan.problems:
-            report = Path(options["errors"] or path.with_name(f"{path.stem}-errors.xlsx"))
+            default = f"{path.stem}-{plan.table.name}-errors.xlsx" if several else f"{path.stem}-errors.xlsx"
+            report = Path(options["errors"] or path.with_name(default))
+            if several and options["errors"]:
+                report = report.with_name(f"{report.stem}-{plan.table.name}{report.suffix}")
             write_error_report(plan, report)
             self.stdout.write(f"Error report: {report}")
-        creatable = counts[CREATE] or counts[UPDATE]
-        if options["create_duplicates"]:
-            creatable = creatable or any(row.suspected for row in plan.rows)
-        if not creatable:
-            raise CommandError("Nothing to import.")
-        if options["dry_run"]:
-            self.stdout.write("Dry run: nothing was written.")
-            return
-        try:
-            written = commit_plan(plan, user=user, file_name=path.name, create_duplicates=options["create_duplicates"])
-        except DomainError as error:
-            raise CommandError(error.message) from error
-        counts = written.counts
-        self.stdout.write(f"Imported as {user.username}: {counts['create']} created, {counts['update']} updated.")
 
     def _user(self, username: str | None) -> User:
         users = User.objects.filter(is_active=True)
