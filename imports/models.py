@@ -44,6 +44,9 @@ class ImportJob(models.Model):
     rows = models.PositiveIntegerField(_("rows"), default=0)
     problems = models.PositiveIntegerField(_("problems"), default=0)
     error_report = models.BinaryField(_("error report"), null=True, editable=False)
+    #: What the dry run found, for the API: the columns as matched, those refused, and
+    #: the first problems at their rows and columns.
+    details = models.JSONField(_("details"), default=dict, blank=True)
     #: [[record id, "create" | "update", version left at, values before (updates)], …]
     written = models.JSONField(_("written"), default=list, blank=True, editable=False)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)

@@ -41,7 +41,7 @@ from .committing import commit_plan
 from .kinds import KINDS
 from .models import ImportJob, SavedMapping
 from .planning import plan_import
-from .report import write_error_report
+from .report import column_letter, write_error_report
 from .rows import Plan
 
 
@@ -110,7 +110,26 @@ def plan_of(job: ImportJob, actor: Any) -> Plan:
         )
 
 
+#: How many problems a job keeps in words (the error report has them all).
+KEPT_PROBLEMS = 200
+
+
 def _store_plan(job: ImportJob, plan: Plan) -> None:
+    job.details = {
+        "columns": [
+            {"column": column_letter(m.column), "header": m.header, "field": m.field, "how": m.how}
+            for m in plan.matches
+        ],
+        "refused": [{"column": column_letter(c), "header": h, "reason": str(r)} for c, h, r in plan.refused],
+        "problems": [
+            {
+                "row": p.row,
+                "column": column_letter(p.column) if p.column is not None else None,
+                "message": str(p.message),
+            }
+            for p in plan.problems[:KEPT_PROBLEMS]
+        ],
+    }
     job.counts = dict(plan.counts)
     job.rows = len(plan.rows)
     job.problems = len(plan.problems)

@@ -58,6 +58,7 @@ MATRIX: dict[str, dict[str, set[str]]] = {
     "risk-alerts": {CREATE: MANAGERS, DELETE: MANAGERS, "assign": MANAGERS},
     "alert-comments": {},
     "risk-scans": {"start": MANAGERS},
+    "imports": {},
 }
 
 
