@@ -32,6 +32,7 @@ from .kinds import KINDS
 from .models import ImportJob
 from .report import column_letter
 from .rows import Plan
+from .selectors import import_jobs_for
 from .templates import write_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,8 +41,7 @@ SHOWN = 50
 
 
 def _jobs(user: Any) -> Any:
-    jobs = ImportJob.objects.select_related("created_by").defer("content", "error_report", "written")
-    return jobs if getattr(user, "is_admin", False) else jobs.filter(created_by=user)
+    return import_jobs_for(user=user)
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:

@@ -14,7 +14,6 @@ import tempfile
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -31,17 +30,10 @@ from crm.core.parsers import BoundedJSONParser
 from .. import services, tasks
 from ..kinds import KINDS
 from ..models import ImportJob
+from ..selectors import import_jobs_for
 from .serializers import ImportJobSerializer, ImportUploadSerializer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def import_jobs_for(*, user: Any) -> QuerySet[ImportJob]:
-    """The imports a user sees: their own; an admin everyone's."""
-    jobs = ImportJob.objects.select_related("created_by").defer("content", "error_report", "written")
-    if not getattr(user, "is_authenticated", False):
-        return jobs.none()
-    return jobs if getattr(user, "is_admin", False) else jobs.filter(created_by=user)
 
 
 class UndoneSerializer(serializers.Serializer):
