@@ -38,7 +38,7 @@ from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.validation import control_characters
+from crm.core.validation import control_characters, date_range
 
 __all__ = [
     "Cell",
@@ -322,8 +322,6 @@ def parse_number(raw: Cell, whole: bool = False) -> Parsed[Decimal] | Parsed[int
 
 
 # ------------------------------------------------------------------ dates
-EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(2100, 12, 31)
 #: Excel counts days from 1899-12-30 (serial 1 is 1900-01-01), and counts a 1900-02-29
 #: that never was as serial 60; serials below 60 are therefore one day later.
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -353,7 +351,8 @@ def _full_year(year: str) -> int:
 
 
 def parse_date(raw: Cell, order: DateOrder | None = None) -> Parsed[dt.date]:
-    """A day between 1900-01-01 and 2100-12-31.
+    """A day between ``CRM_DATE_MIN`` and ``CRM_DATE_MAX`` (1900-01-01 and 2199-12-31), as
+    every other channel takes dates.
 
     Read: ``2023-03-01``, ``2023/3/1``, ``2023.3.1``, ``2023年3月1日`` (or 号),
     ``2023年3月`` and ``2023-03`` (the first of the month), ``20230301``, a time after the
@@ -368,7 +367,7 @@ def parse_date(raw: Cell, order: DateOrder | None = None) -> Parsed[dt.date]:
     is 1930).
 
     Refused: a day that does not exist (``2023-02-30``, serial 60, Excel's 1900-02-29),
-    a year before 1900 or after 2100 (a typing mistake), a time alone, anything else.
+    a day outside those limits (a typing mistake), a time alone, anything else.
     """
     if _blank(raw):
         return Parsed()
@@ -385,17 +384,19 @@ def parse_date(raw: Cell, order: DateOrder | None = None) -> Parsed[dt.date]:
 
 
 def _in_range(day: dt.date, raw: Cell) -> Parsed[dt.date]:
-    if EARLIEST <= day <= LATEST:
+    earliest, latest = date_range()
+    if earliest <= day <= latest:
         return Parsed(day)
     return _range_error(raw)
 
 
 def _range_error(raw: Cell) -> Parsed[Any]:
+    earliest, latest = date_range()
     return _refuse(
         _("A date must lie between %(earliest)s and %(latest)s: %(value)s"),
         raw,
-        earliest=EARLIEST.isoformat(),
-        latest=LATEST.isoformat(),
+        earliest=earliest.isoformat(),
+        latest=latest.isoformat(),
     )
 
 
