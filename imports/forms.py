@@ -13,7 +13,18 @@ from .choices import ImportMode
 from .kinds import KINDS
 from .models import ImportJob
 
-KIND_LABELS = {"customers": _("Customers"), "contacts": _("Contacts"), "transactions": _("Orders and payments")}
+#: What each kind of import is called on the pages.
+KIND_LABELS: dict[str, Any] = {
+    "customers": _("Customers"),
+    "contacts": _("Contacts"),
+    "transactions": _("Orders and payments"),
+    "activities": _("Follow-ups"),
+    "service-records": _("Service records"),
+    "feedback": _("Feedback and suggestions"),
+    "satisfaction-responses": _("Satisfaction answers"),
+    "participations": _("Campaign participation"),
+    "service-needs": _("Personalised service needs"),
+}
 
 
 _SELECT = {"class": "form-select"}

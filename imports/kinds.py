@@ -31,6 +31,15 @@ KINDS = {
     "customers": ImportKind("customers", "customers", keys=("code", "tax_id")),
     "contacts": ImportKind("contacts", "contacts", keys=("email", "mobile"), customer_link=True),
     "transactions": ImportKind("transactions", "transactions", keys=("external_ref",), customer_link=True),
+    # Records without a natural key are found by the id the exports write.
+    "activities": ImportKind("activities", "activities", keys=("id",), customer_link=True),
+    "service-records": ImportKind("service-records", "service-records", keys=("id",), customer_link=True),
+    "feedback": ImportKind("feedback", "feedback", keys=("id",), customer_link=True),
+    "satisfaction-responses": ImportKind(
+        "satisfaction-responses", "satisfaction-responses", keys=("id",), customer_link=True
+    ),
+    "participations": ImportKind("participations", "participations", keys=("id",), customer_link=True),
+    "service-needs": ImportKind("service-needs", "service-needs", keys=("id",), customer_link=True),
 }
 #: How rows meet the records already in the book.
 MODES = ("create", "update", "upsert")

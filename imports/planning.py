@@ -205,12 +205,12 @@ def plan_table(
         (m.column, m.field) for m in matches if m.field is not None and m.field in refusals and m.field in fields
     ]
     for row in rows:
-        _check_row(plan, row, used, fields, orders, context)
         for column, name in withheld:
             raw = row.values[column] if column < len(row.values) else None
             parsed = _convert(fields[name], name, raw, None, context) if raw is not None else None
             if parsed is not None and parsed.ok and parsed.value is not None:
                 row.evidence[name] = parsed.value
+        _check_row(plan, row, used, fields, orders, context)
         value = row.data.get(key)
         if value not in (None, "") and row.action != ERROR:
             if str(value) in seen:
@@ -404,11 +404,24 @@ def _related(target: Any, name: str, raw: Any, context: _Context) -> Parsed[Any]
     elif model is not None and hasattr(model, "sku"):
         products = scoped_queryset(model, context.user)
         found = list(products.filter(Q(sku__iexact=value) | Q(name__iexact=value)).values_list("pk", flat=True)[:2])
+    elif model is not None:
+        # A contact, a campaign, an order …: by its name, code or reference, among those
+        # the user may see.
+        names = [name for name in ("name", "code", "external_ref") if _has_field(model, name)]
+        if names:
+            by = Q()
+            for name in names:
+                by |= Q(**{f"{name}__iexact": value})
+            found = list(scoped_queryset(model, context.user).filter(by).values_list("pk", flat=True)[:2])
     if len(found) == 1:
         return Parsed(found[0])
     if len(found) > 1:
         return Parsed(error=_("More than one matches %(value)s; write it exactly.") % {"value": value[:40]})
     return Parsed(error=_("Nothing called %(value)s was found.") % {"value": value[:40]})
+
+
+def _has_field(model: Any, name: str) -> bool:
+    return any(field.name == name for field in model._meta.get_fields())
 
 
 def _link_customer(row: Row, match: Match, raw: Any, payload: dict[str, Any], context: _Context) -> None:
@@ -435,7 +448,8 @@ def _link_customer(row: Row, match: Match, raw: Any, payload: dict[str, Any], co
 def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], context: _Context) -> None:
     """The record the row's key names, if the user may see one: the row then updates it
     (in update and upsert modes) or is a duplicate (in create mode)."""
-    value = payload.get(plan.key)
+    # An id is never written, but names the record an export's row came from.
+    value = payload.get(plan.key) if plan.key != "id" else row.evidence.get("id")
     model: type[Model] = context.resource.model
     if value in (None, ""):
         if plan.mode == "update":
@@ -457,7 +471,7 @@ def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], context: _Cont
     elif found:
         row.record = found[0]
         row.action = UPDATE
-    elif plan.mode == "update":
+    elif plan.mode == "update" or plan.key == "id":
         row.problems.append(Problem(row.number, None, _("No record of yours has this %(key)s.") % {"key": plan.key}))
         row.action = ERROR
     elif getattr(model._meta.get_field(plan.key), "unique", False):
@@ -478,6 +492,10 @@ def _same(record: Model, data: dict[str, Any]) -> bool:
             current = current.pk
         if isinstance(value, Model):
             value = value.pk
+        if isinstance(current, dt.datetime) and isinstance(value, dt.datetime):
+            # A workbook keeps a time to the millisecond.
+            if abs((current - value).total_seconds()) < 0.001:
+                continue
         if current != value:
             return False
     return True
