@@ -110,8 +110,10 @@ def plan_of(job: ImportJob, actor: Any) -> Plan:
         )
 
 
-#: How many problems a job keeps in words (the error report has them all).
+#: How many problems a job keeps in words (the error report has them all), and how many
+#: of its first rows it keeps to show.
 KEPT_PROBLEMS = 200
+PREVIEW_ROWS = 10
 
 
 def _store_plan(job: ImportJob, plan: Plan) -> None:
@@ -128,6 +130,11 @@ def _store_plan(job: ImportJob, plan: Plan) -> None:
                 "message": str(p.message),
             }
             for p in plan.problems[:KEPT_PROBLEMS]
+        ],
+        "headers": list(plan.table.headers),
+        "preview": [
+            [number, ["" if value is None else str(value) for value in values]]
+            for number, values in plan.table.head[:PREVIEW_ROWS]
         ],
     }
     job.counts = dict(plan.counts)

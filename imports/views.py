@@ -30,8 +30,6 @@ from .choices import ImportState
 from .forms import KIND_LABELS, CheckForm, UploadForm
 from .kinds import KINDS
 from .models import ImportJob
-from .report import column_letter
-from .rows import Plan
 from .selectors import import_jobs_for
 from .templates import write_template
 
@@ -103,21 +101,17 @@ def _field_choices(job: ImportJob, user: Any) -> list[tuple[str, str]]:
     return options
 
 
-def _detail(request: HttpRequest, job: ImportJob, plan: Plan | None, form: CheckForm | None, status: int = 200):
-    problems = []
-    if plan is not None:
-        problems = [
-            {"row": p.row, "column": column_letter(p.column) if p.column is not None else "", "message": p.message}
-            for p in plan.problems[:SHOWN]
-        ]
+def _detail(request: HttpRequest, job: ImportJob, form: CheckForm | None, status: int = 200) -> HttpResponse:
+    """The page of a job, from what its last check kept (the file is not read again)."""
+    details = job.details or {}
     context = {
         "job": job,
         "kind_label": KIND_LABELS.get(job.kind, job.kind),
-        "plan": plan,
         "form": form,
-        "problems": problems,
-        "preview": [(number, values) for number, values in (plan.table.head if plan else [])][:10],
-        "refused": plan.refused if plan else [],
+        "headers": details.get("headers", []),
+        "problems": details.get("problems", [])[:SHOWN],
+        "preview": details.get("preview", []),
+        "refused": details.get("refused", []),
         "counts": job.counts,
         "importing": job.state == ImportState.IMPORTING,
         "may_undo": job.state == ImportState.DONE,
@@ -138,20 +132,21 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not may(request.user, CREATE, KINDS[job.kind].resource):
         raise Http404
     if job.state != ImportState.CHECKED:
-        return _detail(request, job, None, None)
-    full = ImportJob.objects.get(pk=job.pk)
-    plan = services.plan_of(full, request.user)
-    headers = plan.table.headers
+        return _detail(request, job, None)
+    details = job.details or {}
+    headers = details.get("headers") or [column["header"] for column in details.get("columns", [])]
     fields = _field_choices(job, request.user)
+    known = dict(fields)
     initial = {
-        "mode": job.mode, "key": plan.key, "encoding": job.encoding, "create_duplicates": job.create_duplicates,
-        **{f"column_{m.column}": m.field or "" for m in plan.matches if m.field in dict(fields)},
+        "mode": job.mode, "key": job.key, "encoding": job.encoding, "create_duplicates": job.create_duplicates,
+        **{f"column_{index}": column.get("field") or "" for index, column in enumerate(details.get("columns", []))
+           if column.get("field") in known},
     }  # fmt: skip
     if request.method == "GET":
-        return _detail(request, job, plan, CheckForm(initial=initial, job=job, headers=headers, fields=fields))
+        return _detail(request, job, CheckForm(initial=initial, job=job, headers=headers, fields=fields))
     form = CheckForm(request.POST, job=job, headers=headers, fields=fields)
     if not form.is_valid():
-        return _detail(request, job, plan, form, status=400)
+        return _detail(request, job, form, status=400)
     choices = {
         "mapping": form.mapping(headers),
         "mode": form.cleaned_data["mode"],
@@ -161,12 +156,12 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "mapping_name": form.cleaned_data["mapping_name"],
     }
     try:
-        job, plan = services.import_recheck(
+        job, _plan = services.import_recheck(
             actor=request.user, job=job, choices=choices, expected_version=form.cleaned_data["version"]
         )
     except DomainError as error:
         form.add_error(None, error.message)
-        return _detail(request, job, plan, form, status=409 if error.status_code == 412 else 400)
+        return _detail(request, job, form, status=409 if error.status_code == 412 else 400)
     if "import" not in request.POST:
         return HttpResponseRedirect(reverse("imports:detail", args=[job.pk]))
     try:

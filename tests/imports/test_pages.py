@@ -119,3 +119,18 @@ def test_a_stale_form_is_refused(client: Any, rep1: Any) -> None:
     form = client.get(f"/imports/{job.pk}/").context["form"]
     stale = {**form.initial, "version": job.version + 5, "check": "1"}
     assert client.post(f"/imports/{job.pk}/", stale).status_code == 409
+
+
+def test_the_dry_run_page_does_not_read_the_file_again(client: Any, rep1: Any, monkeypatch: Any) -> None:
+    client.force_login(rep1)
+    _upload(client)
+    job = ImportJob.objects.get()
+
+    def no_reading(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the page read the kept file again")
+
+    monkeypatch.setattr("imports.services.plan_of", no_reading)
+    page = client.get(f"/imports/{job.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "网页导入乙公司" in text and "不存在的行业" in text, "the preview and the problems come from the check"
