@@ -13,6 +13,7 @@ rules that must hold on every endpoint live here once:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 from django.db.models import Model, QuerySet
@@ -182,10 +183,13 @@ class JobViewSet(ScopedModelViewSet):
     ordering_fields = ("id", "as_of")
     ordering = ("-id",)
     http_method_names = ["get", "post", "head", "options"]
+    #: The app's service that starts a job (with the manual trigger) or gives the active one.
+    start_job: Callable[[Any], Model]
 
-    @staticmethod
-    def start_job(actor: Any) -> Model:
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not callable(getattr(cls, "start_job", None)):
+            raise TypeError(f"{cls.__name__} must declare start_job(actor)")
 
     @extend_schema(exclude=True)  # POST is for the start action; there is no create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

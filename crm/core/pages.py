@@ -10,6 +10,7 @@ of :class:`ConsoleLink`), built from :class:`AdminOnly` views.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,12 +104,14 @@ class JobStartView(LoginRequiredMixin, View):
     http_method_names = ["post"]
     resource: str
     back_to: str
+    start_job: Callable[[Any], Any]
+    started: Callable[[Any], str]
 
-    def start_job(self, actor: Any) -> Any:
-        raise NotImplementedError
-
-    def started(self, job: Any) -> str:
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in ("resource", "back_to", "start_job", "started") if not hasattr(cls, name)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must declare {', '.join(missing)}")
 
     def post(self, request: HttpRequest) -> HttpResponse:
         if not may(request.user, "start", self.resource):

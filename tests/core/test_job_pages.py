@@ -93,3 +93,10 @@ def test_the_start_button_starts_one_job_for_managers_only(
     assert str(job.pk) in " ".join(str(message) for message in response.context["messages"])
     client.post(url)
     assert model.objects.count() == 1, "starting while one is active gives that one"
+
+
+def test_a_kind_of_job_must_declare_how_it_starts() -> None:
+    with pytest.raises(TypeError, match="start_job"):
+        type("Incomplete", (JobViewSet,), {})
+    with pytest.raises(TypeError, match="start_job, started"):
+        type("IncompleteStart", (JobStartView,), {"resource": "tier-runs", "back_to": "tiers:runs"})
