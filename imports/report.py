@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
+from crm.core.spreadsheets import xlsx_download
+
+from .models import ImportJob
 from .rows import Plan
 
 _COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -74,3 +78,13 @@ def _write(sheet: Any, at: int, index: int, value: Any, cell_format: Any, date_f
         sheet.write_datetime(at, index, value, cell_format or date_format)
     else:
         sheet.write_string(at, index, str(value), cell_format)
+
+
+def error_report_download(job: ImportJob) -> FileResponse:
+    """The error report a check kept for ``job``, as a download; 404 when the file had
+    no problem."""
+    report = ImportJob.objects.filter(pk=job.pk).values_list("error_report", flat=True).first()
+    if not report:
+        raise Http404
+    stem = job.file_name.rsplit(".", 1)[0]
+    return xlsx_download(lambda target: target.write(bytes(report)), f"{stem}-errors.xlsx")

@@ -7,7 +7,6 @@ their own imports, an admin everyone's.
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.access.registry import CREATE, get_resource, may
 from crm.core.errors import DomainError
+from crm.core.spreadsheets import xlsx_download
 from crm.core.spreadsheets.headers import targets_for
 from crm.core.validation import parse_id
 
@@ -30,10 +30,10 @@ from .choices import ImportState
 from .forms import KIND_LABELS, CheckForm, UploadForm
 from .kinds import KINDS
 from .models import ImportJob
+from .report import error_report_download
 from .selectors import import_jobs_for
 from .templates import write_template
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: How many problems and rows the dry run's page shows (the error report has them all).
 SHOWN = 50
 
@@ -178,14 +178,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def report_view(request: HttpRequest, pk: int) -> FileResponse:
     """The error report: the file's own rows, the bad cells marked and commented."""
-    job = get_object_or_404(ImportJob.objects.filter(pk__in=_jobs(request.user).values("pk")), pk=pk)
-    if not job.error_report:
-        raise Http404
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    target.write(bytes(job.error_report))
-    target.seek(0)
-    name = job.file_name.rsplit(".", 1)[0]
-    return FileResponse(target, as_attachment=True, filename=f"{name}-errors.xlsx", content_type=XLSX)
+    return error_report_download(_job(request, pk))
 
 
 @login_required
@@ -216,7 +209,4 @@ def template_view(request: HttpRequest, kind: str) -> FileResponse:
     their language, with drop-down lists and instructions."""
     if kind not in KINDS:
         raise Http404
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    write_template(kind, request.user, target)
-    target.seek(0)
-    return FileResponse(target, as_attachment=True, filename=f"{kind}-template.xlsx", content_type=XLSX)
+    return xlsx_download(lambda target: write_template(kind, request.user, target), f"{kind}-template.xlsx")

@@ -15,7 +15,6 @@ left out.  The workbook is written in constant memory like any export, and audit
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from itertools import islice
 from typing import Any
@@ -28,9 +27,8 @@ from crm.access.registry import Resource, archive_resources, field_labels
 from crm.audit.choices import Action
 from crm.audit.services import audit_bulk
 
-from .spreadsheets import XlsxBook, write_record
+from .spreadsheets import XlsxBook, write_record, xlsx_download
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_SIZE = 2000
 #: A filtered set's archive holds at most this many customers.
 MOST_CUSTOMERS = 1000
@@ -55,41 +53,46 @@ def archive_response(request: Request, customer_ids: Sequence[int], *, name: str
     """The archive workbook of ``customer_ids`` (already read through the record scope)
     as a download called ``name``; the basic information of one customer reads as a
     form (a field per line), of several as a table."""
-    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    book = XlsxBook(target)
     sheets: list[str] = []
-    for resource in archive_resources():
-        if not _readable(resource, request):
-            continue
-        view = _view(resource, request)
-        labels = dict(field_labels(resource.viewset))
-        fields = view.get_serializer().fields
-        columns = [(column, labels.get(column, column), fields.get(column)) for column in view.export_columns(request)]
-        title = str(resource.archive[1]) if resource.archive else resource.name
-        if resource.model._meta.label_lower == "customers.customer":
-            rows = view.get_queryset().filter(pk__in=customer_ids).order_by("pk")
-        else:
-            rows = view.get_queryset().filter(customer_id__in=customer_ids)
-            rows = rows.order_by("customer_id", *getattr(view, "ordering", None) or ("pk",))
-        if resource.model._meta.label_lower == "customers.customer" and len(customer_ids) == 1:
-            record = rows.first()
-            if record is not None:
-                write_record(book, title, columns, view.get_serializer(record).data)
-                sheets.append(resource.name)
-            continue
-        sheet = book.sheet(title, columns)
-        records = rows.iterator(chunk_size=CHUNK_SIZE)
-        while chunk := list(islice(records, CHUNK_SIZE)):
-            sheet.write(view.get_serializer(chunk, many=True).data)
-        sheet.close()
-        sheets.append(resource.name)
-    book.close()
+
+    def write(target: Any) -> None:
+        book = XlsxBook(target)
+        for resource in archive_resources():
+            if not _readable(resource, request):
+                continue
+            view = _view(resource, request)
+            labels = dict(field_labels(resource.viewset))
+            fields = view.get_serializer().fields
+            columns = [
+                (column, labels.get(column, column), fields.get(column)) for column in view.export_columns(request)
+            ]
+            title = str(resource.archive[1]) if resource.archive else resource.name
+            the_customers = resource.model._meta.label_lower == "customers.customer"
+            if the_customers:
+                rows = view.get_queryset().filter(pk__in=customer_ids).order_by("pk")
+            else:
+                rows = view.get_queryset().filter(customer_id__in=customer_ids)
+                rows = rows.order_by("customer_id", *getattr(view, "ordering", None) or ("pk",))
+            if the_customers and len(customer_ids) == 1:
+                record = rows.first()
+                if record is not None:
+                    write_record(book, title, columns, view.get_serializer(record).data)
+                    sheets.append(resource.name)
+                continue
+            sheet = book.sheet(title, columns)
+            records = rows.iterator(chunk_size=CHUNK_SIZE)
+            while chunk := list(islice(records, CHUNK_SIZE)):
+                sheet.write(view.get_serializer(chunk, many=True).data)
+            sheet.close()
+            sheets.append(resource.name)
+        book.close()
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = xlsx_download(write, f"{name}-{stamp}.xlsx")
     audit_bulk(
         resource="customers.customer",
         actor=request.user,
         action=Action.EXPORT,
         summary={"label": "archive", "format": "xlsx", "customers": list(customer_ids), "sheets": sheets},
     )
-    target.seek(0)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(target, as_attachment=True, filename=f"{name}-{stamp}.xlsx", content_type=XLSX)
+    return response

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -31,11 +30,10 @@ from crm.access.registry import field_labels
 from crm.audit.choices import Action
 from crm.audit.services import audit_bulk
 
-from .spreadsheets import XlsxSheet, csv_cell
+from .spreadsheets import XlsxSheet, csv_cell, xlsx_download
 
 CHUNK_SIZE = 2000
 FORMATS = ("csv", "xlsx")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ExportMixin:
@@ -109,16 +107,20 @@ class ExportMixin:
     def _xlsx(self, queryset: Any, columns: list[str], filename: str) -> FileResponse:
         fields = self.get_serializer().fields  # type: ignore[attr-defined]
         headers = dict(field_labels(type(self)))
-        target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-        sheet = XlsxSheet.new(
-            target,
-            title=str(self.model._meta.verbose_name_plural),  # type: ignore[attr-defined]
-            columns=[(name, headers.get(name, name), fields.get(name)) for name in columns],
-        )
-        for rows in self._chunks(queryset):
-            sheet.write(rows)
-        sheet.close()
-        target.seek(0)
-        response = FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)
-        response["X-Rows"] = str(sheet.rows)
+        written = 0
+
+        def write(target: Any) -> None:
+            nonlocal written
+            sheet = XlsxSheet.new(
+                target,
+                title=str(self.model._meta.verbose_name_plural),  # type: ignore[attr-defined]
+                columns=[(name, headers.get(name, name), fields.get(name)) for name in columns],
+            )
+            for rows in self._chunks(queryset):
+                sheet.write(rows)
+            sheet.close()
+            written = sheet.rows
+
+        response = xlsx_download(write, filename)
+        response["X-Rows"] = str(written)
         return response

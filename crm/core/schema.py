@@ -45,7 +45,7 @@ from crm.access.permissions import READ_ACTIONS
 from crm.access.serializers import FieldPolicySerializerMixin
 
 from .export import FORMATS as EXPORT_FORMATS
-from .export import XLSX
+from .spreadsheets import XLSX
 
 #: Marks an answer's component whose fields follow the field policy of the named resource.
 POLICY_EXTENSION = "x-field-policy"

@@ -18,7 +18,8 @@ from crm.access.policy import Level, policy_for
 from crm.access.reveal import RevealMixin
 from crm.access.serializers import mask_changes
 from crm.core.api import ScopedModelViewSet
-from crm.core.archive import MOST_CUSTOMERS, XLSX, archive_response
+from crm.core.archive import MOST_CUSTOMERS, archive_response
+from crm.core.spreadsheets import XLSX
 
 from .. import selectors, services
 from ..models import Activity, Contact, Customer, ServiceNeed

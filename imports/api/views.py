@@ -10,11 +10,10 @@ also hold write access to the records the file brings.
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -26,14 +25,14 @@ from rest_framework.response import Response
 
 from crm.core.api import ScopedModelViewSet, etag_for, expected_version
 from crm.core.parsers import BoundedJSONParser
+from crm.core.spreadsheets import XLSX
 
 from .. import services, tasks
 from ..kinds import KINDS
 from ..models import ImportJob
+from ..report import error_report_download
 from ..selectors import import_jobs_for
 from .serializers import ImportJobSerializer, ImportUploadSerializer
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UndoneSerializer(serializers.Serializer):
@@ -113,12 +112,4 @@ class ImportJobViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["get"])
     def errors(self, request: Request, pk: str | None = None) -> FileResponse:
         """The error report: the file's own rows, the bad cells marked and commented."""
-        job = self.get_object()
-        report = ImportJob.objects.filter(pk=job.pk).values_list("error_report", flat=True).first()
-        if not report:
-            raise Http404
-        target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-        target.write(bytes(report))
-        target.seek(0)
-        name = job.file_name.rsplit(".", 1)[0]
-        return FileResponse(target, as_attachment=True, filename=f"{name}-errors.xlsx", content_type=XLSX)
+        return error_report_download(self.get_object())

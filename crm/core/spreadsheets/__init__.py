@@ -2,6 +2,6 @@
 (``reading``), making sense of the values they typed (``values``) and of their headers
 (``headers``), and writing lists as CSV and Excel workbooks (``writing``)."""
 
-from .writing import XlsxBook, XlsxSheet, csv_cell, write_record
+from .writing import XLSX, XlsxBook, XlsxSheet, csv_cell, write_record, xlsx_download
 
-__all__ = ["XlsxBook", "XlsxSheet", "csv_cell", "write_record"]
+__all__ = ["XLSX", "XlsxBook", "XlsxSheet", "csv_cell", "write_record", "xlsx_download"]

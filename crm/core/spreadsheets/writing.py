@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 import xlsxwriter
+from django.http import FileResponse
 from django.utils import timezone
 from rest_framework import serializers
 
+#: The media type of an Excel workbook.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "@", "\t", "\r")
 #: Excel's limits: longer text is cut (with a mark), more rows go to no sheet at all.
@@ -237,3 +241,12 @@ def _sheet_title(title: str) -> str:
     """A worksheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\``."""
     cleaned = "".join("_" if character in "[]:*?/\\" else character for character in title).strip("'")
     return cleaned[:31] or "Sheet1"
+
+
+def xlsx_download(write: Callable[[IO[bytes]], Any], filename: str) -> FileResponse:
+    """A workbook that ``write`` puts into a temporary file, sent as a download called
+    ``filename``: written in constant memory, and the file goes away once it is sent."""
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    write(target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)
