@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
-from crm.accounts.choices import Role
-from crm.accounts.models import User
 from crm.core.errors import DomainError
+from crm.core.management.users import acting_user
 
 from ...committing import commit_plan, commit_workbook
 from ...kinds import KINDS, MODES
@@ -50,7 +48,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
-        user = self._user(options["username"])
+        user = acting_user(options["username"])
         mapping = None
         if options["mapping"]:
             saved = SavedMapping.objects.filter(kind=options["kind"], name=options["mapping"]).first()
@@ -134,15 +132,3 @@ class Command(BaseCommand):
                 report = report.with_name(f"{report.stem}-{plan.table.name}{report.suffix}")
             write_error_report(plan, report)
             self.stdout.write(f"Error report: {report}")
-
-    def _user(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if username:
-            user = users.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No active user named {username!r}.")
-            return user
-        admin = users.filter(Q(is_superuser=True) | Q(role=Role.ADMIN)).order_by("pk").first()
-        if admin is None:
-            raise CommandError("There is no active admin; name the user with --as.")
-        return admin

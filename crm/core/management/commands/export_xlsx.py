@@ -15,15 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 from django.utils import translation
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from crm.access.registry import get_resource, resource_names
-from crm.accounts.choices import Role
-from crm.accounts.models import User
 from crm.audit.choices import Source
 from crm.audit.context import audit_context
+from crm.core.management.users import acting_user
 
 
 class Command(BaseCommand):
@@ -40,7 +38,7 @@ class Command(BaseCommand):
         resource = get_resource(options["kind"])
         if resource is None:
             raise CommandError(f"No list called {options['kind']!r}; choose one of: {', '.join(resource_names())}.")
-        user = self._user(options["username"])
+        user = acting_user(options["username"])
         params: dict[str, str] = {}
         for text in options["filters"]:
             name, sep, value = text.partition("=")
@@ -63,15 +61,3 @@ class Command(BaseCommand):
         rows = response.get("X-Rows")
         counted = f"{rows} rows" if rows is not None else "rows"
         self.stdout.write(f"Exported {counted} of {resource.name} as {user.username} to {target}.")
-
-    def _user(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if username:
-            user = users.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No active user named {username!r}.")
-            return user
-        admin = users.filter(Q(is_superuser=True) | Q(role=Role.ADMIN)).order_by("pk").first()
-        if admin is None:
-            raise CommandError("There is no active admin; name the user with --as.")
-        return admin
