@@ -114,20 +114,9 @@ def commit_workbook(plans: list[Plan], *, user: Any, file_name: str, create_dupl
                 plan, user=user, file_name=file_name, create_duplicates=create_duplicates, import_id=import_id
             )
             if plan.kind.code == "customers":
+                rows = {row.number: row for row in plan.rows}
                 for number, record in written.created.items():
-                    for how, name in (
-                        ("customer_code", "code"),
-                        ("customer_tax_id", "tax_id"),
-                        ("customer_name", "name"),
-                    ):
-                        value = getattr(record, name, "")
-                        if value:
-                            created.setdefault((how, str(value)), record)
-                    row = next(row for row in plan.rows if row.number == number)
-                    for name in ("code", "tax_id", "name"):
-                        typed = row.data.get(name) or row.evidence.get(name)
-                        if typed:
-                            how = {"code": "customer_code", "tax_id": "customer_tax_id", "name": "customer_name"}[name]
-                            created.setdefault((how, str(typed)), record)
+                    for reference in rows[number].customer_references(record):
+                        created.setdefault(reference, record)
             results.append(written)
     return results

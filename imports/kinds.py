@@ -11,6 +11,9 @@ CUSTOMER_LINKS = {
     "customer_name": ("客户名称", "公司名称", "单位名称", "客户", "customer", "customer name", "company"),
 }
 
+#: Each of those columns and the customer's field it names.
+CUSTOMER_REFERENCES = (("customer_code", "code"), ("customer_tax_id", "tax_id"), ("customer_name", "name"))
+
 
 @dataclass(frozen=True)
 class ImportKind:

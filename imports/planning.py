@@ -150,14 +150,8 @@ def plan_workbook(path: str | Path, *, user: Any, filename: str | None = None, m
         if code == "customers":
             for row in plan.rows:
                 if row.action == CREATE:
-                    for how, name in (
-                        ("customer_code", "code"),
-                        ("customer_tax_id", "tax_id"),
-                        ("customer_name", "name"),
-                    ):
-                        value = row.data.get(name) or row.evidence.get(name)
-                        if value:
-                            new_customers.setdefault((how, str(value)), row)
+                    for reference in row.customer_references():
+                        new_customers.setdefault(reference, row)
         plans.append(plan)
     return plans
 

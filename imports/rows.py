@@ -10,7 +10,7 @@ from typing import Any
 from crm.core.spreadsheets.headers import Match
 from crm.core.spreadsheets.reading import Table
 
-from .kinds import ImportKind
+from .kinds import CUSTOMER_REFERENCES, ImportKind
 
 #: The actions a row may take.
 CREATE, UPDATE, UNCHANGED, DUPLICATE, ERROR = "create", "update", "unchanged", "duplicate", "error"
@@ -41,6 +41,17 @@ class Row:
     #: Values of columns the user may not write: never written, but a tax id the user may
     #: not fill in still tells a duplicate.
     evidence: dict[str, Any] = field(default_factory=dict)
+
+    def customer_references(self, record: Any = None) -> list[tuple[str, str]]:
+        """How other sheets may name the customer this row creates: by the code, tax id
+        and name the row gives, and those the created ``record`` holds (a code the
+        system assigned)."""
+        references = []
+        for how, name in CUSTOMER_REFERENCES:
+            for value in (self.data.get(name) or self.evidence.get(name), getattr(record, name, None)):
+                if value:
+                    references.append((how, str(value)))
+        return references
 
 
 @dataclass
