@@ -6,7 +6,7 @@ Every function here is one transaction and leaves audit events (through
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -21,7 +21,7 @@ from crm.accounts.models import User
 from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, snapshot
 from crm.core.errors import DomainError
-from crm.core.services import record_create, record_delete, record_update
+from crm.core.services import record_create, record_create_many, record_delete, record_update, record_update_many
 from crm.core.validation import control_characters
 
 from .models import Activity, Contact, Customer, SavedView, ServiceNeed
@@ -44,8 +44,28 @@ def next_customer_code() -> str:
     return code
 
 
+def next_customer_codes(count: int) -> list[str]:
+    """``count`` free customer codes at once (an import), from the same sequence."""
+    codes: list[str] = []
+    while len(codes) < count:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval('customers_customer_code_seq') FROM generate_series(1, %s)", [count - len(codes)]
+            )
+            wanted = [f"C{number:07d}" for (number,) in cursor.fetchall()]
+        taken = set(Customer.objects.filter(code__in=wanted).values_list("code", flat=True))
+        codes += [code for code in wanted if code not in taken]
+    return codes
+
+
 def _check_owner(
-    actor: Any, owner: User | None, team: Any, *, changing: tuple[str, ...] = (), team_given: bool = True
+    actor: Any,
+    owner: User | None,
+    team: Any,
+    *,
+    changing: tuple[str, ...] = (),
+    team_given: bool = True,
+    managed: set[int] | None = None,
 ) -> None:
     """Who may give a customer to whom; the owner and the team decide who sees it.
 
@@ -56,7 +76,7 @@ def _check_owner(
     them only in those teams (a customer is never taken out of every team by them).
     Admins, integrations and the system assign freely.  ``team`` is the team the write
     asks for; ``team_given`` says whether the writer named it (rather than it following
-    the owner).
+    the owner); ``managed`` the teams a manager manages, when already known.
     """
     if actor is None or sees_everything(actor):
         return
@@ -79,7 +99,8 @@ def _check_owner(
             )
         return
     if role == Role.MANAGER:
-        managed = set(actor.managed_teams.values_list("pk", flat=True))
+        if managed is None:
+            managed = _managed(actor)
         if owner is not None and owner.pk != actor.pk and owner.team_id not in managed:
             raise DomainError(
                 _("You can only assign customers to members of the teams you manage."),
@@ -94,6 +115,13 @@ def _check_owner(
     raise DomainError(_("You may not assign customers."), field_errors={"owner": [_("Not allowed.")]})
 
 
+def _managed(actor: Any) -> set[int]:
+    """The teams a manager manages (none for anyone else)."""
+    if actor is None or role_of(actor) != Role.MANAGER:
+        return set()
+    return set(actor.managed_teams.values_list("pk", flat=True))
+
+
 def _consent_stamp(data: dict[str, Any], instance: Customer | None) -> None:
     changed = any(
         name in data and (instance is None or getattr(instance, name) != data[name])
@@ -103,21 +131,45 @@ def _consent_stamp(data: dict[str, Any], instance: Customer | None) -> None:
         data["consent_updated_at"] = timezone.now()
 
 
-@transaction.atomic
-def customer_create(*, actor: Any, data: Mapping[str, Any]) -> Customer:
-    """Create a customer.  It belongs to the creating rep unless an owner is given, and to
-    the owner's team unless a team is given; a code is assigned when none is given."""
+def _creating(actor: Any, data: Mapping[str, Any], managed: set[int] | None = None) -> dict[str, Any]:
+    """A new customer's values by the rules of :func:`customer_create`, but its code."""
     data = {k: v for k, v in data.items() if k not in TIER_FIELDS}
     if data.get("owner") is None:
         data["owner"] = actor
     team_given = data.get("team") is not None
     if not team_given:
         data["team"] = getattr(data["owner"], "team", None)
-    _check_owner(actor, data["owner"], data["team"], team_given=team_given)
+    _check_owner(actor, data["owner"], data["team"], team_given=team_given, managed=managed)
+    _consent_stamp(data, None)
+    return data
+
+
+@transaction.atomic
+def customer_create(*, actor: Any, data: Mapping[str, Any]) -> Customer:
+    """Create a customer.  It belongs to the creating rep unless an owner is given, and to
+    the owner's team unless a team is given; a code is assigned when none is given."""
+    data = _creating(actor, data)
     if not data.get("code"):
         data["code"] = next_customer_code()
-    _consent_stamp(data, None)
     return record_create(model=Customer, actor=actor, data=data)
+
+
+@transaction.atomic
+def customer_create_many(*, actor: Any, rows: Sequence[Mapping[str, Any]]) -> list[Customer]:
+    """:func:`customer_create` for many customers at once (an import's chunk), in a few
+    statements; an error names the row at fault (``row_index``) and writes nothing."""
+    managed = _managed(actor)
+    prepared = []
+    for index, data in enumerate(rows):
+        try:
+            prepared.append(_creating(actor, data, managed))
+        except DomainError as error:
+            error.row_index = index
+            raise
+    uncoded = [data for data in prepared if not data.get("code")]
+    for data, code in zip(uncoded, next_customer_codes(len(uncoded)), strict=True):
+        data["code"] = code
+    return record_create_many(model=Customer, actor=actor, rows=prepared)
 
 
 @transaction.atomic
@@ -125,14 +177,44 @@ def customer_update(
     *, actor: Any, instance: Customer, data: Mapping[str, Any], expected_version: int | None
 ) -> Customer:
     """Update a customer's archive.  Reassigning it to another owner or team is a manager's act."""
-    data = {k: v for k, v in data.items() if k not in TIER_FIELDS}
-    owner = data.get("owner", instance.owner)
-    team = data.get("team", instance.team)
-    if owner != instance.owner or team != instance.team:
-        changing = tuple(name for name, value in (("owner", owner), ("team", team)) if value != getattr(instance, name))
-        _check_owner(actor, owner, team, changing=changing, team_given=team != instance.team)
-    _consent_stamp(data, instance)
+    data = _updating(actor, instance, data)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+def _updating(
+    actor: Any, instance: Customer, data: Mapping[str, Any], managed: set[int] | None = None
+) -> dict[str, Any]:
+    """A customer's changed values by the rules of :func:`customer_update`."""
+    data = {k: v for k, v in data.items() if k not in TIER_FIELDS}
+    changing = tuple(
+        name
+        for name in ("owner", "team")
+        if name in data and getattr(data[name], "pk", data[name]) != getattr(instance, f"{name}_id")
+    )
+    if changing:
+        owner = data["owner"] if "owner" in data else instance.owner
+        team = data["team"] if "team" in data else instance.team
+        _check_owner(actor, owner, team, changing=changing, team_given="team" in changing, managed=managed)
+    _consent_stamp(data, instance)
+    return data
+
+
+@transaction.atomic
+def customer_update_many(
+    *, actor: Any, changes: Sequence[tuple[Customer, Mapping[str, Any], int | None]]
+) -> list[Customer | None]:
+    """:func:`customer_update` for many customers at once (an import's chunk): each
+    customer with its new values and the version the writer read.  Returns each as
+    written, or None where nothing changed."""
+    managed = _managed(actor)
+    prepared = []
+    for index, (instance, data, version) in enumerate(changes):
+        try:
+            prepared.append((instance.pk, _updating(actor, instance, data, managed), version))
+        except DomainError as error:
+            error.row_index = index
+            raise
+    return record_update_many(model=Customer, actor=actor, changes=prepared)
 
 
 def customer_delete(*, actor: Any, instance: Customer, expected_version: int | None) -> None:
@@ -156,6 +238,47 @@ def contact_create(*, actor: Any, data: Mapping[str, Any]) -> Contact:
     if data.get("is_primary"):
         _demote_other_primary(actor=actor, contact=Contact(customer=data["customer"]))
     return record_create(model=Contact, actor=actor, data=data)
+
+
+@transaction.atomic
+def contact_create_many(*, actor: Any, rows: Sequence[Mapping[str, Any]]) -> list[Contact]:
+    """:func:`contact_create` for many contacts at once (an import's chunk).  The last
+    primary contact given for a customer takes over from every earlier one."""
+    given = [dict(data) for data in rows]
+    primary: dict[int, int] = {}
+    for index, data in enumerate(given):
+        if data.get("is_primary"):
+            customer_id = getattr(data["customer"], "pk", data["customer"])
+            if customer_id in primary:
+                given[primary[customer_id]]["is_primary"] = False
+            primary[customer_id] = index
+    if primary:
+        _demote_primaries(actor=actor, customer_ids=set(primary), keep=set())
+    return record_create_many(model=Contact, actor=actor, rows=given)
+
+
+@transaction.atomic
+def contact_update_many(
+    *, actor: Any, changes: Sequence[tuple[Contact, Mapping[str, Any], int | None]]
+) -> list[Contact | None]:
+    """:func:`contact_update` for many contacts at once (an import's chunk)."""
+    promoted = {
+        getattr(data.get("customer", instance.customer), "pk", None) or instance.customer_id: instance.pk
+        for instance, data, _version in changes
+        if data.get("is_primary") and not instance.is_primary
+    }
+    if promoted:
+        _demote_primaries(actor=actor, customer_ids=set(promoted), keep=set(promoted.values()))
+    return record_update_many(
+        model=Contact, actor=actor, changes=[(instance.pk, data, version) for instance, data, version in changes]
+    )
+
+
+def _demote_primaries(*, actor: Any, customer_ids: set[int], keep: set[int]) -> None:
+    others = Contact.objects.filter(customer_id__in=customer_ids, is_primary=True).exclude(pk__in=keep)
+    demoted = [(pk, {"is_primary": False}, None) for pk in others.values_list("pk", flat=True)]
+    if demoted:
+        record_update_many(model=Contact, actor=actor, changes=demoted)
 
 
 @transaction.atomic

@@ -63,12 +63,19 @@ def stored_values(instance: models.Model) -> dict[str, Any]:
     return {f.name: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
 
-def check_write(*, actor: Any, instance: models.Model, before: Mapping[str, Any] | None) -> None:
+def check_write(
+    *,
+    actor: Any,
+    instance: models.Model,
+    before: Mapping[str, Any] | None,
+    known: dict[tuple[int, int], bool] | None = None,
+) -> None:
     """Apply the rules above to ``instance`` as it is about to be saved.
 
     ``before`` holds its values before the write (:func:`stored_values`), or is None for
-    a new record.  Raises :class:`OutOfScope` naming the fields at fault; nothing is
-    written then.
+    a new record.  ``known`` keeps, across the records of one write of many, whether a
+    person sees a customer (asked once per pair).  Raises :class:`OutOfScope` naming the
+    fields at fault; nothing is written then.
     """
     model = type(instance)
     customer_id = customer_id_of(instance)
@@ -87,7 +94,13 @@ def check_write(*, actor: Any, instance: models.Model, before: Mapping[str, Any]
         if target._meta.label_lower == user_model:
             if getattr(model, "scope_path", None) == "":
                 continue  # a customer's owner is the scope itself: the customer service rules on it
-            if not customers_visible_to(getattr(instance, field.name)).filter(pk=customer_id).exists():
+            pair = (now[field.name], customer_id)
+            if known is None or pair not in known:
+                sees = customers_visible_to(getattr(instance, field.name)).filter(pk=customer_id).exists()
+                if known is None:
+                    known = {}
+                known[pair] = sees
+            if not known[pair]:
                 errors[field.name] = [_("This person cannot see the customer.")]
         elif getattr(target, "scope_path", None) == "customer" and field.name != _scope_field(model):
             if getattr(instance, field.name).customer_id != customer_id:
@@ -110,9 +123,7 @@ def check_still_visible(*, actor: Any, instance: models.Model, fields: Mapping[s
     if scoped_queryset(model, actor).filter(pk=instance.pk).exists():
         return
     names = [name for name in (fields or {}) if name in _scope_deciding(model)] or ["non_field_errors"]
-    raise OutOfScope(
-        field_errors={name: [_("With this value the record would leave your reach.")] for name in names}
-    )
+    raise OutOfScope(field_errors={name: [_("With this value the record would leave your reach.")] for name in names})
 
 
 def _scope_deciding(model: type[models.Model]) -> set[str]:

@@ -150,6 +150,11 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     create_service: Any = None
     update_service: Any = None
     delete_service: Any = None
+    #: The same writes for many records at once, in a few statements (imports use them
+    #: where a resource offers them): ``create_many_service(actor=, rows=[data, …])`` and
+    #: ``update_many_service(actor=, changes=[(record, data, version), …])``.
+    create_many_service: Any = None
+    update_many_service: Any = None
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> Model:  # type: ignore[override]
         if self.create_service is None:

@@ -15,6 +15,8 @@ class DomainError(Exception):
     status_code = 400
     default_code = "invalid"
     default_message = _("The request was refused.")
+    #: Where a write of many records stopped: the place of the record at fault.
+    row_index: int | None = None
 
     def __init__(self, message: str | None = None, *, field_errors: dict[str, list[str]] | None = None) -> None:
         self.message = str(message or self.default_message)

@@ -89,6 +89,8 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     ordering = ("name", "id")
     create_service = staticmethod(services.customer_create)
     update_service = staticmethod(services.customer_update)
+    create_many_service = staticmethod(services.customer_create_many)
+    update_many_service = staticmethod(services.customer_update_many)
     delete_service = staticmethod(services.customer_delete)
 
     selector = staticmethod(selectors.customer_list)
@@ -145,6 +147,8 @@ class ContactViewSet(RevealMixin, ScopedModelViewSet):
     ordering = ("customer_id", "-is_primary", "name", "id")
     create_service = staticmethod(services.contact_create)
     update_service = staticmethod(services.contact_update)
+    create_many_service = staticmethod(services.contact_create_many)
+    update_many_service = staticmethod(services.contact_update_many)
     delete_service = staticmethod(services.contact_delete)
 
     selector = staticmethod(selectors.contact_list)

@@ -48,6 +48,8 @@ class TransactionViewSet(RevealMixin, ScopedModelViewSet):
     ordering = ("-order_date", "-id")
     create_service = staticmethod(services.transaction_create)
     update_service = staticmethod(services.transaction_update)
+    create_many_service = staticmethod(services.transaction_create_many)
+    update_many_service = staticmethod(services.transaction_update_many)
     delete_service = staticmethod(services.transaction_delete)
 
     selector = staticmethod(selectors.transaction_list)
