@@ -190,6 +190,9 @@ CRM_IMPORT_MAX_BYTES = int(env("CRM_IMPORT_MAX_MB", "50")) * 1024 * 1024
 CRM_IMPORT_MAX_ROWS = int(env("CRM_IMPORT_MAX_ROWS", "1000000"))
 # For how many days an import can be undone.
 CRM_IMPORT_UNDO_DAYS = int(env("CRM_IMPORT_UNDO_DAYS", "7"))
+# Rows an import writes per transaction: its progress moves, and it can be cancelled,
+# a chunk at a time.
+CRM_IMPORT_CHUNK_ROWS = int(env("CRM_IMPORT_CHUNK_ROWS", "1000"))
 
 # ---------------------------------------------------------------- static files
 STATIC_URL = "/static/"

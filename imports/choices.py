@@ -7,6 +7,7 @@ class ImportState(models.TextChoices):
     IMPORTING = "importing", _("Importing")
     DONE = "done", _("Imported")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
     UNDONE = "undone", _("Undone")
 
 

@@ -1,29 +1,66 @@
-"""Writing what a dry run planned: every row it creates or updates, through the
-resource's own services (so validation, the record scope, optimistic locking and one
-audit event per record, with its values before and after), in one transaction: the
-import lands whole or not at all.  Every event names the import as its source, under
-one request id, and one more event sums the import up."""
+"""Writing what a dry run planned, a chunk of rows at a time.
+
+Each chunk goes through the resource's own services, so validation, the record scope,
+the field policy, optimistic locking and one audit event per record (with its values
+before and after, naming the import) are the same as on every other channel.  Where the
+resource's viewset offers services for many records at once (``create_many_service``,
+``update_many_service``: customers, contacts, orders), a chunk is a few statements
+whatever its size; otherwise its rows are written one by one.  A chunk the database
+refuses as a whole (a unique value taken since the check) is written again row by row,
+to name the row at fault.
+
+:func:`commit_plan` writes a whole plan in one transaction (the command, a workbook);
+an import job writes chunk after chunk, each in a transaction of its own with the job's
+progress (``services.import_run``).
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from crm.access.registry import get_resource
+from crm.access.registry import Resource, get_resource
 from crm.audit.choices import Action, Source
 from crm.audit.context import audit_context
 from crm.audit.services import audit_bulk
 from crm.core.errors import DomainError
 
-from .rows import CREATE, DUPLICATE, UPDATE, Plan
+from .rows import CREATE, DUPLICATE, UPDATE, Plan, Row
+
+
+def chunk_rows() -> int:
+    """How many rows one chunk writes (``CRM_IMPORT_CHUNK_ROWS``)."""
+    return max(1, int(getattr(settings, "CRM_IMPORT_CHUNK_ROWS", 1000)))
+
+
+class RowRefused(DomainError):
+    """A row the services refused at the commit (the book changed since the dry run)."""
+
+    def __init__(self, row: int, message: str) -> None:
+        self.row = row
+        super().__init__(_("Row %(row)d: %(message)s") % {"row": row, "message": message})
+
+
+@dataclass
+class Done:
+    """One row written: the record and what undoing it needs."""
+
+    row: Row
+    record: Any
+    action: str
+    #: For an update, the values the record had before (what undoing it restores).
+    before: dict[str, Any]
 
 
 @dataclass
@@ -37,54 +74,107 @@ class Written:
     #: The record each row created, by the row's number.
     created: dict[int, Any] = field(default_factory=dict)
 
+    def add(self, done: Sequence[Done]) -> None:
+        for item in done:
+            self.records.append([item.record.pk, item.action, getattr(item.record, "version", 1), item.before])
+            self.counts[item.action] += 1
+            if item.action == CREATE:
+                self.created[item.row.number] = item.record
 
-def commit_plan(
-    plan: Plan, *, user: Any, file_name: str, create_duplicates: bool = False, import_id: str | None = None
-) -> Written:
-    """Create and update what ``plan`` says, as ``user``; returns what was written.
 
-    Rows with problems are left out (the error report lists them), and so are suspected
-    duplicates unless ``create_duplicates``; a row a service refuses (a change made since
-    the dry run, say) undoes the whole import and is named in the error.
-    """
+def rows_to_write(plan: Plan, *, create_duplicates: bool = False) -> list[Row]:
+    """The rows an import writes, in the file's order: those to create or update, and the
+    suspected duplicates if the user chose to create them."""
+    return [
+        row
+        for row in plan.rows
+        if row.action in (CREATE, UPDATE) or (row.action == DUPLICATE and row.suspected and create_duplicates)
+    ]
+
+
+def chunks(rows: Sequence[Row], size: int | None = None) -> Iterator[list[Row]]:
+    size = size or chunk_rows()
+    for start in range(0, len(rows), size):
+        yield list(rows[start : start + size])
+
+
+def write_rows(plan: Plan, rows: Sequence[Row], *, user: Any) -> list[Done]:
+    """Write one chunk of rows as ``user``; returns what each row did.  Raises
+    :class:`RowRefused` naming the first row a service refused (nothing of the chunk is
+    written then)."""
     resource = get_resource(plan.kind.resource)
     assert resource is not None
-    create = resource.viewset.create_service
-    update = resource.viewset.update_service
-    written = Written(import_id=import_id or uuid.uuid4().hex)
-    with audit_context(source=Source.IMPORT, request_id=written.import_id), transaction.atomic():
-        for row in plan.rows:
-            try:
-                if row.action == CREATE or (row.action == DUPLICATE and row.suspected and create_duplicates):
-                    record = create(actor=user, data=row.data)
-                    written.records.append([record.pk, CREATE, record.version, {}])
-                    written.created[row.number] = record
-                elif row.action == UPDATE:
-                    before = {name: _stored(getattr(row.record, name, None)) for name in row.data}
-                    record = update(actor=user, instance=row.record, data=row.data, expected_version=row.record.version)
-                    written.records.append([record.pk, UPDATE, record.version, before])
-                else:
-                    continue
-            except DomainError as error:
-                raise DomainError(
-                    _("Row %(row)d: %(message)s Nothing was imported.") % {"row": row.number, "message": error.message}
-                ) from error
-            written.counts[CREATE if row.action == DUPLICATE else row.action] += 1
-        audit_bulk(
-            resource=resource.model._meta.label_lower,
-            actor=user,
-            action=Action.BULK,
-            summary={
-                "label": f"import {plan.kind.code}",
-                "file": file_name[:200],
-                "import": written.import_id,
-                "mode": plan.mode,
-                "key": plan.key,
-                "counts": dict(plan.counts),
-                "written": dict(written.counts),
-            },
-        )
-    return written
+    try:
+        with transaction.atomic():
+            return _write(resource, rows, user=user, together=True)
+    except IntegrityError:
+        # The database refused the chunk as a whole: row by row, to say which row.
+        return _write(resource, rows, user=user, together=False)
+
+
+def _write(resource: Resource, rows: Sequence[Row], *, user: Any, together: bool) -> list[Done]:
+    viewset = resource.viewset
+    creates = [row for row in rows if row.action != UPDATE]
+    updates = [row for row in rows if row.action == UPDATE]
+    befores = {row.number: {name: _stored(getattr(row.record, name, None)) for name in row.data} for row in updates}
+    done: list[Done] = []
+    create_many = getattr(viewset, "create_many_service", None)
+    update_many = getattr(viewset, "update_many_service", None)
+    if creates and together and create_many is not None:
+        records = _refused_as_row(creates, lambda: create_many(actor=user, rows=[row.data for row in creates]))
+        done += [Done(row, record, CREATE, {}) for row, record in zip(creates, records, strict=True)]
+    else:
+        for row in creates:
+
+            def create(row: Row = row) -> Any:
+                return viewset.create_service(actor=user, data=row.data)
+
+            done.append(Done(row, _refused_as_row([row], create), CREATE, {}))
+    if updates and together and update_many is not None:
+        changes = [(row.record, row.data, row.record.version) for row in updates]
+        results = _refused_as_row(updates, lambda: update_many(actor=user, changes=changes))
+        done += [
+            Done(row, record, UPDATE, befores[row.number])
+            for row, record in zip(updates, results, strict=True)
+            if record is not None
+        ]
+    else:
+        for row in updates:
+
+            def update(row: Row = row) -> Any:
+                return viewset.update_service(
+                    actor=user, instance=row.record, data=row.data, expected_version=row.record.version
+                )
+
+            done.append(Done(row, _refused_as_row([row], update), UPDATE, befores[row.number]))
+    done.sort(key=lambda item: item.row.number)
+    return done
+
+
+def _refused_as_row(rows: Sequence[Row], write: Callable[[], Any]) -> Any:
+    """Run ``write`` for ``rows``; a refusal becomes :class:`RowRefused` at its row."""
+    try:
+        return write()
+    except (DomainError, ValidationError) as error:
+        index = getattr(error, "row_index", None)
+        row = rows[index] if index is not None and index < len(rows) else rows[0]
+        raise RowRefused(row.number, _message(error)) from error
+    except IntegrityError as error:
+        if len(rows) > 1:
+            raise
+        raise RowRefused(
+            rows[0].number, _("A value of this row was taken by another record since the check.")
+        ) from error
+
+
+def _message(error: DomainError | ValidationError) -> str:
+    if isinstance(error, DomainError):
+        parts = [error.message] + [str(m) for messages in error.field_errors.values() for m in messages]
+    elif hasattr(error, "message_dict"):
+        parts = [f"{name}: {message}" for name, messages in error.message_dict.items() for message in messages]
+    else:
+        parts = [str(message) for message in error.messages]
+    return " ".join(dict.fromkeys(parts))
 
 
 def _stored(value: Any) -> Any:
@@ -92,6 +182,56 @@ def _stored(value: Any) -> Any:
     if isinstance(value, Model):
         return value.pk
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def audit_summary(plan: Plan, *, user: Any, file_name: str, import_id: str, written: Counter[str]) -> None:
+    """The one event that sums an import up."""
+    resource = get_resource(plan.kind.resource)
+    assert resource is not None
+    audit_bulk(
+        resource=resource.model._meta.label_lower,
+        actor=user,
+        action=Action.BULK,
+        summary={
+            "label": f"import {plan.kind.code}",
+            "file": file_name[:200],
+            "import": import_id,
+            "mode": plan.mode,
+            "key": plan.key,
+            "counts": dict(plan.counts),
+            "written": dict(written),
+        },
+    )
+
+
+def commit_plan(
+    plan: Plan,
+    *,
+    user: Any,
+    file_name: str,
+    create_duplicates: bool = False,
+    import_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Written:
+    """Create and update what ``plan`` says, as ``user``, in one transaction; returns what
+    was written.  ``progress(done, total)`` is told after each chunk.
+
+    Rows with problems are left out (the error report lists them), and so are suspected
+    duplicates unless ``create_duplicates``; a row a service refuses (a change made since
+    the dry run, say) undoes the whole import and is named in the error.
+    """
+    written = Written(import_id=import_id or uuid.uuid4().hex)
+    rows = rows_to_write(plan, create_duplicates=create_duplicates)
+    with audit_context(source=Source.IMPORT, request_id=written.import_id), transaction.atomic():
+        for chunk in chunks(rows):
+            try:
+                written.add(write_rows(plan, chunk, user=user))
+            except RowRefused as error:
+                raise DomainError(_("%(error)s Nothing was imported.") % {"error": error.message}) from error
+            if progress is not None:
+                progress(sum(written.counts.values()), len(rows))
+        audit_summary(plan, user=user, file_name=file_name, import_id=written.import_id, written=written.counts)
+    return written
 
 
 def commit_workbook(plans: list[Plan], *, user: Any, file_name: str, create_duplicates: bool = False) -> list[Written]:

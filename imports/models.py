@@ -16,9 +16,10 @@ class ImportJob(models.Model):
     """One file imported (or checked) by one user.
 
     The file is kept in the database, so the web server that received it and the worker
-    that imports it need no shared disk.  ``written`` lists every record the import
-    created or updated with the version it left it at: undoing the import restores
-    exactly those, and a record changed since is reported, not overwritten.
+    that imports it need no shared disk.  Its :class:`ImportedRecord` rows list every
+    record the import created or updated with the version it left it at: undoing the
+    import restores exactly those, and a record changed since is reported, not
+    overwritten.
     """
 
     #: Imports belong to the person who ran them, not to a customer.
@@ -47,8 +48,12 @@ class ImportJob(models.Model):
     #: What the dry run found, for the API: the columns as matched, those refused, and
     #: the first problems at their rows and columns.
     details = models.JSONField(_("details"), default=dict, blank=True)
-    #: [[record id, "create" | "update", version left at, values before (updates)], …]
-    written = models.JSONField(_("written"), default=list, blank=True, editable=False)
+    #: How many rows the import writes, how many it has written, and the last row of the
+    #: file written (a resumed import goes on after it).
+    to_write = models.PositiveIntegerField(_("rows to write"), default=0)
+    done_rows = models.PositiveIntegerField(_("rows written"), default=0)
+    last_row = models.PositiveIntegerField(_("last row written"), default=0)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     message = models.TextField(_("message"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -61,6 +66,34 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.kind})"
+
+    @property
+    def percent(self) -> int:
+        """How far the import has come, in whole per cent."""
+        if not self.to_write:
+            return 100 if self.state == "done" else 0
+        return min(100, self.done_rows * 100 // self.to_write)
+
+
+class ImportedRecord(models.Model):
+    """One record an import created or updated: the version it left it at and, for an
+    update, the values it had before (what undoing the import gives back)."""
+
+    scope_path: ClassVar[str | None] = None
+
+    job = models.ForeignKey(ImportJob, verbose_name=_("import"), on_delete=models.CASCADE, related_name="records")
+    record_id = models.BigIntegerField(_("record"))
+    action = models.CharField(_("action"), max_length=10)
+    version = models.PositiveIntegerField(_("version"))
+    before = models.JSONField(_("values before"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("imported record")
+        verbose_name_plural = _("imported records")
+        constraints = [models.UniqueConstraint(fields=["job", "record_id"], name="imported_record_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.record_id}"
 
 
 class SavedMapping(models.Model):

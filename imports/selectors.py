@@ -10,9 +10,9 @@ from .models import ImportJob
 
 
 def import_jobs_for(*, user: Any) -> QuerySet[ImportJob]:
-    """The imports a user sees: their own; an admin everyone's.  The kept file, the error
-    report and the list of records written are read only when asked for."""
-    jobs = ImportJob.objects.select_related("created_by").defer("content", "error_report", "written")
+    """The imports a user sees: their own; an admin everyone's.  The kept file and the
+    error report are read only when asked for."""
+    jobs = ImportJob.objects.select_related("created_by").defer("content", "error_report")
     if not getattr(user, "is_authenticated", False):
         return jobs.none()
     return jobs if getattr(user, "is_admin", False) else jobs.filter(created_by=user)

@@ -4,10 +4,12 @@ import it on a worker, undo it.
 - **Check**: the file is kept with the job, read and planned (``planning``); the counts,
   the problems and the error report are stored.  Nothing of the book changes.
 - **Import**: the page marks the job importing and queues it; the worker plans the file
-  again (the book may have changed since the dry run) and writes it in one transaction
-  that also marks the job done, so a worker that dies leaves the job to be run again
-  (the task acknowledges late), and two runs never import twice (the job's row is
-  locked and must still be importing).
+  again (the book may have changed since the dry run) and writes it chunk by chunk,
+  each chunk in one transaction with the job's progress, so a worker that dies leaves
+  the job to go on from its last chunk when the task comes back (it acknowledges
+  late), and two runs never import a row twice (the job's row is locked, must still be
+  importing, and names the last row written).  The user may cancel it between chunks
+  and resume a cancelled or failed import.
 - **Undo** (within ``CRM_IMPORT_UNDO_DAYS``): the records the import created are removed
   and those it updated get their values back, each only if it is at the version the
   import left it at; a record changed since is kept and named.
@@ -19,6 +21,7 @@ import datetime as dt
 import hashlib
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,12 +40,12 @@ from crm.core.spreadsheets.headers import normalise
 from crm.core.spreadsheets.reading import max_bytes
 
 from .choices import ImportState
-from .committing import commit_plan
+from .committing import RowRefused, audit_summary, chunks, rows_to_write, write_rows
 from .kinds import KINDS
-from .models import ImportJob, SavedMapping
+from .models import ImportedRecord, ImportJob, SavedMapping
 from .planning import plan_import
 from .report import column_letter, write_error_report
-from .rows import Plan
+from .rows import ERROR, Plan
 
 
 def headers_key(headers: list[str]) -> str:
@@ -231,53 +234,163 @@ def import_recheck(
 
 @transaction.atomic
 def import_start(*, actor: Any, job: ImportJob, expected_version: int | None) -> ImportJob:
-    """Mark the job importing (the worker takes it from there)."""
+    """Mark the job importing (the worker takes it from there); a job that failed or was
+    cancelled goes on after the last row it wrote."""
     job = _locked(job, expected_version)
-    if job.state != ImportState.CHECKED:
+    if job.state not in (ImportState.CHECKED, ImportState.FAILED, ImportState.CANCELLED):
         raise DomainError(_("This import has run already."))
     check_may_import(actor, job.kind, job.mode)
     job.state = ImportState.IMPORTING
+    job.cancel_requested = False
+    job.message = ""
     job.version += 1
-    job.save(update_fields=["state", "version"])
+    job.save(update_fields=["state", "cancel_requested", "message", "version"])
+    return job
+
+
+@transaction.atomic
+def import_cancel(*, actor: Any, job: ImportJob, expected_version: int | None) -> ImportJob:
+    """Ask a running import to stop after the chunk it is writing; what it wrote stays
+    (and can be undone), and it can be resumed."""
+    job = _locked(job, expected_version)
+    if job.state != ImportState.IMPORTING:
+        raise DomainError(_("Only a running import can be cancelled."))
+    check_may_import(actor, job.kind, job.mode)
+    job.cancel_requested = True
+    job.version += 1
+    job.save(update_fields=["cancel_requested", "version"])
     return job
 
 
 def import_run(*, job_id: int) -> ImportJob | None:
-    """Import a job marked importing, as the user who started it; safe to run again."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("created_by").filter(pk=job_id).first()
-        if job is None or job.state != ImportState.IMPORTING:
-            return job
-        actor = job.created_by
-        try:
-            check_may_import(actor, job.kind, job.mode)
-            plan = plan_of(job, actor)
-            with transaction.atomic():
-                written = commit_plan(
-                    plan,
-                    user=actor,
-                    file_name=job.file_name,
-                    create_duplicates=job.create_duplicates,
-                    import_id=job.request_id,
-                )
-        except DomainError as error:
-            job.state = ImportState.FAILED
-            job.message = error.message
-        else:
-            job.state = ImportState.DONE
-            job.counts = {**job.counts, "written": dict(written.counts)}
-            job.written = written.records
-        job.finished_at = timezone.now()
-        job.version += 1
-        job.save()
+    """Import a job marked importing, as the user who started it, a chunk at a time; safe
+    to run again at any moment.
+
+    Each chunk is written in one transaction with the job's progress (the last row of
+    the file written), so a worker that dies mid-chunk leaves that chunk unwritten and
+    the next delivery of the task goes on from the last chunk that landed.  A row the
+    services refuse stops the import as failed, naming the row; the chunks before it
+    stay written, and the user can resume it or undo it.
+    """
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None or job.state != ImportState.IMPORTING:
         return job
+    actor = job.created_by
+    try:
+        check_may_import(actor, job.kind, job.mode)
+        plan = plan_of(job, actor)
+    except DomainError as error:
+        return _finish(job.pk, state=ImportState.FAILED, message=error.message)
+    rows = rows_to_write(plan, create_duplicates=job.create_duplicates)
+    if job.last_row == 0 and job.done_rows == 0:
+        _note_changes_since_check(job, plan, len(rows))
+    for chunk in chunks([row for row in rows if row.number > job.last_row]):
+        with transaction.atomic():
+            fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if fresh.state != ImportState.IMPORTING:
+                return fresh
+            if fresh.cancel_requested:
+                fresh.state = ImportState.CANCELLED
+                fresh.finished_at = timezone.now()
+                fresh.cancel_requested = False
+                fresh.version += 1
+                fresh.save()
+                return fresh
+            chunk = [row for row in chunk if row.number > fresh.last_row]
+            if not chunk:
+                continue  # written by an earlier delivery of the task
+            try:
+                with audit_context(source=Source.IMPORT, request_id=fresh.request_id), transaction.atomic():
+                    done = write_rows(plan, chunk, user=actor)
+            except RowRefused as error:
+                message = _("%(error)s The rows before it were imported: resume the import, or undo it.") % {
+                    "error": error.message}  # fmt: skip
+                fresh.state = ImportState.FAILED
+                fresh.message = message
+                fresh.finished_at = timezone.now()
+                fresh.version += 1
+                fresh.save()
+                return fresh
+            ImportedRecord.objects.bulk_create(
+                [
+                    ImportedRecord(
+                        job=fresh,
+                        record_id=item.record.pk,
+                        action=item.action,
+                        version=getattr(item.record, "version", 1),
+                        before=item.before,
+                    )
+                    for item in done
+                ],
+                update_conflicts=True,
+                unique_fields=["job", "record_id"],
+                update_fields=["version"],
+            )
+            written = Counter(fresh.counts.get("written", {}))
+            written.update(item.action for item in done)
+            fresh.counts = {**fresh.counts, "written": dict(written)}
+            fresh.done_rows += len(chunk)
+            fresh.last_row = chunk[-1].number
+            fresh.save(update_fields=["counts", "done_rows", "last_row"])
+    with transaction.atomic():
+        fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if fresh.state != ImportState.IMPORTING:
+            return fresh
+        with audit_context(source=Source.IMPORT, request_id=fresh.request_id):
+            audit_summary(
+                plan,
+                user=actor,
+                file_name=fresh.file_name,
+                import_id=fresh.request_id,
+                written=Counter(fresh.counts.get("written", {})),
+            )
+        fresh.state = ImportState.DONE
+        fresh.finished_at = timezone.now()
+        fresh.version += 1
+        fresh.save()
+        return fresh
+
+
+def _note_changes_since_check(job: ImportJob, plan: Plan, to_write: int) -> None:
+    """Before the first chunk: how many rows the import writes, and, if the book changed
+    since the dry run so that more rows are now in error, say so and keep the fresh
+    error report (those rows are left out, never written half)."""
+    changes: dict[str, Any] = {"to_write": to_write}
+    newly = plan.counts.get(ERROR, 0) - int(job.counts.get(ERROR, 0))
+    if newly > 0:
+        changes["message"] = _(
+            "%(n)d rows can no longer be imported since the check (the book changed); they are left out and the "
+            "error report names them."
+        ) % {"n": newly}  # fmt: skip
+        with tempfile.TemporaryFile() as report:
+            write_error_report(plan, report)
+            report.seek(0)
+            changes["error_report"] = report.read()
+    ImportJob.objects.filter(pk=job.pk, done_rows=0, state=ImportState.IMPORTING).update(**changes)
+
+
+def _finish(job_id: int, *, state: str, message: str) -> ImportJob:
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.state == ImportState.IMPORTING:
+            job.state = state
+            job.message = message
+            job.finished_at = timezone.now()
+            job.version += 1
+            job.save()
+        return job
+
+
+#: The states of an import whose records can be undone.
+UNDOABLE = (ImportState.DONE, ImportState.FAILED, ImportState.CANCELLED)
 
 
 @transaction.atomic
 def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> tuple[int, list[str]]:
     """Undo an import; returns how many records were put back and what was kept."""
     job = _locked(job, expected_version)
-    if job.state != ImportState.DONE:
+    entries = list(job.records.order_by("-id"))
+    if job.state not in UNDOABLE or (job.state != ImportState.DONE and not entries):
         raise DomainError(_("Only an import that ran can be undone."))
     if job.finished_at and timezone.now() - job.finished_at > dt.timedelta(days=undo_days()):
         raise DomainError(_("An import can be undone for %(days)d days.") % {"days": undo_days()})
@@ -285,21 +398,21 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
     assert resource is not None
     model = resource.model
     viewset = resource.viewset
-    records = model._default_manager.in_bulk([entry[0] for entry in job.written])
+    records = model._default_manager.in_bulk([entry.record_id for entry in entries])
     undone = 0
     kept: list[str] = []
     with audit_context(source=Source.IMPORT, request_id=job.request_id):
-        for record_id, action, version, before in reversed(job.written):
-            record = records.get(record_id)
+        for entry in entries:
+            record = records.get(entry.record_id)
             if record is None:
                 continue
             try:
                 with transaction.atomic():
-                    if action == "create":
-                        viewset.delete_service(actor=actor, instance=record, expected_version=version)
+                    if entry.action == "create":
+                        viewset.delete_service(actor=actor, instance=record, expected_version=entry.version)
                     else:
-                        data = _restored(model, before)
-                        viewset.update_service(actor=actor, instance=record, data=data, expected_version=version)
+                        data = _restored(model, entry.before)
+                        viewset.update_service(actor=actor, instance=record, data=data, expected_version=entry.version)
             except VersionConflict:
                 kept.append(_("%(record)s was changed since the import; it is kept.") % {"record": record})
             except DomainError as error:

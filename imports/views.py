@@ -114,7 +114,8 @@ def _detail(request: HttpRequest, job: ImportJob, form: CheckForm | None, status
         "refused": details.get("refused", []),
         "counts": job.counts,
         "importing": job.state == ImportState.IMPORTING,
-        "may_undo": job.state == ImportState.DONE,
+        "may_undo": job.state in services.UNDOABLE and (job.state == ImportState.DONE or job.done_rows > 0),
+        "may_resume": job.state in (ImportState.FAILED, ImportState.CANCELLED),
         "mapping_fields": [form[name] for name in form.columns] if form else [],
         "settings_fields": [form[name] for name in ("mode", "key", "encoding", "create_duplicates", "mapping_name")]
         if form
@@ -200,6 +201,47 @@ def undo_view(request: HttpRequest, pk: int) -> HttpResponse:
         for line in kept[:20]:
             messages.warning(request, line)
     return HttpResponseRedirect(reverse("imports:detail", args=[job.pk]))
+
+
+def _act(request: HttpRequest, job: ImportJob, act: Any, done: str) -> HttpResponse:
+    """Run a service on a job from a button that posts the version the page showed."""
+    version = parse_id(request.POST.get("version"))
+    try:
+        if version is None:
+            raise DomainError(_("This form does not say which version it edits; reload the page."))
+        job = act(actor=request.user, job=job, expected_version=version)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("imports:detail", args=[job.pk]))
+
+
+@login_required
+@require_POST
+def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop an import after the chunk it is writing; what it wrote stays, to resume or undo."""
+    job = _job(request, pk)
+    if not may(request.user, CREATE, KINDS[job.kind].resource):
+        raise Http404
+    return _act(request, job, services.import_cancel, _("The import stops after the rows it is writing."))
+
+
+@login_required
+@require_POST
+def resume_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Go on with a failed or cancelled import after the last row it wrote."""
+
+    def resume(*, actor: Any, job: ImportJob, expected_version: int | None) -> ImportJob:
+        job = services.import_start(actor=actor, job=job, expected_version=expected_version)
+        transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
+        return job
+
+    job = _job(request, pk)
+    if not may(request.user, CREATE, KINDS[job.kind].resource):
+        raise Http404
+    with transaction.atomic():
+        return _act(request, job, resume, _("Importing the rest of the file…"))
 
 
 @login_required

@@ -17,13 +17,14 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     has_error_report = serializers.SerializerMethodField(label=_("error report"))
+    percent = serializers.IntegerField(label=_("per cent written"), read_only=True)
 
     class Meta:
         model = ImportJob
         fields = (
             "id", "kind", "mode", "key", "file_name", "encoding", "delimiter", "mapping", "create_duplicates",
-            "state", "counts", "rows", "problems", "details", "has_error_report", "message", "created_by",
-            "created_at", "finished_at", "version",
+            "state", "counts", "rows", "problems", "details", "has_error_report", "message", "to_write",
+            "done_rows", "percent", "cancel_requested", "created_by", "created_at", "finished_at", "version",
         )  # fmt: skip
         read_only_fields = fields
 

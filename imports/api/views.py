@@ -87,13 +87,28 @@ class ImportJobViewSet(ScopedModelViewSet):
     @extend_schema(request=None, responses={202: ImportJobSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request: Request, pk: str | None = None) -> Response:
-        """Import the checked file (on a worker); send the ETag you read in If-Match."""
+        """Import the checked file (on a worker), or go on with a failed or cancelled import
+        after the last row it wrote; send the ETag you read in If-Match.  Follow
+        ``done_rows`` / ``to_write`` (``percent``) by reading the import."""
         job = self.get_object()
         version = expected_version(request)
         self._check_token(request, job.kind)
         job = services.import_start(actor=request.user, job=job, expected_version=version)
         transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
         response = Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        response["ETag"] = etag_for(job)
+        return response
+
+    @extend_schema(request=None, responses={200: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Stop a running import after the chunk it is writing; what it wrote stays, to
+        resume (``run``) or undo."""
+        job = self.get_object()
+        version = expected_version(request)
+        self._check_token(request, job.kind)
+        job = services.import_cancel(actor=request.user, job=job, expected_version=version)
+        response = Response(ImportJobSerializer(job).data)
         response["ETag"] = etag_for(job)
         return response
 

@@ -1,8 +1,10 @@
 """An import whose worker dies, on the real broker, at each boundary of its work: while
-creating the records, after marking the job done but before that commits, and after the
-task returned but before its message is acknowledged.  Each time the task comes back
-(the dead worker's waiting tasks go to a healthy worker, and those it held when the
-broker's visibility timeout passes); the import ends done, every record written once."""
+writing its second chunk (the first has landed), after recording a chunk's progress
+but before that commits, after marking the job done but before that commits, and after
+the task returned but before its message is acknowledged.  Each time the task comes
+back (the dead worker's waiting tasks go to a healthy worker, and those it held when
+the broker's visibility timeout passes) and goes on from the last chunk that landed;
+the import ends done, every record written once."""
 
 from __future__ import annotations
 
@@ -18,13 +20,15 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 POINTS = {
-    "while-creating": 'sql-before:INSERT INTO "customers_customer"@2',
-    "after-marking-done": 'sql-after:UPDATE "imports_importjob" SET',
+    "while-writing-the-second-chunk": 'sql-before:INSERT INTO "customers_customer"@2',
+    "after-recording-a-chunk": 'sql-after:UPDATE "imports_importjob" SET "counts"',
+    "after-marking-done": 'sql-after:UPDATE "imports_importjob" SET "created_by_id"',
     "before-the-ack": "postrun:imports.run",
 }
 
 
-def test_an_import_finishes_once_wherever_its_worker_dies() -> None:
+def test_an_import_finishes_once_wherever_its_worker_dies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_IMPORT_CHUNK_ROWS", "2")  # the workers write three rows in two chunks
     rep = UserFactory(role="rep")
     with CrashLab(POINTS) as lab:
         for n, name in enumerate(POINTS):
@@ -44,4 +48,4 @@ def test_an_import_finishes_once_wherever_its_worker_dies() -> None:
             events = AuditEvent.objects.filter(request_id=job.request_id, action="create", source="import")
             assert events.count() == 3, name
             job.refresh_from_db()
-            assert len(job.written) == 3 and job.counts["written"] == {"create": 3}, name
+            assert job.records.count() == 3 and job.counts["written"] == {"create": 3}, name

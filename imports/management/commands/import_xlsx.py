@@ -93,7 +93,11 @@ class Command(BaseCommand):
             else:
                 results = [
                     commit_plan(
-                        plans[0], user=user, file_name=path.name, create_duplicates=options["create_duplicates"]
+                        plans[0],
+                        user=user,
+                        file_name=path.name,
+                        create_duplicates=options["create_duplicates"],
+                        progress=self._progress,
                     )
                 ]
         except DomainError as error:
@@ -103,6 +107,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Imported {plan.kind.code} as {user.username}: {counts['create']} created, {counts['update']} updated."
             )
+
+    def _progress(self, done: int, total: int) -> None:
+        self.stdout.write(f"  written {done:,} of {total:,} rows ({done * 100 // max(total, 1)}%)")
 
     def _report(self, path: Path, plan: Any, options: dict[str, Any], *, several: bool) -> None:
         counts = plan.counts
