@@ -131,7 +131,12 @@ def _same_phone(rows: list[Row], user: Any) -> None:
 
 def _similar_names(rows: list[Row], user: Any) -> None:
     """Candidates by trigram index (one statement for the file), then names compared
-    without company suffixes, in the same city or province."""
+    without company suffixes, in the same city or province.
+
+    The index is asked whether the incoming name, without its suffixes, is much like a
+    part of a stored name (``<%``, word similarity): the suffixes every company shares
+    (有限公司) would otherwise make every name a candidate of every other.
+    """
     named = [row for row in rows if row.action == CREATE and row.data.get("name")]
     if not named:
         return
@@ -139,11 +144,12 @@ def _similar_names(rows: list[Row], user: Any) -> None:
     statement = f"""
         SELECT i.n, c.code, c.name, c.city, c.province
         FROM unnest(%s::int[], %s::text[]) AS i(n, name)
-        JOIN customers_customer c ON upper(c.name) %% upper(i.name)
+        JOIN customers_customer c ON upper(i.name) <%% upper(c.name)
         WHERE c.id IN ({visible_sql})
     """  # noqa: S608 - the scope's own SQL and parameters
     with connection.cursor() as cursor:
-        cursor.execute(statement, [[row.number for row in named], [row.data["name"] for row in named], *visible_params])
+        keys = [company_key(row.data["name"]).upper() for row in named]
+        cursor.execute(statement, [[row.number for row in named], keys, *visible_params])
         candidates = cursor.fetchall()
     by_number = {row.number: row for row in named}
     for number, code, name, city, province in candidates:

@@ -29,9 +29,9 @@ from django.utils.translation import gettext as _
 from rest_framework import relations, serializers
 
 from crm.access.registry import Resource, get_resource
-from crm.access.scope import customers_visible_to, scoped_lookup, scoped_queryset
+from crm.access.scope import customers_visible_to, held_beyond_scope, scoped_queryset
 from crm.accounts.models import Team, User
-from crm.core.errors import DomainError, KeyTaken
+from crm.core.errors import DomainError
 from crm.core.spreadsheets.headers import Match, Target, knows, match_headers, normalise, targets_for
 from crm.core.spreadsheets.reading import Table, read_file
 from crm.core.spreadsheets.values import (
@@ -64,6 +64,33 @@ class _Context:
         self.request = SimpleNamespace(user=user, method="POST", query_params={}, data={})
         self.customers_by: dict[tuple[str, str], list[int]] = {}
         self.new_customers: dict[tuple[str, str], Row] = {}
+        #: The records the file's keys name, by key value, and the values taken beyond
+        #: the user's reach (:func:`_existing`).
+        self.existing: dict[str, list[Any]] = {}
+        self.taken: set[str] = set()
+        #: What a person, team or product named in a cell is, by model and text.
+        self.related: dict[tuple[str, str], Parsed[Any]] = {}
+        self._serializers: dict[bool, Any] = {}
+
+    def serializer(self, record: Any, payload: dict[str, Any], *, linked_later: bool = False) -> Any:
+        """The resource's serializer checking ``payload`` (against ``record``, if the row
+        updates one; ``linked_later``: its customer is one the workbook creates).  One
+        serializer is made per import and used for every row: building its fields is most
+        of what a new one costs."""
+        partial = record is not None
+        serializer = self._serializers.get(partial)
+        if serializer is None:
+            serializer = self.resource.viewset.serializer_class(
+                instance=record, data=payload, partial=partial, context={"request": self.request}
+            )
+            self._serializers[partial] = serializer
+        if "customer" in serializer.fields and not partial:
+            serializer.fields["customer"].required = not linked_later
+        serializer.instance = record
+        serializer.initial_data = payload
+        for cached in ("_validated_data", "_errors", "_data"):
+            serializer.__dict__.pop(cached, None)
+        return serializer
 
     def customer(self, how: str, value: str) -> list[int]:
         cache_key = (how, value)
@@ -198,13 +225,18 @@ def plan_table(
     withheld = [
         (m.column, m.field) for m in matches if m.field is not None and m.field in refusals and m.field in fields
     ]
+    payloads: list[dict[str, Any] | None] = []
     for row in rows:
         for column, name in withheld:
             raw = row.values[column] if column < len(row.values) else None
             parsed = _convert(fields[name], name, raw, None, context) if raw is not None else None
             if parsed is not None and parsed.ok and parsed.value is not None:
                 row.evidence[name] = parsed.value
-        _check_row(plan, row, used, fields, orders, context)
+        payloads.append(_parse_row(row, used, fields, orders, context))
+    context.existing, context.taken = _existing(plan, rows, payloads, context)
+    for row, payload in zip(rows, payloads, strict=True):
+        if payload is not None:
+            _check_row(plan, row, payload, used, context)
         value = row.data.get(key)
         if value not in (None, "") and row.action != ERROR:
             if str(value) in seen:
@@ -259,7 +291,11 @@ def _date_orders(plan: Plan, used: list[Match], fields: Any) -> dict[int, Any]:
     return orders
 
 
-def _check_row(plan: Plan, row: Row, used: list[Match], fields: Any, orders: dict[int, Any], context: _Context) -> None:
+def _parse_row(
+    row: Row, used: list[Match], fields: Any, orders: dict[int, Any], context: _Context
+) -> dict[str, Any] | None:
+    """Each cell of the row as the field it fills takes it; None (and the row in error)
+    if a cell cannot be read."""
     payload: dict[str, Any] = {}
     implied: dict[str, Any] = {}
     for match in used:
@@ -278,15 +314,40 @@ def _check_row(plan: Plan, row: Row, used: list[Match], fields: Any, orders: dic
         payload.setdefault(name, value)
     if row.problems:
         row.action = ERROR
-        return
+        return None
+    return payload
+
+
+def _existing(
+    plan: Plan, rows: list[Row], payloads: list[dict[str, Any] | None], context: _Context
+) -> tuple[dict[str, list[Any]], set[str]]:
+    """The records the rows' keys name, among those the user may see, asked once for the
+    whole file: by key value (as text).  And the key values held beyond the user's reach
+    (a unique key: it can be neither created again nor updated by them)."""
+    values: set[Any] = set()
+    for row, payload in zip(rows, payloads, strict=True):
+        if payload is not None:
+            value = payload.get(plan.key) if plan.key != "id" else row.evidence.get("id")
+            if value not in (None, ""):
+                values.add(value)
+    model: type[Model] = context.resource.model
+    found: dict[str, list[Any]] = {}
+    taken: set[str] = set()
+    listed = list(values)
+    for start in range(0, len(listed), 5000):
+        part = listed[start : start + 5000]
+        for record in scoped_queryset(model, context.user).filter(**{f"{plan.key}__in": part}):
+            found.setdefault(str(getattr(record, plan.key)), []).append(record)
+        if plan.key != "id" and getattr(model._meta.get_field(plan.key), "unique", False):
+            taken |= {str(v) for v in held_beyond_scope(model, context.user, plan.key, part)}
+    return found, taken
+
+
+def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match], context: _Context) -> None:
     _find_existing(plan, row, payload, context)
     if row.action == ERROR:
         return
-    serializer = context.resource.viewset.serializer_class(
-        instance=row.record, data=payload, partial=row.record is not None, context={"request": context.request}
-    )
-    if row.customer_ref is not None and "customer" in serializer.fields:
-        serializer.fields["customer"].required = False
+    serializer = context.serializer(row.record, payload, linked_later=row.customer_ref is not None)
     if not serializer.is_valid():
         for name, messages in serializer.errors.items():
             column = _column_of(used, name)
@@ -380,8 +441,14 @@ def _related(target: Any, name: str, raw: Any, context: _Context) -> Parsed[Any]
     text = parse_text(raw)
     if text.error or not text.value:
         return text
-    value = text.value
     model = target.queryset.model if target.queryset is not None else None
+    cache_key = (getattr(model, "__name__", name), text.value)
+    if cache_key not in context.related:
+        context.related[cache_key] = _find_related(model, text.value, context)
+    return context.related[cache_key]
+
+
+def _find_related(model: Any, value: str, context: _Context) -> Parsed[Any]:
     found: list[Any] = []
     if model is not None and value.isdigit() and len(value) < 19:
         # An id, as the exports write a link: only one the user may see.
@@ -451,10 +518,9 @@ def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], context: _Cont
                 "key": plan.key}))  # fmt: skip
             row.action = ERROR
         return
-    records = scoped_queryset(model, context.user).filter(**{plan.key: value})
+    found = list(context.existing.get(str(value), []))
     if "customer" in payload and hasattr(model, "customer_id"):
-        records = records.filter(customer_id=payload["customer"])
-    found = list(records[:2])
+        found = [record for record in found if record.customer_id == payload["customer"]]
     if len(found) > 1:
         row.problems.append(Problem(row.number, None, _("More than one record has this %(key)s.") % {"key": plan.key}))
         row.action = ERROR
@@ -468,14 +534,11 @@ def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], context: _Cont
     elif plan.mode == "update" or plan.key == "id":
         row.problems.append(Problem(row.number, None, _("No record of yours has this %(key)s.") % {"key": plan.key}))
         row.action = ERROR
-    elif getattr(model._meta.get_field(plan.key), "unique", False):
-        try:
-            scoped_lookup(model, context.user, **{plan.key: value})
-        except KeyTaken:
-            # Held beyond the user's reach: it can be neither created again nor updated
-            # by them, and nothing more is said of the record.
-            row.problems.append(Problem(row.number, None, _("This %(key)s is already taken.") % {"key": plan.key}))
-            row.action = ERROR
+    elif str(value) in context.taken:
+        # Held beyond the user's reach: it can be neither created again nor updated by
+        # them, and nothing more is said of the record.
+        row.problems.append(Problem(row.number, None, _("This %(key)s is already taken.") % {"key": plan.key}))
+        row.action = ERROR
 
 
 def _same(record: Model, data: dict[str, Any]) -> bool:
