@@ -81,6 +81,10 @@ class XlsxBook:
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
                 "remove_timezone": True,
+                # A sheet of a million rows is more than the 2 GB a plain zip member
+                # holds; Python's zipfile adds the ZIP64 records only to a file that
+                # needs them, so smaller workbooks are unchanged.
+                "use_zip64": True,
             },
         )
         self._formats: dict[str, Any] = {}
