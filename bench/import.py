@@ -240,13 +240,18 @@ def run_export(bare: bool) -> None:
         if bare:
             import xlsxwriter
 
-            book = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+            book = xlsxwriter.Workbook(str(target), {"constant_memory": True, "use_zip64": True})
             sheet = book.add_worksheet()
-            with connection.cursor(name="bare_export") as cursor:
+            from django.db import transaction
+
+            with transaction.atomic():
+                connection.ensure_connection()
+                cursor = connection.connection.cursor(name="bare_export")  # server-side
                 cursor.itersize = 2000
                 cursor.execute("SELECT * FROM customers_customer ORDER BY name, id")
                 for number, row in enumerate(cursor, start=1):
                     sheet.write_row(number, 0, [v if isinstance(v, (int, str)) or v is None else str(v) for v in row])
+                cursor.close()
             book.close()
         else:
             from django.core.management import call_command
@@ -294,6 +299,7 @@ def main() -> None:
 
         count = Customer.objects.count()
         seconds, peak = _child("--part", "export")
+        print(f"export through the API: {seconds:.2f} s, peak {peak:.0f} MB", flush=True)
         bare_seconds, bare_peak = _child("--part", "bare")
         line(f"export {count:,} customers to xlsx", seconds, bare_seconds, "s")
         line("  peak memory (floor: the 300 MB target)", peak, 300, "MB")
