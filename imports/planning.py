@@ -83,6 +83,9 @@ class _Context:
             serializer = self.resource.viewset.serializer_class(
                 instance=record, data=payload, partial=partial, context={"request": self.request}
             )
+            for field in serializer.fields.values():
+                if isinstance(field, relations.RelatedField):
+                    field.to_internal_value = _remembered(field.to_internal_value)  # type: ignore[method-assign]
             self._serializers[partial] = serializer
         if "customer" in serializer.fields and not partial:
             serializer.fields["customer"].required = not linked_later
@@ -99,6 +102,20 @@ class _Context:
             field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
             self.customers_by[cache_key] = list(visible.filter(**{field_name: value}).values_list("pk", flat=True)[:2])
         return self.customers_by[cache_key]
+
+
+def _remembered(lookup: Any) -> Any:
+    """A related field's lookup (one query per value) asked once per value of the file:
+    a file names the same customer, owner or product on many rows."""
+    found: dict[Any, Any] = {}
+
+    def remembered(data: Any) -> Any:
+        key = (type(data).__name__, str(data))
+        if key not in found:
+            found[key] = lookup(data)
+        return found[key]
+
+    return remembered
 
 
 def _targets(import_kind: ImportKind, user: Any) -> list[Target]:

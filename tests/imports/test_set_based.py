@@ -121,3 +121,16 @@ def test_a_row_refused_at_the_commit_is_named_and_nothing_is_written(tmp_path: P
     with pytest.raises(DomainError, match="第 14 行"):
         commit_plan(plan, user=rep1, file_name=path.name)
     assert not Customer.objects.filter(code__startswith="QR-", owner=rep1).exists()
+
+
+def test_a_dry_run_of_contacts_asks_the_same_statements_for_5_rows_as_for_60(tmp_path: Path, rep1: Any) -> None:
+    counts = []
+    for n in (5, 60):
+        CustomerFactory(code=f"QD{n}", owner=rep1)
+        lines = [f"QD{n},联系人{i},1380013{n:02d}{i:02d},d{n}-{i}@example.cn" for i in range(n)]
+        path = _file(tmp_path, f"d{n}.csv", "客户编号,姓名,手机,邮箱", lines)
+        with CaptureQueriesContext(connection) as queries:
+            plan = plan_import(path, user=rep1, kind="contacts", mode="create")
+        assert plan.counts == {"create": n}, [p.message for p in plan.problems]
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
