@@ -63,8 +63,8 @@ class CustomerForm(RecordForm):
             "name", "short_name", "kind", "industry", "lifecycle_stage", "owner", "region", "province", "city",
             "address", "postal_code", "phone", "email", "website", "company_size", "employee_count",
             "annual_revenue", "tax_id", "credit_limit", "payment_terms_days", "influence_score", "source", "tags",
-            "customer_since", "special_requirements", "cooperation_prospects", "notes", "consent_marketing",
-            "consent_data_processing",
+            "customer_since", "history_spend", "history_orders", "history_until", "last_rated_on", "next_rating_on",
+            "special_requirements", "cooperation_prospects", "notes", "consent_marketing", "consent_data_processing",
         ]  # fmt: skip
         widgets = {
             "special_requirements": forms.Textarea(attrs={"rows": 3}),

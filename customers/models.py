@@ -105,6 +105,28 @@ class Customer(VersionedModel):
     source = models.CharField(_("source"), max_length=20, choices=CustomerSource.choices, blank=True)
     tags = ArrayField(models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True)
     customer_since = models.DateField(_("customer since"), null=True, blank=True)
+    # What a customer bought before its orders were kept here (a star-rated table's
+    # 消费金额 and 购买频次, per year up to ``history_until``): the tier engine counts it
+    # in proportion to the part of that year still inside its window, so it fades out as
+    # the orders recorded here take over.
+    history_spend = models.DecimalField(
+        _("spend per year before the CRM"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    history_orders = models.PositiveIntegerField(_("purchases per year before the CRM"), null=True, blank=True)
+    history_until = models.DateField(
+        _("history before the CRM up to"),
+        null=True,
+        blank=True,
+        help_text=_("The last day of the year the spend and purchases before the CRM stand for."),
+    )
+    # The rating dates a previous table kept (the engine's own evaluations are in TierChange).
+    last_rated_on = models.DateField(_("last rated on"), null=True, blank=True)
+    next_rating_on = models.DateField(_("next rating due"), null=True, blank=True)
     special_requirements = models.TextField(_("special requirements"), blank=True)
     cooperation_prospects = models.TextField(_("cooperation prospects"), blank=True)
     notes = models.TextField(_("remarks"), blank=True)
@@ -136,6 +158,10 @@ class Customer(VersionedModel):
             models.CheckConstraint(condition=Q(influence_score__lte=10), name="customer_influence_0_10"),
             models.CheckConstraint(
                 condition=Q(annual_revenue__isnull=True) | Q(annual_revenue__gte=0), name="customer_revenue_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(history_spend__isnull=True) | Q(history_spend__gte=0),
+                name="customer_history_spend_positive",
             ),
         ]
         indexes = [

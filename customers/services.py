@@ -131,6 +131,14 @@ def _consent_stamp(data: dict[str, Any], instance: Customer | None) -> None:
         data["consent_updated_at"] = timezone.now()
 
 
+def _history_stamp(data: dict[str, Any], instance: Customer | None) -> None:
+    """Spend and purchases before the CRM given without the day they run up to stand for
+    the year up to the day they were recorded."""
+    given = any(data.get(name) is not None for name in ("history_spend", "history_orders"))
+    if given and data.get("history_until") is None and getattr(instance, "history_until", None) is None:
+        data["history_until"] = timezone.localdate()
+
+
 def _creating(actor: Any, data: Mapping[str, Any], managed: set[int] | None = None) -> dict[str, Any]:
     """A new customer's values by the rules of :func:`customer_create`, but its code."""
     data = {k: v for k, v in data.items() if k not in TIER_FIELDS}
@@ -141,6 +149,7 @@ def _creating(actor: Any, data: Mapping[str, Any], managed: set[int] | None = No
         data["team"] = getattr(data["owner"], "team", None)
     _check_owner(actor, data["owner"], data["team"], team_given=team_given, managed=managed)
     _consent_stamp(data, None)
+    _history_stamp(data, None)
     return data
 
 
@@ -196,6 +205,7 @@ def _updating(
         team = data["team"] if "team" in data else instance.team
         _check_owner(actor, owner, team, changing=changing, team_given="team" in changing, managed=managed)
     _consent_stamp(data, instance)
+    _history_stamp(data, instance)
     return data
 
 

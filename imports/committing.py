@@ -35,6 +35,7 @@ from crm.audit.choices import Action, Source
 from crm.audit.context import audit_context
 from crm.audit.services import audit_bulk
 from crm.core.errors import DomainError
+from tiers.services import tiers_import
 
 from .rows import CREATE, DUPLICATE, UPDATE, Plan, Row
 
@@ -106,10 +107,50 @@ def write_rows(plan: Plan, rows: Sequence[Row], *, user: Any) -> list[Done]:
     assert resource is not None
     try:
         with transaction.atomic():
-            return _write(resource, rows, user=user, together=True)
+            done = _write(resource, rows, user=user, together=True)
+            return _write_tiers(plan, rows, done, user=user)
     except IntegrityError:
         # The database refused the chunk as a whole: row by row, to say which row.
-        return _write(resource, rows, user=user, together=False)
+        with transaction.atomic():
+            done = _write(resource, rows, user=user, together=False)
+            return _write_tiers(plan, rows, done, user=user)
+
+
+def _write_tiers(plan: Plan, rows: Sequence[Row], done: list[Done], *, user: Any) -> list[Done]:
+    """Give the customers of the chunk the tiers their rows name (a star-rated table's
+    当前等级, rated on its 上次评级日期), each with a history entry saying it was imported.
+    Undoing the import gives an updated customer its tier back."""
+    tiered = [row for row in rows if row.extras.get("current_tier") is not None]
+    if not tiered:
+        return done
+    by_row = {item.row.number: item for item in done}
+    entries = []
+    for row in tiered:
+        item = by_row.get(row.number)
+        record = item.record if item is not None else row.record
+        entries.append((record, row.extras["current_tier"], row.data.get("last_rated_on")))
+    try:
+        changes = tiers_import(actor=user, entries=entries, source=plan.file_name or plan.kind.code)
+    except DomainError as error:
+        raise RowRefused(tiered[0].number, _message(error)) from error
+    moved = {change.customer_id for change in changes}
+    for row, (record, _tier, _day) in zip(tiered, entries, strict=True):
+        if record.pk not in moved:
+            continue
+        item = by_row.get(row.number)
+        if item is None:
+            # Only the tier changed: the row is an update of its own.
+            item = Done(row, record, UPDATE, {})
+            done.append(item)
+        if item.action == UPDATE:
+            item.before.update(
+                tier=record.tier_id,
+                tier_since=_stored(record.tier_since),
+                tier_below_since=_stored(record.tier_below_since),
+            )
+        item.record.version = getattr(item.record, "version", 1) + 1
+    done.sort(key=lambda item: item.row.number)
+    return done
 
 
 def _write(resource: Resource, rows: Sequence[Row], *, user: Any, together: bool) -> list[Done]:

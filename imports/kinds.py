@@ -15,6 +15,16 @@ CUSTOMER_LINKS = {
 CUSTOMER_REFERENCES = (("customer_code", "code"), ("customer_tax_id", "tax_id"), ("customer_name", "name"))
 
 
+#: Columns of a customers table that fill no field of the API but still land somewhere
+#: meaningful (a star-rated table's): the tier it gave, kept with a history entry that
+#: says it was imported (``tiers.services.tiers_import``), and the years the customer
+#: has been one, which give the day it became one (``customer_since``).
+CUSTOMER_EXTRAS = {
+    "current_tier": ("当前等级", "客户等级", "等级", "星级", "客户星级", "会员等级", "current tier", "tier"),
+    "years_as_customer": ("使用年限", "合作年限", "客户年限", "合作年数", "years as customer", "years as a customer"),
+}
+
+
 @dataclass(frozen=True)
 class ImportKind:
     """One kind of record an import creates or updates.
@@ -28,10 +38,12 @@ class ImportKind:
     resource: str
     keys: tuple[str, ...]
     customer_link: bool = False
+    #: Columns beyond the resource's fields (names as in ``CUSTOMER_EXTRAS``).
+    extras: tuple[str, ...] = ()
 
 
 KINDS = {
-    "customers": ImportKind("customers", "customers", keys=("code", "tax_id")),
+    "customers": ImportKind("customers", "customers", keys=("code", "tax_id"), extras=tuple(CUSTOMER_EXTRAS)),
     "contacts": ImportKind("contacts", "contacts", keys=("email", "mobile"), customer_link=True),
     "transactions": ImportKind("transactions", "transactions", keys=("external_ref",), customer_link=True),
     # Records without a natural key are found by the id the exports write.

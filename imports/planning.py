@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import relations, serializers
 
-from crm.access.registry import Resource, get_resource
+from crm.access.registry import Resource, get_resource, may
 from crm.access.scope import customers_visible_to, held_beyond_scope, scoped_queryset
 from crm.accounts.models import Team, User
 from crm.core.errors import DomainError
@@ -46,9 +46,10 @@ from crm.core.spreadsheets.values import (
     parse_place,
     parse_text,
 )
+from tiers.models import Tier
 
 from .duplicates import suspect_duplicates
-from .kinds import CUSTOMER_LINKS, KINDS, MODES, ImportKind
+from .kinds import CUSTOMER_EXTRAS, CUSTOMER_LINKS, KINDS, MODES, ImportKind
 from .rows import CREATE, DUPLICATE, ERROR, UNCHANGED, UPDATE, Plan, Problem, Row
 
 _PHONE_FIELDS = {"phone", "mobile"}
@@ -71,6 +72,23 @@ class _Context:
         #: What a person, team or product named in a cell is, by model and text.
         self.related: dict[tuple[str, str], Parsed[Any]] = {}
         self._serializers: dict[bool, Any] = {}
+        self._tiers: dict[str, Tier] | None = None
+
+    def tier(self, text: str) -> Parsed[Tier]:
+        """The tier a cell names: by its name in either language or its code, with the
+        words tables add (黄金级, 钻石客户, 金卡会员 …), or by stars (★★★, 3星, 三星级: the
+        tier of that rank)."""
+        if self._tiers is None:
+            self._tiers = {}
+            for tier in Tier.objects.order_by("rank"):
+                for name in (tier.code, tier.name_en, tier.name_zh, str(tier.rank)):
+                    self._tiers.setdefault(_tier_key(name), tier)
+        found = self._tiers.get(_tier_key(text))
+        if found is None:
+            names = "、".join(dict.fromkeys(tier.name_zh for tier in self._tiers.values()))
+            return Parsed(error=_("No tier is called %(value)s; the tiers are %(names)s.") % {
+                "value": text[:40], "names": names})  # fmt: skip
+        return Parsed(found)
 
     def serializer(self, record: Any, payload: dict[str, Any], *, linked_later: bool = False) -> Any:
         """The resource's serializer checking ``payload`` (against ``record``, if the row
@@ -104,6 +122,24 @@ class _Context:
         return self.customers_by[cache_key]
 
 
+_CHINESE_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7"}
+_TIER_WORDS = re.compile(r"(客户|会员|等级|级|卡|tier|level|customer|member)$")
+
+
+def _tier_key(text: str) -> str:
+    """A tier's name as tables write it, reduced to what tells it: 黄金级 and 黄金客户 are
+    黄金, ★★★ and 三星级 are 3."""
+    key = re.sub(r"[\s_\-]+", "", str(text)).lower()
+    for _round in range(2):
+        key = _TIER_WORDS.sub("", key) or key
+    if key and set(key) <= {"★", "☆"}:
+        return str(key.count("★"))
+    star = re.fullmatch(r"([0-9一二两三四五六七])(?:星|stars?)", key)
+    if star:
+        return _CHINESE_DIGITS.get(star[1], star[1])
+    return key
+
+
 def _remembered(lookup: Any) -> Any:
     """A related field's lookup (one query per value) asked once per value of the file:
     a file names the same customer, owner or product on many rows."""
@@ -124,6 +160,11 @@ def _targets(import_kind: ImportKind, user: Any) -> list[Target]:
     targets = targets_for(resource, user)
     if import_kind.customer_link:
         targets += [Target(field=name, names=names) for name, names in CUSTOMER_LINKS.items()]
+    for name in import_kind.extras:
+        refused = ""
+        if name == "current_tier" and user is not None and not may(user, "override", "tier-changes"):
+            refused = _("Only a manager may set a customer's tier.")
+        targets.append(Target(field=name, names=CUSTOMER_EXTRAS[name], refused=refused))
     return targets
 
 
@@ -163,7 +204,9 @@ def plan_import(
     source = read_file(
         path, filename=filename, encoding=encoding, delimiter=delimiter, is_header=lambda t: normalise(t) in known
     )
-    return plan_table(source.tables[0], source, user=user, kind=kind, mode=mode, key=key, mapping=mapping)
+    plan = plan_table(source.tables[0], source, user=user, kind=kind, mode=mode, key=key, mapping=mapping)
+    plan.file_name = filename or Path(path).name
+    return plan
 
 
 def plan_workbook(path: str | Path, *, user: Any, filename: str | None = None, mode: str = "upsert") -> list[Plan]:
@@ -191,6 +234,7 @@ def plan_workbook(path: str | Path, *, user: Any, filename: str | None = None, m
     new_customers: dict[tuple[str, str], Row] = {}
     for code, table in chosen:
         plan = plan_table(table, source, user=user, kind=code, mode=mode, key=None, new_customers=new_customers)
+        plan.file_name = filename or Path(path).name
         if code == "customers":
             for row in plan.rows:
                 if row.action == CREATE:
@@ -322,6 +366,9 @@ def _parse_row(
         if match.field in CUSTOMER_LINKS:
             _link_customer(row, match, raw, payload, context)
             continue
+        if match.field in CUSTOMER_EXTRAS:
+            _extra(row, match, raw, implied, context)
+            continue
         parsed = _convert(fields[match.field], match.field, raw, orders.get(match.column), context)
         if parsed.error:
             row.problems.append(Problem(row.number, match.column, f"{match.header}: {parsed.error}"))
@@ -333,6 +380,40 @@ def _parse_row(
         row.action = ERROR
         return None
     return payload
+
+
+def _extra(row: Row, match: Match, raw: Any, implied: dict[str, Any], context: _Context) -> None:
+    """A column beyond the record's fields (``kinds.CUSTOMER_EXTRAS``): the tier a table
+    gave, kept for the commit; the years as a customer, as the day it became one (a
+    column of that day of its own wins)."""
+    parsed: Parsed[Any]
+    if match.field == "current_tier":
+        text = parse_text(raw)
+        parsed = context.tier(text.value) if text.ok and text.value else text
+        if parsed.ok and parsed.value is not None:
+            row.extras["current_tier"] = parsed.value
+    else:
+        parsed = _years(raw)
+        if parsed.ok and parsed.value is not None:
+            days = round(float(parsed.value) * 365.25)
+            implied["customer_since"] = timezone.localdate() - dt.timedelta(days=days)
+    if parsed.error:
+        row.problems.append(Problem(row.number, match.column, f"{match.header}: {parsed.error}"))
+
+
+_YEAR_UNITS = ("", "年", "年以上", "年多", "y", "yr", "yrs", "year", "years")
+_MONTH_UNITS = ("个月", "月", "个月以上", "month", "months")
+
+
+def _years(raw: Any) -> Parsed[Any]:
+    """A length of time in years: ``2年``, ``2``, ``1.5年``, ``18个月``, ``3 years``."""
+    number = parse_number(raw)
+    if number.error or number.value is None:
+        return number
+    unit = (number.unit or "").strip().lower()
+    if number.value < 0 or number.value > 200 or unit not in (*_YEAR_UNITS, *_MONTH_UNITS):
+        return Parsed(error=_("Not a number of years: %(value)s") % {"value": str(raw)[:40]})
+    return Parsed(number.value / 12 if unit in _MONTH_UNITS else number.value)
 
 
 def _existing(
@@ -374,7 +455,8 @@ def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match],
         row.action = ERROR
         return
     row.data = dict(serializer.validated_data)
-    if row.record is not None and _same(row.record, row.data):
+    tier = row.extras.get("current_tier")
+    if row.record is not None and _same(row.record, row.data) and (tier is None or tier.pk == row.record.tier_id):
         row.action = UNCHANGED
 
 

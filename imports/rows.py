@@ -41,6 +41,9 @@ class Row:
     #: Values of columns the user may not write: never written, but a tax id the user may
     #: not fill in still tells a duplicate.
     evidence: dict[str, Any] = field(default_factory=dict)
+    #: What the row's extra columns give beyond the record's fields (the tier a table
+    #: gave a customer: ``current_tier``).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def customer_references(self, record: Any = None) -> list[tuple[str, str]]:
         """How other sheets may name the customer this row creates: by the code, tax id
@@ -70,6 +73,8 @@ class Plan:
     column_problems: list[Problem] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    #: The file's name, as the records' history names it.
+    file_name: str = ""
 
     @property
     def counts(self) -> Counter[str]:

@@ -38,6 +38,7 @@ from crm.audit.services import audit_bulk
 from crm.core.errors import DomainError, NotPermitted, VersionConflict
 from crm.core.spreadsheets.headers import normalise
 from crm.core.spreadsheets.reading import max_bytes
+from tiers.services import tier_import_undo
 
 from .choices import ImportState
 from .committing import RowRefused, audit_summary, chunks, rows_to_write, write_rows
@@ -411,8 +412,22 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
                     if entry.action == "create":
                         viewset.delete_service(actor=actor, instance=record, expected_version=entry.version)
                     else:
-                        data = _restored(model, entry.before)
-                        viewset.update_service(actor=actor, instance=record, data=data, expected_version=entry.version)
+                        before = dict(entry.before)
+                        tiered = {name: before.pop(name) for name in _TIER_BEFORE if name in before}
+                        data = _restored(model, before)
+                        record = viewset.update_service(
+                            actor=actor, instance=record, data=data, expected_version=entry.version
+                        )
+                        if tiered:
+                            restored = _restored(model, tiered)
+                            tier_import_undo(
+                                actor=actor,
+                                customer=record,
+                                tier=restored["tier"],
+                                since=restored.get("tier_since"),
+                                below_since=restored.get("tier_below_since"),
+                                source=job.file_name,
+                            )
             except VersionConflict:
                 kept.append(_("%(record)s was changed since the import; it is kept.") % {"record": record})
             except DomainError as error:
@@ -429,6 +444,10 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
         summary={"label": f"import undone {job.kind}", "import": job.request_id, "undone": undone, "kept": len(kept)},
     )
     return undone, kept
+
+
+#: What an import that set a customer's tier keeps to give it back (``tiers_import``).
+_TIER_BEFORE = ("tier", "tier_since", "tier_below_since")
 
 
 def _restored(model: Any, before: Mapping[str, Any]) -> dict[str, Any]:

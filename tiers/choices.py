@@ -10,6 +10,7 @@ class ChangeKind(models.TextChoices):
     DOWNGRADE = "downgrade", _("Downgrade")
     OVERRIDE = "override", _("Manual override")
     OVERRIDE_EXPIRED = "override_expired", _("Override expired")
+    IMPORTED = "imported", _("Imported")
 
 
 class ReviewPeriod(models.TextChoices):

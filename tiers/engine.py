@@ -62,21 +62,41 @@ SURVEYS = """surveys AS (
     GROUP BY customer_id
 )"""
 
-#: Every customer of the range with its metrics (the two above, tenure, influence) and
-#: the tier, grace, override and stage it holds.
+#: What each customer bought before the CRM kept its orders (spend and purchases per year
+#: up to ``history_until``, from an imported table), counted in proportion to the part of
+#: that year inside the window: all of it while the whole year is inside, less as the
+#: window moves on, nothing once it has passed.  So imported history carries a customer's
+#: grade until the orders recorded here take over, without a cliff on the first order.
+HISTORY = """CROSS JOIN LATERAL (
+        SELECT round(c.history_spend * x.share, 2) AS spend,
+               round(c.history_orders * x.share)::bigint AS orders,
+               CASE WHEN c.history_spend > 0 OR c.history_orders > 0 THEN x.until END AS until
+        FROM (
+            SELECT coalesce(c.history_until, c.created_at::date) AS until,
+                   greatest(0, least(coalesce(c.history_until, c.created_at::date), %(as_of_date)s::date)
+                               - greatest(coalesce(c.history_until, c.created_at::date) - 365, %(window_start)s::date)
+                   )::numeric / 365 AS share
+        ) x
+    ) h"""
+
+#: Every customer of the range with its metrics (the two above, the history, tenure,
+#: influence) and the tier, grace, override and stage it holds.
 METRICS = """metrics AS (
     SELECT c.id, c.tier_id, cur.rank AS cur_rank, c.tier_below_since, c.tier_override_until, c.lifecycle_stage,
            c.influence_score AS influence,
-           coalesce(o.spend, 0) AS spend, coalesce(o.orders, 0) AS orders, o.last_order, coalesce(o.paid, false) AS paid,
+           coalesce(o.spend, 0) + coalesce(h.spend, 0) AS spend, coalesce(o.orders, 0) + coalesce(h.orders, 0) AS orders,
+           coalesce(h.spend, 0) AS history_spend, coalesce(h.orders, 0) AS history_orders,
+           o.last_order, coalesce(o.paid, false) OR h.until IS NOT NULL AS paid,
            greatest(0, (%(as_of_date)s::date - coalesce(c.customer_since, c.created_at::date))::float8 / 365.25) AS tenure,
-           coalesce(o.last_order, c.customer_since, c.created_at::date) AS last_sign,
+           coalesce(greatest(o.last_order, h.until), c.customer_since, c.created_at::date) AS last_sign,
            s.csat
     FROM customers_customer c
     LEFT JOIN tiers_tier cur ON cur.id = c.tier_id
     LEFT JOIN orders o ON o.customer_id = c.id
+    {history}
     LEFT JOIN surveys s ON s.customer_id = c.id
     WHERE c.id BETWEEN %(first_id)s AND %(last_id)s
-)"""
+)""".replace("{history}", HISTORY)
 
 #: The points each metric earns (weight times the share of its cap reached) and the score.
 POINTS = """points AS MATERIALIZED (
@@ -220,7 +240,8 @@ SELECT s.id, s.tier_id, s.new_tier, s.decision, %(as_of)s, '', round(s.score::nu
        jsonb_build_object(
            'policy', %(policy_version)s::int,
            'metrics', jsonb_build_object('spend', s.spend, 'orders', s.orders, 'tenure_years', round(s.tenure::numeric, 2),
-                                         'influence', s.influence, 'csat', round(s.csat, 2)),
+                                         'influence', s.influence, 'csat', round(s.csat, 2),
+                                         'history_spend', s.history_spend, 'history_orders', s.history_orders),
            'points', jsonb_build_object('spend', round(s.p_spend::numeric, 2), 'orders', round(s.p_orders::numeric, 2),
                                         'tenure', round(s.p_tenure::numeric, 2), 'influence', round(s.p_influence::numeric, 2),
                                         'satisfaction', round(s.p_satisfaction::numeric, 2)),
@@ -390,6 +411,8 @@ def explain_customer(
         "metrics": {
             "spend": row["spend"], "orders": row["orders"], "tenure_years": round(row["tenure"], 1),
             "influence": row["influence"], "csat": round(row["csat"], 2) if row["csat"] is not None else None,
+            # Of the spend and orders, what counts from before the CRM (imported history).
+            "history_spend": row["history_spend"], "history_orders": row["history_orders"],
         },
         "points": {
             name: (round(Decimal(str(row[f"p_{name}"])), 2), weights[name])

@@ -7,7 +7,7 @@ change is history (``TierChange``) and is also audited on the customer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,9 +17,10 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.access.registry import may
 from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, snapshot
-from crm.core.errors import DomainError
+from crm.core.errors import DomainError, NotPermitted
 from crm.core.jobs import (
     SILENT_AFTER,
     JobKind,
@@ -30,7 +31,7 @@ from crm.core.jobs import (
     job_part_run,
     job_rescue,
 )
-from crm.core.services import record_create, record_delete, record_update
+from crm.core.services import record_create, record_delete, record_update, record_update_many
 from customers.models import Customer
 
 from .choices import ACTIVE_RUN_STATES, ChangeKind
@@ -119,6 +120,71 @@ def tier_override(*, actor: Any, customer: Customer, tier: Tier, reason: str, un
         )
     return tier_change_record(
         actor=actor, customer=locked, tier=tier, kind=ChangeKind.OVERRIDE, reason=reason, override_until=until
+    )
+
+
+def tiers_import(
+    *, actor: Any, entries: Sequence[tuple[Customer, Tier, dt.date | None]], source: str
+) -> list[TierChange]:
+    """Give customers the tier a table kept for them before the CRM (an import's
+    当前等级), each rated on the day given (else now): one history entry each, of kind
+    "imported", naming ``source``, and the customer updated and audited.
+
+    It is the customer's grade until the next evaluation, which treats it as any tier
+    held: an upgrade at once, a downgrade only after the grace period.  Setting a tier is
+    a manager's act (the same rule as an override); a customer already at the tier is
+    left alone.  A few statements whatever the number of customers.
+    """
+    if not may(actor, "override", "tier-changes"):
+        raise NotPermitted(_("Only a manager may set a customer's tier."))
+    now = timezone.now()
+    moving = [(customer, tier, rated_on) for customer, tier, rated_on in entries if customer.tier_id != tier.pk]
+    if not moving:
+        return []
+    reason = _("Imported from %(source)s") % {"source": source[:150]}
+    changes = []
+    updates: list[tuple[int, Mapping[str, Any], int | None]] = []
+    for customer, tier, rated_on in moving:
+        when = timezone.make_aware(dt.datetime.combine(rated_on, dt.time.min)) if rated_on else now
+        changes.append(
+            TierChange(
+                customer=customer,
+                from_tier_id=customer.tier_id,
+                to_tier=tier,
+                kind=ChangeKind.IMPORTED,
+                changed_at=min(when, now),
+                reason=reason,
+                explanation={"imported": source[:150]},
+                changed_by=actor if getattr(actor, "pk", None) else None,
+            )
+        )
+        updates.append((customer.pk, {"tier": tier, "tier_since": min(when, now), "tier_below_since": None}, None))
+    created = TierChange.objects.bulk_create(changes)
+    record_update_many(model=Customer, actor=actor, changes=updates)
+    return created
+
+
+def tier_import_undo(
+    *, actor: Any, customer: Customer, tier: Tier | None, since: Any, below_since: Any, source: str
+) -> None:
+    """Give a customer back the tier it held before an import set one (undoing the
+    import): a history entry says so, and the tier's start and grace are restored."""
+    if customer.tier_id == getattr(tier, "pk", None):
+        return
+    TierChange.objects.create(
+        customer=customer,
+        from_tier_id=customer.tier_id,
+        to_tier=tier,
+        kind=ChangeKind.IMPORTED,
+        changed_at=timezone.now(),
+        reason=_("Import of %(source)s undone") % {"source": source[:150]},
+        changed_by=actor if getattr(actor, "pk", None) else None,
+    )
+    record_update(
+        instance=customer,
+        actor=actor,
+        data={"tier": tier, "tier_since": since, "tier_below_since": below_since},
+        expected_version=None,
     )
 
 
