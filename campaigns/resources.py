@@ -14,5 +14,14 @@ register(
         basename="participation",
         governed=True,
         archive=(6, _("Campaign participation history")),
+        synonyms={
+            "campaign": ("活动名称", "营销活动", "活动"),
+            "status": ("参与状态", "状态"),
+            "invited_at": ("邀请时间", "邀请日期"),
+            "registered_at": ("报名时间", "报名日期"),
+            "attended_at": ("参加时间", "参加日期", "参与时间"),
+            "responded_at": ("响应时间", "反馈时间"),
+            "converted_at": ("转化时间", "成交时间"),
+        },
     ),
 )

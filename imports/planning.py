@@ -154,7 +154,10 @@ def _remembered(lookup: Any) -> Any:
     return remembered
 
 
-def _targets(import_kind: ImportKind, user: Any) -> list[Target]:
+def import_targets(import_kind: ImportKind, user: Any) -> list[Target]:
+    """What a column of ``import_kind`` may fill for ``user``: the resource's fields, the
+    columns naming a row's customer, and the kind's extra columns (the tier refused to
+    those who may not set one)."""
     resource = get_resource(import_kind.resource)
     assert resource is not None
     targets = targets_for(resource, user)
@@ -200,7 +203,7 @@ def plan_import(
     ``None`` to leave a column out).
     """
     import_kind, key = _checked(kind, mode, key)
-    known = knows(_targets(import_kind, user))
+    known = knows(import_targets(import_kind, user))
     source = read_file(
         path, filename=filename, encoding=encoding, delimiter=delimiter, is_header=lambda t: normalise(t) in known
     )
@@ -213,7 +216,7 @@ def plan_workbook(path: str | Path, *, user: Any, filename: str | None = None, m
     """Plan every sheet of a workbook that holds one kind of record, recognised by its
     headers, checked together: customers first, then the sheets whose rows name their
     customer, which may be one the customers sheet creates."""
-    targets = {code: _targets(kind, user) for code, kind in KINDS.items()}
+    targets = {code: import_targets(kind, user) for code, kind in KINDS.items()}
     known = set().union(*(knows(found) for found in targets.values()))
     source = read_file(path, filename=filename, is_header=lambda t: normalise(t) in known)
     chosen: list[tuple[str, Table]] = []
@@ -261,7 +264,7 @@ def plan_table(
     import_kind, key = _checked(kind, mode, key)
     resource = get_resource(import_kind.resource)
     assert resource is not None
-    targets = _targets(import_kind, user)
+    targets = import_targets(import_kind, user)
     matches = _mapped(match_headers(table.headers, targets), mapping or {}, {t.field for t in targets})
     refusals = {target.field: target.refused for target in targets if target.refused}
     refused = [(m.column, m.header, refusals[m.field]) for m in matches if m.field in refusals]

@@ -32,7 +32,7 @@ from .kinds import KINDS
 from .models import ImportJob
 from .report import error_report_download
 from .selectors import import_jobs_for
-from .templates import write_template
+from .templates import PRESETS, TEMPLATES, write_template
 
 #: How many problems and rows the dry run's page shows (the error report has them all).
 SHOWN = 50
@@ -57,6 +57,8 @@ def history_view(request: HttpRequest) -> HttpResponse:
     """Every import the user ran (an admin: everyone's), newest first."""
     page = Paginator(_jobs(request.user), 25).get_page(request.GET.get("page"))
     kinds = [(code, KIND_LABELS[code]) for code in KINDS]
+    kinds += [("archive", _("Key-account archive (every sheet)"))]
+    kinds += [(code, preset.title) for code, preset in PRESETS.items()]
     context = {"page": page, "kinds": kinds, "labels": KIND_LABELS, "may_import": _may_import_something(request.user)}
     return render(request, "imports/history.html", context)
 
@@ -249,6 +251,6 @@ def resume_view(request: HttpRequest, pk: int) -> HttpResponse:
 def template_view(request: HttpRequest, kind: str) -> FileResponse:
     """The template workbook of ``kind``: the columns this user may fill in, headed in
     their language, with drop-down lists and instructions."""
-    if kind not in KINDS:
+    if kind not in TEMPLATES:
         raise Http404
     return xlsx_download(lambda target: write_template(kind, request.user, target), f"{kind}-template.xlsx")

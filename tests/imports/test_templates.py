@@ -17,8 +17,9 @@ from crm.access.models import FieldPermission
 from customers.models import Customer
 from imports.committing import commit_plan
 from imports.kinds import KINDS
-from imports.planning import plan_import
+from imports.planning import plan_import, plan_workbook
 from imports.templates import write_template
+from tests.core.test_sheet_reading import SEED_003
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +92,36 @@ def test_the_template_downloads_from_the_page_and_the_command(client: Any, rep1:
     target = tmp_path / "t.xlsx"
     call_command("import_template", "transactions", str(target), "--language", "en", stdout=StringIO())
     assert "Amount" in [cell.value for cell in openpyxl.load_workbook(target).worksheets[0][1]]
+
+
+@pytest.mark.parametrize("name", ["archive", "star-table", "asset-table"])
+def test_the_archive_and_the_presets_import_back_as_a_whole(
+    name: str, admin_user: Any, tmp_path: Path, reference_tiers: None
+) -> None:
+    book = _book(name, admin_user)
+    assert book.sheetnames[-1] == "填写说明" and len(book.sheetnames) >= 2
+    for sheet in book.worksheets[:-1]:
+        headers = [cell.value for cell in sheet[1]]
+        assert headers and all(headers), sheet.title
+    path = tmp_path / f"{name}.xlsx"
+    book.save(path)
+    plans = plan_workbook(path, user=admin_user)
+    assert len(plans) == len(book.sheetnames) - 1, "every sheet is recognised by its headers"
+    for plan in plans:
+        unmatched = [match.header for match in plan.matches if match.field is None]
+        assert unmatched == [], f"{plan.kind.code}: every column is understood: {unmatched}"
+
+
+def test_the_star_table_preset_has_the_seed_tables_columns(admin_user: Any, rep1: Any) -> None:
+    headers = [cell.value for cell in _book("star-table", admin_user).worksheets[0][1]]
+    assert headers == SEED_003
+    assert "当前等级" not in [cell.value for cell in _book("star-table", rep1).worksheets[0][1]], (
+        "a rep may not set a tier: the column is left out of their template"
+    )
+    english = [cell.value for cell in _book("star-table", admin_user, "en").worksheets[0][1]]
+    assert "Current tier" in english and "Name" in english
+
+
+def test_the_archive_has_a_sheet_per_section_of_the_key_account_archive(admin_user: Any) -> None:
+    names = _book("archive", admin_user).sheetnames
+    assert names[:4] == ["基本信息", "联系信息", "历史交易记录", "反馈与建议"]

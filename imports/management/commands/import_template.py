@@ -11,15 +11,14 @@ from django.utils import translation
 
 from crm.accounts.models import User
 
-from ...kinds import KINDS
-from ...templates import write_template
+from ...templates import TEMPLATES, write_template
 
 
 class Command(BaseCommand):
-    help = "Write the template workbook of an import (customers, contacts, transactions)."
+    help = "Write a template workbook to import: of a kind, of the whole archive, or a preset table."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("kind", choices=TEMPLATES, help="A kind, archive (every sheet) or a preset table.")
         parser.add_argument("file")
         parser.add_argument("--as", dest="username", help="The columns this user may fill in (default: every one).")
         parser.add_argument("--language", default=settings.LANGUAGE_CODE, help="Headers in (zh-hans, en).")
