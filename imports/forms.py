@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.forms import require_version
 
 from .choices import ImportMode
-from .kinds import KINDS
+from .kinds import ARCHIVE, KINDS
 from .models import ImportJob
 
 #: What each kind of import is called on the pages.
@@ -24,6 +24,7 @@ KIND_LABELS: dict[str, Any] = {
     "satisfaction-responses": _("Satisfaction answers"),
     "participations": _("Campaign participation"),
     "service-needs": _("Personalised service needs"),
+    ARCHIVE: _("A workbook of several sheets (the archive)"),
 }
 
 
@@ -34,7 +35,7 @@ _TEXT = {"class": "form-control"}
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What the file holds"),
-        choices=[(code, KIND_LABELS[code]) for code in KINDS],
+        choices=[(code, KIND_LABELS[code]) for code in (*KINDS, ARCHIVE)],
         widget=forms.Select(attrs=_SELECT),
     )
     file = forms.FileField(label=_("File (.xlsx, .xls, .csv)"), widget=forms.ClearableFileInput(attrs=_TEXT))
@@ -69,9 +70,13 @@ class CheckForm(forms.Form):
     def __init__(self, *args: Any, job: ImportJob, headers: list[str], fields: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         require_version(self.fields["version"], job)
-        key_field: Any = self.fields["key"]
-        labels = dict(fields)
-        key_field.choices = [(key, labels.get(key, key)) for key in KINDS[job.kind].keys]
+        if job.kind == ARCHIVE:
+            del self.fields["key"]  # each sheet is matched by its own keys
+            del self.fields["mapping_name"]
+        else:
+            key_field: Any = self.fields["key"]
+            labels = dict(fields)
+            key_field.choices = [(key, labels.get(key, key)) for key in KINDS[job.kind].keys]
         self.columns: list[str] = []
         options = [("", _("(not imported)")), *fields]
         for index, header in enumerate(headers):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 #: Columns that name the customer a row belongs to, and what people call them.
 CUSTOMER_LINKS = {
     "customer_code": ("客户编号", "客户编码", "客户代码", "customer code"),
@@ -23,6 +25,10 @@ CUSTOMER_EXTRAS = {
     "current_tier": ("当前等级", "客户等级", "等级", "星级", "客户星级", "会员等级", "current tier", "tier"),
     "years_as_customer": ("使用年限", "合作年限", "客户年限", "合作年数", "years as customer", "years as a customer"),
 }
+
+
+#: What those columns are called on the pages and in templates.
+EXTRA_LABELS = {"current_tier": _("Current tier"), "years_as_customer": _("Years as a customer")}
 
 
 @dataclass(frozen=True)
@@ -58,3 +64,18 @@ KINDS = {
 }
 #: How rows meet the records already in the book.
 MODES = ("create", "update", "upsert")
+#: A workbook of several sheets, each holding one kind (recognised by its headers),
+#: checked and imported together: the key-account archive.
+ARCHIVE = "archive"
+
+
+def resource_of(kind: str) -> str:
+    """The resource whose rights an import of ``kind`` needs first: an archive is a
+    customer archive."""
+    return KINDS["customers" if kind == ARCHIVE else kind].resource
+
+
+def position(sheet: int, row: int) -> int:
+    """Where a row stands in a whole import: the sheets in the order they are written
+    (customers first), then the rows of each; a file of one sheet counts its rows."""
+    return sheet * 10_000_000 + row

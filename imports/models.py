@@ -82,6 +82,8 @@ class ImportedRecord(models.Model):
     scope_path: ClassVar[str | None] = None
 
     job = models.ForeignKey(ImportJob, verbose_name=_("import"), on_delete=models.CASCADE, related_name="records")
+    #: The kind of the record (an archive's sheets write several); empty: the job's.
+    kind = models.CharField(_("kind"), max_length=30, blank=True)
     record_id = models.BigIntegerField(_("record"))
     action = models.CharField(_("action"), max_length=10)
     version = models.PositiveIntegerField(_("version"))
@@ -90,7 +92,7 @@ class ImportedRecord(models.Model):
     class Meta:
         verbose_name = _("imported record")
         verbose_name_plural = _("imported records")
-        constraints = [models.UniqueConstraint(fields=["job", "record_id"], name="imported_record_once")]
+        constraints = [models.UniqueConstraint(fields=["job", "kind", "record_id"], name="imported_record_once")]
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.record_id}"

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Model, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import relations, serializers
 
@@ -49,7 +49,7 @@ from crm.core.spreadsheets.values import (
 from tiers.models import Tier
 
 from .duplicates import suspect_duplicates
-from .kinds import CUSTOMER_EXTRAS, CUSTOMER_LINKS, KINDS, MODES, ImportKind
+from .kinds import CUSTOMER_EXTRAS, CUSTOMER_LINKS, EXTRA_LABELS, KINDS, MODES, ImportKind
 from .rows import CREATE, DUPLICATE, ERROR, UNCHANGED, UPDATE, Plan, Problem, Row
 
 _PHONE_FIELDS = {"phone", "mobile"}
@@ -162,12 +162,19 @@ def import_targets(import_kind: ImportKind, user: Any) -> list[Target]:
     assert resource is not None
     targets = targets_for(resource, user)
     if import_kind.customer_link:
+        # The columns naming the customer, in place of the record's read-only echo of
+        # it (a contact's ``customer_name``).
+        targets = [target for target in targets if target.field not in CUSTOMER_LINKS]
         targets += [Target(field=name, names=names) for name, names in CUSTOMER_LINKS.items()]
     for name in import_kind.extras:
         refused = ""
         if name == "current_tier" and user is not None and not may(user, "override", "tier-changes"):
             refused = _("Only a manager may set a customer's tier.")
-        targets.append(Target(field=name, names=CUSTOMER_EXTRAS[name], refused=refused))
+        with translation.override("zh-hans"):
+            chinese = str(EXTRA_LABELS[name])
+        with translation.override("en"):
+            english = str(EXTRA_LABELS[name])
+        targets.append(Target(field=name, names=(chinese, english, *CUSTOMER_EXTRAS[name]), refused=refused))
     return targets
 
 

@@ -5,6 +5,7 @@ problem on its header, ready to fix and import again."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,14 +31,27 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def write_error_report(plan: Plan, target: str | Path | IO[bytes]) -> int:
-    """Write the report of ``plan`` to ``target`` (a path or a binary file); returns how
-    many rows have problems."""
+def write_error_report(plans: Plan | Sequence[Plan], target: str | Path | IO[bytes]) -> int:
+    """Write the report of ``plans`` (one, or a workbook's sheets: a sheet each) to
+    ``target`` (a path or a binary file); returns how many rows have problems."""
     book = xlsxwriter.Workbook(
         str(target) if isinstance(target, (str, Path)) else target,
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
-    sheet = book.add_worksheet(plan.table.name[:31] or "Sheet1")
+    failed = 0
+    names: set[str] = set()
+    for plan in [plans] if isinstance(plans, Plan) else plans:
+        name = (plan.table.name or "Sheet1")[:31]
+        while name in names:
+            name = f"{name[:28]}-{len(names)}"
+        names.add(name)
+        failed += _write_sheet(book, name, plan)
+    book.close()
+    return failed
+
+
+def _write_sheet(book: Any, name: str, plan: Plan) -> int:
+    sheet = book.add_worksheet(name)
     bold = book.add_format({"bold": True, "bg_color": "#F2F2F2"})
     bad = book.add_format({"bg_color": "#F8D7DA", "font_color": "#842029"})
     error_text = book.add_format({"font_color": "#842029", "text_wrap": True})
@@ -63,7 +77,6 @@ def write_error_report(plan: Plan, target: str | Path | IO[bytes]) -> int:
             failed += 1
             sheet.write_string(at, len(headers), "\n".join(problem.message for problem in row.problems), error_text)
     sheet.autofilter(0, 0, max(len(plan.rows), 1), len(headers))
-    book.close()
     return failed
 
 

@@ -42,11 +42,12 @@ from tiers.services import tier_import_undo
 
 from .choices import ImportState
 from .committing import RowRefused, audit_summary, chunks, rows_to_write, write_rows
-from .kinds import KINDS
+from .kinds import ARCHIVE, KINDS, position
 from .models import ImportedRecord, ImportJob, SavedMapping
-from .planning import plan_import
+from .planning import plan_import, plan_workbook
 from .report import column_letter, write_error_report
-from .rows import ERROR, Plan
+from .rows import CREATE as CREATE_ROW
+from .rows import ERROR, Plan, Problem, Row
 
 
 def headers_key(headers: list[str]) -> str:
@@ -87,7 +88,11 @@ def undo_days() -> int:
 
 def check_may_import(actor: Any, kind: str, mode: str) -> None:
     """Importing writes records of the kind: the role must be allowed to create them
-    (and to update them, unless only creating)."""
+    (and to update them, unless only creating).  A workbook of several sheets is a
+    customer archive: it needs customers, and each other sheet its own kind (a sheet the
+    role may not import has every row refused, see :func:`plans_of`)."""
+    if kind == ARCHIVE:
+        kind = "customers"
     if kind not in KINDS:
         raise DomainError(_("Unknown kind of import: %(kind)s.") % {"kind": kind[:40]})
     resource = KINDS[kind].resource
@@ -96,8 +101,27 @@ def check_may_import(actor: Any, kind: str, mode: str) -> None:
         raise NotPermitted(_("Your role may not import these records."))
 
 
+def plans_of(job: ImportJob, actor: Any) -> list[Plan]:
+    """The plans of the kept file, read again: one, or one per sheet of a workbook
+    imported as a whole (customers first)."""
+    if job.kind != ARCHIVE:
+        return [plan_of(job, actor)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("upload" + Path(job.file_name).suffix.lower())
+        path.write_bytes(bytes(job.content))
+        plans = plan_workbook(path, user=actor, filename=job.file_name, mode=job.mode)
+    for plan in plans:
+        try:
+            check_may_import(actor, plan.kind.code, job.mode)
+        except DomainError as error:
+            for row in plan.rows:
+                row.problems.append(Problem(row.number, None, error.message))
+                row.action = ERROR
+    return plans
+
+
 def plan_of(job: ImportJob, actor: Any) -> Plan:
-    """The plan of the kept file, read again."""
+    """The plan of the kept file of one kind, read again."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ("upload" + Path(job.file_name).suffix.lower())
         path.write_bytes(bytes(job.content))
@@ -120,8 +144,9 @@ KEPT_PROBLEMS = 200
 PREVIEW_ROWS = 10
 
 
-def _store_plan(job: ImportJob, plan: Plan) -> None:
-    job.details = {
+def _details(plan: Plan) -> dict[str, Any]:
+    """What a dry run found in one table, kept for the page and the API."""
+    return {
         "columns": [
             {"column": column_letter(m.column), "header": m.header, "field": m.field, "how": m.how}
             for m in plan.matches
@@ -141,15 +166,32 @@ def _store_plan(job: ImportJob, plan: Plan) -> None:
             for number, values in plan.table.head[:PREVIEW_ROWS]
         ],
     }
-    job.counts = dict(plan.counts)
-    job.rows = len(plan.rows)
-    job.problems = len(plan.problems)
-    job.key = plan.key
-    job.encoding = plan.encoding or ""
-    job.delimiter = plan.delimiter or ""
-    if plan.problems:
+
+
+def _store_plans(job: ImportJob, plans: list[Plan]) -> None:
+    """Keep what the dry run found: a file of one kind as it is; a workbook's sheets one
+    by one (``details["sheets"]``, each with its kind, name and counts), summed up."""
+    if job.kind == ARCHIVE:
+        job.details = {
+            "sheets": [
+                {"sheet": plan.table.name, "kind": plan.kind.code, "counts": dict(plan.counts), **_details(plan)}
+                for plan in plans
+            ]
+        }
+    else:
+        job.details = _details(plans[0])
+        job.key = plans[0].key
+        job.encoding = plans[0].encoding or ""
+        job.delimiter = plans[0].delimiter or ""
+    counts: Counter[str] = Counter()
+    for plan in plans:
+        counts.update(plan.counts)
+    job.counts = dict(counts)
+    job.rows = sum(len(plan.rows) for plan in plans)
+    job.problems = sum(len(plan.problems) for plan in plans)
+    if job.problems:
         with tempfile.TemporaryFile() as report:
-            write_error_report(plan, report)
+            write_error_report(plans, report)
             report.seek(0)
             job.error_report = report.read()
     else:
@@ -168,7 +210,8 @@ def import_check(
     encoding: str = "",
     delimiter: str = "",
 ) -> tuple[ImportJob, Plan]:
-    """Keep the file and run its dry run; returns the job and the plan (for the page)."""
+    """Keep the file and run its dry run; returns the job and the plan (of a workbook's
+    first sheet: the job's details hold every sheet's)."""
     check_may_import(actor, kind, mode)
     if len(content) > max_bytes():
         raise DomainError(_("The file is larger than %(most)d MB.") % {"most": max_bytes() // (1024 * 1024)})
@@ -183,13 +226,13 @@ def import_check(
         delimiter=delimiter,
         request_id=uuid.uuid4().hex,
     )
-    plan = plan_of(job, actor)
-    saved = saved_mapping(kind, plan.table.headers)
+    plans = plans_of(job, actor)
+    saved = saved_mapping(kind, plans[0].table.headers) if kind != ARCHIVE else None
     if saved is not None:
         # The same headers came before: they are mapped as the user chose then.
         job.mapping = saved.mapping
-        plan = plan_of(job, actor)
-    _store_plan(job, plan)
+        plans = plans_of(job, actor)
+    _store_plans(job, plans)
     job.save()
     audit_bulk(
         resource="imports.importjob",
@@ -202,7 +245,7 @@ def import_check(
             "counts": job.counts,
         },
     )
-    return job, plan
+    return job, plans[0]
 
 
 @transaction.atomic
@@ -218,19 +261,19 @@ def import_recheck(
         if name in choices:
             setattr(job, name, choices[name])
     check_may_import(actor, job.kind, job.mode)
-    plan = plan_of(job, actor)
-    if "mapping" in choices:
+    plans = plans_of(job, actor)
+    if "mapping" in choices and job.kind != ARCHIVE:
         mapping_save(
             actor=actor,
             kind=job.kind,
-            headers=plan.table.headers,
+            headers=plans[0].table.headers,
             mapping=choices["mapping"],
             name=choices.get("mapping_name", ""),
         )
-    _store_plan(job, plan)
+    _store_plans(job, plans)
     job.version += 1
     job.save()
-    return job, plan
+    return job, plans[0]
 
 
 @transaction.atomic
@@ -267,11 +310,14 @@ def import_run(*, job_id: int) -> ImportJob | None:
     """Import a job marked importing, as the user who started it, a chunk at a time; safe
     to run again at any moment.
 
-    Each chunk is written in one transaction with the job's progress (the last row of
-    the file written), so a worker that dies mid-chunk leaves that chunk unwritten and
-    the next delivery of the task goes on from the last chunk that landed.  A row the
-    services refuse stops the import as failed, naming the row; the chunks before it
-    stay written, and the user can resume it or undo it.
+    Each chunk is written in one transaction with the job's progress (where the last row
+    written stands: :func:`kinds.position`), so a worker that dies mid-chunk leaves that
+    chunk unwritten and the next delivery of the task goes on from the last chunk that
+    landed.  A workbook's sheets are written one after the other, customers first; a row
+    of a later sheet that names a customer the workbook creates is linked to it once it
+    exists (after a restart, the customer is found in the book).  A row the services
+    refuse stops the import as failed, naming the row; the chunks before it stay
+    written, and the user can resume it or undo it.
     """
     job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None or job.state != ImportState.IMPORTING:
@@ -279,72 +325,34 @@ def import_run(*, job_id: int) -> ImportJob | None:
     actor = job.created_by
     try:
         check_may_import(actor, job.kind, job.mode)
-        plan = plan_of(job, actor)
+        plans = plans_of(job, actor)
     except DomainError as error:
         return _finish(job.pk, state=ImportState.FAILED, message=error.message)
-    rows = rows_to_write(plan, create_duplicates=job.create_duplicates)
+    work = [
+        (sheet, plan, rows_to_write(plan, create_duplicates=job.create_duplicates)) for sheet, plan in enumerate(plans)
+    ]
     if job.last_row == 0 and job.done_rows == 0:
-        _note_changes_since_check(job, plan, len(rows))
-    for chunk in chunks([row for row in rows if row.number > job.last_row]):
-        with transaction.atomic():
-            fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
-            if fresh.state != ImportState.IMPORTING:
-                return fresh
-            if fresh.cancel_requested:
-                fresh.state = ImportState.CANCELLED
-                fresh.finished_at = timezone.now()
-                fresh.cancel_requested = False
-                fresh.version += 1
-                fresh.save()
-                return fresh
-            chunk = [row for row in chunk if row.number > fresh.last_row]
-            if not chunk:
-                continue  # written by an earlier delivery of the task
-            try:
-                with audit_context(source=Source.IMPORT, request_id=fresh.request_id), transaction.atomic():
-                    done = write_rows(plan, chunk, user=actor)
-            except RowRefused as error:
-                message = _("%(error)s The rows before it were imported: resume the import, or undo it.") % {
-                    "error": error.message}  # fmt: skip
-                fresh.state = ImportState.FAILED
-                fresh.message = message
-                fresh.finished_at = timezone.now()
-                fresh.version += 1
-                fresh.save()
-                return fresh
-            ImportedRecord.objects.bulk_create(
-                [
-                    ImportedRecord(
-                        job=fresh,
-                        record_id=item.record.pk,
-                        action=item.action,
-                        version=getattr(item.record, "version", 1),
-                        before=item.before,
-                    )
-                    for item in done
-                ],
-                update_conflicts=True,
-                unique_fields=["job", "record_id"],
-                update_fields=["version"],
-            )
-            written = Counter(fresh.counts.get("written", {}))
-            written.update(item.action for item in done)
-            fresh.counts = {**fresh.counts, "written": dict(written)}
-            fresh.done_rows += len(chunk)
-            fresh.last_row = chunk[-1].number
-            fresh.save(update_fields=["counts", "done_rows", "last_row"])
+        _note_changes_since_check(job, plans, sum(len(rows) for _sheet, _plan, rows in work))
+    created: dict[tuple[str, str], Any] = {}
+    for sheet, plan, rows in work:
+        for chunk in chunks([row for row in rows if position(sheet, row.number) > job.last_row]):
+            stopped = _write_chunk(job.pk, actor, sheet, plan, chunk, created)
+            if stopped is not None:
+                return stopped
     with transaction.atomic():
         fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
         if fresh.state != ImportState.IMPORTING:
             return fresh
+        by_kind = fresh.counts.get("written_by_kind", {})
         with audit_context(source=Source.IMPORT, request_id=fresh.request_id):
-            audit_summary(
-                plan,
-                user=actor,
-                file_name=fresh.file_name,
-                import_id=fresh.request_id,
-                written=Counter(fresh.counts.get("written", {})),
-            )
+            for plan in plans:
+                audit_summary(
+                    plan,
+                    user=actor,
+                    file_name=fresh.file_name,
+                    import_id=fresh.request_id,
+                    written=Counter(by_kind.get(plan.kind.code, fresh.counts.get("written", {}))),
+                )
         fresh.state = ImportState.DONE
         fresh.finished_at = timezone.now()
         fresh.version += 1
@@ -352,19 +360,98 @@ def import_run(*, job_id: int) -> ImportJob | None:
         return fresh
 
 
-def _note_changes_since_check(job: ImportJob, plan: Plan, to_write: int) -> None:
+def _write_chunk(
+    job_id: int, actor: Any, sheet: int, plan: Plan, chunk: list[Row], created: dict[tuple[str, str], Any]
+) -> ImportJob | None:
+    """Write one chunk with the job's progress, in one transaction; returns the job if
+    the import stopped (cancelled, failed, or no longer importing)."""
+    with transaction.atomic():
+        fresh = ImportJob.objects.select_for_update().get(pk=job_id)
+        if fresh.state != ImportState.IMPORTING:
+            return fresh
+        if fresh.cancel_requested:
+            fresh.state = ImportState.CANCELLED
+            fresh.finished_at = timezone.now()
+            fresh.cancel_requested = False
+            fresh.version += 1
+            fresh.save()
+            return fresh
+        chunk = [row for row in chunk if position(sheet, row.number) > fresh.last_row]
+        if not chunk:
+            return None  # written by an earlier delivery of the task
+        try:
+            _link_created_customers(chunk, created)
+            with audit_context(source=Source.IMPORT, request_id=fresh.request_id), transaction.atomic():
+                done = write_rows(plan, chunk, user=actor)
+        except RowRefused as error:
+            if len(fresh.details.get("sheets", [])) > 1:
+                error = RowRefused(error.row, f"{plan.table.name}: {error.message}")
+            message = _("%(error)s The rows before it were imported: resume the import, or undo it.") % {
+                "error": error.message}  # fmt: skip
+            fresh.state = ImportState.FAILED
+            fresh.message = message
+            fresh.finished_at = timezone.now()
+            fresh.version += 1
+            fresh.save()
+            return fresh
+        kind = plan.kind.code if fresh.kind == ARCHIVE else ""
+        ImportedRecord.objects.bulk_create(
+            [
+                ImportedRecord(
+                    job=fresh,
+                    kind=kind,
+                    record_id=item.record.pk,
+                    action=item.action,
+                    version=getattr(item.record, "version", 1),
+                    before=item.before,
+                )
+                for item in done
+            ],
+            update_conflicts=True,
+            unique_fields=["job", "kind", "record_id"],
+            update_fields=["version"],
+        )
+        written = Counter(fresh.counts.get("written", {}))
+        written.update(item.action for item in done)
+        by_kind = dict(fresh.counts.get("written_by_kind", {}))
+        of_kind: Counter[str] = Counter(by_kind.get(plan.kind.code, {}))
+        of_kind.update(item.action for item in done)
+        by_kind[plan.kind.code] = dict(of_kind)
+        fresh.counts = {**fresh.counts, "written": dict(written), "written_by_kind": by_kind}
+        fresh.done_rows += len(chunk)
+        fresh.last_row = position(sheet, chunk[-1].number)
+        fresh.save(update_fields=["counts", "done_rows", "last_row"])
+        if plan.kind.code == "customers":
+            for item in done:
+                if item.action == CREATE_ROW:
+                    for reference in item.row.customer_references(item.record):
+                        created.setdefault(reference, item.record)
+    return None
+
+
+def _link_created_customers(chunk: list[Row], created: dict[tuple[str, str], Any]) -> None:
+    """Link the rows that name a customer the workbook's customers sheet creates."""
+    for row in chunk:
+        if row.customer_ref is not None:
+            customer = created.get(row.customer_ref)
+            if customer is None:
+                raise RowRefused(row.number, _("Its customer was not created."))
+            row.data["customer"] = customer
+
+
+def _note_changes_since_check(job: ImportJob, plans: list[Plan], to_write: int) -> None:
     """Before the first chunk: how many rows the import writes, and, if the book changed
     since the dry run so that more rows are now in error, say so and keep the fresh
     error report (those rows are left out, never written half)."""
     changes: dict[str, Any] = {"to_write": to_write}
-    newly = plan.counts.get(ERROR, 0) - int(job.counts.get(ERROR, 0))
+    newly = sum(plan.counts.get(ERROR, 0) for plan in plans) - int(job.counts.get(ERROR, 0))
     if newly > 0:
         changes["message"] = _(
             "%(n)d rows can no longer be imported since the check (the book changed); they are left out and the "
             "error report names them."
         ) % {"n": newly}  # fmt: skip
         with tempfile.TemporaryFile() as report:
-            write_error_report(plan, report)
+            write_error_report(plans, report)
             report.seek(0)
             changes["error_report"] = report.read()
     ImportJob.objects.filter(pk=job.pk, done_rows=0, state=ImportState.IMPORTING).update(**changes)
@@ -395,18 +482,21 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
         raise DomainError(_("Only an import that ran can be undone."))
     if job.finished_at and timezone.now() - job.finished_at > dt.timedelta(days=undo_days()):
         raise DomainError(_("An import can be undone for %(days)d days.") % {"days": undo_days()})
-    resource = get_resource(KINDS[job.kind].resource)
-    assert resource is not None
-    model = resource.model
-    viewset = resource.viewset
-    records = model._default_manager.in_bulk([entry.record_id for entry in entries])
+    records: dict[tuple[str, int], Any] = {}
+    for kind in {entry.kind or job.kind for entry in entries}:
+        model = _resource(kind).model
+        ids = [entry.record_id for entry in entries if (entry.kind or job.kind) == kind]
+        records.update({(kind, pk): record for pk, record in model._default_manager.in_bulk(ids).items()})
     undone = 0
     kept: list[str] = []
     with audit_context(source=Source.IMPORT, request_id=job.request_id):
         for entry in entries:
-            record = records.get(entry.record_id)
+            kind = entry.kind or job.kind
+            record = records.get((kind, entry.record_id))
             if record is None:
                 continue
+            model = _resource(kind).model
+            viewset = _resource(kind).viewset
             try:
                 with transaction.atomic():
                     if entry.action == "create":
@@ -444,6 +534,12 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
         summary={"label": f"import undone {job.kind}", "import": job.request_id, "undone": undone, "kept": len(kept)},
     )
     return undone, kept
+
+
+def _resource(kind: str) -> Any:
+    resource = get_resource(KINDS[kind].resource)
+    assert resource is not None
+    return resource
 
 
 #: What an import that set a customer's tier keeps to give it back (``tiers_import``).

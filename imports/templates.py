@@ -74,10 +74,6 @@ EXAMPLES: dict[str, Any] = {
     "subject": "交货周期",
 }
 
-#: A column beyond the record's fields: its header in English (the Chinese one is the
-#: first of ``CUSTOMER_EXTRAS``).
-EXTRA_LABELS = {"current_tier": _lazy("Current tier"), "years_as_customer": _lazy("Years as a customer")}
-
 
 @dataclass(frozen=True)
 class Preset:
@@ -154,10 +150,7 @@ def template_columns(kind: str, user: Any) -> list[tuple[str, str, Any]]:
             continue
         if target.field == "customer" and import_kind.customer_link:
             continue
-        if target.field in CUSTOMER_EXTRAS:
-            header = target.names[0] if _active_is_chinese() else str(EXTRA_LABELS[target.field])
-        else:
-            header = target.names[0] if _active_is_chinese() else target.names[1]
+        header = target.names[0] if _active_is_chinese() else target.names[1]
         columns.append((target.field, header, field))
     return columns
 
@@ -224,7 +217,7 @@ def write_template(name: str, user: Any, target: str | IO[bytes]) -> None:
     for at, line in enumerate(lines):
         guide.write_string(at, 0, line)
     top = len(lines) + 1
-    headings = (_("Column"), _("Required"), _("What it takes"))
+    headings: tuple[str, ...] = (_("Column"), _("Required"), _("What it takes"))
     if len(sheets) > 1:
         headings = (_("Sheet"), *headings)
     for index, heading in enumerate(headings):

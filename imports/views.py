@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,8 +29,9 @@ from crm.core.validation import parse_id
 from . import services, tasks
 from .choices import ImportState
 from .forms import KIND_LABELS, CheckForm, UploadForm
-from .kinds import KINDS
+from .kinds import ARCHIVE, KINDS, resource_of
 from .models import ImportJob
+from .planning import import_targets
 from .report import error_report_download
 from .selectors import import_jobs_for
 from .templates import PRESETS, TEMPLATES, write_template
@@ -95,9 +97,11 @@ def upload_view(request: HttpRequest) -> HttpResponse:
 
 
 def _field_choices(job: ImportJob, user: Any) -> list[tuple[str, str]]:
+    if job.kind == ARCHIVE:
+        return []  # each sheet is matched by its headers
     resource = get_resource(KINDS[job.kind].resource)
     assert resource is not None
-    options = [(t.field, str(t.names[0])) for t in targets_for(resource, user) if not t.refused]
+    options = [(t.field, _label(t)) for t in targets_for(resource, user) if not t.refused]
     if KINDS[job.kind].customer_link:
         options = [("customer_code", _("Customer code")), *options]
     return options
@@ -119,11 +123,34 @@ def _detail(request: HttpRequest, job: ImportJob, form: CheckForm | None, status
         "may_undo": job.state in services.UNDOABLE and (job.state == ImportState.DONE or job.done_rows > 0),
         "may_resume": job.state in (ImportState.FAILED, ImportState.CANCELLED),
         "mapping_fields": [form[name] for name in form.columns] if form else [],
-        "settings_fields": [form[name] for name in ("mode", "key", "encoding", "create_duplicates", "mapping_name")]
-        if form
-        else [],
+        "settings_fields": [
+            form[name]
+            for name in ("mode", "key", "encoding", "create_duplicates", "mapping_name")
+            if form is not None and name in form.fields
+        ],
+        "sheets": [_sheet(sheet, request.user) for sheet in details.get("sheets", [])],
     }
     return render(request, "imports/detail.html", context, status=status)
+
+
+def _label(target: Any) -> str:
+    """A field's name in the user's language (a target's names start with its Chinese and
+    English labels)."""
+    chinese = (translation.get_language() or "").lower().startswith("zh")
+    return str(target.names[0] if chinese or len(target.names) < 2 else target.names[1])
+
+
+def _sheet(sheet: dict[str, Any], user: Any) -> dict[str, Any]:
+    """One sheet of a workbook's dry run, for the page: its kind, and each column with
+    the field it fills, named in the user's language."""
+    names = {t.field: _label(t) for t in import_targets(KINDS[sheet["kind"]], user)}
+    columns = [{**column, "label": names.get(column["field"], "")} for column in sheet.get("columns", [])]
+    return {
+        **sheet,
+        "label": KIND_LABELS.get(sheet["kind"], sheet["kind"]),
+        "columns": columns,
+        "problems": sheet.get("problems", [])[:SHOWN],
+    }
 
 
 @login_required
@@ -132,7 +159,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The dry run: counts, how each column maps (the user may change it), what is wrong
     where, the first rows; or, once imported, what the import did."""
     job = _job(request, pk)
-    if request.method == "POST" and not may(request.user, CREATE, KINDS[job.kind].resource):
+    if request.method == "POST" and not may(request.user, CREATE, resource_of(job.kind)):
         raise Http404
     if job.state != ImportState.CHECKED:
         return _detail(request, job, None)
@@ -153,10 +180,10 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     choices = {
         "mapping": form.mapping(headers),
         "mode": form.cleaned_data["mode"],
-        "key": form.cleaned_data["key"],
+        "key": form.cleaned_data.get("key", job.key),
         "encoding": form.cleaned_data["encoding"],
         "create_duplicates": form.cleaned_data["create_duplicates"],
-        "mapping_name": form.cleaned_data["mapping_name"],
+        "mapping_name": form.cleaned_data.get("mapping_name", ""),
     }
     try:
         job, _plan = services.import_recheck(
@@ -189,7 +216,7 @@ def report_view(request: HttpRequest, pk: int) -> FileResponse:
 def undo_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Undo an import: what it created is removed, what it updated gets its values back."""
     job = _job(request, pk)
-    if not may(request.user, CREATE, KINDS[job.kind].resource):
+    if not may(request.user, CREATE, resource_of(job.kind)):
         raise Http404
     version = parse_id(request.POST.get("version"))
     try:
@@ -224,7 +251,7 @@ def _act(request: HttpRequest, job: ImportJob, act: Any, done: str) -> HttpRespo
 def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Stop an import after the chunk it is writing; what it wrote stays, to resume or undo."""
     job = _job(request, pk)
-    if not may(request.user, CREATE, KINDS[job.kind].resource):
+    if not may(request.user, CREATE, resource_of(job.kind)):
         raise Http404
     return _act(request, job, services.import_cancel, _("The import stops after the rows it is writing."))
 
@@ -240,7 +267,7 @@ def resume_view(request: HttpRequest, pk: int) -> HttpResponse:
         return job
 
     job = _job(request, pk)
-    if not may(request.user, CREATE, KINDS[job.kind].resource):
+    if not may(request.user, CREATE, resource_of(job.kind)):
         raise Http404
     with transaction.atomic():
         return _act(request, job, resume, _("Importing the rest of the file…"))

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..choices import ImportMode
-from ..kinds import KINDS
+from ..kinds import ARCHIVE, KINDS
 from ..models import ImportJob
 
 
@@ -36,7 +36,11 @@ class ImportUploadSerializer(serializers.Serializer):
     """A file to check: what it holds and how its rows meet the book."""
 
     file = serializers.FileField(label=_("file"))
-    kind = serializers.ChoiceField(label=_("kind"), choices=sorted(KINDS))
+    kind = serializers.ChoiceField(
+        label=_("kind"),
+        choices=[*sorted(KINDS), ARCHIVE],
+        help_text=_("archive: a workbook of several sheets, each recognised by its headers and imported together."),
+    )
     mode = serializers.ChoiceField(label=_("mode"), choices=ImportMode.choices, default=ImportMode.UPSERT)
     key = serializers.CharField(label=_("key"), max_length=40, required=False, allow_blank=True)
     encoding = serializers.CharField(label=_("encoding"), max_length=30, required=False, allow_blank=True)
@@ -44,6 +48,8 @@ class ImportUploadSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         key = attrs.get("key") or ""
+        if key and attrs["kind"] == ARCHIVE:
+            raise serializers.ValidationError({"key": [_("Each sheet of a workbook is matched by its own keys.")]})
         if key and key not in KINDS[attrs["kind"]].keys:
             raise serializers.ValidationError({"key": [_("Records of this kind are found by %(keys)s.") % {
                 "keys": ", ".join(KINDS[attrs["kind"]].keys)}]})  # fmt: skip
