@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +31,14 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from crm.access.registry import Resource, get_resource
+from crm.access.scope import scoped_queryset
 from crm.audit.choices import Action, Source
 from crm.audit.context import audit_context
 from crm.audit.services import audit_bulk
 from crm.core.errors import DomainError
 from tiers.services import tiers_import
 
+from .kinds import position
 from .rows import CREATE, DUPLICATE, UPDATE, Plan, Row
 
 
@@ -91,6 +93,34 @@ def rows_to_write(plan: Plan, *, create_duplicates: bool = False) -> list[Row]:
         for row in plan.rows
         if row.action in (CREATE, UPDATE) or (row.action == DUPLICATE and row.suspected and create_duplicates)
     ]
+
+
+#: What the user may choose for a suspected duplicate.
+SKIP, CREATE_ANYWAY, UPDATE_EXISTING = "skip", "create", "update"
+DUPLICATE_CHOICES = (SKIP, CREATE_ANYWAY, UPDATE_EXISTING)
+
+
+def apply_duplicate_choices(
+    plan: Plan, choices: Mapping[str, str], *, user: Any, sheet: int = 0, create_duplicates: bool = False
+) -> None:
+    """Turn the suspected duplicates of ``plan`` into what the user chose for each (by
+    its place in the file, ``kinds.position``): skipped (the default), created anyway
+    (the default with ``create_duplicates``), or an update of the customer it looks
+    like, found again among those the user may see (one query for the plan)."""
+    default = CREATE_ANYWAY if create_duplicates else SKIP
+    suspected = [row for row in plan.rows if row.action == DUPLICATE and row.suspected]
+    chosen = {row.number: choices.get(str(position(sheet, row.number)), default) for row in suspected}
+    wanted = [row.duplicate_of for row in suspected if chosen[row.number] == UPDATE_EXISTING and row.duplicate_of]
+    resource = get_resource(plan.kind.resource)
+    assert resource is not None
+    existing = scoped_queryset(resource.model, user).in_bulk(wanted) if wanted else {}
+    for row in suspected:
+        choice = chosen[row.number]
+        if choice == CREATE_ANYWAY:
+            row.action = CREATE
+        elif choice == UPDATE_EXISTING and row.duplicate_of in existing:
+            row.action = UPDATE
+            row.record = existing[row.duplicate_of]
 
 
 def chunks(rows: Sequence[Row], size: int | None = None) -> Iterator[list[Row]]:

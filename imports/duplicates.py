@@ -8,8 +8,10 @@ Every new customer of a file is checked against the book and the rest of the fil
   companies add to them (有限公司, 股份有限公司, 集团, a city in brackets, spaces and
   full-width forms), PostgreSQL's trigram index finding the candidates (``pg_trgm``).
 
-A suspected duplicate is not created unless the user says so (per row in the page,
-``--create-duplicates`` on the command line); the reason is said in words, naming the
+A suspected duplicate is not created unless the user says so: per row in the page and
+the API (skip it, create it anyway, or update the customer it looks like, when the user
+may see that one), for all of them with ``create_duplicates`` or
+``--create-duplicates`` on the command line.  The reason is said in words, naming the
 existing customer when the user may see it, and only that one exists when they may not.
 Each check is one statement for the whole file, never one per row.
 """
@@ -64,10 +66,12 @@ def _value(row: Row, name: str) -> Any:
     return row.data.get(name) or row.evidence.get(name)
 
 
-def _suspect(row: Row, message: str) -> None:
+def _suspect(row: Row, message: str, existing: int | None = None) -> None:
     if row.action == CREATE:
         row.action = DUPLICATE
         row.suspected = True
+    if row.duplicate_of is None:
+        row.duplicate_of = existing
     row.problems.append(Problem(row.number, None, message))
 
 
@@ -93,10 +97,10 @@ def _same_tax_id(rows: list[Row], user: Any) -> None:
             by_tax[_value(row, "tax_id")].append(row)
     if not by_tax:
         return
-    visible = customers_visible_to(user).filter(tax_id__in=list(by_tax)).values_list("tax_id", "code", "name")
-    for tax_id, code, name in visible:
+    visible = customers_visible_to(user).filter(tax_id__in=list(by_tax)).values_list("tax_id", "code", "name", "pk")
+    for tax_id, code, name, pk in visible:
         for row in by_tax.pop(tax_id, []):
-            _suspect(row, _("Same tax id as %(name)s (%(code)s).") % {"name": name, "code": code})
+            _suspect(row, _("Same tax id as %(name)s (%(code)s).") % {"name": name, "code": code}, pk)
     for tax_id in held_beyond_scope(Customer, user, "tax_id", by_tax):
         for row in by_tax[tax_id]:
             _suspect(row, _("A customer with this tax id exists already; ask your manager who keeps it."))
@@ -113,20 +117,24 @@ def _same_phone(rows: list[Row], user: Any) -> None:
     if not by_phone:
         return
     phones = list(by_phone)
-    found: dict[str, tuple[str, str]] = {}
-    for phone, code, name in customers_visible_to(user).filter(phone__in=phones).values_list("phone", "code", "name"):
-        found.setdefault(phone, (name, code))
+    found: dict[str, tuple[str, str, int]] = {}
+    for phone, code, name, pk in (
+        customers_visible_to(user).filter(phone__in=phones).values_list("phone", "code", "name", "pk")
+    ):
+        found.setdefault(phone, (name, code, pk))
     contacts = scoped_queryset(Contact, user).filter(mobile__in=phones) | scoped_queryset(Contact, user).filter(
         phone__in=phones
     )
-    for mobile, phone, code, name in contacts.values_list("mobile", "phone", "customer__code", "customer__name"):
+    for mobile, phone, code, name, pk in contacts.values_list(
+        "mobile", "phone", "customer__code", "customer__name", "customer_id"
+    ):
         for number in (mobile, phone):
             if number in by_phone:
-                found.setdefault(number, (name, code))
-    for number, (name, code) in found.items():
+                found.setdefault(number, (name, code, pk))
+    for number, (name, code, pk) in found.items():
         for row in by_phone[number]:
             if row.action == CREATE:
-                _suspect(row, _("Same phone number as %(name)s (%(code)s).") % {"name": name, "code": code})
+                _suspect(row, _("Same phone number as %(name)s (%(code)s).") % {"name": name, "code": code}, pk)
 
 
 def _similar_names(rows: list[Row], user: Any) -> None:
@@ -142,7 +150,7 @@ def _similar_names(rows: list[Row], user: Any) -> None:
         return
     visible_sql, visible_params = customers_visible_to(user).values("pk").query.sql_with_params()
     statement = f"""
-        SELECT i.n, c.code, c.name, c.city, c.province
+        SELECT i.n, c.code, c.name, c.city, c.province, c.id
         FROM unnest(%s::int[], %s::text[]) AS i(n, name)
         JOIN customers_customer c ON upper(i.name) <%% upper(c.name)
         WHERE c.id IN ({visible_sql})
@@ -152,7 +160,7 @@ def _similar_names(rows: list[Row], user: Any) -> None:
         cursor.execute(statement, [[row.number for row in named], keys, *visible_params])
         candidates = cursor.fetchall()
     by_number = {row.number: row for row in named}
-    for number, code, name, city, province in candidates:
+    for number, code, name, city, province, pk in candidates:
         row = by_number[number]
         if row.action != CREATE:
             continue
@@ -164,4 +172,4 @@ def _similar_names(rows: list[Row], user: Any) -> None:
         if likeness >= NAME_LIKENESS:
             where = city or province
             _suspect(row, _("Names %(percent)d%% alike, both in %(place)s: %(name)s (%(code)s).") % {
-                "percent": round(likeness * 100), "place": where, "name": name, "code": code})  # fmt: skip
+                "percent": round(likeness * 100), "place": where, "name": name, "code": code}, pk)  # fmt: skip

@@ -67,7 +67,15 @@ class CheckForm(forms.Form):
         widget=forms.TextInput(attrs=_TEXT),
     )
 
-    def __init__(self, *args: Any, job: ImportJob, headers: list[str], fields: list[tuple[str, str]], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        job: ImportJob,
+        headers: list[str],
+        fields: list[tuple[str, str]],
+        duplicates: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         require_version(self.fields["version"], job)
         if job.kind == ARCHIVE:
@@ -88,6 +96,27 @@ class CheckForm(forms.Form):
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
             self.columns.append(name)
+        #: A choice per suspected duplicate: skip it, create it anyway, or update the
+        #: customer it looks like (when the user may see that one).
+        self.duplicates: list[tuple[str, dict[str, Any]]] = []
+        default = "create" if job.create_duplicates else "skip"
+        for duplicate in duplicates or []:
+            place = str(duplicate["position"])
+            options = [("skip", _("Skip it")), ("create", _("Create it anyway"))]
+            if duplicate.get("existing"):
+                options.append(("update", _("Update the existing customer")))
+            name = f"duplicate_{place}"
+            self.fields[name] = forms.ChoiceField(
+                label=_("Row %(row)s") % {"row": duplicate["row"]},
+                choices=options,
+                initial=job.duplicate_choices.get(place, default),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+            self.duplicates.append((name, duplicate))
+
+    def duplicate_choices(self) -> dict[str, str]:
+        """What the user chose for each suspected duplicate, by its place in the file."""
+        return {name.removeprefix("duplicate_"): self.cleaned_data[name] for name, _duplicate in self.duplicates}
 
     def mapping(self, headers: list[str]) -> dict[str, str | None]:
         return {

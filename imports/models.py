@@ -40,6 +40,9 @@ class ImportJob(models.Model):
     #: The user's choices of field by header, over the automatic match.
     mapping = models.JSONField(_("mapping"), default=dict, blank=True)
     create_duplicates = models.BooleanField(_("create suspected duplicates"), default=False)
+    #: What the user chose for each suspected duplicate, by its place in the file
+    #: (``kinds.position``): skip, create or update (the customer it looks like).
+    duplicate_choices = models.JSONField(_("choices for suspected duplicates"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=12, choices=ImportState.choices, default=ImportState.CHECKED)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     rows = models.PositiveIntegerField(_("rows"), default=0)

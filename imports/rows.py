@@ -36,6 +36,9 @@ class Row:
     problems: list[Problem] = field(default_factory=list)
     #: A duplicate only suspected (a similar customer), which the user may create anyway.
     suspected: bool = False
+    #: The customer the row looks like, when the user may see it (the user may choose to
+    #: update it instead).
+    duplicate_of: int | None = None
     #: The customer a row names that another sheet of the workbook creates: (how, value).
     customer_ref: tuple[str, str] | None = None
     #: Values of columns the user may not write: never written, but a tax id the user may

@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.registry import CREATE, UPDATE, get_resource, may
+from crm.access.scope import scoped_queryset
 from crm.audit.choices import Action, Source
 from crm.audit.context import audit_context
 from crm.audit.services import audit_bulk
@@ -41,12 +43,21 @@ from crm.core.spreadsheets.reading import max_bytes
 from tiers.services import tier_import_undo
 
 from .choices import ImportState
-from .committing import RowRefused, audit_summary, chunks, rows_to_write, write_rows
+from .committing import (
+    DUPLICATE_CHOICES,
+    RowRefused,
+    apply_duplicate_choices,
+    audit_summary,
+    chunks,
+    rows_to_write,
+    write_rows,
+)
 from .kinds import ARCHIVE, KINDS, position
 from .models import ImportedRecord, ImportJob, SavedMapping
 from .planning import plan_import, plan_workbook
 from .report import column_letter, write_error_report
 from .rows import CREATE as CREATE_ROW
+from .rows import DUPLICATE as SUSPECTED
 from .rows import ERROR, Plan, Problem, Row
 
 
@@ -144,9 +155,64 @@ KEPT_PROBLEMS = 200
 PREVIEW_ROWS = 10
 
 
-def _details(plan: Plan) -> dict[str, Any]:
+#: What a suspected duplicate shows of the incoming row and of the customer it looks like.
+DUPLICATE_FIELDS = ("name", "code", "tax_id", "phone", "city")
+#: How many suspected duplicates a job lists to choose from (the others are skipped, or
+#: all created with ``create_duplicates``).
+KEPT_DUPLICATES = 200
+
+
+def _duplicates(plan: Plan, actor: Any, sheet: int) -> list[dict[str, Any]]:
+    """The suspected duplicates of ``plan``, side by side with the customers they look
+    like (read through the customers' serializer: the field policy masks what the user
+    may not see), for the user to choose per row."""
+    suspected = [row for row in plan.rows if row.action == SUSPECTED and row.suspected][:KEPT_DUPLICATES]
+    if not suspected:
+        return []
+    resource = _resource("customers")
+    ids = {row.duplicate_of for row in suspected if row.duplicate_of}
+    found = scoped_queryset(resource.model, actor).filter(pk__in=ids) if ids else []
+    request = SimpleNamespace(user=actor, method="GET", query_params={}, data={})
+    shown = resource.viewset.serializer_class(found, many=True, context={"request": request}).data if ids else []
+    existing = {item["id"]: {name: item.get(name) for name in ("id", *DUPLICATE_FIELDS)} for item in shown}
+    return [
+        {
+            "position": position(sheet, row.number),
+            "row": row.number,
+            "values": {name: _shown(row.data.get(name) or row.evidence.get(name)) for name in DUPLICATE_FIELDS},
+            "reasons": [str(problem.message) for problem in row.problems],
+            "existing": existing.get(row.duplicate_of) if row.duplicate_of else None,
+        }
+        for row in suspected
+    ]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        value = value[0]
+    return "" if value is None else str(value)
+
+
+def checked_duplicate_choices(choices: Any) -> dict[str, str]:
+    """The user's choices for suspected duplicates, as the job keeps them: by place in
+    the file, one of skip, create and update; anything else is refused in words."""
+    if not isinstance(choices, Mapping):
+        raise DomainError(_("Choices for suspected duplicates are given by row."))
+    kept: dict[str, str] = {}
+    for place, choice in choices.items():
+        if not str(place).isdigit() or len(str(place)) > 12 or choice not in DUPLICATE_CHOICES:
+            raise DomainError(
+                _("For each suspected duplicate, choose one of: %(choices)s.")
+                % {"choices": ", ".join(DUPLICATE_CHOICES)}
+            )
+        kept[str(int(str(place)))] = str(choice)
+    return kept
+
+
+def _details(plan: Plan, actor: Any = None, sheet: int = 0) -> dict[str, Any]:
     """What a dry run found in one table, kept for the page and the API."""
     return {
+        "duplicates": _duplicates(plan, actor, sheet) if actor is not None else [],
         "columns": [
             {"column": column_letter(m.column), "header": m.header, "field": m.field, "how": m.how}
             for m in plan.matches
@@ -168,18 +234,23 @@ def _details(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _store_plans(job: ImportJob, plans: list[Plan]) -> None:
+def _store_plans(job: ImportJob, plans: list[Plan], actor: Any) -> None:
     """Keep what the dry run found: a file of one kind as it is; a workbook's sheets one
     by one (``details["sheets"]``, each with its kind, name and counts), summed up."""
     if job.kind == ARCHIVE:
         job.details = {
             "sheets": [
-                {"sheet": plan.table.name, "kind": plan.kind.code, "counts": dict(plan.counts), **_details(plan)}
-                for plan in plans
+                {
+                    "sheet": plan.table.name,
+                    "kind": plan.kind.code,
+                    "counts": dict(plan.counts),
+                    **_details(plan, actor, sheet),
+                }
+                for sheet, plan in enumerate(plans)
             ]
         }
     else:
-        job.details = _details(plans[0])
+        job.details = _details(plans[0], actor)
         job.key = plans[0].key
         job.encoding = plans[0].encoding or ""
         job.delimiter = plans[0].delimiter or ""
@@ -232,7 +303,7 @@ def import_check(
         # The same headers came before: they are mapped as the user chose then.
         job.mapping = saved.mapping
         plans = plans_of(job, actor)
-    _store_plans(job, plans)
+    _store_plans(job, plans, actor)
     job.save()
     audit_bulk(
         resource="imports.importjob",
@@ -260,6 +331,8 @@ def import_recheck(
     for name in ("mapping", "mode", "key", "encoding", "delimiter", "create_duplicates"):
         if name in choices:
             setattr(job, name, choices[name])
+    if "duplicate_choices" in choices:
+        job.duplicate_choices = checked_duplicate_choices(choices["duplicate_choices"])
     check_may_import(actor, job.kind, job.mode)
     plans = plans_of(job, actor)
     if "mapping" in choices and job.kind != ARCHIVE:
@@ -270,25 +343,33 @@ def import_recheck(
             mapping=choices["mapping"],
             name=choices.get("mapping_name", ""),
         )
-    _store_plans(job, plans)
+    _store_plans(job, plans, actor)
     job.version += 1
     job.save()
     return job, plans[0]
 
 
 @transaction.atomic
-def import_start(*, actor: Any, job: ImportJob, expected_version: int | None) -> ImportJob:
+def import_start(
+    *, actor: Any, job: ImportJob, expected_version: int | None, duplicate_choices: Any = None
+) -> ImportJob:
     """Mark the job importing (the worker takes it from there); a job that failed or was
-    cancelled goes on after the last row it wrote."""
+    cancelled goes on after the last row it wrote.  ``duplicate_choices`` (before the
+    first run only) says per suspected duplicate whether to skip it, create it or update
+    the customer it looks like."""
     job = _locked(job, expected_version)
     if job.state not in (ImportState.CHECKED, ImportState.FAILED, ImportState.CANCELLED):
         raise DomainError(_("This import has run already."))
     check_may_import(actor, job.kind, job.mode)
+    if duplicate_choices is not None:
+        if job.state != ImportState.CHECKED:
+            raise DomainError(_("The choices for suspected duplicates are made before the import runs."))
+        job.duplicate_choices = checked_duplicate_choices(duplicate_choices)
     job.state = ImportState.IMPORTING
     job.cancel_requested = False
     job.message = ""
     job.version += 1
-    job.save(update_fields=["state", "cancel_requested", "message", "version"])
+    job.save(update_fields=["state", "cancel_requested", "message", "version", "duplicate_choices"])
     return job
 
 
@@ -328,9 +409,11 @@ def import_run(*, job_id: int) -> ImportJob | None:
         plans = plans_of(job, actor)
     except DomainError as error:
         return _finish(job.pk, state=ImportState.FAILED, message=error.message)
-    work = [
-        (sheet, plan, rows_to_write(plan, create_duplicates=job.create_duplicates)) for sheet, plan in enumerate(plans)
-    ]
+    for sheet, plan in enumerate(plans):
+        apply_duplicate_choices(
+            plan, job.duplicate_choices, user=actor, sheet=sheet, create_duplicates=job.create_duplicates
+        )
+    work = [(sheet, plan, rows_to_write(plan)) for sheet, plan in enumerate(plans)]
     if job.last_row == 0 and job.done_rows == 0:
         _note_changes_since_check(job, plans, sum(len(rows) for _sheet, _plan, rows in work))
     created: dict[tuple[str, str], Any] = {}

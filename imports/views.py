@@ -123,6 +123,7 @@ def _detail(request: HttpRequest, job: ImportJob, form: CheckForm | None, status
         "may_undo": job.state in services.UNDOABLE and (job.state == ImportState.DONE or job.done_rows > 0),
         "may_resume": job.state in (ImportState.FAILED, ImportState.CANCELLED),
         "mapping_fields": [form[name] for name in form.columns] if form else [],
+        "duplicate_fields": [(form[name], duplicate) for name, duplicate in form.duplicates] if form else [],
         "settings_fields": [
             form[name]
             for name in ("mode", "key", "encoding", "create_duplicates", "mapping_name")
@@ -172,9 +173,13 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         **{f"column_{index}": column.get("field") or "" for index, column in enumerate(details.get("columns", []))
            if column.get("field") in known},
     }  # fmt: skip
+    duplicates = [*details.get("duplicates", [])]
+    for sheet in details.get("sheets", []):
+        duplicates += sheet.get("duplicates", [])
     if request.method == "GET":
-        return _detail(request, job, CheckForm(initial=initial, job=job, headers=headers, fields=fields))
-    form = CheckForm(request.POST, job=job, headers=headers, fields=fields)
+        form = CheckForm(initial=initial, job=job, headers=headers, fields=fields, duplicates=duplicates)
+        return _detail(request, job, form)
+    form = CheckForm(request.POST, job=job, headers=headers, fields=fields, duplicates=duplicates)
     if not form.is_valid():
         return _detail(request, job, form, status=400)
     choices = {
@@ -184,6 +189,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "encoding": form.cleaned_data["encoding"],
         "create_duplicates": form.cleaned_data["create_duplicates"],
         "mapping_name": form.cleaned_data.get("mapping_name", ""),
+        "duplicate_choices": form.duplicate_choices(),
     }
     try:
         job, _plan = services.import_recheck(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..choices import ImportMode
+from ..committing import DUPLICATE_CHOICES
 from ..kinds import ARCHIVE, KINDS
 from ..models import ImportJob
 
@@ -54,3 +55,15 @@ class ImportUploadSerializer(serializers.Serializer):
             raise serializers.ValidationError({"key": [_("Records of this kind are found by %(keys)s.") % {
                 "keys": ", ".join(KINDS[attrs["kind"]].keys)}]})  # fmt: skip
         return attrs
+
+
+class ImportRunSerializer(serializers.Serializer):
+    """What running an import may say: per suspected duplicate (by its ``position`` in the
+    dry run's ``details.duplicates``), skip it, create it, or update the customer it
+    looks like."""
+
+    duplicate_choices = serializers.DictField(
+        label=_("choices for suspected duplicates"),
+        child=serializers.ChoiceField(choices=DUPLICATE_CHOICES),
+        required=False,
+    )

@@ -10,6 +10,7 @@ also hold write access to the records the file brings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -32,7 +33,7 @@ from ..kinds import ARCHIVE, KINDS
 from ..models import ImportJob
 from ..report import error_report_download
 from ..selectors import import_jobs_for
-from .serializers import ImportJobSerializer, ImportUploadSerializer
+from .serializers import ImportJobSerializer, ImportRunSerializer, ImportUploadSerializer
 
 
 class UndoneSerializer(serializers.Serializer):
@@ -88,16 +89,26 @@ class ImportJobViewSet(ScopedModelViewSet):
         response["ETag"] = etag_for(job)
         return response
 
-    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    @extend_schema(request=ImportRunSerializer, responses={202: ImportJobSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request: Request, pk: str | None = None) -> Response:
         """Import the checked file (on a worker), or go on with a failed or cancelled import
         after the last row it wrote; send the ETag you read in If-Match.  Follow
-        ``done_rows`` / ``to_write`` (``percent``) by reading the import."""
+        ``done_rows`` / ``to_write`` (``percent``) by reading the import.  For the suspected
+        duplicates the dry run lists (``details.duplicates``, each with its
+        ``position``), ``duplicate_choices`` says per position: skip (the default),
+        create, or update (the existing customer it looks like)."""
         job = self.get_object()
         version = expected_version(request)
         self._check_token(request, job.kind)
-        job = services.import_start(actor=request.user, job=job, expected_version=version)
+        body = ImportRunSerializer(data=request.data if isinstance(request.data, Mapping) else {})
+        body.is_valid(raise_exception=True)
+        job = services.import_start(
+            actor=request.user,
+            job=job,
+            expected_version=version,
+            duplicate_choices=body.validated_data.get("duplicate_choices"),
+        )
         transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
         response = Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         response["ETag"] = etag_for(job)
