@@ -193,6 +193,9 @@ CRM_IMPORT_UNDO_DAYS = int(env("CRM_IMPORT_UNDO_DAYS", "7"))
 # Rows an import writes per transaction: its progress moves, and it can be cancelled,
 # a chunk at a time.
 CRM_IMPORT_CHUNK_ROWS = int(env("CRM_IMPORT_CHUNK_ROWS", "1000"))
+# A list export of more rows than this is written by a worker; its link is kept this long.
+CRM_EXPORT_BACKGROUND_ROWS = int(env("CRM_EXPORT_BACKGROUND_ROWS", "20000"))
+CRM_EXPORT_KEEP_HOURS = int(env("CRM_EXPORT_KEEP_HOURS", "24"))
 
 # ---------------------------------------------------------------- static files
 STATIC_URL = "/static/"
@@ -353,6 +356,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # ... or the day's risk scan once its time (set by an admin, stored in the database)
     # has passed.
     "risk-scan-if-due": {"task": "risk.scan_if_due", "schedule": 60},
+    # Exports kept past their time (CRM_EXPORT_KEEP_HOURS) are removed.
+    "purge-exports": {"task": "core.purge_exports", "schedule": 3600},
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -7,7 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from crm.accounts import views as accounts_views
-from crm.core.views import healthz
+from crm.core.views import export_page_view, healthz
 
 urlpatterns = [
     path("", include("workspace.urls")),
@@ -25,6 +25,7 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("console/", include("crm.console.urls")),
     path("healthz", healthz, name="healthz"),
+    path("exports/<int:pk>/", export_page_view, name="export-page"),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file, so the page runs under the CSP.

@@ -88,3 +88,63 @@ class JobPart(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ExportFile(models.Model):
+    """A large export written by a worker (``crm.core.exports``): what was asked (the
+    list, its query and columns, the format), how far it has come, and the file in parts
+    (``ExportPart``), kept until ``expires_at``; only the person who asked may fetch it."""
+
+    scope_path: ClassVar[str | None] = None
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
+    )
+    resource = models.CharField(_("list"), max_length=60)
+    format = models.CharField(_("format"), max_length=4)
+    query = models.JSONField(_("query"), default=dict, blank=True)
+    #: The language of the headers (the asker's, when they asked).
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    file_name = models.CharField(_("file"), max_length=200)
+    state = models.CharField(_("state"), max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    total = models.PositiveIntegerField(_("rows to write"), default=0)
+    rows = models.PositiveIntegerField(_("rows written"), default=0)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def percent(self) -> int:
+        """How far the export has come, in whole per cent."""
+        if self.state == JobState.DONE:
+            return 100
+        return min(99, self.rows * 100 // self.total) if self.total else 0
+
+
+class ExportPart(models.Model):
+    """One part of an export's file, in order: a file of hundreds of megabytes is kept
+    and sent a part at a time, never whole in memory."""
+
+    scope_path: ClassVar[str | None] = None
+
+    export = models.ForeignKey(ExportFile, verbose_name=_("export"), on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField(_("number"))
+    content = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("export part")
+        verbose_name_plural = _("export parts")
+        constraints = [models.UniqueConstraint(fields=["export", "number"], name="export_part_once")]
+
+    def __str__(self) -> str:
+        return f"{self.export_id}:{self.number}"

@@ -1,16 +1,20 @@
-"""The health check used by load balancers and docker-compose, and the answer to a URL
-that matches no route."""
+"""The health check used by load balancers and docker-compose, the answer to a URL that
+matches no route, and the page of a large export."""
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 from rest_framework.exceptions import NotFound
 
 from crm.celery import app
+
+from . import exports
 
 
 def _database_ok() -> tuple[bool, str]:
@@ -53,3 +57,20 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": NotFound.default_code, "message": str(NotFound.default_detail)}, status=404)
     return page_not_found(request, exception)
+
+
+@login_required
+@require_GET
+def export_page_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The page of a large export the user asked for: its progress while a worker writes
+    it, then the link to the file until it expires."""
+    export = exports.export_of(request.user, pk)
+    if export is None:
+        raise Http404
+    context = {
+        "export": export,
+        "expired": exports.expired(export),
+        "failure": exports.failure_message(export),
+        "download_url": f"/api/v1/{export.resource}/export/?export={export.pk}",
+    }
+    return render(request, "exports/page.html", context)
