@@ -193,6 +193,8 @@ CRM_IMPORT_UNDO_DAYS = int(env("CRM_IMPORT_UNDO_DAYS", "7"))
 # Rows an import writes per transaction: its progress moves, and it can be cancelled,
 # a chunk at a time.
 CRM_IMPORT_CHUNK_ROWS = int(env("CRM_IMPORT_CHUNK_ROWS", "1000"))
+# Rows of a file checked together: an import holds no more at a time, whatever its size.
+CRM_IMPORT_WINDOW_ROWS = int(env("CRM_IMPORT_WINDOW_ROWS", "5000"))
 # A list export of more rows than this is written by a worker; its link is kept this long.
 CRM_EXPORT_BACKGROUND_ROWS = int(env("CRM_EXPORT_BACKGROUND_ROWS", "20000"))
 CRM_EXPORT_KEEP_HOURS = int(env("CRM_EXPORT_KEEP_HOURS", "24"))

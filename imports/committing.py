@@ -255,8 +255,17 @@ def _stored(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def audit_summary(plan: Plan, *, user: Any, file_name: str, import_id: str, written: Counter[str]) -> None:
-    """The one event that sums an import up."""
+def audit_summary(
+    plan: Plan,
+    *,
+    user: Any,
+    file_name: str,
+    import_id: str,
+    written: Counter[str],
+    counts: Mapping[str, int] | None = None,
+) -> None:
+    """The one event that sums an import up (``counts``: the dry run's, summed over the
+    file's windows; the plan's own by default)."""
     resource = get_resource(plan.kind.resource)
     assert resource is not None
     audit_bulk(
@@ -269,7 +278,7 @@ def audit_summary(plan: Plan, *, user: Any, file_name: str, import_id: str, writ
             "import": import_id,
             "mode": plan.mode,
             "key": plan.key,
-            "counts": dict(plan.counts),
+            "counts": dict(plan.counts if counts is None else counts),
             "written": dict(written),
         },
     )

@@ -46,15 +46,16 @@ def company_key(name: str) -> str:
     return _COMPANY_NOISE.sub("", folded) or folded
 
 
-def suspect_duplicates(plan: Plan, user: Any) -> None:
+def suspect_duplicates(plan: Plan, user: Any, *, in_file: dict[tuple[str, str], int] | None = None) -> None:
     """Mark the customers ``plan`` would create that look like ones already in the book
-    or earlier in the file."""
+    or earlier in the file (``in_file``: the tax ids and names of the rows before, when
+    a file is checked a window of rows at a time)."""
     if plan.kind.resource != "customers":
         return
     rows = [row for row in plan.rows if row.action == CREATE]
     if not rows:
         return
-    _same_in_file(rows)
+    _same_in_file(rows, {} if in_file is None else in_file)
     _same_tax_id(rows, user)
     _same_phone(rows, user)
     _similar_names(rows, user)
@@ -75,8 +76,7 @@ def _suspect(row: Row, message: str, existing: int | None = None) -> None:
     row.problems.append(Problem(row.number, None, message))
 
 
-def _same_in_file(rows: list[Row]) -> None:
-    first_by: dict[tuple[str, str], int] = {}
+def _same_in_file(rows: list[Row], first_by: dict[tuple[str, str], int]) -> None:
     for row in rows:
         name = row.data.get("name") or ""
         keys = [("tax_id", _value(row, "tax_id") or ""), ("name", company_key(name) if name else "")]

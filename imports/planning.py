@@ -19,10 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Model, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -33,7 +36,7 @@ from crm.access.scope import customers_visible_to, held_beyond_scope, scoped_que
 from crm.accounts.models import Team, User
 from crm.core.errors import DomainError
 from crm.core.spreadsheets.headers import Match, Target, knows, match_headers, normalise, targets_for
-from crm.core.spreadsheets.reading import Table, read_file
+from crm.core.spreadsheets.reading import Table, max_rows, read_file
 from crm.core.spreadsheets.values import (
     Parsed,
     date_order,
@@ -190,7 +193,13 @@ def _checked(kind: str, mode: str, key: str | None) -> tuple[ImportKind, str]:
     return import_kind, key
 
 
-def plan_import(
+def plan_import(path: str | Path, **options: Any) -> Plan:
+    """Read ``path`` and say what importing it would do, every row in one plan (the
+    options of :func:`plan_import_windows`)."""
+    return next(plan_import_windows(path, **options, window=None))
+
+
+def plan_import_windows(
     path: str | Path,
     *,
     user: Any,
@@ -201,8 +210,11 @@ def plan_import(
     mapping: dict[str, str | None] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
-) -> Plan:
-    """Read ``path`` and say what importing it as ``kind`` records for ``user`` would do.
+    window: int | None = 0,
+) -> Iterator[Plan]:
+    """Read ``path`` and say what importing it as ``kind`` records for ``user`` would do,
+    a window of rows at a time (``window``; 0: the setting's, ``CRM_IMPORT_WINDOW_ROWS``;
+    None: every row in one plan), the file streamed as it goes (see :func:`plan_windows`).
 
     ``mode`` is create (every row is new), update (every row names a record by ``key``)
     or upsert (a row whose key names a record updates it, others are created);
@@ -214,9 +226,19 @@ def plan_import(
     source = read_file(
         path, filename=filename, encoding=encoding, delimiter=delimiter, is_header=lambda t: normalise(t) in known
     )
-    plan = plan_table(source.tables[0], source, user=user, kind=kind, mode=mode, key=key, mapping=mapping)
-    plan.file_name = filename or Path(path).name
-    return plan
+    windows = plan_windows(
+        source.tables[0],
+        source,
+        user=user,
+        kind=kind,
+        mode=mode,
+        key=key,
+        mapping=mapping,
+        window=window_rows() if window == 0 else window,
+    )
+    for plan in windows:
+        plan.file_name = filename or Path(path).name
+        yield plan
 
 
 def plan_workbook(path: str | Path, *, user: Any, filename: str | None = None, mode: str = "upsert") -> list[Plan]:
@@ -254,7 +276,20 @@ def plan_workbook(path: str | Path, *, user: Any, filename: str | None = None, m
     return plans
 
 
-def plan_table(
+def plan_table(table: Table, source: Any, **options: Any) -> Plan:
+    """What importing one table would do, every row in one plan (the options of
+    :func:`plan_windows`; ``new_customers`` are the customers another sheet of the same
+    workbook creates, which this table's rows may name)."""
+    return next(plan_windows(table, source, **options, window=None))
+
+
+def window_rows() -> int:
+    """How many rows of a file are checked together (``CRM_IMPORT_WINDOW_ROWS``): a
+    file's plan never holds more, whatever its size."""
+    return max(1, int(getattr(settings, "CRM_IMPORT_WINDOW_ROWS", 5000)))
+
+
+def plan_windows(
     table: Table,
     source: Any,
     *,
@@ -264,10 +299,16 @@ def plan_table(
     key: str | None = None,
     mapping: dict[str, str | None] | None = None,
     new_customers: dict[tuple[str, str], Row] | None = None,
-) -> Plan:
-    """What importing one table as ``kind`` records for ``user`` would do (see
-    :func:`plan_import`); ``new_customers`` are the customers another sheet of the same
-    workbook creates, which this table's rows may name."""
+    window: int | None = None,
+) -> Iterator[Plan]:
+    """The plan of one table ``window`` rows at a time (all of them when ``None``), in
+    the file's order: each a :class:`Plan` of its rows only, so a file of a million rows
+    is checked and imported in bounded memory.  What spans the file is carried from one
+    window to the next: the key values already seen (a key twice in the file is an
+    error at its second row), the customers already seen (a duplicate within the file),
+    and the people, teams, products and customers named in cells.  A date column's day
+    and month order is read from the first window; the first plan carries the column
+    problems.  A table without rows gives one empty plan."""
     import_kind, key = _checked(kind, mode, key)
     resource = get_resource(import_kind.resource)
     assert resource is not None
@@ -276,36 +317,63 @@ def plan_table(
     refusals = {target.field: target.refused for target in targets if target.refused}
     refused = [(m.column, m.header, refusals[m.field]) for m in matches if m.field in refusals]
     used = [m for m in matches if m.field is not None and m.field not in refusals]
-    rows = [Row(number=number, values=values) for number, values in table.rows()]
-    plan = Plan(
-        kind=import_kind,
-        mode=mode,
-        key=key,
-        table=table,
-        matches=matches,
-        refused=refused,
-        rows=rows,
-        encoding=source.encoding,
-        delimiter=source.delimiter,
-    )
     context = _Context(user, resource)
-    context.new_customers = new_customers or {}
+    context.new_customers = new_customers if new_customers is not None else {}
     fields = resource.viewset.serializer_class(context={"request": context.request}).fields
-    orders = _date_orders(plan, used, fields)
-    seen: dict[str, int] = {}
     withheld = [
         (m.column, m.field) for m in matches if m.field is not None and m.field in refusals and m.field in fields
     ]
+    seen: dict[str, int] = {}
+    in_file: dict[tuple[str, str], int] = {}
+    orders: dict[int, Any] | None = None
+    numbered = table.rows()
+    first = True
+    while True:
+        batch = [Row(number=number, values=values) for number, values in islice(numbered, window or max_rows() + 1)]
+        if not batch and not first:
+            return
+        plan = Plan(
+            kind=import_kind,
+            mode=mode,
+            key=key,
+            table=table,
+            matches=matches,
+            refused=refused,
+            rows=batch,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+        )
+        if orders is None:
+            orders = _date_orders(plan, used, fields)
+        _check_window(plan, used, fields, orders, withheld, seen, context)
+        suspect_duplicates(plan, user, in_file=in_file)
+        yield plan
+        first = False
+        if window is None or len(batch) < window:
+            return
+
+
+def _check_window(
+    plan: Plan,
+    used: list[Match],
+    fields: Any,
+    orders: dict[int, Any],
+    withheld: list[tuple[int, str]],
+    seen: dict[str, int],
+    context: _Context,
+) -> None:
+    """Read and check the rows of one window (see :func:`plan_windows`)."""
     payloads: list[dict[str, Any] | None] = []
-    for row in rows:
+    for row in plan.rows:
         for column, name in withheld:
             raw = row.values[column] if column < len(row.values) else None
             parsed = _convert(fields[name], name, raw, None, context) if raw is not None else None
             if parsed is not None and parsed.ok and parsed.value is not None:
                 row.evidence[name] = parsed.value
         payloads.append(_parse_row(row, used, fields, orders, context))
-    context.existing, context.taken = _existing(plan, rows, payloads, context)
-    for row, payload in zip(rows, payloads, strict=True):
+    context.existing, context.taken = _existing(plan, plan.rows, payloads, context)
+    key = plan.key
+    for row, payload in zip(plan.rows, payloads, strict=True):
         if payload is not None:
             _check_row(plan, row, payload, used, context)
         value = row.data.get(key)
@@ -318,8 +386,6 @@ def plan_table(
                 row.action = ERROR
             else:
                 seen[str(value)] = row.number
-    suspect_duplicates(plan, user)
-    return plan
 
 
 def _mapped(matches: list[Match], mapping: dict[str, str | None], fields: set[str]) -> list[Match]:

@@ -18,11 +18,15 @@ import it on a worker, undo it.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
+import io
+import itertools
+import shutil
 import tempfile
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Generator, Iterable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -45,6 +49,7 @@ from tiers.services import tier_import_undo
 from .choices import ImportState
 from .committing import (
     DUPLICATE_CHOICES,
+    SKIP,
     RowRefused,
     apply_duplicate_choices,
     audit_summary,
@@ -54,8 +59,8 @@ from .committing import (
 )
 from .kinds import ARCHIVE, KINDS, position
 from .models import ImportedRecord, ImportJob, SavedMapping
-from .planning import plan_import, plan_workbook
-from .report import column_letter, write_error_report
+from .planning import plan_import_windows, plan_workbook
+from .report import ErrorReport, column_letter
 from .rows import CREATE as CREATE_ROW
 from .rows import DUPLICATE as SUSPECTED
 from .rows import ERROR, Plan, Problem, Row
@@ -101,7 +106,7 @@ def check_may_import(actor: Any, kind: str, mode: str) -> None:
     """Importing writes records of the kind: the role must be allowed to create them
     (and to update them, unless only creating).  A workbook of several sheets is a
     customer archive: it needs customers, and each other sheet its own kind (a sheet the
-    role may not import has every row refused, see :func:`plans_of`)."""
+    role may not import has every row refused, see :func:`windows_of`)."""
     if kind == ARCHIVE:
         kind = "customers"
     if kind not in KINDS:
@@ -112,14 +117,34 @@ def check_may_import(actor: Any, kind: str, mode: str) -> None:
         raise NotPermitted(_("Your role may not import these records."))
 
 
-def plans_of(job: ImportJob, actor: Any) -> list[Plan]:
-    """The plans of the kept file, read again: one, or one per sheet of a workbook
-    imported as a whole (customers first)."""
-    if job.kind != ARCHIVE:
-        return [plan_of(job, actor)]
+#: The first bytes of a gzip stream: how a kept file packed by :func:`_pack` is told
+#: from one kept as it came (none of the formats read begins so).
+_GZIP = b"\x1f\x8b"
+
+
+def _pack(content: bytes) -> bytes:
+    """A file as a job keeps it: compressed (a CSV of a million orders, some 80 MB, is
+    kept in about a sixth of that, and sent to the database and back as such)."""
+    return gzip.compress(content, compresslevel=1, mtime=0)
+
+
+def _unpack(job: ImportJob, path: Path) -> None:
+    """Write the kept file of ``job`` to ``path``, uncompressed a piece at a time."""
+    content = job.content
+    with path.open("wb") as target:
+        if bytes(content[:2]) != _GZIP:
+            target.write(content)
+            return
+        with gzip.GzipFile(fileobj=io.BytesIO(content)) as packed:
+            shutil.copyfileobj(packed, target, 1024 * 1024)
+
+
+def _workbook_plans(job: ImportJob, actor: Any) -> list[Plan]:
+    """The plans of a kept workbook imported as a whole, read again: one per sheet,
+    customers first."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ("upload" + Path(job.file_name).suffix.lower())
-        path.write_bytes(bytes(job.content))
+        _unpack(job, path)
         plans = plan_workbook(path, user=actor, filename=job.file_name, mode=job.mode)
     for plan in plans:
         try:
@@ -131,12 +156,17 @@ def plans_of(job: ImportJob, actor: Any) -> list[Plan]:
     return plans
 
 
-def plan_of(job: ImportJob, actor: Any) -> Plan:
-    """The plan of the kept file of one kind, read again."""
+def windows_of(job: ImportJob, actor: Any) -> Generator[tuple[int, Plan], None, None]:
+    """The plans of the kept file, read again as it goes, each with the number of its
+    sheet: a file of one kind a window of rows at a time (``planning.plan_windows``:
+    bounded memory whatever its size), a workbook's sheets one after the other."""
+    if job.kind == ARCHIVE:
+        yield from enumerate(_workbook_plans(job, actor))
+        return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ("upload" + Path(job.file_name).suffix.lower())
-        path.write_bytes(bytes(job.content))
-        return plan_import(
+        _unpack(job, path)
+        windows = plan_import_windows(
             path,
             user=actor,
             kind=job.kind,
@@ -147,6 +177,8 @@ def plan_of(job: ImportJob, actor: Any) -> Plan:
             encoding=job.encoding or None,
             delimiter=job.delimiter or None,
         )
+        for plan in windows:
+            yield 0, plan
 
 
 #: How many problems a job keeps in words (the error report has them all), and how many
@@ -210,7 +242,8 @@ def checked_duplicate_choices(choices: Any) -> dict[str, str]:
 
 
 def _details(plan: Plan, actor: Any = None, sheet: int = 0) -> dict[str, Any]:
-    """What a dry run found in one table, kept for the page and the API."""
+    """What a dry run found in one table (or its first window), kept for the page and
+    the API."""
     return {
         "duplicates": _duplicates(plan, actor, sheet) if actor is not None else [],
         "columns": [
@@ -218,14 +251,7 @@ def _details(plan: Plan, actor: Any = None, sheet: int = 0) -> dict[str, Any]:
             for m in plan.matches
         ],
         "refused": [{"column": column_letter(c), "header": h, "reason": str(r)} for c, h, r in plan.refused],
-        "problems": [
-            {
-                "row": p.row,
-                "column": column_letter(p.column) if p.column is not None else None,
-                "message": str(p.message),
-            }
-            for p in plan.problems[:KEPT_PROBLEMS]
-        ],
+        "problems": _problems(plan, KEPT_PROBLEMS),
         "headers": list(plan.table.headers),
         "preview": [
             [number, ["" if value is None else str(value) for value in values]]
@@ -234,39 +260,58 @@ def _details(plan: Plan, actor: Any = None, sheet: int = 0) -> dict[str, Any]:
     }
 
 
-def _store_plans(job: ImportJob, plans: list[Plan], actor: Any) -> None:
-    """Keep what the dry run found: a file of one kind as it is; a workbook's sheets one
-    by one (``details["sheets"]``, each with its kind, name and counts), summed up."""
-    if job.kind == ARCHIVE:
-        job.details = {
-            "sheets": [
-                {
-                    "sheet": plan.table.name,
-                    "kind": plan.kind.code,
-                    "counts": dict(plan.counts),
-                    **_details(plan, actor, sheet),
-                }
-                for sheet, plan in enumerate(plans)
-            ]
-        }
-    else:
-        job.details = _details(plans[0], actor)
-        job.key = plans[0].key
-        job.encoding = plans[0].encoding or ""
-        job.delimiter = plans[0].delimiter or ""
+def _problems(plan: Plan, most: int) -> list[dict[str, Any]]:
+    return [
+        {"row": p.row, "column": column_letter(p.column) if p.column is not None else None, "message": str(p.message)}
+        for p in plan.problems[: max(0, most)]
+    ]
+
+
+def _store_plans(job: ImportJob, windows: Iterable[tuple[int, Plan]], actor: Any) -> Plan:
+    """Keep what the dry run found, summed up over the file's windows or sheets: a file
+    of one kind in ``details`` (its first problems and suspected duplicates, however
+    many windows it took), a workbook's sheets one by one (``details["sheets"]``, each
+    with its kind, name and counts); and the error report, written as it goes.  Returns
+    the first plan (of a file's first window, or a workbook's first sheet)."""
     counts: Counter[str] = Counter()
-    for plan in plans:
-        counts.update(plan.counts)
+    rows = problems = 0
+    first: Plan | None = None
+    sheets: list[dict[str, Any]] = []
+    details: dict[str, Any] = {}
+    with tempfile.TemporaryFile() as target:
+        report = ErrorReport(target)
+        for sheet, plan in windows:
+            counts.update(plan.counts)
+            rows += len(plan.rows)
+            problems += len(plan.problems)
+            report.add(plan)
+            if job.kind == ARCHIVE:
+                sheets.append(
+                    {"sheet": plan.table.name, "kind": plan.kind.code, "counts": dict(plan.counts)}
+                    | _details(plan, actor, sheet)
+                )
+            elif first is None:
+                details = _details(plan, actor)
+            else:
+                details["problems"] += _problems(plan, KEPT_PROBLEMS - len(details["problems"]))
+                if len(details["duplicates"]) < KEPT_DUPLICATES:
+                    details["duplicates"] += _duplicates(plan, actor, sheet)[
+                        : KEPT_DUPLICATES - len(details["duplicates"])
+                    ]
+            first = first or plan
+        report.close()
+        target.seek(0)
+        job.error_report = target.read() if problems else None
+    assert first is not None
+    job.details = {"sheets": sheets} if job.kind == ARCHIVE else details
+    if job.kind != ARCHIVE:
+        job.key = first.key
+        job.encoding = first.encoding or ""
+        job.delimiter = first.delimiter or ""
     job.counts = dict(counts)
-    job.rows = sum(len(plan.rows) for plan in plans)
-    job.problems = sum(len(plan.problems) for plan in plans)
-    if job.problems:
-        with tempfile.TemporaryFile() as report:
-            write_error_report(plans, report)
-            report.seek(0)
-            job.error_report = report.read()
-    else:
-        job.error_report = None
+    job.rows = rows
+    job.problems = problems
+    return first
 
 
 @transaction.atomic
@@ -281,8 +326,8 @@ def import_check(
     encoding: str = "",
     delimiter: str = "",
 ) -> tuple[ImportJob, Plan]:
-    """Keep the file and run its dry run; returns the job and the plan (of a workbook's
-    first sheet: the job's details hold every sheet's)."""
+    """Keep the file and run its dry run; returns the job and the first plan (of a
+    file's first window or a workbook's first sheet: the job's details sum them all)."""
     check_may_import(actor, kind, mode)
     if len(content) > max_bytes():
         raise DomainError(_("The file is larger than %(most)d MB.") % {"most": max_bytes() // (1024 * 1024)})
@@ -292,18 +337,21 @@ def import_check(
         mode=mode,
         key=key,
         file_name=Path(file_name).name[:200] or "upload",
-        content=content,
+        content=_pack(content),
         encoding=encoding,
         delimiter=delimiter,
         request_id=uuid.uuid4().hex,
     )
-    plans = plans_of(job, actor)
-    saved = saved_mapping(kind, plans[0].table.headers) if kind != ARCHIVE else None
+    windows = windows_of(job, actor)
+    first = next(windows)
+    saved = saved_mapping(kind, first[1].table.headers) if kind != ARCHIVE else None
     if saved is not None:
         # The same headers came before: they are mapped as the user chose then.
+        windows.close()
         job.mapping = saved.mapping
-        plans = plans_of(job, actor)
-    _store_plans(job, plans, actor)
+        plan = _store_plans(job, windows_of(job, actor), actor)
+    else:
+        plan = _store_plans(job, itertools.chain([first], windows), actor)
     job.save()
     audit_bulk(
         resource="imports.importjob",
@@ -316,7 +364,7 @@ def import_check(
             "counts": job.counts,
         },
     )
-    return job, plans[0]
+    return job, plan
 
 
 @transaction.atomic
@@ -334,19 +382,18 @@ def import_recheck(
     if "duplicate_choices" in choices:
         job.duplicate_choices = checked_duplicate_choices(choices["duplicate_choices"])
     check_may_import(actor, job.kind, job.mode)
-    plans = plans_of(job, actor)
+    plan = _store_plans(job, windows_of(job, actor), actor)
     if "mapping" in choices and job.kind != ARCHIVE:
         mapping_save(
             actor=actor,
             kind=job.kind,
-            headers=plans[0].table.headers,
+            headers=plan.table.headers,
             mapping=choices["mapping"],
             name=choices.get("mapping_name", ""),
         )
-    _store_plans(job, plans, actor)
     job.version += 1
     job.save()
-    return job, plans[0]
+    return job, plan
 
 
 @transaction.atomic
@@ -406,41 +453,76 @@ def import_run(*, job_id: int) -> ImportJob | None:
     actor = job.created_by
     try:
         check_may_import(actor, job.kind, job.mode)
-        plans = plans_of(job, actor)
+        windows = windows_of(job, actor)
+        first = next(windows)
     except DomainError as error:
         return _finish(job.pk, state=ImportState.FAILED, message=error.message)
-    for sheet, plan in enumerate(plans):
+    if job.last_row == 0 and job.done_rows == 0:
+        ImportJob.objects.filter(pk=job.pk, done_rows=0).update(to_write=_expected_rows(job))
+    created: dict[tuple[str, str], Any] = {}
+    errors = 0
+    summaries: dict[str, tuple[Plan, Counter[str]]] = {}
+    for sheet, plan in itertools.chain([first], windows):
         apply_duplicate_choices(
             plan, job.duplicate_choices, user=actor, sheet=sheet, create_duplicates=job.create_duplicates
         )
-    work = [(sheet, plan, rows_to_write(plan)) for sheet, plan in enumerate(plans)]
-    if job.last_row == 0 and job.done_rows == 0:
-        _note_changes_since_check(job, plans, sum(len(rows) for _sheet, _plan, rows in work))
-    created: dict[tuple[str, str], Any] = {}
-    for sheet, plan, rows in work:
-        for chunk in chunks([row for row in rows if position(sheet, row.number) > job.last_row]):
+        errors += plan.counts.get(ERROR, 0)
+        summary = summaries.setdefault(f"{sheet}:{plan.kind.code}", (plan, Counter()))
+        summary[1].update(plan.counts)
+        rows = [row for row in rows_to_write(plan) if position(sheet, row.number) > job.last_row]
+        for chunk in chunks(rows):
             stopped = _write_chunk(job.pk, actor, sheet, plan, chunk, created)
             if stopped is not None:
                 return stopped
+    newly = errors - int(job.counts.get(ERROR, 0))
     with transaction.atomic():
         fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
         if fresh.state != ImportState.IMPORTING:
             return fresh
         by_kind = fresh.counts.get("written_by_kind", {})
         with audit_context(source=Source.IMPORT, request_id=fresh.request_id):
-            for plan in plans:
+            for plan, counts in summaries.values():
                 audit_summary(
                     plan,
                     user=actor,
                     file_name=fresh.file_name,
                     import_id=fresh.request_id,
                     written=Counter(by_kind.get(plan.kind.code, fresh.counts.get("written", {}))),
+                    counts=counts,
                 )
+        if newly > 0:
+            fresh.message = _(
+                "%(n)d rows can no longer be imported since the check (the book changed); they are left out and the "
+                "error report names them."
+            ) % {"n": newly}  # fmt: skip
+            fresh.error_report = _fresh_report(fresh, actor)
         fresh.state = ImportState.DONE
+        fresh.to_write = fresh.done_rows
         fresh.finished_at = timezone.now()
         fresh.version += 1
         fresh.save()
         return fresh
+
+
+def _expected_rows(job: ImportJob) -> int:
+    """How many rows the import is expected to write, from its dry run and the choices
+    made for suspected duplicates (the book may have changed since: the progress is
+    corrected when it ends)."""
+    counts = job.counts
+    chosen = sum(1 for choice in job.duplicate_choices.values() if choice != SKIP)
+    suspected = int(counts.get("duplicate", 0)) if job.create_duplicates else chosen
+    return int(counts.get("create", 0)) + int(counts.get("update", 0)) + suspected
+
+
+def _fresh_report(job: ImportJob, actor: Any) -> bytes:
+    """The error report of the file as the book stands now (read again)."""
+    with tempfile.TemporaryFile() as target:
+        report = ErrorReport(target)
+        for _sheet, plan in windows_of(job, actor):
+            report.add(plan)
+        report.close()
+        target.seek(0)
+        return target.read()
 
 
 def _write_chunk(
@@ -520,24 +602,6 @@ def _link_created_customers(chunk: list[Row], created: dict[tuple[str, str], Any
             if customer is None:
                 raise RowRefused(row.number, _("Its customer was not created."))
             row.data["customer"] = customer
-
-
-def _note_changes_since_check(job: ImportJob, plans: list[Plan], to_write: int) -> None:
-    """Before the first chunk: how many rows the import writes, and, if the book changed
-    since the dry run so that more rows are now in error, say so and keep the fresh
-    error report (those rows are left out, never written half)."""
-    changes: dict[str, Any] = {"to_write": to_write}
-    newly = sum(plan.counts.get(ERROR, 0) for plan in plans) - int(job.counts.get(ERROR, 0))
-    if newly > 0:
-        changes["message"] = _(
-            "%(n)d rows can no longer be imported since the check (the book changed); they are left out and the "
-            "error report names them."
-        ) % {"n": newly}  # fmt: skip
-        with tempfile.TemporaryFile() as report:
-            write_error_report(plans, report)
-            report.seek(0)
-            changes["error_report"] = report.read()
-    ImportJob.objects.filter(pk=job.pk, done_rows=0, state=ImportState.IMPORTING).update(**changes)
 
 
 def _finish(job_id: int, *, state: str, message: str) -> ImportJob:

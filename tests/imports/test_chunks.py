@@ -5,10 +5,12 @@ progress, and the page shows the progress bar and the buttons."""
 
 from __future__ import annotations
 
+import io
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
@@ -16,6 +18,7 @@ from django.test import override_settings
 from customers.models import Customer
 from imports import services
 from imports.models import ImportJob
+from imports.planning import plan_import_windows
 from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_row_chunks")]
@@ -40,16 +43,16 @@ def _started(user: Any, prefix: str, n: int = 5) -> ImportJob:
 
 def _taken_while_importing(monkeypatch: pytest.MonkeyPatch, owner: Any, code: str) -> list[Any]:
     """Someone else takes ``code`` after the worker planned the file, before it writes."""
-    planned = services.plan_of
+    planned = services.windows_of
     taken: list[Any] = []
 
     def plan_then_take(job: ImportJob, actor: Any) -> Any:
-        plan = planned(job, actor)
-        if not taken:
-            taken.append(CustomerFactory(owner=owner, code=code))
-        return plan
+        for window in planned(job, actor):
+            if not taken:
+                taken.append(CustomerFactory(owner=owner, code=code))
+            yield window
 
-    monkeypatch.setattr(services, "plan_of", plan_then_take)
+    monkeypatch.setattr(services, "windows_of", plan_then_take)
     return taken
 
 
@@ -146,3 +149,38 @@ def test_the_page_shows_the_progress_and_offers_cancel_then_resume(client: Any, 
     assert client.post(f"/imports/{job.pk}/cancel/", {"version": "x"}).status_code == 302
     client.force_login(outsider)
     assert client.post(f"/imports/{job.pk}/cancel/", {"version": job.version}).status_code == 404
+
+
+@override_settings(CRM_IMPORT_WINDOW_ROWS=2)
+def test_a_file_is_checked_and_imported_a_window_of_rows_at_a_time(rep1: Any, tmp_path: Any) -> None:
+    """What spans windows still spans the file: a key twice, a customer twice, the date
+    order, the counts, the first problems and the error report of every row."""
+    text = (
+        "客户编号,客户名称,合作开始日期,城市\n"
+        "CW-1,窗口甲有限公司,2024/3/15,杭州\n"
+        "CW-2,窗口乙有限公司,2024/3/16,杭州\n"
+        "CW-3,窗口丙有限公司,不是日期,杭州\n"
+        "CW-1,窗口丁有限公司,2024/3/18,杭州\n"
+        "CW-5,窗口甲股份有限公司,2024/3/19,杭州\n"
+        "CW-6,窗口戊有限公司,2024/3/20,杭州\n"
+    )
+    path = tmp_path / "w.csv"
+    path.write_text(text, encoding="utf-8")
+    windows = list(plan_import_windows(path, user=rep1, kind="customers"))
+    assert [len(plan.rows) for plan in windows] == [2, 2, 2]
+    actions = [row.action for plan in windows for row in plan.rows]
+    assert actions == ["create", "create", "error", "error", "duplicate", "create"]
+    assert "row 2" in windows[1].rows[1].problems[0].message or "第 2 行" in windows[1].rows[1].problems[0].message
+    job, _plan = services.import_check(actor=rep1, file_name="w.csv", content=text.encode(), kind="customers")
+    assert job.counts == {"create": 3, "error": 2, "duplicate": 1} and job.rows == 6
+    assert [problem["row"] for problem in job.details["problems"]] == [4, 5, 6]
+    report = openpyxl.load_workbook(io.BytesIO(bytes(job.error_report))).active
+    assert [row[0] for row in report.iter_rows(min_row=2, values_only=True)] == [
+        "CW-1", "CW-2", "CW-3", "CW-1", "CW-5", "CW-6"
+    ]  # fmt: skip
+    job = services.import_start(actor=rep1, job=job, expected_version=job.version)
+    job = services.import_run(job_id=job.pk)
+    assert job is not None and job.state == "done" and job.to_write == job.done_rows == 3
+    assert sorted(Customer.objects.filter(code__startswith="CW-").values_list("code", flat=True)) == [
+        "CW-1", "CW-2", "CW-6"
+    ]  # fmt: skip

@@ -129,7 +129,7 @@ def test_the_dry_run_page_does_not_read_the_file_again(client: Any, rep1: Any, m
     def no_reading(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("the page read the kept file again")
 
-    monkeypatch.setattr("imports.services.plan_of", no_reading)
+    monkeypatch.setattr("imports.services.windows_of", no_reading)
     page = client.get(f"/imports/{job.pk}/")
     assert page.status_code == 200
     text = page.content.decode()
