@@ -83,17 +83,7 @@ class ExportMixin:
         queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
         columns = self.export_columns(request)
         resource = str(getattr(self, "resource", ""))
-        audit_bulk(
-            resource=self.model._meta.label_lower,  # type: ignore[attr-defined]
-            actor=request.user,
-            action=Action.EXPORT,
-            summary={
-                "label": f"export {resource}",
-                "format": chosen,
-                "query": dict(request.query_params.lists()),
-                "columns": columns,
-            },
-        )
+        self.audit_export(request, chosen, columns)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         file_name = f"{resource}-{stamp}.{chosen}"
         if exports.is_large(queryset):
@@ -122,6 +112,21 @@ class ExportMixin:
         response = StreamingHttpResponse(self._csv(queryset, columns), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{file_name}"'
         return response
+
+    def audit_export(self, request: Request, chosen: str, columns: list[str]) -> None:
+        """The audit event of an export: who, which list, the format, the query and the
+        columns (what left the system)."""
+        audit_bulk(
+            resource=self.model._meta.label_lower,  # type: ignore[attr-defined]
+            actor=request.user,
+            action=Action.EXPORT,
+            summary={
+                "label": f"export {getattr(self, 'resource', '')}",
+                "format": chosen,
+                "query": dict(request.query_params.lists()),
+                "columns": columns,
+            },
+        )
 
     def _background(self, request: Request, export_id: str) -> Any:
         """An export written by a worker: its progress, its file, or why neither."""
