@@ -244,7 +244,9 @@ def run_export(bare: bool) -> None:
         if bare:
             import xlsxwriter
 
-            book = xlsxwriter.Workbook(str(target), {"constant_memory": True, "use_zip64": True})
+            # Text as text, as the product writes it (a string is never turned into a link).
+            options = {"constant_memory": True, "use_zip64": True, "strings_to_urls": False}
+            book = xlsxwriter.Workbook(str(target), options)
             sheet = book.add_worksheet()
             from django.db import transaction
 
