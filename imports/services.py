@@ -37,7 +37,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.registry import CREATE, UPDATE, get_resource, may
-from crm.access.scope import scoped_queryset
 from crm.audit.choices import Action, Source
 from crm.audit.context import audit_context
 from crm.audit.services import audit_bulk
@@ -203,7 +202,9 @@ def _duplicates(plan: Plan, actor: Any, sheet: int) -> list[dict[str, Any]]:
         return []
     resource = _resource("customers")
     ids = {row.duplicate_of for row in suspected if row.duplicate_of}
-    found = scoped_queryset(resource.model, actor).filter(pk__in=ids) if ids else []
+    # The list's own selector: the record scope, and the owner, team, tier and contacts
+    # the serializer shows, read together.
+    found = resource.viewset.selector(user=actor).filter(pk__in=ids) if ids else []
     request = SimpleNamespace(user=actor, method="GET", query_params={}, data={})
     shown = resource.viewset.serializer_class(found, many=True, context={"request": request}).data if ids else []
     existing = {item["id"]: {name: item.get(name) for name in ("id", *DUPLICATE_FIELDS)} for item in shown}

@@ -232,3 +232,22 @@ def test_the_page_offers_a_choice_per_row_and_the_api_takes_them(
         HTTP_IF_MATCH=second["ETag"],
     )
     assert ran.status_code == 202, ran.content[:300]
+
+
+def test_listing_the_suspected_duplicates_costs_the_same_for_one_or_many(rep1: Any) -> None:
+    """The customers the duplicates look like are read in one go, not one by one."""
+
+    def check(n: int) -> int:
+        for i in range(n):
+            customer = CustomerFactory(owner=rep1, name=f"查询计数{n}-{i}", tax_id=f"9133010000000{n}{i:04d}")
+            ContactFactory(customer=customer)
+        lines = "".join(f"新名字{n}-{i},9133010000000{n}{i:04d}\n" for i in range(n))
+        with CaptureQueriesContext(connection) as queries:
+            job, _plan = services.import_check(
+                actor=rep1, file_name="q.csv", content=f"客户名称,税号\n{lines}".encode(), kind="customers"
+            )
+        assert len(job.details["duplicates"]) == n
+        return len(queries)
+
+    check(1)  # the first check also fills the caches of the policy and the schedule
+    assert check(2) == check(8)
