@@ -314,29 +314,48 @@ def commit_plan(
     return written
 
 
+class CreatedCustomers:
+    """The customers a workbook's customers sheet created, by each way another sheet may
+    name them (code, tax id, exact name): a row of a later sheet that names one is linked
+    to it before it is written."""
+
+    def __init__(self) -> None:
+        self.by_reference: dict[tuple[str, str], Any] = {}
+
+    def remember(self, row: Row, record: Any) -> None:
+        for reference in row.customer_references(record):
+            self.by_reference.setdefault(reference, record)
+
+    def link(self, rows: Sequence[Row]) -> None:
+        """Give each row that names a created customer that customer; raises
+        :class:`RowRefused` at a row whose customer was not created."""
+        for row in rows:
+            if row.customer_ref is not None:
+                customer = self.by_reference.get(row.customer_ref)
+                if customer is None:
+                    raise RowRefused(row.number, _("Its customer was not created."))
+                row.data["customer"] = customer
+
+
 def commit_workbook(plans: list[Plan], *, user: Any, file_name: str, create_duplicates: bool = False) -> list[Written]:
     """Import every sheet of a workbook in one transaction, customers first: a row of
     another sheet that names a customer the workbook creates is linked to it once it
     exists."""
     import_id = uuid.uuid4().hex
     results: list[Written] = []
-    created: dict[tuple[str, str], Any] = {}
+    created = CreatedCustomers()
     with transaction.atomic():
         for plan in plans:
-            for row in plan.rows:
-                if row.customer_ref is not None and row.action in (CREATE, UPDATE):
-                    customer = created.get(row.customer_ref)
-                    if customer is None:
-                        raise DomainError(_("Row %(row)d: its customer was not created. Nothing was imported.") % {
-                            "row": row.number})  # fmt: skip
-                    row.data["customer"] = customer
+            try:
+                created.link(rows_to_write(plan, create_duplicates=create_duplicates))
+            except RowRefused as error:
+                raise DomainError(_("%(error)s Nothing was imported.") % {"error": error.message}) from error
             written = commit_plan(
                 plan, user=user, file_name=file_name, create_duplicates=create_duplicates, import_id=import_id
             )
             if plan.kind.code == "customers":
                 rows = {row.number: row for row in plan.rows}
                 for number, record in written.created.items():
-                    for reference in rows[number].customer_references(record):
-                        created.setdefault(reference, record)
+                    created.remember(rows[number], record)
             results.append(written)
     return results

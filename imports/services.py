@@ -49,6 +49,7 @@ from .choices import ImportState
 from .committing import (
     DUPLICATE_CHOICES,
     SKIP,
+    CreatedCustomers,
     RowRefused,
     apply_duplicate_choices,
     audit_summary,
@@ -460,7 +461,7 @@ def import_run(*, job_id: int) -> ImportJob | None:
         return _finish(job.pk, state=ImportState.FAILED, message=error.message)
     if job.last_row == 0 and job.done_rows == 0:
         ImportJob.objects.filter(pk=job.pk, done_rows=0).update(to_write=_expected_rows(job))
-    created: dict[tuple[str, str], Any] = {}
+    created = CreatedCustomers()
     errors = 0
     summaries: dict[str, tuple[Plan, Counter[str]]] = {}
     for sheet, plan in itertools.chain([first], windows):
@@ -527,7 +528,7 @@ def _fresh_report(job: ImportJob, actor: Any) -> bytes:
 
 
 def _write_chunk(
-    job_id: int, actor: Any, sheet: int, plan: Plan, chunk: list[Row], created: dict[tuple[str, str], Any]
+    job_id: int, actor: Any, sheet: int, plan: Plan, chunk: list[Row], created: CreatedCustomers
 ) -> ImportJob | None:
     """Write one chunk with the job's progress, in one transaction; returns the job if
     the import stopped (cancelled, failed, or no longer importing)."""
@@ -546,7 +547,7 @@ def _write_chunk(
         if not chunk:
             return None  # written by an earlier delivery of the task
         try:
-            _link_created_customers(chunk, created)
+            created.link(chunk)
             with audit_context(source=Source.IMPORT, request_id=fresh.request_id), transaction.atomic():
                 done = write_rows(plan, chunk, user=actor)
         except RowRefused as error:
@@ -590,19 +591,8 @@ def _write_chunk(
         if plan.kind.code == "customers":
             for item in done:
                 if item.action == CREATE_ROW:
-                    for reference in item.row.customer_references(item.record):
-                        created.setdefault(reference, item.record)
+                    created.remember(item.row, item.record)
     return None
-
-
-def _link_created_customers(chunk: list[Row], created: dict[tuple[str, str], Any]) -> None:
-    """Link the rows that name a customer the workbook's customers sheet creates."""
-    for row in chunk:
-        if row.customer_ref is not None:
-            customer = created.get(row.customer_ref)
-            if customer is None:
-                raise RowRefused(row.number, _("Its customer was not created."))
-            row.data["customer"] = customer
 
 
 def _finish(job_id: int, *, state: str, message: str) -> ImportJob:
