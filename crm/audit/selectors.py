@@ -55,10 +55,17 @@ ORDER BY seq
 LIMIT %s
 """
 
+#: The head, as the current transaction sees it: the head row, or the running head of
+#: the events this transaction wrote (written to the row just before it commits).
 _HEAD_SQL = """
-SELECT h.seq, h.hash, e.seq, e.hash
+SELECT coalesce(p.seq, h.seq), coalesce(p.hash, h.hash), e.seq, e.hash
 FROM audit_auditchainhead h
 LEFT JOIN LATERAL (SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1) e ON true
+LEFT JOIN LATERAL (
+    SELECT split_part(v, ':', 2)::bigint AS seq, split_part(v, ':', 3) AS hash
+    FROM (SELECT current_setting('crm.audit_pending', true) AS v) s
+    WHERE split_part(v, ':', 1) = txid_current_if_assigned()::text
+) p ON true
 WHERE h.id = 1
 """
 
