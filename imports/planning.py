@@ -26,10 +26,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Model, Q
+from django.db.models import Field, Model, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from rest_framework import relations, serializers
+from rest_framework import relations, serializers, validators
 
 from crm.access.registry import Resource, get_resource, may
 from crm.access.scope import customers_visible_to, held_beyond_scope, scoped_queryset
@@ -39,6 +39,7 @@ from crm.core.spreadsheets.headers import Match, Target, knows, match_headers, n
 from crm.core.spreadsheets.reading import Table, max_rows, read_file
 from crm.core.spreadsheets.values import (
     Parsed,
+    choice_value,
     date_order,
     parse_bool,
     parse_choice,
@@ -75,6 +76,10 @@ class _Context:
         #: What a person, team or product named in a cell is, by model and text.
         self.related: dict[tuple[str, str], Parsed[Any]] = {}
         self._serializers: dict[bool, Any] = {}
+        #: The fields whose values no two records share, with the message a taken value
+        #: gets, and the records holding the values of the window's rows.
+        self.unique: dict[str, str] = {}
+        self.unique_holders: dict[str, dict[str, set[int]]] = {}
         self._tiers: dict[str, Tier] | None = None
 
     def tier(self, text: str) -> Parsed[Tier]:
@@ -104,9 +109,19 @@ class _Context:
             serializer = self.resource.viewset.serializer_class(
                 instance=record, data=payload, partial=partial, context={"request": self.request}
             )
-            for field in serializer.fields.values():
+            for name, field in serializer.fields.items():
                 if isinstance(field, relations.RelatedField):
                     field.to_internal_value = _remembered(field.to_internal_value)  # type: ignore[method-assign]
+                unique = [v for v in field.validators if isinstance(v, validators.UniqueValidator)]
+                if unique:
+                    # Asked once per window for every row (:meth:`find_unique_holders`),
+                    # not one query a row.
+                    field.validators = [v for v in field.validators if v not in unique]
+                    self.unique[name] = str(unique[0].message)
+                elif not field.read_only and name not in self.unique:
+                    message = _unique_message(self.resource.model, field.source)
+                    if message:
+                        self.unique[name] = message
             self._serializers[partial] = serializer
         if "customer" in serializer.fields and not partial:
             serializer.fields["customer"].required = not linked_later
@@ -116,6 +131,34 @@ class _Context:
             serializer.__dict__.pop(cached, None)
         return serializer
 
+    def find_unique_holders(self, payloads: list[dict[str, Any] | None]) -> None:
+        """Which records hold the window's values of the unique fields (every record, as
+        the serializer's own check asks: a value is taken even beyond the user's reach),
+        one statement a field for the window."""
+        self.serializer(None, {})
+        model: type[Model] = self.resource.model
+        self.unique_holders = {}
+        for name in self.unique:
+            values = {payload[name] for payload in payloads if payload and payload.get(name) not in (None, "")}
+            holders: dict[str, set[int]] = {}
+            if values:
+                for value, pk in model._default_manager.filter(**{f"{name}__in": values}).values_list(name, "pk"):
+                    holders.setdefault(str(value), set()).add(pk)
+            self.unique_holders[name] = holders
+
+    def taken_values(self, data: dict[str, Any], record: Any) -> list[tuple[str, str]]:
+        """The unique fields whose value in ``data`` another record holds, each with
+        the message that says so."""
+        taken = []
+        for name, message in self.unique.items():
+            value = data.get(name)
+            if value in (None, ""):
+                continue
+            holders = self.unique_holders.get(name, {}).get(str(value), set())
+            if holders - {getattr(record, "pk", None)}:
+                taken.append((name, message))
+        return taken
+
     def customer(self, how: str, value: str) -> list[int]:
         cache_key = (how, value)
         if cache_key not in self.customers_by:
@@ -123,6 +166,21 @@ class _Context:
             field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
             self.customers_by[cache_key] = list(visible.filter(**{field_name: value}).values_list("pk", flat=True)[:2])
         return self.customers_by[cache_key]
+
+
+def _unique_message(model: type[Model], name: str) -> str:
+    """What a value of ``model``'s unique field ``name`` taken by another record gets
+    (the model's own words), or "" if the field is not unique."""
+    try:
+        field = model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a serializer field of no model field
+        return ""
+    if not isinstance(field, Field) or not field.unique or field.primary_key:
+        return ""
+    return str(field.error_messages["unique"]) % {
+        "model_name": str(model._meta.verbose_name).capitalize(),
+        "field_label": str(field.verbose_name),
+    }
 
 
 _CHINESE_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7"}
@@ -372,6 +430,7 @@ def _check_window(
                 row.evidence[name] = parsed.value
         payloads.append(_parse_row(row, used, fields, orders, context))
     context.existing, context.taken = _existing(plan, plan.rows, payloads, context)
+    context.find_unique_holders(payloads)
     key = plan.key
     for row, payload in zip(plan.rows, payloads, strict=True):
         if payload is not None:
@@ -381,7 +440,7 @@ def _check_window(
             if str(value) in seen:
                 row.problems.append(
                     Problem(row.number, _column_of(used, key), _("Same %(key)s as row %(row)d.") % {
-                        "key": key, "row": seen[str(value)]})
+                        "key": _key_label(plan, used, context.resource.model), "row": seen[str(value)]})
                 )  # fmt: skip
                 row.action = ERROR
             else:
@@ -518,7 +577,7 @@ def _existing(
 
 
 def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match], context: _Context) -> None:
-    _find_existing(plan, row, payload, context)
+    _find_existing(plan, row, payload, used, context)
     if row.action == ERROR:
         return
     serializer = context.serializer(row.record, payload, linked_later=row.customer_ref is not None)
@@ -531,6 +590,14 @@ def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match],
         row.action = ERROR
         return
     row.data = dict(serializer.validated_data)
+    # A row whose key names a record already is a duplicate of it, whatever else it holds.
+    taken = context.taken_values(row.data, row.record) if row.action != DUPLICATE else []
+    if taken:
+        for name, message in taken:
+            header = next((m.header for m in used if m.field == name), name)
+            row.problems.append(Problem(row.number, _column_of(used, name), f"{header}: {message}"))
+        row.action = ERROR
+        return
     tier = row.extras.get("current_tier")
     if row.record is not None and _same(row.record, row.data) and (tier is None or tier.pk == row.record.tier_id):
         row.action = UNCHANGED
@@ -563,15 +630,15 @@ def _convert(target: Any, name: str, raw: Any, order: Any, context: _Context) ->
         return parse_bool(raw)
     if name in ("region", "province", "city"):
         if name == "region":
-            choice = parse_choice(raw, list(target.choices.items()))
-            if choice.ok:
-                return choice
+            region = choice_value(raw, target.choices)
+            if region is not None:
+                return Parsed(region)
         place = parse_place(raw)
         if place.error or place.value is None:
             return place if name == "region" else parse_text(raw, getattr(target, "max_length", None))
         return Parsed((place.value.region, place.value.province, place.value.city))
     if isinstance(target, serializers.ChoiceField) and not isinstance(target, serializers.MultipleChoiceField):
-        return parse_choice(raw, list(target.choices.items()))
+        return parse_choice(raw, target.choices)
     if isinstance(target, serializers.DecimalField):
         return parse_money(raw) if target.decimal_places == 2 else parse_number(raw)
     if isinstance(target, serializers.IntegerField):
@@ -681,38 +748,51 @@ def _link_customer(row: Row, match: Match, raw: Any, payload: dict[str, Any], co
         row.problems.append(Problem(row.number, match.column, message))
 
 
-def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], context: _Context) -> None:
+def _key_label(plan: Plan, used: list[Match], model: type[Model]) -> str:
+    """The key as the user knows it: its column's header, or the field's name."""
+    header = next((match.header for match in used if match.field == plan.key), None)
+    if header:
+        return str(header)
+    try:
+        field = model._meta.get_field(plan.key)
+    except Exception:  # noqa: BLE001 - a key of no model field
+        return plan.key
+    return str(field.verbose_name) if isinstance(field, Field) else plan.key
+
+
+def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match], context: _Context) -> None:
     """The record the row's key names, if the user may see one: the row then updates it
     (in update and upsert modes) or is a duplicate (in create mode)."""
     # An id is never written, but names the record an export's row came from.
     value = payload.get(plan.key) if plan.key != "id" else row.evidence.get("id")
     model: type[Model] = context.resource.model
+    key, column = _key_label(plan, used, model), _column_of(used, plan.key)
     if value in (None, ""):
         if plan.mode == "update":
-            row.problems.append(Problem(row.number, None, _("An update needs the %(key)s of the record.") % {
-                "key": plan.key}))  # fmt: skip
+            row.problems.append(Problem(row.number, column, _("An update needs the %(key)s of the record.") % {
+                "key": key}))  # fmt: skip
             row.action = ERROR
         return
     found = list(context.existing.get(str(value), []))
     if "customer" in payload and hasattr(model, "customer_id"):
         found = [record for record in found if record.customer_id == payload["customer"]]
     if len(found) > 1:
-        row.problems.append(Problem(row.number, None, _("More than one record has this %(key)s.") % {"key": plan.key}))
+        row.problems.append(Problem(row.number, column, _("More than one record has this %(key)s.") % {"key": key}))
         row.action = ERROR
     elif found and plan.mode == "create":
         row.action = DUPLICATE
-        row.problems.append(Problem(row.number, None, _("A record with this %(key)s exists already.") % {
-            "key": plan.key}))  # fmt: skip
+        row.problems.append(Problem(row.number, column, _("A record with this %(key)s exists already.") % {
+            "key": key}))  # fmt: skip
     elif found:
         row.record = found[0]
         row.action = UPDATE
     elif plan.mode == "update" or plan.key == "id":
-        row.problems.append(Problem(row.number, None, _("No record of yours has this %(key)s.") % {"key": plan.key}))
+        row.problems.append(Problem(row.number, column, _("No record of yours has this %(key)s.") % {"key": key}))
         row.action = ERROR
     elif str(value) in context.taken:
         # Held beyond the user's reach: it can be neither created again nor updated by
         # them, and nothing more is said of the record.
-        row.problems.append(Problem(row.number, None, _("This %(key)s is already taken.") % {"key": plan.key}))
+        row.problems.append(Problem(row.number, column, _("This %(key)s is already taken.") % {"key": key}))
         row.action = ERROR
 
 

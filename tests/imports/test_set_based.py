@@ -123,14 +123,48 @@ def test_a_row_refused_at_the_commit_is_named_and_nothing_is_written(tmp_path: P
     assert not Customer.objects.filter(code__startswith="QR-", owner=rep1).exists()
 
 
-def test_a_dry_run_of_contacts_asks_the_same_statements_for_5_rows_as_for_60(tmp_path: Path, rep1: Any) -> None:
+def _contact_lines(n: int, rep: Any) -> tuple[str, list[str]]:
+    CustomerFactory(code=f"QD{n}", owner=rep)
+    return "客户编号,姓名,手机,邮箱", [f"QD{n},联系人{i},1380013{n:02d}{i:02d},d{n}-{i}@example.cn" for i in range(n)]
+
+
+def _customer_lines(n: int, rep: Any) -> tuple[str, list[str]]:
+    lines = [f"QU{n}-{i:03d},唯一测试{n}公司{i},91330{n:03d}{i:010d},制造业,浙江省杭州市" for i in range(n)]
+    return "客户编号,客户名称,统一社会信用代码,所属行业,所在地区", lines
+
+
+@pytest.mark.parametrize(("kind", "make"), [("contacts", _contact_lines), ("customers", _customer_lines)])
+def test_a_dry_run_asks_the_same_statements_for_5_rows_as_for_60(
+    tmp_path: Path, rep1: Any, kind: str, make: Any
+) -> None:
+    """Keys, unique values (a code taken by anyone) and linked customers are asked once
+    for the window, never once a row."""
     counts = []
     for n in (5, 60):
-        CustomerFactory(code=f"QD{n}", owner=rep1)
-        lines = [f"QD{n},联系人{i},1380013{n:02d}{i:02d},d{n}-{i}@example.cn" for i in range(n)]
-        path = _file(tmp_path, f"d{n}.csv", "客户编号,姓名,手机,邮箱", lines)
+        header, lines = make(n, rep1)
+        path = _file(tmp_path, f"d{n}.csv", header, lines)
         with CaptureQueriesContext(connection) as queries:
-            plan = plan_import(path, user=rep1, kind="contacts", mode="create")
+            plan = plan_import(path, user=rep1, kind=kind, mode="create")
         assert plan.counts == {"create": n}, [p.message for p in plan.problems]
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("who", ["rep1", "manager"])
+def test_a_code_another_customer_holds_is_refused_at_its_row_and_column(
+    tmp_path: Path, who: str, request: pytest.FixtureRequest
+) -> None:
+    """A row may not take a code that is another customer's, even one the user cannot
+    see (asked once for the whole window); a customer's own code is its to keep."""
+    user = request.getfixturevalue(who)
+    CustomerFactory(code="QT-HELD")  # someone else's
+    own = CustomerFactory(code="QT-OWN", owner=user, tax_id="91330000000000001X")
+    key = "tax_id" if who == "manager" else "code"
+    lines = ["QT-HELD,新公司甲,91330000000000002X", "QT-OWN,旧公司改名,91330000000000001X", "QT-FREE,新公司乙,"]
+    path = _file(tmp_path, "t.csv", "客户编号,客户名称,统一社会信用代码", lines)
+    plan = plan_import(path, user=user, kind="customers", key=key)
+    first, second, third = plan.rows
+    assert first.action == "error" and [p.column for p in first.problems] == [0], first.problems
+    assert "客户编号" in first.problems[0].message and "QT-HELD" not in first.problems[0].message
+    assert second.action == "update" and second.record.pk == own.pk
+    assert third.action == "create"

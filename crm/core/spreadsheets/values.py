@@ -28,7 +28,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Generic, Literal, TypeVar, overload
@@ -48,6 +48,8 @@ __all__ = [
     "Phone",
     "PhoneKind",
     "Place",
+    "choice_lookup",
+    "choice_value",
     "date_order",
     "parse_bool",
     "parse_choice",
@@ -620,9 +622,56 @@ def _fold(text: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold()
 
 
-def parse_choice(raw: Cell, choices: ChoiceList) -> Parsed[Any]:
-    """One of ``choices`` (a ``TextChoices`` class, or ``(value, label)`` pairs): the value
-    it is stored as.
+#: The lookups of :func:`choice_lookup`, by the identity of the choices they were built
+#: from (kept with them, so an identity is never taken for another's).
+_LOOKUPS: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def choice_lookup(choices: Any) -> dict[str, Any]:
+    """Every way ``choices`` may be typed (the stored value, the Chinese and the English
+    label, folded by :func:`_fold`) and the value each stands for.  A stored value wins
+    over a label that happens to spell another choice's value.
+
+    Built once for a given ``choices`` object (a ``TextChoices`` class, a field's choices
+    dict or a list of pairs): an import reads the same column's choices on every row."""
+    cached = _LOOKUPS.get(id(choices))
+    if cached is not None and cached[0] is choices:
+        return cached[1]
+    pairs = _pairs(choices)
+    lookup: dict[str, Any] = {}
+    for value, _label in pairs:
+        lookup.setdefault(_fold(str(value)), value)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for value, label in pairs:
+                lookup.setdefault(_fold(str(label)), value)
+    if len(_LOOKUPS) > 512:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(choices)] = (choices, lookup)
+    return lookup
+
+
+def _pairs(choices: Any) -> list[tuple[Any, Any]]:
+    if isinstance(choices, type) and issubclass(choices, models.Choices):
+        return list(choices.choices)
+    if isinstance(choices, Mapping):
+        return list(choices.items())
+    return list(choices)
+
+
+def choice_value(raw: Cell, choices: Any) -> Any:
+    """The value ``raw`` names among ``choices`` (as :func:`parse_choice` reads it), or
+    None: for a cell that may be a choice or something else (a region or a place)."""
+    if _blank(raw):
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return choice_lookup(choices).get(_fold(str(raw)))
+
+
+def parse_choice(raw: Cell, choices: ChoiceList | Mapping[Any, Any]) -> Parsed[Any]:
+    """One of ``choices`` (a ``TextChoices`` class, ``(value, label)`` pairs or a
+    field's choices dict): the value it is stored as.
 
     Read: the stored value (``paid``), the Chinese label (``已付款``) or the English label
     (``Paid``), whichever language is active, ignoring case, surrounding spaces and
@@ -633,19 +682,10 @@ def parse_choice(raw: Cell, choices: ChoiceList) -> Parsed[Any]:
     """
     if _blank(raw):
         return Parsed()
-    pairs = list(choices.choices if isinstance(choices, type) else choices)
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    wanted = _fold(str(raw))
-    lookup: dict[str, Any] = {}
-    for value, _label in pairs:
-        lookup.setdefault(_fold(str(value)), value)
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
-            for value, label in pairs:
-                lookup.setdefault(_fold(str(label)), value)
-    if wanted in lookup:
-        return Parsed(lookup[wanted])
+    value = choice_value(raw, choices)
+    if value is not None:
+        return Parsed(value)
+    pairs = _pairs(choices)
     labels: list[Any] = [label for _value, label in pairs[:_CHOICES_SHOWN]]
     if len(pairs) > _CHOICES_SHOWN:
         labels.append("…")
