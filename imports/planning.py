@@ -76,6 +76,9 @@ class _Context:
         #: What a person, team or product named in a cell is, by model and text.
         self.related: dict[tuple[str, str], Parsed[Any]] = {}
         self._serializers: dict[bool, Any] = {}
+        #: The records a related field of the serializer took, by field and value, for
+        #: every row of the import (:func:`_remembered`, :meth:`find_linked`).
+        self.linked: dict[str, dict[tuple[str, str], Any]] = {}
         #: The fields whose values no two records share, with the message a taken value
         #: gets, and the records holding the values of the window's rows.
         self.unique: dict[str, str] = {}
@@ -111,7 +114,9 @@ class _Context:
             )
             for name, field in serializer.fields.items():
                 if isinstance(field, relations.RelatedField):
-                    field.to_internal_value = _remembered(field.to_internal_value)  # type: ignore[method-assign]
+                    field.to_internal_value = _remembered(  # type: ignore[method-assign]
+                        field.to_internal_value, self.linked.setdefault(name, {})
+                    )
                 unique = [v for v in field.validators if isinstance(v, validators.UniqueValidator)]
                 if unique:
                     # Asked once per window for every row (:meth:`find_unique_holders`),
@@ -159,6 +164,41 @@ class _Context:
                 taken.append((name, message))
         return taken
 
+    def find_customers(self, how: str, values: set[str]) -> None:
+        """The customers a window's rows name by ``how`` (code, tax id or exact name),
+        among those the user may see, in one statement (at most two a value: more than
+        one is an error of the row's)."""
+        wanted = [value for value in values if (how, value) not in self.customers_by]
+        if not wanted:
+            return
+        field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
+        for value in wanted:
+            self.customers_by[(how, value)] = []
+        visible = customers_visible_to(self.user)
+        for value, pk in visible.filter(**{f"{field_name}__in": wanted}).values_list(field_name, "pk"):
+            found = self.customers_by.setdefault((how, str(value)), [])
+            if len(found) < 2:
+                found.append(pk)
+
+    def find_linked(self, payloads: list[dict[str, Any] | None]) -> None:
+        """The customers the window's rows are linked to, fetched together through the
+        serializer's own field (so within the user's scope), rather than one by one as
+        each row is checked."""
+        serializer = self.serializer(None, {})
+        field = serializer.fields.get("customer")
+        if not isinstance(field, relations.PrimaryKeyRelatedField):
+            return
+        found = self.linked.setdefault("customer", {})
+        pks = {
+            payload["customer"]
+            for payload in payloads
+            if payload and isinstance(payload.get("customer"), int) and ("int", str(payload["customer"])) not in found
+        }
+        queryset = field.get_queryset()
+        if pks and queryset is not None:
+            for pk, record in queryset.in_bulk(list(pks)).items():
+                found[("int", str(pk))] = record
+
     def customer(self, how: str, value: str) -> list[int]:
         cache_key = (how, value)
         if cache_key not in self.customers_by:
@@ -201,10 +241,10 @@ def _tier_key(text: str) -> str:
     return key
 
 
-def _remembered(lookup: Any) -> Any:
+def _remembered(lookup: Any, found: dict[tuple[str, str], Any]) -> Any:
     """A related field's lookup (one query per value) asked once per value of the file:
-    a file names the same customer, owner or product on many rows."""
-    found: dict[Any, Any] = {}
+    a file names the same customer, owner or product on many rows (``found``: what was
+    looked up, or fetched for a whole window by :meth:`_Context.find_linked`)."""
 
     def remembered(data: Any) -> Any:
         key = (type(data).__name__, str(data))
@@ -422,6 +462,10 @@ def _check_window(
 ) -> None:
     """Read and check the rows of one window (see :func:`plan_windows`)."""
     payloads: list[dict[str, Any] | None] = []
+    for match in used:
+        if match.field in CUSTOMER_LINKS:
+            texts = (parse_text(row.values[match.column]) for row in plan.rows if match.column < len(row.values))
+            context.find_customers(match.field, {text.value for text in texts if text.ok and text.value})
     for row in plan.rows:
         for column, name in withheld:
             raw = row.values[column] if column < len(row.values) else None
@@ -429,6 +473,7 @@ def _check_window(
             if parsed is not None and parsed.ok and parsed.value is not None:
                 row.evidence[name] = parsed.value
         payloads.append(_parse_row(row, used, fields, orders, context))
+    context.find_linked(payloads)
     context.existing, context.taken = _existing(plan, plan.rows, payloads, context)
     context.find_unique_holders(payloads)
     key = plan.key

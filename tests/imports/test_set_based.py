@@ -124,8 +124,11 @@ def test_a_row_refused_at_the_commit_is_named_and_nothing_is_written(tmp_path: P
 
 
 def _contact_lines(n: int, rep: Any) -> tuple[str, list[str]]:
-    CustomerFactory(code=f"QD{n}", owner=rep)
-    return "客户编号,姓名,手机,邮箱", [f"QD{n},联系人{i},1380013{n:02d}{i:02d},d{n}-{i}@example.cn" for i in range(n)]
+    """Each contact of a customer of its own, named by its code."""
+    for i in range(n):
+        CustomerFactory(code=f"QD{n}-{i}", owner=rep)
+    lines = [f"QD{n}-{i},联系人{i},1380013{n:02d}{i:02d},d{n}-{i}@example.cn" for i in range(n)]
+    return "客户编号,姓名,手机,邮箱", lines
 
 
 def _customer_lines(n: int, rep: Any) -> tuple[str, list[str]]:
