@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,20 +68,20 @@ class Done:
 
 @dataclass
 class Written:
-    """What an import wrote: the counts, and each record with the version it left it at
-    and, for an update, the values it had before (what undoing it restores)."""
+    """What an import wrote: the counts and, when ``keep_created`` (a workbook's
+    customers, which its other sheets name), the record each row created.  Nothing else
+    is kept per row, so a file of a million rows costs no more memory than a window."""
 
     counts: Counter[str] = field(default_factory=Counter)
-    records: list[list[Any]] = field(default_factory=list)
     import_id: str = ""
-    #: The record each row created, by the row's number.
+    keep_created: bool = False
+    #: The record each row created, by the row's number (with ``keep_created``).
     created: dict[int, Any] = field(default_factory=dict)
 
     def add(self, done: Sequence[Done]) -> None:
         for item in done:
-            self.records.append([item.record.pk, item.action, getattr(item.record, "version", 1), item.before])
             self.counts[item.action] += 1
-            if item.action == CREATE:
+            if item.action == CREATE and self.keep_created:
                 self.created[item.row.number] = item.record
 
 
@@ -292,6 +292,7 @@ def commit_plan(
     create_duplicates: bool = False,
     import_id: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_created: bool = False,
 ) -> Written:
     """Create and update what ``plan`` says, as ``user``, in one transaction; returns what
     was written.  ``progress(done, total)`` is told after each chunk.
@@ -300,17 +301,59 @@ def commit_plan(
     duplicates unless ``create_duplicates``; a row a service refuses (a change made since
     the dry run, say) undoes the whole import and is named in the error.
     """
-    written = Written(import_id=import_id or uuid.uuid4().hex)
-    rows = rows_to_write(plan, create_duplicates=create_duplicates)
+    total = len(rows_to_write(plan, create_duplicates=create_duplicates))
+    return commit_windows(
+        [plan],
+        user=user,
+        file_name=file_name,
+        create_duplicates=create_duplicates,
+        import_id=import_id,
+        progress=progress,
+        total=total,
+        keep_created=keep_created,
+    )
+
+
+def commit_windows(
+    plans: Iterable[Plan],
+    *,
+    user: Any,
+    file_name: str,
+    create_duplicates: bool = False,
+    import_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+    keep_created: bool = False,
+) -> Written:
+    """:func:`commit_plan` for the plans of one file's windows (``planning.plan_windows``,
+    read as they are written, so a file of any size is written in the memory of a
+    window), all in one transaction: the whole file lands, or nothing does.
+    ``progress(done, total)`` is told after each chunk (``total``: the rows the dry run
+    said would be written)."""
+    written = Written(import_id=import_id or uuid.uuid4().hex, keep_created=keep_created)
+    checked: Counter[str] = Counter()
+    last: Plan | None = None
     with audit_context(source=Source.IMPORT, request_id=written.import_id), transaction.atomic():
-        for chunk in chunks(rows):
-            try:
-                written.add(write_rows(plan, chunk, user=user))
-            except RowRefused as error:
-                raise DomainError(_("%(error)s Nothing was imported.") % {"error": error.message}) from error
-            if progress is not None:
-                progress(sum(written.counts.values()), len(rows))
-        audit_summary(plan, user=user, file_name=file_name, import_id=written.import_id, written=written.counts)
+        for plan in plans:
+            last = plan
+            checked.update(plan.counts)
+            for chunk in chunks(rows_to_write(plan, create_duplicates=create_duplicates)):
+                try:
+                    written.add(write_rows(plan, chunk, user=user))
+                except RowRefused as error:
+                    raise DomainError(_("%(error)s Nothing was imported.") % {"error": error.message}) from error
+                if progress is not None:
+                    done = sum(written.counts.values())
+                    progress(done, max(total, done))
+        if last is not None:
+            audit_summary(
+                last,
+                user=user,
+                file_name=file_name,
+                import_id=written.import_id,
+                written=written.counts,
+                counts=checked,
+            )
     return written
 
 
@@ -351,7 +394,12 @@ def commit_workbook(plans: list[Plan], *, user: Any, file_name: str, create_dupl
             except RowRefused as error:
                 raise DomainError(_("%(error)s Nothing was imported.") % {"error": error.message}) from error
             written = commit_plan(
-                plan, user=user, file_name=file_name, create_duplicates=create_duplicates, import_id=import_id
+                plan,
+                user=user,
+                file_name=file_name,
+                create_duplicates=create_duplicates,
+                import_id=import_id,
+                keep_created=plan.kind.code == "customers",
             )
             if plan.kind.code == "customers":
                 rows = {row.number: row for row in plan.rows}

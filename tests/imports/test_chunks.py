@@ -12,11 +12,12 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from customers.models import Customer
 from imports import services
+from imports.management.commands import import_xlsx
 from imports.models import ImportJob
 from imports.planning import plan_import_windows
 from tests.factories import CustomerFactory
@@ -184,3 +185,43 @@ def test_a_file_is_checked_and_imported_a_window_of_rows_at_a_time(rep1: Any, tm
     assert sorted(Customer.objects.filter(code__startswith="CW-").values_list("code", flat=True)) == [
         "CW-1", "CW-2", "CW-6"
     ]  # fmt: skip
+
+
+def test_the_command_checks_and_writes_a_window_of_rows_at_a_time(
+    tmp_path: Path, rep1: Any, outsider: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file longer than a window: the dry run sums every window (counts, problems in
+    words, one error report with every row), and the import writes them all in one
+    transaction, so a row refused in a late window leaves nothing written."""
+    settings.CRM_IMPORT_WINDOW_ROWS = 3
+    settings.CRM_IMPORT_CHUNK_ROWS = 2
+    lines = [f"CW-{i:02d},窗口测试公司{i},{'很多' if i in (1, 7) else '1.2万'}" for i in range(10)]
+    path = tmp_path / "窗口.csv"
+    path.write_text("客户编号,客户名称,年营业额\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    out = StringIO()
+    call_command("import_xlsx", "customers", str(path), "--as", rep1.username, stdout=out)
+    text = out.getvalue()
+    assert "): 10 rows." in text and "Rows: 8 create, 0 update, 0 unchanged, 0 duplicate, 2 with errors." in text
+    assert "row 3, column C" in text and "row 9, column C" in text
+    assert "written 8 of 8 rows (100%)" in text and "8 created" in text
+    assert Customer.objects.filter(code__startswith="CW-").count() == 8
+    report = openpyxl.load_workbook(tmp_path / "窗口-errors.xlsx").active
+    assert report.max_row == 11 and report["A11"].value == "CW-09"
+    assert report["D3"].value and report["D9"].value and not report["D4"].value
+
+    taken = [f"CX-{i:02d},窗口二公司{i}" for i in range(10)]
+    again = tmp_path / "窗口二.csv"
+    again.write_text("客户编号,客户名称\n" + "\n".join(taken) + "\n", encoding="utf-8")
+    calls = []
+
+    def taken_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        for number, plan in enumerate(plan_import_windows(*args, **kwargs)):
+            if len(calls) == 2 and number == 2:
+                CustomerFactory(code="CX-08", owner=outsider)  # by someone else, since the check
+            yield plan
+
+    monkeypatch.setattr(import_xlsx, "plan_import_windows", taken_meanwhile)
+    with pytest.raises(CommandError, match="第 10 行"):
+        call_command("import_xlsx", "customers", str(again), "--as", rep1.username, stdout=StringIO())
+    assert not Customer.objects.filter(code__startswith="CX-", owner=rep1).exists()

@@ -10,6 +10,10 @@ when nothing could be imported.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +22,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from crm.core.errors import DomainError
 from crm.core.management.users import acting_user
 
-from ...committing import commit_plan, commit_workbook
+from ...committing import Written, commit_windows, commit_workbook
 from ...kinds import KINDS, MODES
 from ...models import SavedMapping
-from ...planning import plan_import, plan_workbook
-from ...report import column_letter, write_error_report
-from ...rows import CREATE, UPDATE
+from ...planning import plan_import_windows, plan_workbook
+from ...report import ErrorReport, column_letter, write_error_report
+from ...rows import CREATE, UPDATE, Plan, Problem
 
 
 class Command(BaseCommand):
@@ -55,27 +59,73 @@ class Command(BaseCommand):
             if saved is None:
                 raise CommandError(f"No mapping of {options['kind']} is called {options['mapping']!r}.")
             mapping = saved.mapping
+        if options["kind"] == "archive":
+            self._workbook(path, user, options)
+            return
+        planned = dict(
+            user=user,
+            kind=options["kind"],
+            mode=options["mode"],
+            key=options["key"],
+            mapping=mapping,
+            encoding=options["encoding"],
+            delimiter=options["delimiter"],
+        )
+        # First the dry run, a window of rows at a time (the error report written as it
+        # goes), then, unless a dry run was asked for, the same windows read again and
+        # written, all in one transaction: any size of file in the memory of a window.
+        with tempfile.TemporaryDirectory() as folder:
+            scratch = Path(folder) / "errors.xlsx"
+            try:
+                summary = self._check(path, plan_import_windows(path, **planned), scratch, options)
+            except DomainError as error:
+                raise CommandError(error.message) from error
+            self._report(path, summary, options, several=False, scratch=scratch)
+        counts = summary.counts
+        creatable = bool(counts[CREATE] or counts[UPDATE]) or (options["create_duplicates"] and summary.suspected)
+        if not creatable:
+            raise CommandError("Nothing to import.")
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was written.")
+            return
+        total = counts[CREATE] + counts[UPDATE] + (summary.suspected if options["create_duplicates"] else 0)
         try:
-            if options["kind"] == "archive":
-                plans = plan_workbook(path, user=user, mode=options["mode"])
-            else:
-                plans = [
-                    plan_import(
-                        path,
-                        user=user,
-                        kind=options["kind"],
-                        mode=options["mode"],
-                        key=options["key"],
-                        mapping=mapping,
-                        encoding=options["encoding"],
-                        delimiter=options["delimiter"],
-                    )
-                ]
+            written = commit_windows(
+                plan_import_windows(path, **planned),
+                user=user,
+                file_name=path.name,
+                create_duplicates=options["create_duplicates"],
+                progress=self._progress,
+                total=total,
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        self._imported(options["kind"], user, written)
+
+    def _check(self, path: Path, windows: Iterator[Plan], scratch: Path, options: dict[str, Any]) -> _Summary:
+        """Sum up the dry run of ``windows``, writing the error report to ``scratch``."""
+        report = ErrorReport(scratch)
+        summary: _Summary | None = None
+        try:
+            for plan in windows:
+                if summary is None:
+                    summary = _Summary(plan)
+                summary.add(plan)
+                report.add(plan)
+        finally:
+            report.close()
+        assert summary is not None  # a table without rows still gives one plan
+        return summary
+
+    def _workbook(self, path: Path, user: Any, options: dict[str, Any]) -> None:
+        """A workbook of several sheets, checked and written together."""
+        try:
+            plans = plan_workbook(path, user=user, mode=options["mode"])
         except DomainError as error:
             raise CommandError(error.message) from error
         creatable = False
         for plan in plans:
-            self._report(path, plan, options, several=len(plans) > 1)
+            self._report(path, _Summary(plan).add(plan), options, several=len(plans) > 1, plan=plan)
             counts = plan.counts
             creatable = creatable or bool(counts[CREATE] or counts[UPDATE])
             if options["create_duplicates"]:
@@ -86,56 +136,87 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing was written.")
             return
         try:
-            if options["kind"] == "archive":
-                results = commit_workbook(
-                    plans, user=user, file_name=path.name, create_duplicates=options["create_duplicates"]
-                )
-            else:
-                results = [
-                    commit_plan(
-                        plans[0],
-                        user=user,
-                        file_name=path.name,
-                        create_duplicates=options["create_duplicates"],
-                        progress=self._progress,
-                    )
-                ]
+            results = commit_workbook(
+                plans, user=user, file_name=path.name, create_duplicates=options["create_duplicates"]
+            )
         except DomainError as error:
             raise CommandError(error.message) from error
         for plan, written in zip(plans, results, strict=True):
-            counts = written.counts
-            self.stdout.write(
-                f"Imported {plan.kind.code} as {user.username}: {counts['create']} created, {counts['update']} updated."
-            )
+            self._imported(plan.kind.code, user, written)
+
+    def _imported(self, kind: str, user: Any, written: Written) -> None:
+        counts = written.counts
+        self.stdout.write(
+            f"Imported {kind} as {user.username}: {counts['create']} created, {counts['update']} updated."
+        )
 
     def _progress(self, done: int, total: int) -> None:
         self.stdout.write(f"  written {done:,} of {total:,} rows ({done * 100 // max(total, 1)}%)")
 
-    def _report(self, path: Path, plan: Any, options: dict[str, Any], *, several: bool) -> None:
-        counts = plan.counts
-        decoded = f", {plan.encoding}, delimiter {plan.delimiter!r}" if plan.encoding else ""
+    def _report(
+        self,
+        path: Path,
+        summary: _Summary,
+        options: dict[str, Any],
+        *,
+        several: bool,
+        scratch: Path | None = None,
+        plan: Plan | None = None,
+    ) -> None:
+        """Print what the dry run found, and write or move the error report beside the
+        file (``scratch``: the report written as the windows were checked; ``plan``: a
+        workbook's sheet, whose report is written now)."""
+        first, counts = summary.first, summary.counts
+        decoded = f", {first.encoding}, delimiter {first.delimiter!r}" if first.encoding else ""
         self.stdout.write(
-            f"Read {path.name} (sheet {plan.table.name} as {plan.kind.code}{decoded}): {len(plan.rows)} rows."
+            f"Read {path.name} (sheet {first.table.name} as {first.kind.code}{decoded}): {summary.rows} rows."
         )
-        for match in plan.matches:
+        for match in first.matches:
             target = match.field or "(not imported)"
             how = f" ({match.how})" if match.how else ""
             self.stdout.write(f"  column {column_letter(match.column)} {match.header!r} -> {target}{how}")
-        for column, header, reason in plan.refused:
+        for column, header, reason in first.refused:
             self.stdout.write(f"  column {column_letter(column)} {header!r} refused: {reason}")
-        summary = ", ".join(f"{counts[action]} {action}" for action in ("create", "update", "unchanged", "duplicate"))
-        self.stdout.write(f"Rows: {summary}, {counts['error']} with errors.")
-        for problem in plan.problems[:200]:
+        shown = ", ".join(f"{counts[action]} {action}" for action in ("create", "update", "unchanged", "duplicate"))
+        self.stdout.write(f"Rows: {shown}, {counts['error']} with errors.")
+        for problem in summary.problems:
             where = f"row {problem.row}" + (
                 f", column {column_letter(problem.column)}" if problem.column is not None else ""
             )
             self.stdout.write(f"  {where}: {problem.message}")
-        if len(plan.problems) > 200:
-            self.stdout.write(f"  … and {len(plan.problems) - 200} more (see the error report).")
-        if plan.problems:
-            default = f"{path.stem}-{plan.table.name}-errors.xlsx" if several else f"{path.stem}-errors.xlsx"
+        if summary.problem_count > len(summary.problems):
+            self.stdout.write(f"  … and {summary.problem_count - len(summary.problems)} more (see the error report).")
+        if summary.problem_count:
+            default = f"{path.stem}-{first.table.name}-errors.xlsx" if several else f"{path.stem}-errors.xlsx"
             report = Path(options["errors"] or path.with_name(default))
             if several and options["errors"]:
-                report = report.with_name(f"{report.stem}-{plan.table.name}{report.suffix}")
-            write_error_report(plan, report)
+                report = report.with_name(f"{report.stem}-{first.table.name}{report.suffix}")
+            if plan is not None:
+                write_error_report(plan, report)
+            elif scratch is not None:
+                shutil.copyfile(scratch, report)
             self.stdout.write(f"Error report: {report}")
+
+
+class _Summary:
+    """The dry run of a file summed over its windows: the first window (its columns),
+    the counts, the first problems in words and how many there are in all."""
+
+    SHOWN = 200
+
+    def __init__(self, first: Plan) -> None:
+        self.first = first
+        self.counts: Counter[str] = Counter()
+        self.rows = 0
+        self.suspected = 0
+        self.problems: list[Problem] = []
+        self.problem_count = 0
+
+    def add(self, plan: Plan) -> _Summary:
+        self.counts.update(plan.counts)
+        self.rows += len(plan.rows)
+        self.suspected += sum(1 for row in plan.rows if row.suspected)
+        problems = plan.problems
+        self.problem_count += len(problems)
+        self.problems += problems[: max(0, self.SHOWN - len(self.problems))]
+        return self
