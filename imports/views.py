@@ -7,6 +7,7 @@ their own imports, an admin everyone's.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -127,7 +128,8 @@ def _detail(request: HttpRequest, job: ImportJob, form: CheckForm | None, status
         "settings_fields": [
             form[name]
             for name in ("mode", "key", "encoding", "create_duplicates", "mapping_name")
-            if form is not None and name in form.fields
+            # Only a text file has an encoding to correct.
+            if form is not None and name in form.fields and (name != "encoding" or _is_text(job.file_name))
         ],
         "sheets": [_sheet(sheet, request.user) for sheet in details.get("sheets", [])],
     }
@@ -287,3 +289,7 @@ def template_view(request: HttpRequest, kind: str) -> FileResponse:
     if kind not in TEMPLATES:
         raise Http404
     return xlsx_download(lambda target: write_template(kind, request.user, target), f"{kind}-template.xlsx")
+
+
+def _is_text(file_name: str) -> bool:
+    return Path(file_name).suffix.lower() in (".csv", ".txt")
