@@ -65,7 +65,11 @@ class Campaign(VersionedModel):
                 name="campaign_dates_ordered",
                 violation_error_message=_("The end date cannot be before the start date."),
             ),
-            models.CheckConstraint(condition=Q(budget__gte=0), name="campaign_budget_positive"),
+            models.CheckConstraint(
+                condition=Q(budget__gte=0),
+                name="campaign_budget_positive",
+                violation_error_message=_("A campaign's budget cannot be negative."),
+            ),
         ]
 
     def __str__(self) -> str:

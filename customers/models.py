@@ -155,13 +155,20 @@ class Customer(VersionedModel):
                 name="customer_tax_id_unique_when_present",
                 violation_error_message=_("Another customer already has this tax id."),
             ),
-            models.CheckConstraint(condition=Q(influence_score__lte=10), name="customer_influence_0_10"),
             models.CheckConstraint(
-                condition=Q(annual_revenue__isnull=True) | Q(annual_revenue__gte=0), name="customer_revenue_positive"
+                condition=Q(influence_score__lte=10),
+                name="customer_influence_0_10",
+                violation_error_message=_("The influence score is from 0 to 10."),
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__isnull=True) | Q(annual_revenue__gte=0),
+                name="customer_revenue_positive",
+                violation_error_message=_("The annual revenue cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(history_spend__isnull=True) | Q(history_spend__gte=0),
                 name="customer_history_spend_positive",
+                violation_error_message=_("The spend before the CRM cannot be negative."),
             ),
         ]
         indexes = [
@@ -269,7 +276,11 @@ class Activity(VersionedModel):
         verbose_name_plural = _("activities")
         ordering = ["-due_at", "-occurred_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(done=False) | Q(done_at__isnull=False), name="activity_done_has_time"),
+            models.CheckConstraint(
+                condition=Q(done=False) | Q(done_at__isnull=False),
+                name="activity_done_has_time",
+                violation_error_message=_("A follow-up marked done needs the time it was done."),
+            ),
         ]
         indexes = [
             # "My follow-ups due today": open items of one assignee by due time.
@@ -327,7 +338,13 @@ class SavedView(models.Model):
         verbose_name = _("saved view")
         verbose_name_plural = _("saved views")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_user_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                name="saved_view_user_name",
+                violation_error_message=_("You have a saved view of this name already."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

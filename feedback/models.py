@@ -55,7 +55,9 @@ class ServiceRecord(VersionedModel):
         ordering = ["-service_date", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="service_rating_1_5"
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="service_rating_1_5",
+                violation_error_message=_("A service rating is from 1 to 5."),
             )
         ]
         indexes = [models.Index(fields=["customer", "service_date"], name="service_customer_date")]
@@ -148,8 +150,16 @@ class SatisfactionResponse(VersionedModel):
         verbose_name_plural = _("satisfaction responses")
         ordering = ["-responded_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5), name="csat_1_5"),
-            models.CheckConstraint(condition=Q(nps__isnull=True) | Q(nps__lte=10), name="nps_0_10"),
+            models.CheckConstraint(
+                condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5),
+                name="csat_1_5",
+                violation_error_message=_("A satisfaction score is from 1 to 5."),
+            ),
+            models.CheckConstraint(
+                condition=Q(nps__isnull=True) | Q(nps__lte=10),
+                name="nps_0_10",
+                violation_error_message=_("A likelihood to recommend (NPS) is from 0 to 10."),
+            ),
             models.CheckConstraint(
                 condition=Q(csat__isnull=False) | Q(nps__isnull=False),
                 name="satisfaction_has_a_score",

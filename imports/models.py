@@ -95,7 +95,13 @@ class ImportedRecord(models.Model):
     class Meta:
         verbose_name = _("imported record")
         verbose_name_plural = _("imported records")
-        constraints = [models.UniqueConstraint(fields=["job", "kind", "record_id"], name="imported_record_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "kind", "record_id"],
+                name="imported_record_once",
+                violation_error_message=_("This record is listed in the import already."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.record_id}"
@@ -122,8 +128,17 @@ class SavedMapping(models.Model):
         verbose_name = _("saved mapping")
         verbose_name_plural = _("saved mappings")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "headers_key"], name="mapping_one_per_headers"),
-            models.UniqueConstraint(fields=["kind", "name"], condition=~models.Q(name=""), name="mapping_unique_name"),
+            models.UniqueConstraint(
+                fields=["kind", "headers_key"],
+                name="mapping_one_per_headers",
+                violation_error_message=_("A mapping of these headers is saved already."),
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "name"],
+                condition=~models.Q(name=""),
+                name="mapping_unique_name",
+                violation_error_message=_("A mapping of this kind and name exists already."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -220,7 +220,10 @@ class RiskScan(BackgroundJob):
         verbose_name_plural = _("risk scans")
         constraints = [
             models.UniqueConstraint(
-                fields=["singleton"], condition=Q(state__in=["queued", "running"]), name="one_active_risk_scan"
+                fields=["singleton"],
+                condition=Q(state__in=["queued", "running"]),
+                name="one_active_risk_scan",
+                violation_error_message=_("A risk scan is running already."),
             )
         ]
 
@@ -251,7 +254,13 @@ class RiskScanStep(JobPart):
         verbose_name = _("risk scan step")
         verbose_name_plural = _("risk scan steps")
         ordering = ["scan", "rule", "first_id"]
-        constraints = [models.UniqueConstraint(fields=["scan", "rule", "first_id"], name="risk_scan_step_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scan", "rule", "first_id"],
+                name="risk_scan_step_unique",
+                violation_error_message=_("This step of the risk scan exists already."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.scan_id}/{self.rule_id}/{self.first_id}"

@@ -43,7 +43,13 @@ class Tier(VersionedModel):
         verbose_name = _("tier")
         verbose_name_plural = _("tiers")
         ordering = ["rank"]
-        constraints = [models.CheckConstraint(condition=Q(min_score__gte=0), name="tier_min_score_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_score__gte=0),
+                name="tier_min_score_positive",
+                violation_error_message=_("A tier's minimum score cannot be negative."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -166,12 +172,21 @@ class ScoringPolicy(models.Model):
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=Q(is_active=True), name="one_active_scoring_policy"
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="one_active_scoring_policy",
+                violation_error_message=_("Only one scoring policy can be active at a time."),
             ),
             models.CheckConstraint(
-                condition=Q(orders_cap__gt=0) & Q(tenure_cap_years__gt=0), name="policy_caps_positive"
+                condition=Q(orders_cap__gt=0) & Q(tenure_cap_years__gt=0),
+                name="policy_caps_positive",
+                violation_error_message=_("The caps on orders and on years as a customer must be more than zero."),
             ),
-            models.CheckConstraint(condition=Q(spend_cap__gt=0), name="policy_spend_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(spend_cap__gt=0),
+                name="policy_spend_cap_positive",
+                violation_error_message=_("The cap on spend must be more than zero."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,7 +221,10 @@ class TierRun(BackgroundJob):
         verbose_name_plural = _("evaluation runs")
         constraints = [
             models.UniqueConstraint(
-                fields=["singleton"], condition=Q(state__in=["queued", "running"]), name="one_active_tier_run"
+                fields=["singleton"],
+                condition=Q(state__in=["queued", "running"]),
+                name="one_active_tier_run",
+                violation_error_message=_("A tier evaluation is running already."),
             )
         ]
 
@@ -226,7 +244,13 @@ class TierRunChunk(JobPart):
         verbose_name = _("evaluation chunk")
         verbose_name_plural = _("evaluation chunks")
         ordering = ["run", "number"]
-        constraints = [models.UniqueConstraint(fields=["run", "number"], name="tier_run_chunk_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "number"],
+                name="tier_run_chunk_unique",
+                violation_error_message=_("This part of the tier evaluation exists already."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.number}"

@@ -41,7 +41,13 @@ class Product(VersionedModel):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["name", "id"]
-        constraints = [models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(list_price__gte=0),
+                name="product_price_positive",
+                violation_error_message=_("A product's list price cannot be negative."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
@@ -122,12 +128,25 @@ class Transaction(VersionedModel):
                 name="transaction_external_ref_unique",
                 violation_error_message=_("An order with this external reference already exists for this source."),
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="transaction_amount_positive"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="transaction_quantity_positive"),
-            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="transaction_paid_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="transaction_amount_positive",
+                violation_error_message=_("An order's amount cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="transaction_quantity_positive",
+                violation_error_message=_("An order's quantity must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_amount__gte=0),
+                name="transaction_paid_positive",
+                violation_error_message=_("The amount paid cannot be negative."),
+            ),
             models.CheckConstraint(
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("order_date")),
                 name="transaction_due_after_order",
+                violation_error_message=_("The due date cannot be before the order date."),
             ),
         ]
         indexes = [

@@ -193,7 +193,13 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_user_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                name="notification_user_key",
+                violation_error_message=_("This notification was sent to this user already."),
+            )
+        ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
 
     def __str__(self) -> str:

@@ -144,7 +144,13 @@ class ExportPart(models.Model):
     class Meta:
         verbose_name = _("export part")
         verbose_name_plural = _("export parts")
-        constraints = [models.UniqueConstraint(fields=["export", "number"], name="export_part_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["export", "number"],
+                name="export_part_once",
+                violation_error_message=_("This part of the export was written already."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.export_id}:{self.number}"
