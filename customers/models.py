@@ -15,6 +15,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
+from crm.core.phones import Digits
 
 from .choices import (
     ActivityKind,
@@ -186,6 +187,7 @@ class Customer(VersionedModel):
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),
             GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="customer_code_trgm"),
             GinIndex(OpClass(Upper("short_name"), name="gin_trgm_ops"), name="customer_short_name_trgm"),
+            GinIndex(OpClass(Digits("phone"), name="gin_trgm_ops"), name="customer_phone_digits_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -236,8 +238,9 @@ class Contact(VersionedModel):
             models.Index(fields=["mobile"], name="contact_mobile"),
             models.Index(fields=["email"], name="contact_email"),
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="contact_name_trgm"),
-            GinIndex(OpClass(Upper("mobile"), name="gin_trgm_ops"), name="contact_mobile_trgm"),
-            GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="contact_phone_trgm"),
+            # Phones are searched by their digits, however they were typed (crm.core.phones).
+            GinIndex(OpClass(Digits("mobile"), name="gin_trgm_ops"), name="contact_mobile_digits_trgm"),
+            GinIndex(OpClass(Digits("phone"), name="gin_trgm_ops"), name="contact_phone_digits_trgm"),
             GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
         ]
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from crm.access.policy import Level, UserPolicy
 from crm.access.scope import scoped_queryset
+from crm.core.phones import Digits, phone_digits
 from customers.choices import LifecycleStage
 from customers.models import Activity, Contact, Customer
 from customers.selectors import customer_list
@@ -31,10 +32,8 @@ SEARCH_FIELDS = (
     ("customers", "short_name", "short_name"),
     ("customers", "code", "code"),
     ("contacts", "name", "contacts__name"),
-    ("contacts", "mobile", "contacts__mobile"),
-    ("contacts", "phone", "contacts__phone"),
     ("contacts", "email", "contacts__email"),
-)
+)  # and every phone, by its digits (customer_search)
 #: Above this many matching contacts, the search hands the whole match to the database.
 CONTACT_MATCHES = 5000
 #: Sort keys of the list → (governing field, order_by).  Every order ends on the id, so
@@ -71,13 +70,15 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
     """The customers matching the list's search and filters, in the chosen order.
 
     The search is a case-insensitive substring of the name, short name or code, or of a
-    contact's name, mobile, phone or e-mail; a field the viewer may not read in clear is
-    not searched (a match would reveal it).
+    contact's name, mobile, phone or e-mail; a phone number is found however it is typed
+    (``crm.core.phones``), the switchboard's too; a field the viewer may not read in
+    clear is not searched (a match would reveal it).
     """
 
     customers = customer_list(user=user)
     if filters.q:
         term = filters.q.strip()
+        digits = phone_digits(term)
         own = Q()
         via_contacts = Q()
         for resource, field, path in SEARCH_FIELDS:
@@ -87,13 +88,26 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
                 own |= Q(**{f"{path}__icontains": term})
             else:
                 via_contacts |= Q(**{f"{field}__icontains": term})
+        if digits is not None:
+            # A phone number, however it was typed: the switchboard's digits or a
+            # contact's, on trigram indexes of their own.
+            if policy.level("customers", "phone") >= Level.READ:
+                customers = customers.alias(phone_digits=Digits("phone"))
+                own |= Q(phone_digits__contains=digits)
+            for field in ("mobile", "phone"):
+                if policy.level("contacts", field) >= Level.READ:
+                    via_contacts |= Q(**{f"{field}_digits__contains": digits})
         condition = own
         if via_contacts:
             # Matching contacts first, on their own trigram indexes: as one OR with the
             # customer's columns the planner would scan every contact.
             # Only the contacts the user may see are searched, so a match elsewhere neither
             # shows nor crowds out their own.
-            contacts = scoped_queryset(Contact, user).filter(via_contacts)
+            contacts = (
+                scoped_queryset(Contact, user)
+                .alias(mobile_digits=Digits("mobile"), phone_digits=Digits("phone"))
+                .filter(via_contacts)
+            )
             matches = list(contacts.values_list("customer_id", flat=True)[:CONTACT_MATCHES])
             if len(matches) < CONTACT_MATCHES:
                 condition |= Q(pk__in=set(matches))

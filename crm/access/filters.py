@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 
+from crm.core.phones import Digits, phone_digits
+
 from .policy import Level, policy_for
+from .scope import scoped_queryset
 
 
 def _resource(view: Any) -> str | None:
@@ -57,12 +60,44 @@ class PolicyFilterBackend(DjangoFilterBackend):
 
 
 class PolicySearchFilter(SearchFilter):
+    """DRF's search within the fields the caller may read in clear; and a search for a
+    phone number finds it however it was typed, among the phone columns the view names
+    (``phone_search``: resource, field, path from the record; a path through a relation
+    looks among the related records the caller may see)."""
+
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        terms = self.get_search_terms(request)
+        by_phone = self._phone_condition(request, queryset, view, terms)
         # With every search field out of reach, a search matches nothing (rather than
         # being ignored, which would answer "everything matches").
-        if self.get_search_terms(request) and not self.get_search_fields(view, request):
-            return queryset.none()
-        return super().filter_queryset(request, queryset, view)
+        if terms and not self.get_search_fields(view, request):
+            return queryset.filter(by_phone) if by_phone else queryset.none()
+        found = super().filter_queryset(request, queryset, view)
+        if not by_phone:
+            return found
+        return queryset.filter(Q(pk__in=found.values("pk")) | by_phone)
+
+    def _phone_condition(self, request: Request, queryset: QuerySet[Any], view: Any, terms: list[str]) -> Q | None:
+        digits = phone_digits(" ".join(terms)) if terms else None
+        fields = getattr(view, "phone_search", ())
+        if digits is None or not fields:
+            return None
+        policy = policy_for(request.user, request)
+        model = queryset.model
+        condition = Q()
+        for resource, field, path in fields:
+            if policy.level(resource, field) < Level.READ:
+                continue
+            if "__" not in path:
+                matching = model._default_manager.alias(_digits=Digits(path)).filter(_digits__contains=digits)
+                condition |= Q(pk__in=matching.values("pk"))
+                continue
+            relation_name, column = path.split("__", 1)
+            relation = model._meta.get_field(relation_name)
+            related = scoped_queryset(relation.related_model, request.user)
+            matching = related.alias(_digits=Digits(column)).filter(_digits__contains=digits)
+            condition |= Q(pk__in=matching.values(relation.field.attname))  # type: ignore[union-attr]
+        return condition or None
 
     def get_search_fields(self, view: Any, request: Request) -> Any:
         fields = super().get_search_fields(view, request) or ()

@@ -74,6 +74,12 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
     search_fields = ("name", "short_name", "code", "city", "tax_id")
+    #: A phone number is found however it is typed: the switchboard, or a contact's.
+    phone_search = (
+        ("customers", "phone", "phone"),
+        ("contacts", "mobile", "contacts__mobile"),
+        ("contacts", "phone", "contacts__phone"),
+    )
     ordering_fields = (
         "name",
         "code",
@@ -142,7 +148,8 @@ class ContactViewSet(RevealMixin, ScopedModelViewSet):
     resource = "contacts"
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
-    search_fields = ("name", "title", "department", "email", "mobile", "customer__name")
+    search_fields = ("name", "title", "department", "email", "customer__name")
+    phone_search = (("contacts", "mobile", "mobile"), ("contacts", "phone", "phone"))
     ordering_fields = ("name", "created_at", "updated_at", "customer__name")
     ordering = ("customer_id", "-is_primary", "name", "id")
     create_service = staticmethod(services.contact_create)
