@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
+from crm.core.validation import happened, planned
 
 from .choices import CampaignStatus, Channel, ParticipationStatus
 
@@ -29,8 +30,8 @@ class Campaign(VersionedModel):
     status = models.CharField(
         _("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED
     )
-    start_date = models.DateField(_("start date"))
-    end_date = models.DateField(_("end date"), null=True, blank=True)
+    start_date = models.DateField(_("start date"), validators=[planned])
+    end_date = models.DateField(_("end date"), null=True, blank=True, validators=[planned])
     location = models.CharField(_("location"), max_length=200, blank=True)
     content = models.TextField(_("content"), blank=True, help_text=_("What is offered: talks, discounts, gifts ..."))
     budget = models.DecimalField(
@@ -102,11 +103,11 @@ class Participation(VersionedModel):
     status = models.CharField(
         _("status"), max_length=20, choices=ParticipationStatus.choices, default=ParticipationStatus.INVITED
     )
-    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
-    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
-    attended_at = models.DateTimeField(_("attended at"), null=True, blank=True)
-    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
-    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True, validators=[happened])
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True, validators=[happened])
+    attended_at = models.DateTimeField(_("attended at"), null=True, blank=True, validators=[happened])
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True, validators=[happened])
+    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True, validators=[happened])
     transaction = models.ForeignKey(
         "transactions.Transaction",
         verbose_name=_("resulting transaction"),

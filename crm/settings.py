@@ -178,6 +178,10 @@ CRM_DEFAULT_CURRENCY = "CNY"
 # which every date has a local time in every zone.
 CRM_DATE_MIN = date.fromisoformat(env("CRM_DATE_MIN", "1900-01-01"))
 CRM_DATE_MAX = date.fromisoformat(env("CRM_DATE_MAX", "2199-12-31"))
+# The dates of the business (orders, follow-ups, services, feedback, campaigns): not
+# before this day, and a planned one at most this many years ahead.
+CRM_BUSINESS_DATE_MIN = date.fromisoformat(env("CRM_BUSINESS_DATE_MIN", "1980-01-01"))
+CRM_BUSINESS_YEARS_AHEAD = int(env("CRM_BUSINESS_YEARS_AHEAD", "10"))
 # Characters of a long text (notes, descriptions, comments); short ones keep their max_length.
 CRM_TEXT_MAX_LENGTH = int(env("CRM_TEXT_MAX_LENGTH", "10000"))
 # Bytes of a request body (JSON, form or upload): a larger one is refused (413 on the API).

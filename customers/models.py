@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
 from crm.core.phones import Digits
+from crm.core.validation import happened, planned
 
 from .choices import (
     ActivityKind,
@@ -105,7 +106,7 @@ class Customer(VersionedModel):
     )
     source = models.CharField(_("source"), max_length=20, choices=CustomerSource.choices, blank=True)
     tags = ArrayField(models.CharField(max_length=40), verbose_name=_("tags"), default=list, blank=True)
-    customer_since = models.DateField(_("customer since"), null=True, blank=True)
+    customer_since = models.DateField(_("customer since"), null=True, blank=True, validators=[happened])
     # What a customer bought before its orders were kept here (a star-rated table's
     # 消费金额 and 购买频次, per year up to ``history_until``): the tier engine counts it
     # in proportion to the part of that year still inside its window, so it fades out as
@@ -126,8 +127,8 @@ class Customer(VersionedModel):
         help_text=_("The last day of the year the spend and purchases before the CRM stand for."),
     )
     # The rating dates a previous table kept (the engine's own evaluations are in TierChange).
-    last_rated_on = models.DateField(_("last rated on"), null=True, blank=True)
-    next_rating_on = models.DateField(_("next rating due"), null=True, blank=True)
+    last_rated_on = models.DateField(_("last rated on"), null=True, blank=True, validators=[happened])
+    next_rating_on = models.DateField(_("next rating due"), null=True, blank=True, validators=[planned])
     special_requirements = models.TextField(_("special requirements"), blank=True)
     cooperation_prospects = models.TextField(_("cooperation prospects"), blank=True)
     notes = models.TextField(_("remarks"), blank=True)
@@ -268,10 +269,10 @@ class Activity(VersionedModel):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="activities"
     )
-    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
-    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True, validators=[happened])
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True, validators=[planned])
     done = models.BooleanField(_("done"), default=False)
-    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, validators=[happened])
     outcome = models.TextField(_("outcome"), blank=True)
 
     class Meta:
@@ -308,7 +309,7 @@ class ServiceNeed(VersionedModel):
     description = models.TextField(_("description"), blank=True)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=20, choices=NeedStatus.choices, default=NeedStatus.OPEN)
-    due_date = models.DateField(_("due date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True, validators=[planned])
     resolution = models.TextField(_("resolution"), blank=True)
 
     class Meta:

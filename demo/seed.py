@@ -753,11 +753,13 @@ class DemoSeeder:
                 contact_id, status, invited_at, registered_at, attended_at, responded_at, converted_at,
                 transaction_id, feedback)
             SELECT now(), now(), 1, ca.id, cu.id, NULL, pstatus,
-                ca.start_date - 14 + time '10:00',
-                CASE WHEN step >= 2 THEN ca.start_date - 7 + time '10:00' END,
-                CASE WHEN step >= 3 THEN ca.start_date + time '10:00' END,
-                CASE WHEN step >= 4 THEN ca.start_date + 3 + time '10:00' END,
-                CASE WHEN step >= 5 THEN ca.start_date + 10 + time '10:00' END,
+                -- Each step at its day of the campaign, and none after today: what has
+                -- happened has happened by now.
+                least(ca.start_date - 14 + time '10:00', now()),
+                CASE WHEN step >= 2 THEN least(ca.start_date - 7 + time '10:00', now()) END,
+                CASE WHEN step >= 3 THEN least(ca.start_date + time '10:00', now()) END,
+                CASE WHEN step >= 4 THEN least(ca.start_date + 3 + time '10:00', now()) END,
+                CASE WHEN step >= 5 THEN least(ca.start_date + 10 + time '10:00', now()) END,
                 CASE WHEN step >= 5 THEN (SELECT t.id FROM transactions_transaction t
                                           WHERE t.customer_id = cu.id ORDER BY t.order_date DESC, t.id DESC LIMIT 1)
                 END,

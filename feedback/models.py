@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
+from crm.core.validation import happened
 
 from .choices import FeedbackChannel, FeedbackKind, FeedbackStatus, ServiceResult, ServiceType, SurveyMethod
 
@@ -23,7 +24,7 @@ class ServiceRecord(VersionedModel):
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="service_records"
     )
-    service_date = models.DateField(_("service date"), db_index=True)
+    service_date = models.DateField(_("service date"), db_index=True, validators=[happened])
     service_type = models.CharField(_("service type"), max_length=20, choices=ServiceType.choices)
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -88,7 +89,7 @@ class Feedback(VersionedModel):
     )
     subject = models.CharField(_("subject"), max_length=200)
     content = models.TextField(_("content"), blank=True)
-    received_at = models.DateTimeField(_("received at"), db_index=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True, validators=[happened])
     status = models.CharField(_("status"), max_length=20, choices=FeedbackStatus.choices, default=FeedbackStatus.NEW)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -99,7 +100,7 @@ class Feedback(VersionedModel):
         related_name="+",
     )
     response = models.TextField(_("response"), blank=True)
-    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True, validators=[happened])
 
     class Meta:
         verbose_name = _("feedback")
@@ -135,7 +136,7 @@ class SatisfactionResponse(VersionedModel):
         blank=True,
         related_name="+",
     )
-    responded_at = models.DateTimeField(_("responded at"), db_index=True)
+    responded_at = models.DateTimeField(_("responded at"), db_index=True, validators=[happened])
     method = models.CharField(
         _("survey method"), max_length=20, choices=SurveyMethod.choices, default=SurveyMethod.ONLINE
     )

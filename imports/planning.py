@@ -50,6 +50,7 @@ from crm.core.spreadsheets.values import (
     parse_place,
     parse_text,
 )
+from crm.core.validation import field_problems
 from tiers.models import Tier
 
 from .duplicates import suspect_duplicates
@@ -206,6 +207,14 @@ class _Context:
             field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
             self.customers_by[cache_key] = list(visible.filter(**{field_name: value}).values_list("pk", flat=True)[:2])
         return self.customers_by[cache_key]
+
+
+def _model_field(model: type[Model], name: str) -> Field[Any, Any] | None:
+    try:
+        field = model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a serializer field of no model field
+        return None
+    return field if isinstance(field, Field) and field.concrete else None
 
 
 def _unique_message(model: type[Model], name: str) -> str:
@@ -510,6 +519,10 @@ def _mapped(matches: list[Match], mapping: dict[str, str | None], fields: set[st
     return result
 
 
+def _header_of(used: list[Match], name: str) -> str:
+    return next((str(match.header) for match in used if match.field == name), name)
+
+
 def _column_of(used: list[Match], name: str) -> int | None:
     return next((match.column for match in used if match.field == name), None)
 
@@ -635,12 +648,23 @@ def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match],
         row.action = ERROR
         return
     row.data = dict(serializer.validated_data)
+    # The input rules the services check when writing (a date of the business within its
+    # range, text without control characters ...), said at the dry run.
+    broken = [
+        Problem(row.number, _column_of(used, name), f"{_header_of(used, name)}: {message}")
+        for name, value in row.data.items()
+        if (model_field := _model_field(context.resource.model, name)) is not None
+        for message in field_problems(model_field, value)
+    ]
+    if broken:
+        row.problems += broken
+        row.action = ERROR
+        return
     # A row whose key names a record already is a duplicate of it, whatever else it holds.
     taken = context.taken_values(row.data, row.record) if row.action != DUPLICATE else []
     if taken:
         for name, message in taken:
-            header = next((m.header for m in used if m.field == name), name)
-            row.problems.append(Problem(row.number, _column_of(used, name), f"{header}: {message}"))
+            row.problems.append(Problem(row.number, _column_of(used, name), f"{_header_of(used, name)}: {message}"))
         row.action = ERROR
         return
     tier = row.extras.get("current_tier")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
+from crm.core.validation import happened, planned
 
 from .choices import OPEN_STATUSES, Currency, PaymentMethod, TransactionStatus
 
@@ -94,15 +95,15 @@ class Transaction(VersionedModel):
         _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
-    order_date = models.DateField(_("order date"), db_index=True)
+    order_date = models.DateField(_("order date"), db_index=True, validators=[happened])
     payment_method = models.CharField(
         _("payment method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
     )
     status = models.CharField(
         _("status"), max_length=20, choices=TransactionStatus.choices, default=TransactionStatus.PENDING
     )
-    due_date = models.DateField(_("payment due date"), null=True, blank=True)
-    paid_date = models.DateField(_("paid date"), null=True, blank=True)
+    due_date = models.DateField(_("payment due date"), null=True, blank=True, validators=[planned])
+    paid_date = models.DateField(_("paid date"), null=True, blank=True, validators=[happened])
     paid_amount = models.DecimalField(
         _("paid amount"),
         max_digits=14,

@@ -39,6 +39,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
 from rest_framework import ISO_8601, relations
 from rest_framework import fields as api_fields
@@ -97,6 +98,71 @@ def _business_day(value: dt.datetime) -> dt.date:
         return timezone.localtime(value).date()
     except OverflowError:
         return value.date()
+
+
+@deconstructible
+class BusinessDate:
+    """A date or time of the business, within what makes sense for it (on top of the
+    calendar range above): not before ``CRM_BUSINESS_DATE_MIN`` (1980-01-01 unless set:
+    an order or a follow-up in 1900 is a typing mistake), and
+
+    - ``HAPPENED`` (an order placed, a visit done, a payment received, a complaint
+      received): not after today (a visit done in 2099 has not happened);
+    - ``PLANNED`` (a due date, a follow-up, a campaign's dates): at most
+      ``CRM_BUSINESS_YEARS_AHEAD`` years (10 unless set) after today.
+
+    The bounds only widen as the days pass, so a value once accepted stays valid.  The
+    rule is checked by :func:`record_validate` on the values being written (on every
+    channel: the services all call it), not by ``full_clean``: a value stored before the
+    rule existed does not block an edit of something else."""
+
+    HAPPENED = "happened"
+    PLANNED = "planned"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __call__(self, value: Any) -> None:
+        """Nothing: see the class's docstring (:meth:`problem` is the check)."""
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is refused, or None."""
+        if not isinstance(value, dt.date):
+            return None
+        first, last = business_range(self.kind)
+        day = _business_day(value) if isinstance(value, dt.datetime) else value
+        if first <= day <= last:
+            return None
+        return _("Give a date between %(first)s and %(last)s.") % {"first": first.isoformat(), "last": last.isoformat()}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BusinessDate) and other.kind == self.kind
+
+    def __hash__(self) -> int:
+        return hash(self.kind)
+
+
+def business_range(kind: str) -> tuple[dt.date, dt.date]:
+    """The first and last day a business date of ``kind`` may fall on today (see
+    :class:`BusinessDate`); within the calendar range whatever the settings."""
+    first, last = date_range()
+    today = timezone.localdate()
+    earliest = max(first, settings.CRM_BUSINESS_DATE_MIN)
+    if kind == BusinessDate.HAPPENED:
+        # A day's grace: "today" somewhere east of the business time zone.
+        latest = today + dt.timedelta(days=1)
+    else:
+        years = int(settings.CRM_BUSINESS_YEARS_AHEAD)
+        try:
+            latest = today.replace(year=today.year + years)
+        except ValueError:  # 29 February
+            latest = today.replace(year=today.year + years, day=28)
+    return earliest, min(last, latest)
+
+
+#: The validators of a business date that has happened, and of one that is planned.
+happened = BusinessDate(BusinessDate.HAPPENED)
+planned = BusinessDate(BusinessDate.PLANNED)
 
 
 def _digits_message() -> str:
@@ -159,7 +225,10 @@ def field_problems(field: models.Field[Any, Any], value: Any) -> list[str]:
         except ValidationError:
             return []  # full_clean() names the bad format
     if isinstance(value, dt.date) and isinstance(field, models.DateField | models.DateTimeField):
-        problem = date_problem(value)
+        problem = date_problem(value) or next(
+            (found for rule in field.validators if isinstance(rule, BusinessDate) and (found := rule.problem(value))),
+            None,
+        )
         return [problem] if problem else []
     if isinstance(field, models.IntegerField | models.DecimalField | models.FloatField):
         return [_digits_message()] if isinstance(value, str) and foreign_digits(value) else []

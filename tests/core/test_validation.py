@@ -15,6 +15,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Activity, Customer
 from customers.services import customer_create
@@ -49,11 +50,75 @@ def test_dates_outside_the_business_range_are_refused_by_the_api(api: Any, admin
 
 
 def test_the_first_and_last_day_of_the_range_are_accepted(api: Any, admin_user: Any) -> None:
+    """A date outside the business (a contact's birthday) may be anywhere in the range."""
     client = api(admin_user)
+    customer = CustomerFactory(owner=admin_user)
     for day in ("1900-01-01", "2199-12-31"):
-        response = client.post(CUSTOMERS, {"name": f"公司 {day}", "customer_since": day}, format="json")
+        response = client.post(
+            "/api/v1/contacts/", {"customer": customer.pk, "name": f"联系人 {day}", "birthday": day}, format="json"
+        )
         assert response.status_code == 201, response.content
-        assert response.json()["customer_since"] == day
+        assert response.json()["birthday"] == day
+
+
+# ------------------------------------------------------------------ business dates
+def _days(offset: int) -> str:
+    return (timezone.localdate() + dt.timedelta(days=offset)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "value"),
+    [
+        (ORDERS, "order_date", "1900-03-01"),  # an order in 1900
+        (ORDERS, "order_date", "2099-03-01"),  # placed in 2099: not yet
+        (ORDERS, "due_date", "2199-03-01"),  # due beyond any plan
+        (FOLLOW_UPS, "due_at", "1900-03-01T09:00:00+08:00"),  # a follow-up due in 1900
+        (FOLLOW_UPS, "done_at", "2099-03-01T09:00:00+08:00"),  # done in 2099
+        (FOLLOW_UPS, "occurred_at", "2099-03-01T09:00:00+08:00"),
+        (CUSTOMERS, "customer_since", "2199-01-01"),
+    ],
+)
+def test_dates_out_of_the_business_range_are_refused_in_words(
+    api: Any, admin_user: Any, url: str, field: str, value: str
+) -> None:
+    customer = CustomerFactory(owner=admin_user)
+    payloads = {
+        ORDERS: {"customer": customer.pk, "amount": "10.00", "order_date": _days(-3)},
+        FOLLOW_UPS: {"customer": customer.pk, "kind": "call", "subject": "回访", "done": True,
+                     "done_at": f"{_days(-1)}T09:00:00+08:00"},  # fmt: skip
+        CUSTOMERS: {"name": "范围测试公司"},
+    }
+    before = (Customer.objects.count(), Activity.objects.count())
+    response = api(admin_user).post(url, {**payloads[url], field: value}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    message = _refused(response, field)
+    assert "请填写" in message and "1980-01-01" in message, message
+    assert (Customer.objects.count(), Activity.objects.count()) == before
+
+
+def test_the_business_range_is_a_setting_and_moves_with_today(api: Any, admin_user: Any) -> None:
+    customer = CustomerFactory(owner=admin_user)
+    client = api(admin_user)
+    order = {"customer": customer.pk, "amount": "10.00"}
+    assert client.post(ORDERS, {**order, "order_date": "1980-01-01"}, format="json").status_code == 201
+    planned = client.post(ORDERS, {**order, "order_date": _days(0), "due_date": _days(3000)}, format="json")
+    assert planned.status_code == 201, planned.content
+    with override_settings(CRM_BUSINESS_DATE_MIN=dt.date(2010, 1, 1), CRM_BUSINESS_YEARS_AHEAD=1):
+        assert "2010-01-01" in _refused(client.post(ORDERS, {**order, "order_date": "2009-12-31"}, format="json"),
+                                        "order_date")  # fmt: skip
+        _refused(client.post(ORDERS, {**order, "order_date": _days(0), "due_date": _days(400)}, format="json"),
+                 "due_date")  # fmt: skip
+
+
+def test_an_old_out_of_range_date_does_not_block_other_edits(api: Any, admin_user: Any) -> None:
+    order = transaction_create(
+        actor=admin_user, data={"customer": CustomerFactory(owner=admin_user), "amount": "10.00",
+                                "order_date": dt.date(2026, 1, 5)}  # fmt: skip
+    )
+    type(order).objects.filter(pk=order.pk).update(order_date=dt.date(1901, 1, 1))  # as an old import left it
+    client = api(admin_user)
+    etag = client.get(f"{ORDERS}{order.pk}/")["ETag"]
+    response = client.patch(f"{ORDERS}{order.pk}/", {"description": "补记"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 200, response.content
 
 
 def test_the_range_is_a_setting(api: Any, admin_user: Any) -> None:

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.audit.models import AuditEvent
+from crm.core.validation import record_validate
 from customers.models import Customer
 from customers.services import customer_create
 
@@ -76,6 +77,7 @@ def test_loads_every_table_with_valid_rows_and_demo_users() -> None:
     for label in (*SEEDED, "transactions.product", "campaigns.campaign"):
         for row in apps.get_model(label).objects.all()[:60]:
             row.full_clean()
+            record_validate(instance=row)  # the input rules too: no order in 1900, no visit done tomorrow
     rep1, rep2, manager = (User.objects.get(username=u) for u in ("rep1", "rep2", "manager"))
     assert rep1.role == rep2.role == Role.REP and manager.role == Role.MANAGER
     assert rep1.team == rep2.team == manager.team and rep1.team.manager == manager

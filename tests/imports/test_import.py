@@ -210,3 +210,16 @@ def test_the_command_reports_and_imports(tmp_path: Path, rep1: Any) -> None:
     assert "row 2, column B" in out.getvalue() and (tmp_path / "bad-errors.xlsx").exists()
     with pytest.raises(CommandError):
         call_command("import_xlsx", "customers", str(tmp_path / "missing.csv"), stdout=StringIO())
+
+
+def test_dates_out_of_the_business_range_are_errors_at_the_dry_run(tmp_path: Path, rep1: Any) -> None:
+    """An order placed in 1900 or in 2099 is a typing mistake: said at its row and column
+    before anything is written, as the services would refuse it at the commit."""
+    CustomerFactory(owner=rep1, code="C-DR-1")
+    rows = ["C-DR-1,DR-1,1900/3/1,100", "C-DR-1,DR-2,2099/3/1,100", "C-DR-1,DR-3,2024/3/1,100"]
+    text = "客户编号,外部单号,下单日期,金额\n" + "\n".join(rows) + "\n"
+    plan = plan_import(_csv(tmp_path, text, name="订单.csv"), user=rep1, kind="transactions")
+    assert plan.counts == {"error": 2, "create": 1}, [p.message for p in plan.problems]
+    first, second = plan.rows[0].problems, plan.rows[1].problems
+    assert [p.column for p in first] == [2] and "下单日期" in first[0].message and "1980-01-01" in first[0].message
+    assert [p.column for p in second] == [2]
