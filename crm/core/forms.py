@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.access.forms import PolicyFormMixin
 
 from .errors import DomainError, VersionConflict
+from .validation import field_problems
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -105,9 +106,22 @@ class RecordForm(PolicyFormMixin, forms.ModelForm):
             return None
 
     def _post_clean(self) -> None:
-        # The services validate the model (with the fields the user may not write left as
-        # they are); validating the instance here too would check half-assigned values.
-        pass
+        """Each field's own rules of the model (its validators: a phone's shape ...) and the
+        CRM's input rules, on the values the form read, so that a form with several bad
+        fields says so for all of them at once rather than one round at a time.  The
+        record as a whole (rules across fields, the fields the user may not write left as
+        they are) is the services' to validate when saving."""
+        for name, value in list(self.cleaned_data.items()):
+            model_field = self._model_field(name)
+            if model_field is None or not model_field.concrete or model_field.is_relation:
+                continue
+            try:
+                model_field.run_validators(value)
+            except ValidationError as error:
+                self.add_error(name, error)
+                continue
+            for problem in field_problems(model_field, value):
+                self.add_error(name, problem)
 
 
 def show_refusal(form: forms.BaseForm, error: Exception) -> None:

@@ -190,3 +190,30 @@ def test_language_switch_and_the_phone_layout(page: Any) -> None:
     # Keyboard: the skip link is the first stop and leads to the content.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+
+
+def test_a_form_opened_on_its_own_page_shows_every_error_then_saves(page: Any) -> None:
+    """The add-a-contact form opened directly (a bookmark, a link in a message): a refused
+    form comes back on the same page with every bad field marked at once, then saves."""
+    rep = _user("xiaoli")
+    star = _book(rep)
+    sign_in(page, "xiaoli", PASSWORD)
+    page.goto(f"/customers/{star.pk}/contacts/new/")
+    form = page.get_by_test_id("contacts-form")
+    form.get_by_label("电子邮件").fill("不是邮箱")
+    form.get_by_label("手机").fill("电话号码")
+    form.get_by_role("button", name="保存").click()
+    errors = page.locator("#contacts-form .errorlist")
+    errors.first.wait_for()
+    # The name (missing), the e-mail and the mobile, all at once.
+    for field in ("name", "email", "mobile"):
+        assert page.locator(f"#id_{field}[aria-invalid=true]").count() == 1, field
+        assert page.locator(f"#id_{field}_error").inner_text(), field
+    screenshot(page, "stand-alone-form-errors-desktop")
+    form = page.get_by_test_id("contacts-form")
+    form.get_by_label("名称").fill("赵经理")
+    form.get_by_label("电子邮件").fill("zhao@example.cn")
+    form.get_by_label("手机").fill("138 0998 5018")
+    form.get_by_role("button", name="保存").click()
+    page.get_by_text("赵经理").first.wait_for()
+    assert star.contacts.filter(name="赵经理", email="zhao@example.cn").exists()
