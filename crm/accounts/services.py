@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access.registry import resource_names
+from crm.access.registry import UPDATE, may, resource_names
 from crm.audit.choices import Action
-from crm.audit.services import audit_record, snapshot
+from crm.audit.services import audit_act, audit_record, snapshot
 from crm.core.errors import DomainError, NotPermitted
 from crm.core.services import record_create, record_delete, record_update
 
-from . import selectors
+from . import lockouts, selectors
 from .choices import Role
 from .models import APIToken, Team, User
 
@@ -128,6 +128,17 @@ def api_token_revoke(*, actor: Any, token: APIToken) -> APIToken:
         row.revoked_at = now
         audit_record(action=Action.UPDATE, instance=row, actor=actor, before=before, after=snapshot(row))
     return locked
+
+
+def user_unlock(*, actor: Any, user: User) -> bool:
+    """Let a user locked out after too many failed sign-ins try again at once (an admin's
+    act, audited); returns whether they were locked out."""
+    if not may(actor, UPDATE, "users"):
+        raise NotPermitted(_("Only an administrator may unlock a user."))
+    if not lockouts.unlock(user.get_username()):
+        return False
+    audit_act(action=Action.UPDATE, instance=user, actor=actor, details={"sign-in": "unlocked"})
+    return True
 
 
 def _password_from(data: Mapping[str, Any], user: User | None) -> str | None:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("users/", views.UserListView.as_view(), name="users"),
     path("users/new/", views.UserEditView.as_view(), name="user-create"),
     path("users/<int:pk>/", views.UserEditView.as_view(), name="user-edit"),
+    path("users/<int:pk>/unlock/", views.UserUnlockView.as_view(), name="user-unlock"),
     path("teams/", views.TeamListView.as_view(), name="teams"),
     path("teams/new/", views.TeamEditView.as_view(), name="team-create"),
     path("teams/<int:pk>/", views.TeamEditView.as_view(), name="team-edit"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,9 +22,10 @@ from django.views import View
 
 from crm.access.choices import FieldLevel
 from crm.access.models import FieldPermission
-from crm.access.registry import field_labels, governed_resources, resource_names
+from crm.access.registry import UPDATE, field_labels, governed_resources, may, resource_names
 from crm.access.scope import customers_visible_to
 from crm.access.services import field_policy_apply, policy_digest, resource_fields
+from crm.accounts import lockouts
 from crm.accounts import selectors as account_selectors
 from crm.accounts import services as account_services
 from crm.accounts.choices import Role
@@ -167,7 +169,22 @@ class UserListView(AdminOnly, View):
             if data["active"]:
                 users = users.filter(is_active=data["active"] == "1")
         page = Paginator(users.order_by("username"), PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(request, "console/users.html", {"form": form, "page": page})
+        locked = lockouts.locked_out(person.get_username() for person in page)
+        return render(request, "console/users.html", {"form": form, "page": page, "locked": locked})
+
+
+class UserUnlockView(AdminOnly, View):
+    """Let a user locked out after too many failed sign-ins try again now."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        person = get_object_or_404(account_selectors.user_list(user=request.user), pk=pk)
+        if not may(request.user, UPDATE, "users"):
+            raise PermissionDenied
+        if account_services.user_unlock(actor=request.user, user=person):
+            messages.success(request, _("%(user)s may sign in again.") % {"user": person.get_username()})
+        else:
+            messages.info(request, _("%(user)s was not locked out.") % {"user": person.get_username()})
+        return HttpResponseRedirect(reverse("console:users"))
 
 
 class RecordEditView(AdminOnly, View):
