@@ -48,7 +48,9 @@ class ScoringPolicyView(AdminOnly, View):
             samples = [
                 (_("Some that would move up"), preview.sample_up, "preview-up"),
                 (_("Some that would move down"), preview.sample_down, "preview-down"),
-            ]
+                (_("Some below their tier, held for the grace period (they drop then unless their score recovers)"),
+                 preview.sample_grace, "preview-grace"),
+            ]  # fmt: skip
             return self._render(request, form, preview=preview, preview_samples=samples)
         policy = services.scoring_policy_save(
             actor=request.user, data=form.policy_data(), note=form.cleaned_data.get("note") or ""

@@ -20,7 +20,7 @@ second time: every decision depends only on the data and the stored state it wri
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -431,8 +431,10 @@ def explain_customer(
 
 @dataclass
 class Preview:
-    """What a candidate policy would do now: how many customers move, between which
-    tiers, and some of them (the furthest movers first)."""
+    """What a candidate policy would do now, exactly as a run would: how many customers
+    move, between which tiers, and some of them (the furthest movers first); and how many
+    would be held where they are by a manager's override, or by the grace period while
+    their score is below their tier."""
 
     evaluated: int
     up: int
@@ -443,33 +445,44 @@ class Preview:
     moves: list[tuple[Tier | None, Tier | None, int]]
     sample_up: list[dict[str, Any]]
     sample_down: list[dict[str, Any]]
+    #: Held by an override that is still running, whatever their grade.
+    overridden: int = 0
+    #: Graded below their tier, kept in it until the grace period ends (they drop then,
+    #: unless their score recovers).
+    in_grace: int = 0
+    sample_grace: list[dict[str, Any]] = field(default_factory=list)
 
 
 def preview(*, policy: ScoringPolicy, sample: int = 20) -> Preview:
-    """Grade every customer under ``policy`` (saved or not) and compare with the tiers they
-    hold now — no grace, no writes.  One read-only pass, like an evaluation, grouped by
-    (tier held, tier it would get)."""
+    """Grade every customer under ``policy`` (saved or not) and decide as a run would now
+    (an override holds, a downgrade waits for the grace period, an expired override gives
+    way at once), without writing anything.  One read-only pass, like an evaluation,
+    grouped by (tier held, tier the run would leave)."""
     select = """
-        SELECT r.cur_rank, r.computed_rank, r.tier_id, r.computed_tier, count(*) AS customers,
+        SELECT r.cur_rank, r.new_rank, r.computed_rank, r.tier_id, r.new_tier, r.computed_tier, r.decision,
+               count(*) AS customers,
                (array_agg(r.id ORDER BY r.score DESC))[1:%(sample)s] AS top_ids,
                (array_agg(r.score ORDER BY r.score DESC))[1:%(sample)s] AS top_scores,
                (array_agg(r.id ORDER BY r.score))[1:%(sample)s] AS bottom_ids,
                (array_agg(r.score ORDER BY r.score))[1:%(sample)s] AS bottom_scores
         FROM ({rows}) r
-        GROUP BY r.cur_rank, r.computed_rank, r.tier_id, r.computed_tier
+        GROUP BY r.cur_rank, r.new_rank, r.computed_rank, r.tier_id, r.new_tier, r.computed_tier, r.decision
     """.replace("%(sample)s", str(int(sample)))
     groups = _rows(policy, timezone.now(), 0, LAST_ID, select)
 
     def went_up(g: dict[str, Any]) -> bool:
-        return g["computed_rank"] is not None and g["computed_rank"] > (g["cur_rank"] or 0)
+        return g["new_rank"] is not None and g["new_rank"] > (g["cur_rank"] or 0)
 
     def went_down(g: dict[str, Any]) -> bool:
-        return g["cur_rank"] is not None and (g["computed_rank"] is None or g["computed_rank"] < g["cur_rank"])
+        return g["cur_rank"] is not None and (g["new_rank"] is None or g["new_rank"] < g["cur_rank"])
 
-    def movers(keep: Any, end: str, highest: bool) -> list[tuple[float, int, int | None]]:
+    def in_grace(g: dict[str, Any]) -> bool:
+        return bool(g["decision"] == "grace")
+
+    def movers(keep: Any, end: str, highest: bool, to: str = "new_tier") -> list[tuple[float, int, int | None]]:
         """The furthest movers: the highest scores among those going up, the lowest going down."""
         rows = [
-            (score, pk, g["computed_tier"])
+            (score, pk, g[to])
             for g in groups
             if keep(g)
             for pk, score in zip(g[f"{end}_ids"], g[f"{end}_scores"], strict=True)
@@ -477,8 +490,11 @@ def preview(*, policy: ScoringPolicy, sample: int = 20) -> Preview:
         return sorted(rows, key=lambda row: row[0], reverse=highest)[:sample]
 
     ups, downs = movers(went_up, "top", True), movers(went_down, "bottom", False)
+    # Those in grace, with the tier they would drop to once it runs out.
+    waiting = movers(in_grace, "bottom", False, to="computed_tier")
     tiers: dict[int | None, Tier] = {t.pk: t for t in Tier.objects.all()}
-    by_id = {c.pk: c for c in Customer.objects.filter(pk__in=[pk for _, pk, _ in ups + downs]).select_related("tier")}
+    wanted = [pk for _, pk, _ in ups + downs + waiting]
+    by_id = {c.pk: c for c in Customer.objects.filter(pk__in=wanted).select_related("tier")}
 
     def sample_of(rows: list[tuple[float, int, int | None]]) -> list[dict[str, Any]]:
         return [
@@ -487,18 +503,24 @@ def preview(*, policy: ScoringPolicy, sample: int = 20) -> Preview:
             if pk in by_id
         ]
 
+    moved: dict[tuple[int | None, int | None], int] = {}
+    for g in groups:
+        if g["tier_id"] != g["new_tier"]:
+            moved[(g["tier_id"], g["new_tier"])] = moved.get((g["tier_id"], g["new_tier"]), 0) + g["customers"]
     moves = sorted(
-        ((tiers.get(g["tier_id"]), tiers.get(g["computed_tier"]), g["customers"]) for g in groups
-         if g["tier_id"] != g["computed_tier"]),
+        ((tiers.get(held), tiers.get(to), count) for (held, to), count in moved.items()),
         key=lambda m: (-(m[0].rank if m[0] else 0), -(m[1].rank if m[1] else 0)),
-    )  # fmt: skip
+    )
     return Preview(
         evaluated=sum(g["customers"] for g in groups),
         up=sum(g["customers"] for g in groups if went_up(g)),
         down=sum(g["customers"] for g in groups if went_down(g)),
-        same=sum(g["customers"] for g in groups if g["computed_rank"] == g["cur_rank"]),
+        same=sum(g["customers"] for g in groups if g["new_rank"] == g["cur_rank"]),
         ungraded=sum(g["customers"] for g in groups if g["computed_rank"] is None),
         moves=moves,
         sample_up=sample_of(ups),
         sample_down=sample_of(downs),
+        overridden=sum(g["customers"] for g in groups if g["decision"] == "overridden"),
+        in_grace=sum(g["customers"] for g in groups if in_grace(g)),
+        sample_grace=sample_of(waiting),
     )

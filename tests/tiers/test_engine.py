@@ -21,7 +21,7 @@ from crm.accounts.models import Notification
 from customers.models import Customer
 from tests import server_settings
 from tests.factories import CustomerFactory, SatisfactionResponseFactory, TransactionFactory, tier
-from tiers import services
+from tiers import engine, services
 from tiers.choices import RunState, RunTrigger
 from tiers.models import LifecycleChange, ScoringPolicy, TierChange, TierRun
 from tiers.tasks import evaluate_tiers_if_due
@@ -354,3 +354,27 @@ def test_a_workers_chunk_keeps_its_statements_in_its_own_process(rep1: Any) -> N
     assert server_settings.during(evaluation, on_workers) == ["0"] * len(chunks)
     assert server_settings.during(evaluation, lambda: _run(AS_OF + dt.timedelta(days=1))) == [default] * len(chunks)
     assert default != "0" and server_settings.current() == default
+
+
+def test_the_preview_decides_as_a_run_would(rep1: Any) -> None:
+    """An override holds, a score below the tier waits out the grace, an older one drops:
+    the preview counts and moves exactly what the run then writes."""
+    now = timezone.now()
+    held = _customer(rep1, spend=10_000, orders=1, years=1)  # bronze by its score
+    Customer.objects.filter(pk=held.pk).update(tier=tier("platinum"), tier_override_until=now + dt.timedelta(days=30))
+    waiting = _customer(rep1, spend=250_000, orders=12, years=2.5, influence=6, csat=4)  # silver by its score
+    Customer.objects.filter(pk=waiting.pk).update(tier=tier("gold"))
+    falling = _customer(rep1, spend=250_000, orders=12, years=2.5, influence=6, csat=4)
+    Customer.objects.filter(pk=falling.pk).update(tier=tier("gold"), tier_below_since=now - dt.timedelta(days=100))
+
+    seen = engine.preview(policy=ScoringPolicy.objects.get(is_active=True))
+    assert (seen.overridden, seen.in_grace, seen.down) == (1, 1, 1), seen
+    previewed = sorted((held.code if held else None, to.code if to else None, n) for held, to, n in seen.moves)
+
+    run = _run(now)
+    written: dict[tuple[str | None, str | None], int] = {}
+    for change in TierChange.objects.filter(changed_at=run.as_of).select_related("from_tier", "to_tier"):
+        key = (change.from_tier.code if change.from_tier else None, change.to_tier.code if change.to_tier else None)
+        written[key] = written.get(key, 0) + 1
+    assert previewed == sorted((held, to, n) for (held, to), n in written.items())
+    assert ("gold", "silver", 1) in previewed and not any(held == "platinum" for held, _to, _n in previewed)

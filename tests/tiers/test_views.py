@@ -102,9 +102,10 @@ def test_the_policy_editor_previews_and_saves(client: Any, admin_user: Any, rep1
     preview = client.post("/console/tier-policy/", {**data, "preview": "1"})
     assert preview.status_code == 200
     result = preview.context["preview"]
-    assert (result.down, result.up) == (1, 0) and result.sample_down[0]["customer"] == customer
-    assert result.moves == [(tier("gold"), tier("silver"), 1)] and result.sample_down[0]["to"] == tier("silver")
-    assert b"preview-moves" in preview.content and "→".encode() in preview.content
+    # As a run would: below gold now, the customer keeps it for the grace period.
+    assert (result.down, result.up, result.in_grace) == (0, 0, 1) and result.moves == []
+    assert result.sample_grace[0]["customer"] == customer and result.sample_grace[0]["to"] == tier("silver")
+    assert b"preview-grace" in preview.content and "→".encode() in preview.content
     assert ScoringPolicy.objects.count() == 1  # a preview writes nothing
     bad = client.post("/console/tier-policy/", {**data, "spend_weight": 90, "save": "1"})
     assert bad.status_code == 400 and ScoringPolicy.objects.count() == 1
