@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.accounts.choices import Role
 from crm.accounts.models import Team, User
@@ -55,7 +56,7 @@ class UserFilterForm(forms.Form):
     active = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All")), ("1", _("Active")), ("0", _("Deactivated"))],
+        choices=[("", _("All")), ("1", pgettext_lazy("user", "Active")), ("0", _("Deactivated"))],
     )
 
 

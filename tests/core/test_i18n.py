@@ -103,3 +103,25 @@ def test_pages_speak_the_browsers_language_and_remember_the_choice(client: Any, 
     assert "My day" in client.get("/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "My day" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "says", "never"),
+    [
+        ("/console/users/", "已启用", "活跃客户"),  # an account is enabled, not an "active customer"
+        ("/console/tokens/", "有效", "活跃客户"),
+        ("/tiers/moves/", "原等级", "开始时间"),  # a tier moves from one tier to another, not from a time
+    ],
+)
+@pytest.mark.django_db
+def test_a_word_reads_as_its_page_means_it(client: Any, admin_user: Any, url: str, says: str, never: str) -> None:
+    from crm.accounts.services import api_token_create
+    from tiers.choices import RunTrigger
+    from tiers.services import tier_run_evaluate_now
+
+    api_token_create(actor=admin_user, user=admin_user, name="ERP")
+    CustomerFactory(owner=admin_user)
+    run = tier_run_evaluate_now(actor=None, trigger=RunTrigger.COMMAND)
+    client.force_login(admin_user)
+    page = client.get(url, {"run": run.pk}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert says in page and never not in page
