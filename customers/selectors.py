@@ -10,9 +10,11 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.access.scope import scoped_queryset
 from crm.audit.models import AuditEvent
+from crm.core.formats import money, record_kind
 from feedback.models import Feedback, SatisfactionResponse, ServiceRecord
 from risk.models import RiskAlert
 from tiers.models import TierChange
@@ -106,7 +108,7 @@ def customer_timeline(
                 _as_datetime(t.order_date),
                 "transaction",
                 t.pk,
-                t.description or str(t),
+                t.description or _("Order of %(amount)s") % {"amount": money(t.amount, t.currency)},
                 {"amount": str(t.amount), "currency": t.currency, "status": t.status},
             )
             for t in orders.order_by("-order_date", "-id")[:limit]
@@ -154,7 +156,9 @@ def customer_timeline(
                 e.occurred_at,
                 "audit",
                 e.pk,
-                f"{e.get_action_display()} {e.resource}",
+                # The kind of record in words; never its stored text, which may hold a
+                # value the reader's field policy hides.
+                f"{e.get_action_display()} {record_kind(e.resource)}",
                 {
                     "action": e.action,
                     "resource": e.resource,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -293,3 +294,18 @@ def test_timeline_merges_every_kind_newest_first(api: Any, rep1: Any, django_ass
 def test_timeline_of_another_reps_customer_is_404(api: Any, rep1: Any, rep2: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     assert api(rep2).get(f"/api/v1/customers/{customer.pk}/timeline/").status_code == 404
+
+
+def test_timeline_titles_read_as_words(api: Any, rep1: Any) -> None:
+    """A change reads "创建 跟进", not "创建 customers.activity"; an order without a
+    description shows its amount as money (¥252,000), not "252000.00 CNY"."""
+    customer = CustomerFactory(owner=rep1)
+    client = api(rep1)
+    client.post(
+        "/api/v1/activities/", {"customer": customer.pk, "kind": "call", "subject": "回访"}, format="json"
+    )
+    TransactionFactory(customer=customer, description="", amount=Decimal("252000.00"), currency="CNY")
+    entries = client.get(f"/api/v1/customers/{customer.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    titles = {entry["kind"]: entry["title"] for entry in reversed(entries)}
+    assert titles["audit"].startswith("创建 ") and "customers." not in titles["audit"], titles
+    assert titles["transaction"] == "订单 ¥252,000", titles

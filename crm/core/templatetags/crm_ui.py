@@ -12,6 +12,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.core.formats import record_kind
+
 register = template.Library()
 
 
@@ -32,6 +34,12 @@ def cell(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value
+
+
+@register.filter(name="record_kind")
+def record_kind_filter(label: str) -> Any:
+    """A kind of record by its name in the reader's language (``customers.activity``)."""
+    return record_kind(label)
 
 
 @register.simple_tag
