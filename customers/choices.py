@@ -1,6 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.choices import Region
+
+__all__ = ["Region"]  # shared with the teams: one list of regions
+
 
 class CustomerKind(models.TextChoices):
     ENTERPRISE = "enterprise", _("Enterprise")
@@ -25,20 +29,6 @@ class Industry(models.TextChoices):
     TELECOM = "telecom", _("Telecommunications")
     AUTOMOTIVE = "automotive", _("Automotive")
     OTHER = "other", _("Other")
-
-
-class Region(models.TextChoices):
-    """The administrative macro-regions of China, plus one for everywhere else."""
-
-    NORTH = "north", _("North China")
-    NORTHEAST = "northeast", _("Northeast China")
-    EAST = "east", _("East China")
-    CENTRAL = "central", _("Central China")
-    SOUTH = "south", _("South China")
-    SOUTHWEST = "southwest", _("Southwest China")
-    NORTHWEST = "northwest", _("Northwest China")
-    HK_MO_TW = "hk_mo_tw", _("Hong Kong, Macao & Taiwan")
-    OVERSEAS = "overseas", _("Overseas")
 
 
 class CompanySize(models.TextChoices):

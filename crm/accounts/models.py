@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.choices import Region
 from crm.core.models import VersionedModel
 
 from .choices import Role
@@ -41,6 +42,12 @@ class Team(VersionedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def region_label(self) -> str:
+        """The team's region as people read it: a region's name in the reader's
+        language when it names one of the regions (``east`` → 华东), else as written."""
+        return str(Region(self.region).label) if self.region in Region.values else self.region
 
 
 class User(AbstractUser):

@@ -158,3 +158,14 @@ def test_the_libraries_messages_read_in_chinese() -> None:
             8,
         )
         assert "密码" in short
+
+
+@pytest.mark.django_db
+def test_a_teams_region_reads_as_its_name(client: Any, admin_user: Any) -> None:
+    from crm.accounts.models import Team
+
+    Team.objects.create(name="销售一组", region="east")
+    Team.objects.create(name="自定义组", region="长三角")  # written by hand: shown as written
+    client.force_login(admin_user)
+    page = client.get("/console/teams/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "华东" in page and ">east<" not in page and "长三角" in page
