@@ -155,7 +155,21 @@ def manage(*args: str, env: dict[str, str], check: bool = True) -> int:
     return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=check).returncode
 
 
+def mail_to_files(env: dict[str, str]) -> dict[str, str]:
+    """E-mails (the demo's first risk scan alone sends dozens) go to files under
+    ``var/mail/``, not into the terminal, so the address and the logins stay in view;
+    unless a backend is set."""
+    if "DJANGO_EMAIL_BACKEND" in env:
+        return env
+    return {
+        **env,
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "DJANGO_EMAIL_FILE_PATH": env.get("DJANGO_EMAIL_FILE_PATH", str(VAR / "mail")),
+    }
+
+
 def cmd_start(env: dict[str, str]) -> int:
+    env = mail_to_files(env)
     manage("migrate", "--noinput", "-v", "0", env=env)
     manage("collectstatic", "--noinput", "-v", "0", env=env)
     if os.environ.get("CRM_SKIP_DEMO") != "1":
@@ -213,6 +227,8 @@ def cmd_start(env: dict[str, str]) -> int:
     }
     log(f"CRM running at http://{host}:{port}/  (API: /api/v1/, docs: /api/docs/)")
     log("demo logins: admin / manager / rep1 / rep2, password 'demo12345'  (Ctrl-C stops everything)")
+    if env.get("DJANGO_EMAIL_FILE_PATH"):
+        log(f"e-mails are written to {env['DJANGO_EMAIL_FILE_PATH']}/ (set DJANGO_EMAIL_BACKEND to send them)")
     stopping = False
 
     def _stop(*_: object) -> None:

@@ -367,6 +367,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where the file backend writes each e-mail (the start command uses it).
+EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "crm@localhost")
 
 LOGGING = {
