@@ -7,8 +7,10 @@ choice shows its label; a related record its name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import FieldDoesNotExist
 
@@ -42,6 +44,29 @@ def display_value(policy: UserPolicy, resource: str, obj: Any, field: str) -> An
     return _shown(obj, field)
 
 
+#: Fields whose value, read in clear, is something to tap: a call, an e-mail, a map search.
+_PHONES = frozenset({"phone", "mobile"})
+_EMAILS = frozenset({"email"})
+_PLACES = frozenset({"address"})
+_DIALLED = re.compile(r"[^0-9+]")
+
+
+def contact_link(policy: UserPolicy, resource: str, field: str, value: Any) -> str | None:
+    """Where tapping a value goes: ``tel:`` for a phone, ``mailto:`` for an e-mail, a
+    map search for an address; None for anything else, and for a value not read in
+    clear (a masked number is not something to call)."""
+    if not isinstance(value, str) or not value.strip() or policy.level(resource, field) < Level.READ:
+        return None
+    if field in _PHONES:
+        number = _DIALLED.sub("", value)
+        return f"tel:{number}" if len(number) >= 3 else None
+    if field in _EMAILS and "@" in value:
+        return f"mailto:{value.strip()}"
+    if field in _PLACES:
+        return "https://uri.amap.com/search?" + urlencode({"keyword": value.strip()})
+    return None
+
+
 def visible_columns(policy: UserPolicy, resource: str, model: Any, fields: Iterable[str]) -> list[tuple[str, str]]:
     """The (field, label) pairs of ``fields`` the user may see at all, labels from the model."""
     columns = []
@@ -61,7 +86,11 @@ def table(policy: UserPolicy, resource: str, model: Any, rows: Iterable[Any], fi
     columns = visible_columns(policy, resource, model, fields)
     return {
         "columns": columns,
-        "rows": [
-            {"obj": row, "cells": [display_value(policy, resource, row, name) for name, _ in columns]} for row in rows
-        ],
+        "rows": [_row(policy, resource, row, [name for name, _label in columns]) for row in rows],
     }
+
+
+def _row(policy: UserPolicy, resource: str, row: Any, names: list[str]) -> dict[str, Any]:
+    cells = [display_value(policy, resource, row, name) for name in names]
+    links = [contact_link(policy, resource, name, value) for name, value in zip(names, cells, strict=True)]
+    return {"obj": row, "cells": cells, "linked": list(zip(cells, links, strict=True))}
