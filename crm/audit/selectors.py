@@ -62,8 +62,10 @@ SELECT coalesce(p.seq, h.seq), coalesce(p.hash, h.hash), e.seq, e.hash
 FROM audit_auditchainhead h
 LEFT JOIN LATERAL (SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1) e ON true
 LEFT JOIN LATERAL (
-    SELECT split_part(v, ':', 2)::bigint AS seq, split_part(v, ':', 3) AS hash
-    FROM (SELECT current_setting('crm.audit_pending', true) AS v) s
+    -- Empty (not unset) after the session's first writing transaction: the cast is
+    -- guarded, as the planner may compute it before the condition.
+    SELECT nullif(split_part(v, ':', 2), '')::bigint AS seq, split_part(v, ':', 3) AS hash
+    FROM (SELECT coalesce(current_setting('crm.audit_pending', true), '') AS v) s
     WHERE split_part(v, ':', 1) = txid_current_if_assigned()::text
 ) p ON true
 WHERE h.id = 1

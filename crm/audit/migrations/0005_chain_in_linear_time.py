@@ -9,8 +9,9 @@ import of 300,000 rows in one transaction would have spent most of an hour there
 Now the first event of a transaction takes the head row with an update that changes
 nothing (writers are still serialised in commit order, the chain still has no gaps),
 and the transaction keeps its running head in a transaction-local setting
-(``crm.audit_pending``, ``txid:seq:hash``), which a rolled-back savepoint rolls back
-with its events.  That update queues a deferred constraint trigger on the head row,
+(``crm.audit_pending``, ``txid:seq:hash``; empty, not unset, in a later transaction of
+the same session, so every cast of it is guarded), which a rolled-back savepoint rolls
+back with its events.  That update queues a deferred constraint trigger on the head row,
 which writes the running head into it once, just before the commit, while the lock is
 still held (the audit table itself has no deferred trigger: nothing stays pending on
 it).  Until then
@@ -27,7 +28,7 @@ DECLARE
     head_hash text;
 BEGIN
     IF pending IS NOT NULL AND split_part(pending, ':', 1) = txid_current()::text THEN
-        head_seq := split_part(pending, ':', 2)::bigint;
+        head_seq := nullif(split_part(pending, ':', 2), '')::bigint;
         head_hash := split_part(pending, ':', 3);
     ELSE
         -- The transaction's first event takes the head (an update, so the deferred
@@ -54,10 +55,10 @@ DECLARE
     pending text := current_setting('crm.audit_pending', true);
 BEGIN
     IF pending IS NULL OR split_part(pending, ':', 1) <> txid_current()::text
-       OR (NEW.seq = split_part(pending, ':', 2)::bigint AND NEW.hash = split_part(pending, ':', 3)) THEN
+       OR (NEW.seq = nullif(split_part(pending, ':', 2), '')::bigint AND NEW.hash = split_part(pending, ':', 3)) THEN
         RETURN NULL;
     END IF;
-    UPDATE audit_auditchainhead SET seq = split_part(pending, ':', 2)::bigint, hash = split_part(pending, ':', 3)
+    UPDATE audit_auditchainhead SET seq = nullif(split_part(pending, ':', 2), '')::bigint, hash = split_part(pending, ':', 3)
     WHERE id = 1;
     RETURN NULL;
 END
