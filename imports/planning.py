@@ -172,7 +172,7 @@ class _Context:
         wanted = [value for value in values if (how, value) not in self.customers_by]
         if not wanted:
             return
-        field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
+        field_name = _CUSTOMER_KEYS[how]
         for value in wanted:
             self.customers_by[(how, value)] = []
         visible = customers_visible_to(self.user)
@@ -201,12 +201,10 @@ class _Context:
                 found[("int", str(pk))] = record
 
     def customer(self, how: str, value: str) -> list[int]:
-        cache_key = (how, value)
-        if cache_key not in self.customers_by:
-            visible = customers_visible_to(self.user)
-            field_name = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}[how]
-            self.customers_by[cache_key] = list(visible.filter(**{field_name: value}).values_list("pk", flat=True)[:2])
-        return self.customers_by[cache_key]
+        """The customers (at most two) a cell names by ``how``: found with the window's
+        others by :meth:`find_customers`."""
+        self.find_customers(how, {value})
+        return self.customers_by[(how, value)]
 
 
 def _model_field(model: type[Model], name: str) -> Field[Any, Any] | None:
@@ -220,11 +218,8 @@ def _model_field(model: type[Model], name: str) -> Field[Any, Any] | None:
 def _unique_message(model: type[Model], name: str) -> str:
     """What a value of ``model``'s unique field ``name`` taken by another record gets
     (the model's own words), or "" if the field is not unique."""
-    try:
-        field = model._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - a serializer field of no model field
-        return ""
-    if not isinstance(field, Field) or not field.unique or field.primary_key:
+    field = _model_field(model, name)
+    if field is None or not field.unique or field.primary_key:
         return ""
     return str(field.error_messages["unique"]) % {
         "model_name": str(model._meta.verbose_name).capitalize(),
@@ -232,6 +227,8 @@ def _unique_message(model: type[Model], name: str) -> str:
     }
 
 
+#: The customer field a column naming a row's customer is matched on.
+_CUSTOMER_KEYS = {"customer_code": "code", "customer_tax_id": "tax_id", "customer_name": "name"}
 _CHINESE_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7"}
 _TIER_WORDS = re.compile(r"(客户|会员|等级|级|卡|tier|level|customer|member)$")
 
@@ -642,9 +639,8 @@ def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match],
     if not serializer.is_valid():
         for name, messages in serializer.errors.items():
             column = _column_of(used, name)
-            header = next((m.header for m in used if m.field == name), name)
             for message in _flatten(messages):
-                row.problems.append(Problem(row.number, column, f"{header}: {message}"))
+                row.problems.append(Problem(row.number, column, f"{_header_of(used, name)}: {message}"))
         row.action = ERROR
         return
     row.data = dict(serializer.validated_data)
@@ -819,14 +815,10 @@ def _link_customer(row: Row, match: Match, raw: Any, payload: dict[str, Any], co
 
 def _key_label(plan: Plan, used: list[Match], model: type[Model]) -> str:
     """The key as the user knows it: its column's header, or the field's name."""
-    header = next((match.header for match in used if match.field == plan.key), None)
-    if header:
-        return str(header)
-    try:
-        field = model._meta.get_field(plan.key)
-    except Exception:  # noqa: BLE001 - a key of no model field
-        return plan.key
-    return str(field.verbose_name) if isinstance(field, Field) else plan.key
+    if any(match.field == plan.key for match in used):
+        return _header_of(used, plan.key)
+    field = _model_field(model, plan.key)
+    return str(field.verbose_name) if field is not None else plan.key
 
 
 def _find_existing(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match], context: _Context) -> None:
