@@ -22,6 +22,14 @@ from transactions.models import Transaction
 
 from .models import Activity, Contact, Customer, ServiceNeed
 
+#: A customer's phone numbers, searched by their digits however they were typed
+#: (resource, field, path from the customer): the switchboard and its contacts' phones.
+CUSTOMER_PHONES = (
+    ("customers", "phone", "phone"),
+    ("contacts", "mobile", "contacts__mobile"),
+    ("contacts", "phone", "contacts__phone"),
+)
+
 
 def customer_list(*, user: Any) -> QuerySet[Customer]:
     """The customers ``user`` may see, with what a list row shows (owner, team, tier, contacts)."""

@@ -13,12 +13,13 @@ from django.db.models import Avg, Case, Count, Exists, F, Max, OuterRef, Q, Quer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm.access.filters import phone_condition
 from crm.access.policy import Level, UserPolicy
 from crm.access.scope import scoped_queryset
-from crm.core.phones import Digits, phone_digits
+from crm.core.phones import phone_digits
 from customers.choices import LifecycleStage
 from customers.models import Activity, Contact, Customer
-from customers.selectors import customer_list
+from customers.selectors import CUSTOMER_PHONES, customer_list
 from feedback.models import SatisfactionResponse
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
@@ -88,26 +89,18 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
                 own |= Q(**{f"{path}__icontains": term})
             else:
                 via_contacts |= Q(**{f"{field}__icontains": term})
-        if digits is not None:
-            # A phone number, however it was typed: the switchboard's digits or a
-            # contact's, on trigram indexes of their own.
-            if policy.level("customers", "phone") >= Level.READ:
-                customers = customers.alias(phone_digits=Digits("phone"))
-                own |= Q(phone_digits__contains=digits)
-            for field in ("mobile", "phone"):
-                if policy.level("contacts", field) >= Level.READ:
-                    via_contacts |= Q(**{f"{field}_digits__contains": digits})
         condition = own
+        # A phone number, however it was typed: the switchboard's or a contact's, as
+        # the API finds it.
+        by_phone = phone_condition(Customer, user, policy, CUSTOMER_PHONES, digits) if digits else None
+        if by_phone is not None:
+            condition |= by_phone
         if via_contacts:
             # Matching contacts first, on their own trigram indexes: as one OR with the
             # customer's columns the planner would scan every contact.
             # Only the contacts the user may see are searched, so a match elsewhere neither
             # shows nor crowds out their own.
-            contacts = (
-                scoped_queryset(Contact, user)
-                .alias(mobile_digits=Digits("mobile"), phone_digits=Digits("phone"))
-                .filter(via_contacts)
-            )
+            contacts = scoped_queryset(Contact, user).filter(via_contacts)
             matches = list(contacts.values_list("customer_id", flat=True)[:CONTACT_MATCHES])
             if len(matches) < CONTACT_MATCHES:
                 condition |= Q(pk__in=set(matches))

@@ -7,6 +7,7 @@ naming the parameter, and so is sorting by it; search skips it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -18,7 +19,7 @@ from rest_framework.request import Request
 
 from crm.core.phones import Digits, phone_digits
 
-from .policy import Level, policy_for
+from .policy import Level, UserPolicy, policy_for
 from .scope import scoped_queryset
 
 
@@ -82,22 +83,7 @@ class PolicySearchFilter(SearchFilter):
         fields = getattr(view, "phone_search", ())
         if digits is None or not fields:
             return None
-        policy = policy_for(request.user, request)
-        model = queryset.model
-        condition = Q()
-        for resource, field, path in fields:
-            if policy.level(resource, field) < Level.READ:
-                continue
-            if "__" not in path:
-                matching = model._default_manager.alias(_digits=Digits(path)).filter(_digits__contains=digits)
-                condition |= Q(pk__in=matching.values("pk"))
-                continue
-            relation_name, column = path.split("__", 1)
-            relation = model._meta.get_field(relation_name)
-            related = scoped_queryset(relation.related_model, request.user)
-            matching = related.alias(_digits=Digits(column)).filter(_digits__contains=digits)
-            condition |= Q(pk__in=matching.values(relation.field.attname))  # type: ignore[union-attr]
-        return condition or None
+        return phone_condition(queryset.model, request.user, policy_for(request.user, request), fields, digits)
 
     def get_search_fields(self, view: Any, request: Request) -> Any:
         fields = super().get_search_fields(view, request) or ()
@@ -128,3 +114,28 @@ class PolicyOrderingFilter(OrderingFilter):
                     {self.ordering_param: [_("You may not sort by this field: %(f)s") % {"f": ", ".join(refused)}]}
                 )
         return super().get_ordering(request, queryset, view)
+
+
+def phone_condition(
+    model: Any, user: Any, policy: UserPolicy, fields: Iterable[tuple[str, str, str]], digits: str
+) -> Q | None:
+    """The records of ``model`` one of whose phone ``fields`` (resource, field, path from
+    the record) holds ``digits`` however it was typed (``crm.core.phones``), among the
+    fields ``policy`` lets the user read in clear; a path through a relation looks among
+    the related records the user may see.  None when no field may be searched.  Each
+    field is a subquery on its digits' trigram index, to be narrowed by the caller's
+    scoped queryset."""
+    condition = Q()
+    for resource, field, path in fields:
+        if policy.level(resource, field) < Level.READ:
+            continue
+        if "__" not in path:
+            matching = model._default_manager.alias(_digits=Digits(path)).filter(_digits__contains=digits)
+            condition |= Q(pk__in=matching.values("pk"))
+            continue
+        relation_name, column = path.split("__", 1)
+        relation = model._meta.get_field(relation_name)
+        related = scoped_queryset(relation.related_model, user)
+        matching = related.alias(_digits=Digits(column)).filter(_digits__contains=digits)
+        condition |= Q(pk__in=matching.values(relation.field.attname))
+    return condition or None

@@ -75,11 +75,7 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     filterset_class = CustomerFilterSet
     search_fields = ("name", "short_name", "code", "city", "tax_id")
     #: A phone number is found however it is typed: the switchboard, or a contact's.
-    phone_search = (
-        ("customers", "phone", "phone"),
-        ("contacts", "mobile", "contacts__mobile"),
-        ("contacts", "phone", "contacts__phone"),
-    )
+    phone_search = selectors.CUSTOMER_PHONES
     ordering_fields = (
         "name",
         "code",
