@@ -77,18 +77,16 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as folder:
             scratch = Path(folder) / "errors.xlsx"
             try:
-                summary = self._check(path, plan_import_windows(path, **planned), scratch, options)
+                summary = self._check(plan_import_windows(path, **planned), scratch)
             except DomainError as error:
                 raise CommandError(error.message) from error
             self._report(path, summary, options, several=False, scratch=scratch)
-        counts = summary.counts
-        creatable = bool(counts[CREATE] or counts[UPDATE]) or (options["create_duplicates"] and summary.suspected)
-        if not creatable:
+        if not summary.writes(options["create_duplicates"]):
             raise CommandError("Nothing to import.")
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was written.")
             return
-        total = counts[CREATE] + counts[UPDATE] + (summary.suspected if options["create_duplicates"] else 0)
+        total = summary.writes(options["create_duplicates"])
         try:
             written = commit_windows(
                 plan_import_windows(path, **planned),
@@ -102,7 +100,7 @@ class Command(BaseCommand):
             raise CommandError(error.message) from error
         self._imported(options["kind"], user, written)
 
-    def _check(self, path: Path, windows: Iterator[Plan], scratch: Path, options: dict[str, Any]) -> _Summary:
+    def _check(self, windows: Iterator[Plan], scratch: Path) -> _Summary:
         """Sum up the dry run of ``windows``, writing the error report to ``scratch``."""
         report = ErrorReport(scratch)
         summary: _Summary | None = None
@@ -123,14 +121,10 @@ class Command(BaseCommand):
             plans = plan_workbook(path, user=user, mode=options["mode"])
         except DomainError as error:
             raise CommandError(error.message) from error
-        creatable = False
-        for plan in plans:
-            self._report(path, _Summary(plan).add(plan), options, several=len(plans) > 1, plan=plan)
-            counts = plan.counts
-            creatable = creatable or bool(counts[CREATE] or counts[UPDATE])
-            if options["create_duplicates"]:
-                creatable = creatable or any(row.suspected for row in plan.rows)
-        if not creatable:
+        summaries = [_Summary(plan).add(plan) for plan in plans]
+        for plan, summary in zip(plans, summaries, strict=True):
+            self._report(path, summary, options, several=len(plans) > 1, plan=plan)
+        if not any(summary.writes(options["create_duplicates"]) for summary in summaries):
             raise CommandError("Nothing to import.")
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was written.")
@@ -211,6 +205,11 @@ class _Summary:
         self.suspected = 0
         self.problems: list[Problem] = []
         self.problem_count = 0
+
+    def writes(self, create_duplicates: bool) -> int:
+        """How many rows the import would write: those to create or update, and the
+        suspected duplicates when they are created anyway."""
+        return self.counts[CREATE] + self.counts[UPDATE] + (self.suspected if create_duplicates else 0)
 
     def add(self, plan: Plan) -> _Summary:
         self.counts.update(plan.counts)
