@@ -85,7 +85,10 @@ def date_problem(value: dt.date | dt.datetime) -> str | None:
 
 
 def _range_message() -> str:
-    first, last = date_range()
+    return _between(*date_range())
+
+
+def _between(first: dt.date, last: dt.date) -> str:
     return _("Give a date between %(first)s and %(last)s.") % {"first": first.isoformat(), "last": last.isoformat()}
 
 
@@ -131,9 +134,7 @@ class BusinessDate:
             return None
         first, last = business_range(self.kind)
         day = _business_day(value) if isinstance(value, dt.datetime) else value
-        if first <= day <= last:
-            return None
-        return _("Give a date between %(first)s and %(last)s.") % {"first": first.isoformat(), "last": last.isoformat()}
+        return None if first <= day <= last else _between(first, last)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, BusinessDate) and other.kind == self.kind
