@@ -21,6 +21,25 @@ class TransactionStatus(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
 
 
+class PaymentState(models.TextChoices):
+    """How far an order is paid, derived from its payment records (never set by hand)."""
+
+    UNPAID = "unpaid", _("Unpaid")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentKind(models.TextChoices):
+    """A payment record brings money in; a refund gives some back to the customer (what
+    the customer owes shrinks with it); a reversal undoes a payment that did not happen
+    after all (bounced, recorded on the wrong order), so the money is owed again."""
+
+    PAYMENT = "payment", _("Payment")
+    REFUND = "refund", _("Refund")
+    REVERSAL = "reversal", _("Reversal")
+
+
 class Currency(models.TextChoices):
     CNY = "CNY", _("Chinese yuan")
     USD = "USD", _("US dollar")
@@ -32,6 +51,9 @@ class Currency(models.TextChoices):
 #: An order still owed (not yet paid, not closed): the receivables the risk scan watches,
 #: read through the partial indexes of open orders (``Transaction.Meta.indexes``).
 OPEN_STATUSES = (TransactionStatus.PENDING, TransactionStatus.SHIPPED)
+
+#: The statuses an order takes from its payments: nobody sets them by hand in a form.
+PAYMENT_STATUSES = (TransactionStatus.PAID, TransactionStatus.REFUNDED)
 
 #: An order that counts as a sale: a prospect with one becomes an active customer.
 PAID_STATUSES = (TransactionStatus.PAID, TransactionStatus.SHIPPED, TransactionStatus.COMPLETED)

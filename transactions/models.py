@@ -7,14 +7,30 @@ from typing import ClassVar
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
 from crm.core.validation import happened, planned
 
-from .choices import OPEN_STATUSES, Currency, PaymentMethod, TransactionStatus
+from .choices import OPEN_STATUSES, Currency, PaymentKind, PaymentMethod, PaymentState, TransactionStatus
+
+
+def payment_state_expression() -> Case:
+    """An order's payment state from its figures: paid when what arrived covers what is
+    owed after refunds, partly paid while something short of it arrived, refunded when
+    everything paid was given back, else unpaid.  The database computes it (a generated
+    column), so it is right whoever writes the figures."""
+    return Case(
+        When(
+            Q(paid_amount__gt=0) & Q(paid_amount__gte=F("amount") - F("refunded_amount")),
+            then=Value(PaymentState.PAID.value),
+        ),
+        When(paid_amount__gt=0, then=Value(PaymentState.PARTLY_PAID.value)),
+        When(refunded_amount__gt=0, then=Value(PaymentState.REFUNDED.value)),
+        default=Value(PaymentState.UNPAID.value),
+    )
 
 
 class Product(VersionedModel):
@@ -57,7 +73,11 @@ class Product(VersionedModel):
 class Transaction(VersionedModel):
     """One order of a customer and its payment.
 
-    ``amount`` is what the customer owes; ``paid_amount`` what has arrived.  An order
+    ``amount`` is what the customer owes; ``paid_amount`` what has arrived, net of
+    refunds and reversals, and ``refunded_amount`` what was given back.  All three
+    payment figures, ``paid_date``, ``payment_state`` and the paid/refunded statuses
+    follow the order's :class:`Payment` records: the database recomputes them whenever
+    payments are written (transactions migration 0010), whatever the channel.  An order
     past its ``due_date`` with less paid than owed is overdue (the risk engine watches
     this).  Integrations upsert orders idempotently by ``(source, external_ref)``.
     """
@@ -111,6 +131,20 @@ class Transaction(VersionedModel):
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
+    refunded_amount = models.DecimalField(
+        _("refunded amount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    payment_state = models.GeneratedField(
+        expression=payment_state_expression(),
+        output_field=models.CharField(_("payment state"), max_length=20, choices=PaymentState.choices),
+        db_persist=True,
+        verbose_name=_("payment state"),
+    )
     source = models.CharField(_("source system"), max_length=40, blank=True, help_text=_("e.g. erp, shop, manual"))
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
     sales_rep = models.ForeignKey(
@@ -143,6 +177,11 @@ class Transaction(VersionedModel):
                 condition=Q(paid_amount__gte=0),
                 name="transaction_paid_positive",
                 violation_error_message=_("The amount paid cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0),
+                name="transaction_refunded_positive",
+                violation_error_message=_("The amount refunded cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(due_date__isnull=True) | Q(due_date__gte=F("order_date")),
@@ -191,7 +230,8 @@ class Transaction(VersionedModel):
 
     @property
     def outstanding(self) -> Decimal:
-        return max(self.amount - self.paid_amount, Decimal("0"))
+        """What the customer still owes: the amount less refunds, less what was paid."""
+        return max(self.amount - self.refunded_amount - self.paid_amount, Decimal("0"))
 
     @property
     def is_overdue(self) -> bool:
@@ -201,8 +241,97 @@ class Transaction(VersionedModel):
             self.due_date
             and self.due_date < timezone.localdate()
             and self.status in OPEN_STATUSES
-            and self.paid_amount < self.amount
+            and self.outstanding > 0
         )
+
+
+class Payment(VersionedModel):
+    """One payment record of an order (回款): money in, or a refund or reversal out.
+
+    A payment is more than zero; a refund or a reversal is less than zero and gives its
+    reason.  The order's paid and refunded amounts, paid date, payment state and the
+    paid/refunded statuses follow these records, kept by the database for every write
+    (transactions migration 0010).  Records are not edited: a wrong payment is reversed
+    (a new record pointing at it), so the history stays readable.  An order with
+    payments cannot be deleted until they are reversed or removed.
+    """
+
+    scope_path: ClassVar[str | None] = "customer"
+    fixed_fields: ClassVar[tuple[str, ...]] = ("customer", "order", "kind", "amount", "reverses")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="payments",
+        db_index=False,
+    )
+    order = models.ForeignKey(Transaction, verbose_name=_("order"), on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(_("kind"), max_length=20, choices=PaymentKind.choices, default=PaymentKind.PAYMENT)
+    paid_on = models.DateField(_("payment date"), validators=[happened])
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
+    )
+    reference = models.CharField(
+        _("reference"), max_length=100, blank=True, help_text=_("e.g. the bank slip or transaction number")
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reverses = models.ForeignKey(
+        "self",
+        verbose_name=_("reverses"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals",
+    )
+    recorded_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    #: Recorded from the order's own paid figures as an integration or an import sent them
+    #: (not by a person): such records go with the order when the order is deleted.
+    from_order = models.BooleanField(_("from the order's figures"), default=False, db_default=False)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=PaymentKind.PAYMENT) & Q(amount__gt=0))
+                | (Q(kind__in=[PaymentKind.REFUND, PaymentKind.REVERSAL]) & Q(amount__lt=0)),
+                name="payment_sign_follows_kind",
+                violation_error_message=_(
+                    "A payment must be more than zero; a refund or a reversal must be less than zero."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=PaymentKind.PAYMENT) | ~Q(reason=""),
+                name="payment_refund_has_reason",
+                violation_error_message=_("A refund or a reversal needs a reason."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(kind=PaymentKind.REVERSAL),
+                name="payment_only_reversal_reverses",
+                violation_error_message=_("Only a reversal can name the payment it reverses."),
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="payment_reversed_once",
+                violation_error_message=_("This payment has already been reversed."),
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "paid_on"], name="payment_customer_date")]
+
+    def __str__(self) -> str:
+        return f"{self.paid_on} {self.amount}"
 
 
 class CustomerOrderStats(models.Model):

@@ -2,9 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from crm.access.registry import MANAGERS, Resource, register
+from crm.access.registry import MANAGERS, NOBODY, STAFF_ROLES, Resource, register
 
-from .api.views import ProductViewSet, TransactionViewSet
+from .api.views import PaymentViewSet, ProductViewSet, TransactionViewSet
 
 register(
     Resource("products", ProductViewSet, basename="product", update=MANAGERS),
@@ -31,5 +31,18 @@ register(
             "description": ("描述", "订单描述"),
             "notes": ("备注",),
         },
+    ),
+    # Reps record payments and refunds on their customers' orders; managers (and admins,
+    # integrations) reverse a payment or remove a record entered in error.  Records are
+    # never edited.  The field policy on ``payments`` decides who may write their amount.
+    Resource(
+        "payments",
+        PaymentViewSet,
+        basename="payment",
+        update=NOBODY,
+        create=STAFF_ROLES,
+        delete=MANAGERS,
+        actions={"reverse": MANAGERS},
+        governed=True,
     ),
 )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from crm.access.scope import scoped_lookup, scoped_queryset
 
 from .choices import OPEN_STATUSES
-from .models import Product, Transaction
+from .models import Payment, Product, Transaction
 
 
 def product_list(*, user: Any) -> QuerySet[Product]:
@@ -19,6 +19,11 @@ def product_list(*, user: Any) -> QuerySet[Product]:
 
 def transaction_list(*, user: Any) -> QuerySet[Transaction]:
     return scoped_queryset(Transaction, user).select_related("customer", "product", "sales_rep")
+
+
+def payment_list(*, user: Any) -> QuerySet[Payment]:
+    """The payment records of the orders the user may see."""
+    return scoped_queryset(Payment, user).select_related("customer", "order", "recorded_by")
 
 
 def transaction_by_reference(*, user: Any, source: str, external_ref: str) -> Transaction | None:
@@ -30,5 +35,10 @@ def transaction_by_reference(*, user: Any, source: str, external_ref: str) -> Tr
 
 
 def overdue_condition() -> Q:
-    """An order is overdue when its due date has passed and it is not fully paid."""
-    return Q(due_date__lt=timezone.localdate(), status__in=OPEN_STATUSES, paid_amount__lt=F("amount"))
+    """An order is overdue when its due date has passed and it is not fully paid (what was
+    paid falls short of the amount less refunds)."""
+    return Q(
+        due_date__lt=timezone.localdate(),
+        status__in=OPEN_STATUSES,
+        paid_amount__lt=F("amount") - F("refunded_amount"),
+    )

@@ -59,8 +59,9 @@ def _foreign_keys(instance: models.Model) -> list[models.ForeignKey[Any, Any]]:
 
 def stored_values(instance: models.Model) -> dict[str, Any]:
     """A record's field values by field name (ids for relations), taken before a write
-    to compare with what the write leaves."""
-    return {f.name: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    to compare with what the write leaves.  Columns the database computes (generated
+    fields) are never written, and cannot be read before the record is saved."""
+    return {f.name: getattr(instance, f.attname) for f in instance._meta.concrete_fields if not f.generated}
 
 
 def check_write(

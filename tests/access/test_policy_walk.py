@@ -48,6 +48,7 @@ from tests.factories import (
     ServiceRecordFactory,
     TransactionFactory,
 )
+from transactions.models import Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -76,9 +77,15 @@ def _records(owner: Any) -> dict[str, Any]:
         "contacts": ContactFactory(customer=customer, department="采购部", phone="02188886666", wechat="zhang_wx"),
         "activities": ActivityFactory(customer=customer, notes="确认报价"),
         "service-needs": ServiceNeedFactory(customer=customer, description="需要防潮包装"),
-        "transactions": TransactionFactory(
-            customer=customer, description="年度框架订单", external_ref="ERP-0001", unit_price=Decimal("1200.00")
+        "transactions": (
+            order := TransactionFactory(
+                customer=customer, description="年度框架订单", external_ref="ERP-0001", unit_price=Decimal("1200.00")
+            )
         ),
+        "payments": Payment.objects.create(
+            customer=customer, order=order, paid_on=order.order_date, amount=Decimal("1000.00"), method="alipay",
+            reference="BK-20261101", reason="预付款", recorded_by=owner, notes="首付款",
+        ),  # fmt: skip
         "service-records": ServiceRecordFactory(customer=customer, content="更换传感器"),
         "feedback": FeedbackFactory(customer=customer, content="希望夜间配送"),
         "satisfaction-responses": SatisfactionResponseFactory(customer=customer, comment="服务及时"),

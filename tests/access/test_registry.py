@@ -45,6 +45,7 @@ MATRIX: dict[str, dict[str, set[str]]] = {
     "service-needs": {},
     "products": {CREATE: MANAGERS, UPDATE: MANAGERS, DELETE: MANAGERS},
     "transactions": {DELETE: MANAGERS, "upsert": EVERY},
+    "payments": {CREATE: EVERY, UPDATE: set(), DELETE: MANAGERS, "reverse": MANAGERS},
     "service-records": {},
     "feedback": {DELETE: MANAGERS},
     "satisfaction-responses": {DELETE: MANAGERS},

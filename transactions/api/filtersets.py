@@ -5,8 +5,8 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
-from ..choices import PaymentMethod, TransactionStatus
-from ..models import Product, Transaction
+from ..choices import PaymentKind, PaymentMethod, PaymentState, TransactionStatus
+from ..models import Payment, Product, Transaction
 from ..selectors import overdue_condition
 
 
@@ -18,6 +18,7 @@ class ProductFilterSet(filters.FilterSet):
 
 class TransactionFilterSet(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=TransactionStatus.choices)
+    payment_state = filters.MultipleChoiceFilter(choices=PaymentState.choices)
     payment_method = filters.MultipleChoiceFilter(choices=PaymentMethod.choices)
     order_date_after = filters.DateFilter(field_name="order_date", lookup_expr="gte")
     order_date_before = filters.DateFilter(field_name="order_date", lookup_expr="lte")
@@ -35,3 +36,14 @@ class TransactionFilterSet(filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(overdue_condition()) if value else queryset.exclude(overdue_condition())
+
+
+class PaymentFilterSet(filters.FilterSet):
+    kind = filters.MultipleChoiceFilter(choices=PaymentKind.choices)
+    method = filters.MultipleChoiceFilter(choices=PaymentMethod.choices)
+    paid_on_after = filters.DateFilter(field_name="paid_on", lookup_expr="gte")
+    paid_on_before = filters.DateFilter(field_name="paid_on", lookup_expr="lte")
+
+    class Meta:
+        model = Payment
+        fields = ("order", "customer", "recorded_by", "reverses")

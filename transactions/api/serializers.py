@@ -12,7 +12,8 @@ from crm.accounts.models import User
 from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Customer
 
-from ..models import Product, Transaction
+from ..choices import PaymentMethod
+from ..models import Payment, Product, Transaction
 
 STAMPS = ("version", "created_at", "updated_at")
 
@@ -69,6 +70,8 @@ class TransactionSerializer(FieldPolicySerializerMixin, serializers.ModelSeriali
             "due_date",
             "paid_date",
             "paid_amount",
+            "refunded_amount",
+            "payment_state",
             "outstanding",
             "is_overdue",
             "source",
@@ -79,3 +82,44 @@ class TransactionSerializer(FieldPolicySerializerMixin, serializers.ModelSeriali
         )
         read_only_fields = STAMPS
         validators: list[Any] = []
+
+
+class PaymentSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+    """A payment record: a positive amount is a payment, a negative one a refund (with
+    its reason).  Records are not edited; a wrong payment is reversed."""
+
+    policy_resource = "payments"
+
+    order = ScopedPrimaryKeyRelatedField(queryset=Transaction.objects.all())
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid_on = serializers.DateField(required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+
+    class Meta:
+        model = Payment
+        fields = (
+            "id",
+            "order",
+            "customer",
+            "customer_name",
+            "kind",
+            "paid_on",
+            "amount",
+            "method",
+            "reference",
+            "reason",
+            "reverses",
+            "recorded_by",
+            "notes",
+            *STAMPS,
+        )
+        read_only_fields = ("customer", "kind", "reverses", "recorded_by", *STAMPS)
+        validators: list[Any] = []
+
+
+class PaymentReverseSerializer(serializers.Serializer):
+    """Why a payment is reversed, and when (today unless given)."""
+
+    reason = serializers.CharField(max_length=200)
+    paid_on = serializers.DateField(required=False)

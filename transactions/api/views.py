@@ -14,9 +14,9 @@ from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet, etag_for
 
 from .. import selectors, services
-from ..models import Product, Transaction
-from .filtersets import ProductFilterSet, TransactionFilterSet
-from .serializers import ProductSerializer, TransactionSerializer
+from ..models import Payment, Product, Transaction
+from .filtersets import PaymentFilterSet, ProductFilterSet, TransactionFilterSet
+from .serializers import PaymentReverseSerializer, PaymentSerializer, ProductSerializer, TransactionSerializer
 
 
 class ProductViewSet(ScopedModelViewSet):
@@ -44,7 +44,7 @@ class TransactionViewSet(RevealMixin, ScopedModelViewSet):
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilterSet
     search_fields = ("description", "external_ref", "customer__name", "customer__code")
-    ordering_fields = ("order_date", "amount", "due_date", "created_at", "status")
+    ordering_fields = ("order_date", "amount", "due_date", "created_at", "status", "payment_state")
     ordering = ("-order_date", "-id")
     create_service = staticmethod(services.transaction_create)
     update_service = staticmethod(services.transaction_update)
@@ -68,7 +68,10 @@ class TransactionViewSet(RevealMixin, ScopedModelViewSet):
         """Create or update the order known by ``(source, external_ref)``: safe to repeat.
 
         An order the caller may see is updated with the fields sent (the others are
-        kept); a new reference needs a whole order.  A reference held by an order beyond
+        kept); a new reference needs a whole order.  A ``paid_amount``, or the status
+        ``paid``/``completed``/``refunded``, is recorded as the payment record that brings
+        the order there (a payment, a reversal or a refund), so repeating it records
+        nothing more.  A reference held by an order beyond
         the caller's scope is a bare 409, answered before the body is looked at.
         """
         data = request.data if isinstance(request.data, Mapping) else {}
@@ -82,4 +85,44 @@ class TransactionViewSet(RevealMixin, ScopedModelViewSet):
             self.get_serializer(instance).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
         response["ETag"] = etag_for(instance)
+        return response
+
+
+class PaymentViewSet(ScopedModelViewSet):
+    """An order's payment records (回款): reps record payments and refunds on their
+    customers' orders; managers reverse a payment (``POST {id}/reverse/``) or remove a
+    record entered in error.  Records are never edited."""
+
+    model = Payment
+    resource = "payments"
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilterSet
+    search_fields = ("reference", "reason", "order__external_ref", "customer__name")
+    ordering_fields = ("paid_on", "amount", "created_at")
+    ordering = ("-paid_on", "-id")
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    create_service = staticmethod(services.payment_create)
+    delete_service = staticmethod(services.payment_delete)
+
+    selector = staticmethod(selectors.payment_list)
+
+    @extend_schema(
+        request=PaymentReverseSerializer,
+        responses={201: PaymentSerializer, 400: OpenApiResponse(description="Refused")},
+    )
+    @action(detail=True, methods=["post"])
+    def reverse(self, request: Request, pk: str | None = None) -> Response:
+        """Reverse a payment that did not happen after all: a new record of the opposite
+        amount; the order is owed the money again."""
+        payment = self.get_object()
+        given = PaymentReverseSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        reversal = services.payment_reverse(
+            actor=request.user,
+            instance=payment,
+            reason=given.validated_data["reason"],
+            paid_on=given.validated_data.get("paid_on"),
+        )
+        response = Response(self.get_serializer(reversal).data, status=status.HTTP_201_CREATED)
+        response["ETag"] = etag_for(reversal)
         return response
