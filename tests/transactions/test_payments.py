@@ -18,7 +18,7 @@ from django.utils import timezone
 from crm.access.models import FieldPermission
 from crm.audit.models import AuditEvent
 from crm.core.errors import DomainError
-from tests.api_contract import detail_url, ids_of
+from tests.api_contract import ResourceContract, detail_url, ids_of
 from tests.factories import CustomerFactory, TransactionFactory
 from transactions.forms import TransactionForm
 from transactions.models import Payment, Transaction
@@ -55,6 +55,33 @@ def _pay(order: Transaction, amount: str, **extra: Any) -> Payment:
 
 
 # ------------------------------------------------------------------ the API
+class TestPaymentContract(ResourceContract):
+    url = URL
+    model = Payment
+    invalid_payloads = [({"amount": "99999"}, "amount"), ({"order": 999999}, "order"), ({"method": "x"}, "method")]
+    max_list_queries = 4
+
+    def make(self, owner: Any) -> Payment:
+        return _pay(_order(owner), "100")
+
+    def valid_payload(self, owner: Any) -> dict[str, Any]:
+        return {"order": _order(owner).pk, "amount": "250.00", "method": "alipay", "reference": "BK-7"}
+
+    def test_update_needs_current_version(self, api: Any, request: Any, rep1: Any) -> None:
+        """Payment records are never edited, by anyone: a wrong one is reversed or removed."""
+        record = self.make(rep1)
+        for user in (rep1, request.getfixturevalue("admin_user")):
+            response = api(user).patch(detail_url(URL, record.pk), {"notes": "x"}, format="json", HTTP_IF_MATCH='"1"')
+            assert response.status_code in (403, 405)
+        record.refresh_from_db()
+        assert record.notes == "" and record.version == 1
+
+    def test_garbled_if_match_is_a_412_on_update_and_delete(self, api: Any, request: Any, rep1: Any) -> None:
+        record = self.make(rep1)
+        response = api(request.getfixturevalue("manager")).delete(detail_url(URL, record.pk), HTTP_IF_MATCH='W/"1"')
+        assert response.status_code == 412 and Payment.objects.filter(pk=record.pk).exists()
+
+
 def test_a_rep_records_partial_payments_and_the_order_follows(api: Any, rep1: Any) -> None:
     order = _order(rep1)
     client = api(rep1)
@@ -141,7 +168,7 @@ def test_a_manager_reverses_a_payment_and_a_rep_may_not(api: Any, rep1: Any, man
     assert again.status_code == 400
     # A record entered in error is removed by a manager; a reversed payment keeps its reversal.
     kept = api(manager).delete(detail_url(URL, payment.pk), HTTP_IF_MATCH='"1"')
-    assert kept.status_code == 409 and "reversal" in kept.json()["message"]
+    assert kept.status_code == 409 and "冲销" in kept.json()["message"]
 
 
 def test_an_order_with_payments_cannot_be_deleted(api: Any, rep1: Any, manager: Any) -> None:
@@ -149,7 +176,7 @@ def test_an_order_with_payments_cannot_be_deleted(api: Any, rep1: Any, manager: 
     payment_create(actor=rep1, data={"order": order, "amount": Decimal("10")})
     order.refresh_from_db()
     response = api(manager).delete(detail_url(ORDERS, order.pk), HTTP_IF_MATCH=f'"{order.version}"')
-    assert response.status_code == 409 and "payment" in response.json()["message"]
+    assert response.status_code == 409 and "回款记录" in response.json()["message"]
     assert Transaction.objects.filter(pk=order.pk).exists()
 
 
