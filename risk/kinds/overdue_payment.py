@@ -30,11 +30,12 @@ PARAMS = {
 }
 
 #: An order (alias ``t``) the rule flags: open, past due by at least the rule's days, and
-#: owing at least the rule's amount in its currency.
+#: owing at least the rule's amount in its currency.  What is owed is the amount less
+#: refunds less what the payment records brought (the order's derived figures).
 OVERDUE_ORDER = f"""t.status IN ({OPEN})
               AND t.due_date <= %(today)s::date - %(days_overdue)s::int
-              AND t.paid_amount < t.amount
-              AND t.amount - t.paid_amount
+              AND t.paid_amount < t.amount - t.refunded_amount
+              AND t.amount - t.refunded_amount - t.paid_amount
                   >= coalesce((%(min_amount_by_currency)s::jsonb ->> t.currency)::numeric, %(min_amount)s::numeric)"""
 
 FINDINGS = f"""
@@ -47,7 +48,7 @@ FINDINGS = f"""
 FACTS = """jsonb_build_object(
             'order_id', d.transaction_id, 'reference', nullif(o.external_ref, ''), 'order_date', o.order_date,
             'due_date', o.due_date, 'days_overdue', d.measure, 'amount', o.amount,
-            'paid', o.paid_amount, 'outstanding', o.amount - o.paid_amount, 'currency', o.currency,
+            'paid', o.paid_amount, 'outstanding', o.amount - o.refunded_amount - o.paid_amount, 'currency', o.currency,
             'min_days', %(days_overdue)s::int,
             'min_amount',
             coalesce((%(min_amount_by_currency)s::jsonb ->> o.currency)::numeric, %(min_amount)s::numeric))"""
@@ -74,7 +75,7 @@ REASON = """(
     SELECT CASE WHEN t.id IS NULL THEN 'order_gone'
                 WHEN t.customer_id <> a.customer_id THEN 'order_moved'
                 WHEN t.status IN ('cancelled', 'refunded') THEN 'order_cancelled'
-                WHEN t.paid_amount >= t.amount OR t.status IN ('paid', 'completed') THEN 'paid'
+                WHEN t.paid_amount >= t.amount - t.refunded_amount OR t.status IN ('paid', 'completed') THEN 'paid'
                 ELSE 'below_threshold' END
     FROM (SELECT 1) one LEFT JOIN transactions_transaction t ON t.id = a.transaction_id
 )"""
