@@ -143,7 +143,8 @@ class CustomerFigures:
 
 def customer_figures(*, customer: Customer) -> CustomerFigures:
     """The 360 header's key figures, in one query: spend and orders over the last twelve
-    months (cancelled and refunded orders excluded), money still owed, the last contact
+    months (cancelled and refunded orders excluded, partial refunds deducted), money
+    still owed (the amount less refunds less what the payment records brought), the last contact
     made, the average satisfaction of the last twelve months and the open alerts."""
 
     today = timezone.localdate()
@@ -158,9 +159,9 @@ def customer_figures(*, customer: Customer) -> CustomerFigures:
     row = (
         Customer.objects.filter(pk=customer.pk)
         .annotate(
-            spend_12m=scalar(counted.filter(order_date__gte=since), Sum("amount")),
+            spend_12m=scalar(counted.filter(order_date__gte=since), Sum(F("amount") - F("refunded_amount"))),
             orders_12m=scalar(counted.filter(order_date__gte=since), Count("id")),
-            outstanding=scalar(counted, Sum(F("amount") - F("paid_amount"))),
+            outstanding=scalar(counted, Sum(F("amount") - F("refunded_amount") - F("paid_amount"))),
             last_contact=scalar(
                 Activity.objects.filter(customer=OuterRef("pk"), occurred_at__isnull=False), Max("occurred_at")
             ),

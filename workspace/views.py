@@ -48,8 +48,8 @@ from tiers.models import Tier
 from tiers.selectors import lifecycle_change_list, tier_change_list, tier_schedule
 from tiers.services import tier_override
 from transactions import services as transaction_services
-from transactions.forms import TransactionForm
-from transactions.selectors import transaction_list
+from transactions.forms import PaymentForm, TransactionForm
+from transactions.selectors import payment_list, transaction_list
 
 from .selectors import CustomerFilters, capped_count, customer_figures, customer_search, my_day
 
@@ -242,9 +242,15 @@ def _sections() -> dict[str, Section]:
         ),
         Section(
             "transactions", gettext_lazy("Orders and payments"), "transactions",
-            ("order_date", "product", "description", "amount", "status", "due_date", "paid_amount"),
+            ("order_date", "product", "description", "amount", "status", "due_date", "payment_state", "paid_amount"),
             lambda user, c: transaction_list(user=user).filter(customer=c).order_by("-order_date", "-id"),
             TransactionForm, transaction_services.transaction_create, transaction_services.transaction_update,
+        ),
+        Section(
+            "payments", gettext_lazy("Payments received"), "payments",
+            ("paid_on", "order", "kind", "amount", "method", "reference", "reason", "recorded_by"),
+            lambda user, c: payment_list(user=user).filter(customer=c).order_by("-paid_on", "-id"),
+            PaymentForm, transaction_services.payment_create,
         ),
         Section(
             "service-records", gettext_lazy("Service records"), "service-records",
@@ -311,7 +317,10 @@ def _section_context(request: HttpRequest, customer: Customer, section: Section,
         "section": section,
         "table": table(policy, section.resource, model, shown[: section.limit], section.fields),
         "more": len(shown) > section.limit,
-        "can_edit": section.form is not None and may(request.user, UPDATE, section.resource),
+        "can_add": section.form is not None
+        and section.create is not None
+        and may(request.user, CREATE, section.resource),
+        "can_edit": section.update is not None and may(request.user, UPDATE, section.resource),
         **extra,
     }
 
@@ -373,7 +382,7 @@ def _make_form(
 def _initial(section: Section, form: Any) -> None:
 
     today = timezone.localdate()
-    for name in ("order_date", "service_date"):
+    for name in ("order_date", "service_date", "paid_on"):
         if name in form.fields and not form.is_bound:
             form.initial.setdefault(name, today)
 
@@ -387,6 +396,7 @@ def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None =
     if (
         section is None
         or section.form is None
+        or (section.create if row is None else section.update) is None
         or not may(request.user, CREATE if row is None else UPDATE, section.resource)
     ):
         raise Http404
