@@ -309,6 +309,7 @@ class DemoSeeder:
         self._activities(first_id)
         self._service_needs(first_id)
         self._transactions(first_id)
+        self._payments(first_id)
         self._service_records(first_id)
         self._feedback(first_id)
         self._satisfaction(first_id)
@@ -631,16 +632,17 @@ class DemoSeeder:
             """
             INSERT INTO transactions_transaction (created_at, updated_at, version, customer_id, product_id,
                 description, quantity, unit_price, amount, currency, order_date, payment_method, status, due_date,
-                paid_date, paid_amount, source, external_ref, sales_rep_id, notes)
+                paid_date, paid_amount, refunded_amount, source, external_ref, sales_rep_id, notes)
             SELECT now(), now(), 1, cu.id, (%(product_ids)s::bigint[])[pi], '', qty, price, qty * price, 'CNY',
                 order_date, (ARRAY['bank_transfer','bank_transfer','bank_transfer','alipay','wechat_pay','card',
                                    'cash','acceptance_bill'])[pg_temp.n(1, 8, key, %(s71)s)],
                 status, order_date + cu.payment_terms_days,
-                CASE WHEN status IN ('paid','completed','refunded')
+                CASE WHEN status IN ('paid','completed')
                      THEN least(order_date + pg_temp.n(0, cu.payment_terms_days + 10, key, %(s72)s), current_date) END,
-                CASE WHEN status IN ('paid','completed','refunded') THEN qty * price
+                CASE WHEN status IN ('paid','completed') THEN qty * price
                      WHEN status = 'shipped' AND pg_temp.r(key, %(s73)s) < 0.3 THEN round(qty * price * 0.3, 2)
                      ELSE 0 END,
+                CASE WHEN status = 'refunded' THEN qty * price ELSE 0 END,
                 src, CASE WHEN src = 'manual' THEN '' ELSE upper(src) || '-' || cu.id || '-' || j END,
                 cu.owner_id, ''
             FROM customers_customer cu,
@@ -668,6 +670,33 @@ class DemoSeeder:
                 "product_ids": [p for p, _ in products],
                 "prices": [str(price) for _, price in products],
             },
+        )
+
+    def _payments(self, first_id: int) -> None:
+        """The payment records behind the orders' paid figures, in one statement: one
+        payment per order that received money (recorded by its rep, on its paid date), and
+        for a refunded order the refund of all of it a few days later.  The orders already
+        show what these records say, so the database's recomputation changes nothing."""
+        self._run(
+            "transactions.payment",
+            """
+            INSERT INTO transactions_payment (created_at, updated_at, version, customer_id, order_id, kind, paid_on,
+                amount, method, reference, reason, recorded_by_id, notes)
+            SELECT now(), now(), 1, t.customer_id, t.id, p.kind, p.paid_on, p.amount, t.payment_method,
+                CASE WHEN t.external_ref = '' THEN '' ELSE 'HK-' || t.external_ref END, p.reason, t.sales_rep_id, ''
+            FROM transactions_transaction t,
+                 LATERAL (SELECT least(t.order_date + pg_temp.n(0, 30, t.id, %(s86)s), current_date) AS paid) d,
+                 LATERAL (
+                     SELECT 'payment' AS kind, coalesce(t.paid_date, d.paid) AS paid_on,
+                            t.paid_amount + t.refunded_amount AS amount, '' AS reason
+                     UNION ALL
+                     SELECT 'refund', least(d.paid + pg_temp.n(1, 10, t.id, %(s87)s), current_date),
+                            -t.refunded_amount, '客户退货，全额退款'
+                     WHERE t.refunded_amount > 0
+                 ) p
+            WHERE t.customer_id BETWEEN %(first)s AND %(last)s AND t.paid_amount + t.refunded_amount > 0
+        """,
+            self._span(first_id),
         )
 
     def _service_records(self, first_id: int) -> None:
