@@ -169,6 +169,11 @@ TIME_ZONE = env("CRM_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 CRM_DEFAULT_CURRENCY = "CNY"
+# Service queues: feedback is answered within this many hours of being received, and a
+# service record not resolved at the visit is followed up within this many days (unless
+# it names its own date); past that, the queues show it as overdue.
+CRM_FEEDBACK_RESPONSE_HOURS = float(env("CRM_FEEDBACK_RESPONSE_HOURS", "24"))
+CRM_SERVICE_FOLLOW_UP_DAYS = int(env("CRM_SERVICE_FOLLOW_UP_DAYS", "3"))
 
 # ---------------------------------------------------------------- input limits
 # What every channel accepts (crm.core.validation, crm.core.parsers).  Dates and times of

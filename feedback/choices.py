@@ -31,6 +31,15 @@ class FeedbackStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+#: Where feedback may go from each status: forward, or reopened; never back to new.
+FEEDBACK_MOVES: dict[str, tuple[str, ...]] = {
+    FeedbackStatus.NEW: (FeedbackStatus.IN_PROGRESS, FeedbackStatus.RESOLVED, FeedbackStatus.CLOSED),
+    FeedbackStatus.IN_PROGRESS: (FeedbackStatus.RESOLVED, FeedbackStatus.CLOSED),
+    FeedbackStatus.RESOLVED: (FeedbackStatus.IN_PROGRESS, FeedbackStatus.CLOSED),
+    FeedbackStatus.CLOSED: (FeedbackStatus.IN_PROGRESS,),
+}
+
+
 class FeedbackChannel(models.TextChoices):
     PHONE = "phone", _("Phone")
     EMAIL = "email", _("E-mail")

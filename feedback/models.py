@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
-from crm.core.validation import happened
+from crm.core.validation import happened, planned
 
 from .choices import FeedbackChannel, FeedbackKind, FeedbackStatus, ServiceResult, ServiceType, SurveyMethod
 
@@ -49,6 +49,11 @@ class ServiceRecord(VersionedModel):
         _("customer rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     customer_comment = models.TextField(_("customer comment"), blank=True)
+    # A result other than "resolved" leaves the record open in the service queue: someone
+    # follows it up by this date (else within CRM_SERVICE_FOLLOW_UP_DAYS of the service).
+    due_date = models.DateField(_("follow up by"), null=True, blank=True, validators=[planned])
+    follow_up = models.TextField(_("follow-up notes"), blank=True, db_default="")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, validators=[happened])
 
     class Meta:
         verbose_name = _("service record")
@@ -101,6 +106,8 @@ class Feedback(VersionedModel):
     )
     response = models.TextField(_("response"), blank=True)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True, validators=[happened])
+    # Kept when the response is later rewritten: the response time is measured to it.
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True, validators=[happened])
 
     class Meta:
         verbose_name = _("feedback")

@@ -12,6 +12,8 @@ register(
         ServiceRecordViewSet,
         basename="service-record",
         governed=True,
+        # Handing a record to other staff than oneself (the queue's assign, one or many).
+        actions={"assign": MANAGERS},
         archive=(8, _("Service records")),
         synonyms={
             "service_date": ("服务日期", "服务时间"),
@@ -30,6 +32,8 @@ register(
         basename="feedback",
         delete=MANAGERS,
         governed=True,
+        # Handing feedback to another handler than oneself (the queue's assign, one or many).
+        actions={"assign": MANAGERS},
         archive=(4, _("Feedback and suggestions")),
         synonyms={
             "kind": ("反馈类型", "类型"),

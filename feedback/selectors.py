@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils import timezone
 
 from crm.access.scope import scoped_queryset
+from crm.accounts.choices import Role
+from crm.accounts.models import User
 
-from .choices import FeedbackStatus
+from .choices import FeedbackStatus, ServiceResult
 from .models import Feedback, SatisfactionResponse, ServiceRecord
 
 
@@ -22,6 +28,195 @@ def feedback_list(*, user: Any) -> QuerySet[Feedback]:
 
 def open_feedback() -> Q:
     return Q(status__in=(FeedbackStatus.NEW, FeedbackStatus.IN_PROGRESS))
+
+
+# ------------------------------------------------------------------------ queues
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a queue page is narrowed to.  ``status``: a status, ``open`` or empty (all);
+    ``handler``: ``mine``, ``none`` (nobody), a user's id or empty (anyone)."""
+
+    status: str = ""
+    kind: str = ""
+    handler: str = ""
+    overdue: bool = False
+    search: str = ""
+
+
+def feedback_response_deadline() -> dt.timedelta:
+    """How soon feedback is to be answered (``CRM_FEEDBACK_RESPONSE_HOURS``)."""
+    return dt.timedelta(hours=float(settings.CRM_FEEDBACK_RESPONSE_HOURS))
+
+
+def feedback_overdue(now: dt.datetime | None = None) -> Q:
+    """Feedback is overdue while it is open and unanswered past the response deadline."""
+    now = now or timezone.now()
+    return (
+        open_feedback()
+        & Q(first_response_at__isnull=True, responded_at__isnull=True)
+        & Q(received_at__lt=now - feedback_response_deadline())
+    )
+
+
+def _handled_by(field: str, handler: str, user: Any) -> Q | None:
+    if handler == "mine":
+        return Q(**{f"{field}_id": user.pk})
+    if handler == "none":
+        return Q(**{f"{field}__isnull": True})
+    if handler.isdigit():
+        return Q(**{f"{field}_id": int(handler)})
+    return None
+
+
+def feedback_queue(*, user: Any, filters: QueueFilters, searchable: tuple[str, ...] = ()) -> QuerySet[Feedback]:
+    """The feedback ``user`` may see, narrowed by every filter but the status (the page
+    counts per status over this), with what each row shows and its handler's candidates."""
+    rows = feedback_list(user=user).select_related("customer__owner", "customer__team__manager")
+    if filters.kind:
+        rows = rows.filter(kind=filters.kind)
+    if (by := _handled_by("handler", filters.handler, user)) is not None:
+        rows = rows.filter(by)
+    if filters.overdue:
+        rows = rows.filter(feedback_overdue())
+    if filters.search and searchable:
+        found = Q()
+        for path in searchable:
+            found |= Q(**{f"{path}__icontains": filters.search})
+        rows = rows.filter(found)
+    return rows
+
+
+def feedback_by_status(*, rows: QuerySet[Feedback], status: str) -> QuerySet[Feedback]:
+    """``rows`` of one status (``open``: new or in progress), what waits longest first
+    when open, the latest first otherwise."""
+    if status == "open":
+        return rows.filter(open_feedback()).order_by("received_at", "id")
+    if status in FeedbackStatus.values:
+        rows = rows.filter(status=status)
+        if status in (FeedbackStatus.NEW, FeedbackStatus.IN_PROGRESS):
+            return rows.order_by("received_at", "id")
+    return rows.order_by("-received_at", "-id")
+
+
+def feedback_counts(*, rows: QuerySet[Feedback]) -> dict[str, int]:
+    """How many of ``rows`` are in each status, open, overdue and in all: one query."""
+    return rows.order_by().aggregate(
+        all=Count("id"),
+        open=Count("id", filter=open_feedback()),
+        overdue=Count("id", filter=feedback_overdue()),
+        **{status: Count("id", filter=Q(status=status)) for status in FeedbackStatus.values},
+    )
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A response time: how long a record waited for its answer (``answered``), or has
+    waited so far; ``late`` when past the deadline."""
+
+    seconds: float
+    answered: bool
+    late: bool
+
+
+def feedback_wait(item: Feedback, now: dt.datetime | None = None) -> Wait | None:
+    """From received to the first response, or the age so far while open; None for
+    feedback closed without a recorded answer."""
+    now = now or timezone.now()
+    first = item.first_response_at or item.responded_at
+    limit = feedback_response_deadline().total_seconds()
+    if first is not None:
+        seconds = max(0.0, (first - item.received_at).total_seconds())
+        return Wait(seconds, True, seconds > limit)
+    if item.status not in (FeedbackStatus.NEW, FeedbackStatus.IN_PROGRESS):
+        return None
+    seconds = max(0.0, (now - item.received_at).total_seconds())
+    return Wait(seconds, False, seconds > limit)
+
+
+def service_follow_up_days() -> int:
+    return int(settings.CRM_SERVICE_FOLLOW_UP_DAYS)
+
+
+def open_service() -> Q:
+    """A service record is open in the queue until its result is resolved."""
+    return ~Q(result=ServiceResult.RESOLVED)
+
+
+def service_overdue(today: dt.date | None = None) -> Q:
+    """Open past its follow-up date: its own, else ``CRM_SERVICE_FOLLOW_UP_DAYS`` after the service."""
+    today = today or timezone.localdate()
+    default_start = today - dt.timedelta(days=service_follow_up_days())
+    return open_service() & (Q(due_date__lt=today) | Q(due_date__isnull=True, service_date__lt=default_start))
+
+
+def service_queue(*, user: Any, filters: QueueFilters, searchable: tuple[str, ...] = ()) -> QuerySet[ServiceRecord]:
+    """The service records ``user`` may see, narrowed by every filter but the result."""
+    rows = service_record_list(user=user).select_related("customer__owner", "customer__team__manager")
+    if filters.kind:
+        rows = rows.filter(service_type=filters.kind)
+    if (by := _handled_by("staff", filters.handler, user)) is not None:
+        rows = rows.filter(by)
+    if filters.overdue:
+        rows = rows.filter(service_overdue())
+    if filters.search and searchable:
+        found = Q()
+        for path in searchable:
+            found |= Q(**{f"{path}__icontains": filters.search})
+        rows = rows.filter(found)
+    return rows
+
+
+def service_by_result(*, rows: QuerySet[ServiceRecord], status: str) -> QuerySet[ServiceRecord]:
+    """``rows`` of one result (``open``: any but resolved, the oldest first), else the latest first."""
+    if status == "open":
+        return rows.filter(open_service()).order_by("service_date", "id")
+    if status in ServiceResult.values:
+        rows = rows.filter(result=status)
+    return rows.order_by("-service_date", "-id")
+
+
+def service_counts(*, rows: QuerySet[ServiceRecord]) -> dict[str, int]:
+    """How many of ``rows`` have each result, are open, overdue and in all: one query."""
+    return rows.order_by().aggregate(
+        all=Count("id"),
+        open=Count("id", filter=open_service()),
+        overdue=Count("id", filter=service_overdue()),
+        **{result: Count("id", filter=Q(result=result)) for result in ServiceResult.values},
+    )
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How long a service record has been open (``days``), or took to resolve after the
+    visit; ``at_visit`` when it was resolved there; ``late`` when open past its date."""
+
+    days: int
+    resolved: bool
+    at_visit: bool
+    late: bool
+    due: dt.date | None
+
+
+def service_follow_up(record: ServiceRecord, today: dt.date | None = None) -> FollowUp:
+    today = today or timezone.localdate()
+    due = record.due_date or record.service_date + dt.timedelta(days=service_follow_up_days())
+    if record.result == ServiceResult.RESOLVED:
+        if record.resolved_at is None:
+            return FollowUp(0, True, True, False, None)
+        days = max(0, (timezone.localdate(record.resolved_at) - record.service_date).days)
+        return FollowUp(days, True, False, False, None)
+    return FollowUp(max(0, (today - record.service_date).days), False, False, today > due, due)
+
+
+def handlers_in(*, rows: QuerySet[Any], field: str) -> QuerySet[User]:
+    """The people who hold any of ``rows`` (for the handler filter), by name."""
+    return User.objects.filter(pk__in=rows.order_by().values(f"{field}_id")).order_by("username")
+
+
+def assignable_people() -> list[User]:
+    """Who may be handed any customer's work besides its owner and its team's manager:
+    the active administrators (they see every customer)."""
+    return list(User.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True).order_by("username"))
 
 
 def satisfaction_list(*, user: Any) -> QuerySet[SatisfactionResponse]:

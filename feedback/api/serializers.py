@@ -38,9 +38,12 @@ class ServiceRecordSerializer(FieldPolicySerializerMixin, serializers.ModelSeria
             "result",
             "rating",
             "customer_comment",
+            "due_date",
+            "follow_up",
+            "resolved_at",
             *STAMPS,
         )
-        read_only_fields = STAMPS
+        read_only_fields = ("resolved_at", *STAMPS)
 
 
 class FeedbackSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
@@ -68,9 +71,10 @@ class FeedbackSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
             "handler",
             "response",
             "responded_at",
+            "first_response_at",
             *STAMPS,
         )
-        read_only_fields = ("responded_at", *STAMPS)
+        read_only_fields = ("responded_at", "first_response_at", *STAMPS)
 
 
 class SatisfactionResponseSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
