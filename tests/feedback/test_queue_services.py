@@ -249,7 +249,8 @@ def test_service_overdue_uses_its_date_or_the_default_days(rep1: Any, settings: 
     overdue = set(ServiceRecord.objects.filter(selectors.service_overdue(today)))
     assert overdue == {old, past_date}
     assert selectors.service_follow_up(old, today).late and not selectors.service_follow_up(dated, today).late
-    assert selectors.service_follow_up(recent, today) == selectors.FollowUp(2, False, False, False, today + dt.timedelta(days=1))
+    in_time = selectors.FollowUp(2, resolved=False, at_visit=False, late=False, due=today + dt.timedelta(days=1))
+    assert selectors.service_follow_up(recent, today) == in_time
     rows = selectors.service_queue(user=rep1, filters=QueueFilters(overdue=True))
     assert set(rows) == {old, past_date}
     counts = selectors.service_counts(rows=selectors.service_queue(user=rep1, filters=QueueFilters()))
