@@ -233,7 +233,8 @@ def service_record_follow_up(
     *, actor: Any, instance: ServiceRecord, note: str, result: str | None, expected_version: int | None
 ) -> ServiceRecord:
     """Add what was done since the visit to the record's follow-up notes (dated, signed)
-    and, with ``result``, set its result: resolved closes it in the queue."""
+    and, with ``result``, set its result: resolved closes it in the queue.  A record
+    nobody followed up is now followed up by the one who wrote the note."""
     note = (note or "").strip()
     data: dict[str, Any] = {}
     if note:
@@ -247,6 +248,8 @@ def service_record_follow_up(
     if not data:
         message = _("Write what was done, or choose a new result.")
         raise DomainError(message, field_errors={"note": [message]})
+    if instance.staff_id is None and getattr(actor, "is_authenticated", False):
+        data["staff"] = actor  # nobody followed it up: now the one who did
     return service_record_update(actor=actor, instance=instance, data=data, expected_version=expected_version)
 
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from ..choices import FeedbackKind, FeedbackStatus, ServiceType
 from ..models import Feedback, SatisfactionResponse, ServiceRecord
-from ..selectors import open_feedback
+from ..selectors import feedback_overdue, open_feedback, service_overdue
 
 
 class ServiceRecordFilterSet(filters.FilterSet):
@@ -16,10 +16,21 @@ class ServiceRecordFilterSet(filters.FilterSet):
     rating_max = filters.NumberFilter(field_name="rating", lookup_expr="lte")
     service_date_after = filters.DateFilter(field_name="service_date", lookup_expr="gte")
     service_date_before = filters.DateFilter(field_name="service_date", lookup_expr="lte")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="overdue")
+
+    policy_fields = {"overdue": ("result", "service_date", "due_date")}
 
     class Meta:
         model = ServiceRecord
         fields = ("customer", "result", "staff", "product")
+
+    def filter_overdue(
+        self, queryset: QuerySet[ServiceRecord], name: str, value: bool | None
+    ) -> QuerySet[ServiceRecord]:
+        """Not resolved past its follow-up date (its own, else CRM_SERVICE_FOLLOW_UP_DAYS after the service)."""
+        if value is None:
+            return queryset
+        return queryset.filter(service_overdue()) if value else queryset.exclude(service_overdue())
 
 
 class FeedbackFilterSet(filters.FilterSet):
@@ -28,8 +39,14 @@ class FeedbackFilterSet(filters.FilterSet):
     received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
     received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     open = filters.BooleanFilter(method="filter_open", label="open")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="overdue")
 
-    policy_fields = {"open": ("status",), "received_after": ("received_at",), "received_before": ("received_at",)}
+    policy_fields = {
+        "open": ("status",),
+        "overdue": ("status", "received_at", "responded_at"),
+        "received_after": ("received_at",),
+        "received_before": ("received_at",),
+    }
 
     class Meta:
         model = Feedback
@@ -39,6 +56,12 @@ class FeedbackFilterSet(filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(open_feedback()) if value else queryset.exclude(open_feedback())
+
+    def filter_overdue(self, queryset: QuerySet[Feedback], name: str, value: bool | None) -> QuerySet[Feedback]:
+        """Open and unanswered CRM_FEEDBACK_RESPONSE_HOURS after it was received."""
+        if value is None:
+            return queryset
+        return queryset.filter(feedback_overdue()) if value else queryset.exclude(feedback_overdue())
 
 
 class SatisfactionResponseFilterSet(filters.FilterSet):

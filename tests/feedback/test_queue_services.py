@@ -222,6 +222,7 @@ def test_a_follow_up_adds_a_signed_note_and_resolving_stamps_it(rep1: Any) -> No
         actor=rep1, instance=record, note="已电话回访", result=None, expected_version=1
     )
     assert "已电话回访" in noted.follow_up and str(rep1) in noted.follow_up and noted.result == "follow_up"
+    assert noted.staff == rep1, "a record nobody followed up is now the note writer's"
     done = services.service_record_follow_up(
         actor=rep1, instance=noted, note="更换配件后正常", result="resolved", expected_version=2
     )
@@ -273,3 +274,16 @@ def test_service_assign_and_bulk_follow_the_same_rules(rep1: Any, manager: Any, 
     assert (changed, same) == (3, 0)
     assert ServiceRecord.objects.filter(result="resolved", resolved_at__isnull=False).count() == 3
     assert services.service_record_bulk_result(actor=outsider, ids=[record.pk], result="partial") == (0, 0)
+
+
+def test_the_api_lists_overdue_feedback_and_service_records(api: Any, rep1: Any) -> None:
+    now = timezone.now()
+    late = _feedback(rep1, received_at=now - dt.timedelta(hours=30))
+    _feedback(rep1, received_at=now - dt.timedelta(hours=1))
+    stale = _record(rep1, result="partial", service_date=timezone.localdate() - dt.timedelta(days=9))
+    _record(rep1, result="resolved", service_date=timezone.localdate() - dt.timedelta(days=9))
+    client = api(rep1)
+    feedback = client.get("/api/v1/feedback/?overdue=true").json()["results"]
+    assert [row["id"] for row in feedback] == [late.pk] and feedback[0]["first_response_at"] is None
+    records = client.get("/api/v1/service-records/?overdue=true").json()["results"]
+    assert [row["id"] for row in records] == [stale.pk] and "follow_up" in records[0]
