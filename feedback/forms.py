@@ -28,6 +28,7 @@ class ServiceRecordForm(RecordForm):
             "product",
             "content",
             "result",
+            "due_date",
             "rating",
             "customer_comment",
         ]
@@ -124,7 +125,7 @@ class ServiceAssignForm(RecordForm):
 
 
 class ServiceFollowUpForm(RecordForm):
-    """What was done since the visit, and the result now."""
+    """What was done since the visit, the result now and when to follow up next."""
 
     policy_resource = "service-records"
 
@@ -132,7 +133,8 @@ class ServiceFollowUpForm(RecordForm):
 
     class Meta:
         model = ServiceRecord
-        fields = ["result"]
+        formfield_callback = formfield
+        fields = ["result", "due_date"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

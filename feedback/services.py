@@ -5,6 +5,7 @@ Every function is one transaction and is audited through ``crm.core.services``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from .models import Feedback, SatisfactionResponse, ServiceRecord
 CLOSED = (FeedbackStatus.RESOLVED, FeedbackStatus.CLOSED)
 #: The most rows one bulk change of a queue touches (a page holds far fewer).
 BULK_MAX = 500
+#: An argument left as it is.
+UNCHANGED = object()
 
 
 def _check_hand_over(actor: Any, resource: str, person: Any, current_id: int | None, field: str) -> None:
@@ -230,13 +233,26 @@ def service_record_assign(
 
 @transaction.atomic
 def service_record_follow_up(
-    *, actor: Any, instance: ServiceRecord, note: str, result: str | None, expected_version: int | None
+    *,
+    actor: Any,
+    instance: ServiceRecord,
+    note: str,
+    result: str | None,
+    expected_version: int | None,
+    due_date: dt.date | None | object = UNCHANGED,
 ) -> ServiceRecord:
     """Add what was done since the visit to the record's follow-up notes (dated, signed)
-    and, with ``result``, set its result: resolved closes it in the queue.  A record
-    nobody followed up is now followed up by the one who wrote the note."""
+    and, with ``result``, set its result: resolved closes it in the queue; with
+    ``due_date``, the date by which to follow it up next (today or later; None: the
+    default of ``CRM_SERVICE_FOLLOW_UP_DAYS``).  A record nobody followed up is now
+    followed up by the one who wrote the note."""
     note = (note or "").strip()
     data: dict[str, Any] = {}
+    if due_date is not UNCHANGED and due_date != instance.due_date:
+        if isinstance(due_date, dt.date) and due_date < timezone.localdate():
+            message = _("Choose today or a later day to follow up by.")
+            raise DomainError(message, field_errors={"due_date": [message]})
+        data["due_date"] = due_date
     if note:
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
         line = f"[{stamp} {actor}] {note}"
@@ -246,7 +262,7 @@ def service_record_follow_up(
             raise DomainError(_("Choose a result."), field_errors={"result": [_("Choose a result.")]})
         data["result"] = result
     if not data:
-        message = _("Write what was done, or choose a new result.")
+        message = _("Write what was done, or change the result or the date.")
         raise DomainError(message, field_errors={"note": [message]})
     if instance.staff_id is None and getattr(actor, "is_authenticated", False):
         data["staff"] = actor  # nobody followed it up: now the one who did

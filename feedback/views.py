@@ -408,7 +408,7 @@ class _ServiceRows:
         self.admins = selectors.assignable_people() if self.may_assign else []
         self.writes = {
             name: self.may_update and _writes(self.policy, "service-records", name)
-            for name in ("staff", "result", "follow_up")
+            for name in ("staff", "result", "follow_up", "due_date")
         }
 
     def item(self, obj: ServiceRecord, *, form: Any = None, panel: str = "", saved: str = "") -> dict[str, Any]:
@@ -428,8 +428,9 @@ class _ServiceRows:
             "moves": [(v, label) for v, label in ServiceResult.choices if v != obj.result]
             if self.writes["result"]
             else [],
-            "respond": self.writes["follow_up"] or self.writes["result"],
+            "respond": self.writes["follow_up"] or self.writes["result"] or self.writes["due_date"],
             "note": self.writes["follow_up"],
+            "due_writable": self.writes["due_date"],
             "results": ServiceResult.choices,
             "form": form,
             "panel": panel,
@@ -533,10 +534,11 @@ def service_follow_up_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not may(request.user, UPDATE, "service-records"):
         raise PermissionDenied
     return _service_act(
-        request, pk, ServiceFollowUpForm, ("result", "note"), "respond",
+        request, pk, ServiceFollowUpForm, ("result", "note", "due_date"), "respond",
         lambda obj, form: services.service_record_follow_up(
             actor=request.user, instance=obj, note=form.cleaned_data.get("note", ""),
             result=form.cleaned_data.get("result"), expected_version=form.expected_version(),
+            due_date=form.writable_data().get("due_date", services.UNCHANGED),
         ),
         lambda saved: _("Saved; the result is %(result)s.") % {"result": saved.get_result_display()},
     )  # fmt: skip

@@ -287,3 +287,25 @@ def test_the_api_lists_overdue_feedback_and_service_records(api: Any, rep1: Any)
     assert [row["id"] for row in feedback] == [late.pk] and feedback[0]["first_response_at"] is None
     records = client.get("/api/v1/service-records/?overdue=true").json()["results"]
     assert [row["id"] for row in records] == [stale.pk] and "follow_up" in records[0]
+
+
+def test_a_follow_up_sets_the_next_date_and_that_ends_the_overdue(rep1: Any) -> None:
+    today = timezone.localdate()
+    record = _record(rep1, result="partial", service_date=today - dt.timedelta(days=9))
+    assert ServiceRecord.objects.filter(selectors.service_overdue(), pk=record.pk).exists()
+    with pytest.raises(DomainError) as refused:
+        services.service_record_follow_up(
+            actor=rep1, instance=record, note="", result=None, due_date=today - dt.timedelta(days=1),
+            expected_version=1,
+        )  # fmt: skip
+    assert "due_date" in refused.value.field_errors
+    later = services.service_record_follow_up(
+        actor=rep1, instance=record, note="客户下周到货后再装", result=None, due_date=today + dt.timedelta(days=7),
+        expected_version=1,
+    )  # fmt: skip
+    assert later.due_date == today + dt.timedelta(days=7)
+    assert not ServiceRecord.objects.filter(selectors.service_overdue(), pk=record.pk).exists()
+    cleared = services.service_record_follow_up(
+        actor=rep1, instance=later, note="", result=None, due_date=None, expected_version=2
+    )
+    assert cleared.due_date is None and cleared.version == 3

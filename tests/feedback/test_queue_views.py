@@ -235,7 +235,10 @@ def test_a_service_record_is_followed_up_and_assigned_in_place(
     record.refresh_from_db()
     assert record.staff == rep1 and record.result == "resolved" and record.resolved_at is not None
     nothing = client.post(f"{RECORDS}{record.pk}/follow-up/", {"note": "", "result": "", "version": 3}, **HTMX)
-    assert nothing.status_code == 422
+    assert nothing.status_code == 422 and "请写下所做的处理" in nothing.content.decode()
+    past = (timezone.localdate() - dt.timedelta(days=2)).isoformat()
+    refused = client.post(f"{RECORDS}{record.pk}/follow-up/", {"due_date": past, "version": 3}, **HTMX)
+    assert refused.status_code == 422 and "跟进期限须为今天或以后" in refused.content.decode()
     stale = client.post(f"{RECORDS}{record.pk}/follow-up/", {"note": "迟到", "version": 1}, **HTMX)
     assert stale.status_code == 409
     handed = client.post(f"{RECORDS}{record.pk}/assign/", {"staff": manager.pk, "version": 3}, **HTMX)
