@@ -16,9 +16,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -135,15 +136,26 @@ def _back(name: str, params: str) -> str:
     return reverse(name) + (f"?{params.lstrip('?')}" if params else "")
 
 
-def _row_response(request: HttpRequest, template: str, page_template: str, item: dict[str, Any], status: int,
-                  back: str) -> HttpResponse:  # fmt: skip
-    """The row alone for htmx; without htmx, back to the queue when saved, else a page
+def _row_response(
+    request: HttpRequest,
+    template: str,
+    item: dict[str, Any],
+    status: int,
+    back: str,
+    counting: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The row alone for htmx (after a save, with the status counts of the queue's filters
+    swapped in out of band); without htmx, back to the queue when saved, else a page
     holding the refused row."""
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, template, {"item": item}, status=status)
+        html = render_to_string(template, {"item": item}, request)
+        if counting and counting["counts"]:
+            html += render_to_string("feedback/partials/counts.html", {**counting, "oob": True}, request)
+        return HttpResponse(html, status=status)
     if status == 200:
         return HttpResponseRedirect(back)
-    return render(request, page_template, {"item": item, "back": back, "row_template": template}, status=status)
+    context = {"item": item, "back": back, "row_template": template}
+    return render(request, "feedback/queue_item.html", context, status=status)
 
 
 def _act(form: Any, fields: tuple[str, ...], save: Callable[[], Any]) -> tuple[Any, int]:
@@ -196,24 +208,19 @@ class _FeedbackRows:
         }
 
 
-def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200, bulk_error: str = "") -> HttpResponse:
-    user = request.user
-    policy = policy_for(user, request)
+def _feedback_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySet[Feedback], dict[str, Any]]:
+    """The feedback the filters of ``params`` leave (but the status), and the counts per
+    status over it with what the status tabs need."""
+    policy = policy_for(request.user, request)
     fields = {"status": "status", "kind": "kind", "handler": "handler", "received": "received_at"}
     filters = _filters(policy, "feedback", params, fields)
     narrowed = selectors.feedback_queue(
-        user=user, filters=filters, searchable=_searchable(policy, "feedback", ("subject", "content"))
+        user=request.user, filters=filters, searchable=_searchable(policy, "feedback", ("subject", "content"))
     )
-    counts = selectors.feedback_counts(rows=narrowed) if filters.status or _reads(policy, "feedback", "status") else {}
-    rows = selectors.feedback_by_status(rows=narrowed, status=filters.status)
-    page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
+    counts = selectors.feedback_counts(rows=narrowed) if _reads(policy, "feedback", "status") else {}
     kept = params.copy()
     kept.pop("page", None)
-    query = kept.urlencode()
-    shared = _FeedbackRows(request, query)
-    context = {
-        "page": page,
-        "items": [shared.item(obj) for obj in page.object_list],
+    return narrowed, {
         "filters": filters,
         "counts": counts,
         "tabs": [
@@ -221,11 +228,25 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
             *((value, label, counts.get(value)) for value, label in FeedbackStatus.choices),
             ("", _("All"), counts.get("all")),
         ],
+        "query": kept.urlencode(),
+        "filter_query": _without(kept, "status"),
+    }
+
+
+def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200, bulk_error: str = "") -> HttpResponse:
+    user = request.user
+    policy = policy_for(user, request)
+    narrowed, counting = _feedback_narrowed(request, params)
+    rows = selectors.feedback_by_status(rows=narrowed, status=counting["filters"].status)
+    page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
+    shared = _FeedbackRows(request, counting["query"])
+    context = {
+        **counting,
+        "page": page,
+        "items": [shared.item(obj) for obj in page.object_list],
         "kinds": FeedbackKind.choices,
         "handlers": selectors.handlers_in(rows=narrowed, field="handler"),
         "shows": {name: _reads(policy, "feedback", name) for name in ("status", "kind", "handler", "received_at")},
-        "query": query,
-        "filter_query": _without(kept, "status"),
         "bulk_statuses": FeedbackStatus.choices if shared.writes["status"] else [],
         "bulk_people": _bulk_people(user) if shared.may_assign else [],
         "bulk_take": shared.writes["handler"],
@@ -278,8 +299,8 @@ def _feedback_act(
         if not request.htmx:  # type: ignore[attr-defined]
             messages.success(request, done(saved))
         item = shared.item(_feedback(request, pk), saved=done(saved))
-    return _row_response(request, "feedback/partials/feedback_row.html", "feedback/queue_item.html", item, status,
-                         back)  # fmt: skip
+    counting = _feedback_narrowed(request, QueryDict(shared.query))[1] if saved and request.htmx else None  # type: ignore[attr-defined]
+    return _row_response(request, "feedback/partials/feedback_row.html", item, status, back, counting)
 
 
 @login_required
@@ -439,24 +460,22 @@ class _ServiceRows:
         }
 
 
-def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200, bulk_error: str = "") -> HttpResponse:
-    user = request.user
-    policy = policy_for(user, request)
+def _service_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySet[ServiceRecord], dict[str, Any]]:
+    """The service records the filters of ``params`` leave (but the result), and the
+    counts per result over them with what the result tabs need."""
+    policy = policy_for(request.user, request)
     fields = {"status": "result", "kind": "service_type", "handler": "staff", "received": "service_date"}
     # The service queue shows every record unless asked for open ones or a result.
     filters = _filters(policy, "service-records", params, fields, default_status="")
     narrowed = selectors.service_queue(
-        user=user, filters=filters, searchable=_searchable(policy, "service-records", ("content", "staff_name"))
+        user=request.user,
+        filters=filters,
+        searchable=_searchable(policy, "service-records", ("content", "staff_name")),
     )
     counts = selectors.service_counts(rows=narrowed) if _reads(policy, "service-records", "result") else {}
-    rows = selectors.service_by_result(rows=narrowed, status=filters.status)
-    page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
     kept = params.copy()
     kept.pop("page", None)
-    shared = _ServiceRows(request, kept.urlencode())
-    context = {
-        "page": page,
-        "items": [shared.item(obj) for obj in page.object_list],
+    return narrowed, {
         "filters": filters,
         "counts": counts,
         "tabs": [
@@ -464,11 +483,25 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
             *((value, label, counts.get(value)) for value, label in ServiceResult.choices),
             ("", _("All"), counts.get("all")),
         ],
+        "query": kept.urlencode(),
+        "filter_query": _without(kept, "status"),
+    }
+
+
+def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200, bulk_error: str = "") -> HttpResponse:
+    user = request.user
+    policy = policy_for(user, request)
+    narrowed, counting = _service_narrowed(request, params)
+    rows = selectors.service_by_result(rows=narrowed, status=counting["filters"].status)
+    page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
+    shared = _ServiceRows(request, counting["query"])
+    context = {
+        **counting,
+        "page": page,
+        "items": [shared.item(obj) for obj in page.object_list],
         "kinds": ServiceType.choices,
         "handlers": selectors.handlers_in(rows=narrowed, field="staff"),
         "shows": {name: _reads(policy, "service-records", name) for name in SERVICE_FILTERED},
-        "query": kept.urlencode(),
-        "filter_query": _without(kept, "status"),
         "bulk_statuses": ServiceResult.choices if shared.writes["result"] else [],
         "bulk_people": _bulk_people(user) if shared.may_assign else [],
         "bulk_take": shared.writes["staff"],
@@ -507,8 +540,8 @@ def _service_act(request: HttpRequest, pk: int, form_class: type, fields: tuple[
         if not request.htmx:  # type: ignore[attr-defined]
             messages.success(request, done(saved))
         item = shared.item(_record(request, pk), saved=done(saved))
-    return _row_response(request, "feedback/partials/service_row.html", "feedback/queue_item.html", item, status,
-                         back)  # fmt: skip
+    counting = _service_narrowed(request, QueryDict(shared.query))[1] if saved and request.htmx else None  # type: ignore[attr-defined]
+    return _row_response(request, "feedback/partials/service_row.html", item, status, back, counting)
 
 
 @login_required

@@ -55,6 +55,11 @@ def test_a_rep_works_the_queues_on_the_desktop_and_on_a_phone(page: Any) -> None
     row = page.get_by_test_id(f"feedback-{complaint.pk}")
     assert "内回复" in row.get_by_test_id("wait").inner_text()
     assert page.url.endswith("/service/feedback/"), "worked in place"
+    assert "1" in page.get_by_test_id("count-open").inner_text(), "the counts follow the row"
+    page.get_by_test_id("select-all").check()
+    assert page.get_by_test_id("bulk-form").get_by_text("2").count() >= 1
+    page.get_by_test_id("bulk-form").get_by_role("button", name="分派").click()
+    page.get_by_text("已分派 1 行").wait_for()
     complaint.refresh_from_db()
     assert complaint.status == "resolved" and complaint.handler == rep and complaint.first_response_at is not None
 
@@ -73,4 +78,4 @@ def test_a_rep_works_the_queues_on_the_desktop_and_on_a_phone(page: Any) -> None
     screenshot(page, "service-queue-phone-followed-up")
     record.refresh_from_db()
     assert record.result == "resolved" and "回访确认设备运行正常" in record.follow_up
-    assert Feedback.objects.filter(handler=rep).count() == 1 and ServiceRecord.objects.count() == 1
+    assert Feedback.objects.filter(handler=rep).count() == 2 and ServiceRecord.objects.count() == 1

@@ -106,8 +106,13 @@ def test_the_owner_takes_answers_and_resolves_feedback_in_place(client: Any, rep
     item.refresh_from_db()
     assert item.handler == rep1 and item.status == "resolved" and item.first_response_at is not None
     assert "分钟内回复" in answered.content.decode()
-    closed = client.post(f"{QUEUE}{item.pk}/status/", {"status": "closed", "version": 3}, **HTMX)
+    closed = client.post(f"{QUEUE}{item.pk}/status/", {"status": "closed", "version": 3, "next": "status=open"}, **HTMX)
     assert closed.status_code == 200
+    # The status counts of the queue the row sits in are swapped in beside it.
+    html = closed.content.decode()
+    counts = html[html.index(' id="status-counts"') :]
+    assert 'hx-swap-oob="true"' in counts
+    assert 'data-testid="count-closed">已关闭 <span class="badge text-bg-light">1<' in counts
     item.refresh_from_db()
     assert item.status == "closed" and item.version == 4
 
