@@ -50,7 +50,7 @@ PER_PAGE = 50
 SERVICE_FILTERED = ("result", "service_type", "staff", "service_date")
 FEEDBACK_SHOWN = ("customer", "kind", "channel", "subject", "content", "received_at", "status", "handler", "response")
 SERVICE_SHOWN = ("customer", "service_date", "service_type", "staff", "staff_name", "content", "result", "follow_up",
-                 "due_date")  # fmt: skip
+                 "due_date", "customer_comment")  # fmt: skip
 
 
 # ----------------------------------------------------------------------- shared
@@ -70,6 +70,12 @@ def duration_text(seconds: float) -> str:
         return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
     days, hours = divmod(hours, 24)
     return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+
+
+def _last_line(text: Any) -> str:
+    """The latest of dated notes written one a line (a masked value is one line)."""
+    lines = str(text or "").strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _reads(policy: UserPolicy, resource: str, *names: str) -> bool:
@@ -368,8 +374,14 @@ def _person(request: HttpRequest, value: str) -> Any:
     return person
 
 
-def _bulk(request: HttpRequest, resource: str, field: str, status_field: str,
-          assign: Callable[..., int], move: Callable[..., tuple[int, int]]) -> str:  # fmt: skip
+def _bulk(
+    request: HttpRequest,
+    resource: str,
+    field: str,
+    status_field: str,
+    assign: Callable[..., int],
+    move: Callable[..., tuple[int, int]],
+) -> str:
     """Run the bulk act the form asks for and say what it did; raises DomainError."""
     policy = policy_for(request.user, request)
     ids = _ids(request)
@@ -441,6 +453,7 @@ class _ServiceRows:
             "result_code": obj.result if shown["result"] is not None else "",
             "wait": selectors.service_follow_up(obj, self.today) if reads_dates else None,
             "due_visible": self.policy.level("service-records", "due_date") >= Level.READ,
+            "last_note": _last_line(shown["follow_up"]),
             "next": self.query,
             "mine": obj.staff_id == self.user.pk,
             "take": self.writes["staff"] and obj.staff_id != self.user.pk,
@@ -523,9 +536,15 @@ def _record(request: HttpRequest, pk: int) -> ServiceRecord:
     return get_object_or_404(rows, pk=pk)
 
 
-def _service_act(request: HttpRequest, pk: int, form_class: type, fields: tuple[str, ...], panel: str,
-                 save: Callable[[ServiceRecord, Any], ServiceRecord],
-                 done: Callable[[ServiceRecord], str]) -> HttpResponse:  # fmt: skip
+def _service_act(
+    request: HttpRequest,
+    pk: int,
+    form_class: type,
+    fields: tuple[str, ...],
+    panel: str,
+    save: Callable[[ServiceRecord, Any], ServiceRecord],
+    done: Callable[[ServiceRecord], str],
+) -> HttpResponse:
     if not may(request.user, UPDATE, "service-records"):
         raise PermissionDenied
     obj = _record(request, pk)

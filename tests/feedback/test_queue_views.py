@@ -37,7 +37,8 @@ def _pks(response: Any) -> list[int]:
 # ---------------------------------------------------------------------- pages
 def test_the_feedback_queue_shows_each_rows_response_time_and_the_counts(client: Any, rep1: Any) -> None:
     now = timezone.now()
-    waiting = _feedback(rep1, subject="到货延迟三天", received_at=now - dt.timedelta(hours=30), handler=rep1)
+    waiting = _feedback(rep1, subject="到货延迟三天", received_at=now - dt.timedelta(hours=30), handler=rep1,
+                        content="三箱外包装压坏")  # fmt: skip
     answered = _feedback(rep1, subject="发票抬头", received_at=now - dt.timedelta(hours=3), status="in_progress",
                          response="已重开", responded_at=now - dt.timedelta(hours=1),
                          first_response_at=now - dt.timedelta(hours=1))  # fmt: skip
@@ -48,6 +49,7 @@ def test_the_feedback_queue_shows_each_rows_response_time_and_the_counts(client:
     assert page.status_code == 200 and _pks(page) == [waiting.pk, answered.pk]  # open, the longest waiting first
     assert "等待 1 天 6 小时" in html or "等待 30 小时 0 分" in html
     assert "2 小时 0 分内回复" in html
+    assert "三箱外包装压坏" in html, "the customer's words are at hand when answering"
     assert html.count('data-testid="overdue"') == 1 and 'class="table-warning"' in html
     assert "table table-cards" in html and 'data-label="响应时间"' in html
     assert page.context["counts"] == {
@@ -237,6 +239,7 @@ def test_a_service_record_is_followed_up_and_assigned_in_place(
         f"{RECORDS}{record.pk}/follow-up/", {"note": "寄出备件", "result": "resolved", "version": 2}, **HTMX
     )
     assert followed.status_code == 200 and "寄出备件" in followed.content.decode()
+    assert 'data-testid="follow-up-notes"' in followed.content.decode()
     record.refresh_from_db()
     assert record.staff == rep1 and record.result == "resolved" and record.resolved_at is not None
     nothing = client.post(f"{RECORDS}{record.pk}/follow-up/", {"note": "", "result": "", "version": 3}, **HTMX)
