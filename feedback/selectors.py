@@ -86,16 +86,19 @@ def feedback_queue(*, user: Any, filters: QueueFilters, searchable: tuple[str, .
     return rows
 
 
-def feedback_by_status(*, rows: QuerySet[Feedback], status: str) -> QuerySet[Feedback]:
-    """``rows`` of one status (``open``: new or in progress), what waits longest first
-    when open, the latest first otherwise."""
+def _in_order(rows: QuerySet[Any], field: str, oldest: bool) -> QuerySet[Any]:
+    return rows.order_by(field, "id") if oldest else rows.order_by(f"-{field}", "-id")
+
+
+def feedback_by_status(*, rows: QuerySet[Feedback], status: str, sort: str = "") -> QuerySet[Feedback]:
+    """``rows`` of one status (``open``: new or in progress).  ``sort``: ``oldest`` or
+    ``newest`` first; by default what waits longest first when open, else the latest."""
+    waiting = status in ("open", FeedbackStatus.NEW, FeedbackStatus.IN_PROGRESS)
     if status == "open":
-        return rows.filter(open_feedback()).order_by("received_at", "id")
-    if status in FeedbackStatus.values:
+        rows = rows.filter(open_feedback())
+    elif status in FeedbackStatus.values:
         rows = rows.filter(status=status)
-        if status in (FeedbackStatus.NEW, FeedbackStatus.IN_PROGRESS):
-            return rows.order_by("received_at", "id")
-    return rows.order_by("-received_at", "-id")
+    return _in_order(rows, "received_at", sort == "oldest" or (waiting and sort != "newest"))
 
 
 def feedback_counts(*, rows: QuerySet[Feedback]) -> dict[str, int]:
@@ -166,13 +169,14 @@ def service_queue(*, user: Any, filters: QueueFilters, searchable: tuple[str, ..
     return rows
 
 
-def service_by_result(*, rows: QuerySet[ServiceRecord], status: str) -> QuerySet[ServiceRecord]:
-    """``rows`` of one result (``open``: any but resolved, the oldest first), else the latest first."""
+def service_by_result(*, rows: QuerySet[ServiceRecord], status: str, sort: str = "") -> QuerySet[ServiceRecord]:
+    """``rows`` of one result (``open``: any but resolved).  ``sort``: ``oldest`` or
+    ``newest`` first; by default the oldest first when open, else the latest."""
     if status == "open":
-        return rows.filter(open_service()).order_by("service_date", "id")
-    if status in ServiceResult.values:
+        rows = rows.filter(open_service())
+    elif status in ServiceResult.values:
         rows = rows.filter(result=status)
-    return rows.order_by("-service_date", "-id")
+    return _in_order(rows, "service_date", sort == "oldest" or (status == "open" and sort != "newest"))
 
 
 def service_counts(*, rows: QuerySet[ServiceRecord]) -> dict[str, int]:

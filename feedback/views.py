@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.access.display import HIDDEN, display_value
@@ -47,6 +48,8 @@ from .models import Feedback, ServiceRecord
 from .selectors import QueueFilters
 
 PER_PAGE = 50
+SORTS = [("", gettext_lazy("Longest waiting first when open")), ("oldest", gettext_lazy("Oldest first")),
+         ("newest", gettext_lazy("Newest first"))]  # fmt: skip
 SERVICE_FILTERED = ("result", "service_type", "staff", "service_date")
 FEEDBACK_SHOWN = ("customer", "kind", "channel", "subject", "content", "received_at", "status", "handler", "response")
 SERVICE_SHOWN = ("customer", "service_date", "service_type", "staff", "staff_name", "content", "result", "follow_up",
@@ -70,6 +73,12 @@ def duration_text(seconds: float) -> str:
         return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
     days, hours = divmod(hours, 24)
     return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+
+
+def _sort(params: QueryDict) -> str:
+    """``oldest`` or ``newest`` first, if asked (else the queue's default for the status)."""
+    sort = params.get("sort") or ""
+    return sort if sort in ("oldest", "newest") else ""
 
 
 def _last_line(text: Any) -> str:
@@ -243,7 +252,7 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
     user = request.user
     policy = policy_for(user, request)
     narrowed, counting = _feedback_narrowed(request, params)
-    rows = selectors.feedback_by_status(rows=narrowed, status=counting["filters"].status)
+    rows = selectors.feedback_by_status(rows=narrowed, status=counting["filters"].status, sort=_sort(params))
     page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
     shared = _FeedbackRows(request, counting["query"])
     context = {
@@ -258,6 +267,8 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
         "bulk_take": shared.writes["handler"],
         "bulk_error": bulk_error,
         "deadline_hours": selectors.feedback_response_deadline().total_seconds() / 3600,
+        "sort": _sort(params),
+        "sorts": SORTS,
     }
     return render(request, "feedback/queue.html", context, status=status)
 
@@ -505,7 +516,7 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
     user = request.user
     policy = policy_for(user, request)
     narrowed, counting = _service_narrowed(request, params)
-    rows = selectors.service_by_result(rows=narrowed, status=counting["filters"].status)
+    rows = selectors.service_by_result(rows=narrowed, status=counting["filters"].status, sort=_sort(params))
     page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
     shared = _ServiceRows(request, counting["query"])
     context = {
@@ -520,6 +531,8 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
         "bulk_take": shared.writes["staff"],
         "bulk_error": bulk_error,
         "follow_up_days": selectors.service_follow_up_days(),
+        "sort": _sort(params),
+        "sorts": SORTS,
     }
     return render(request, "feedback/service_queue.html", context, status=status)
 

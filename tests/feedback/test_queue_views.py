@@ -64,7 +64,9 @@ def test_the_feedback_filters(client: Any, rep1: Any, manager: Any) -> None:
     question = _feedback(rep1, kind="question", subject="咨询新品价格", handler=None)
     closed = _feedback(rep1, status="closed", response="已答复", handler=manager)
     client.force_login(manager)
-    assert set(_pks(client.get(QUEUE))) == {complaint.pk, question.pk}
+    assert _pks(client.get(QUEUE)) == [complaint.pk, question.pk]  # the longest waiting first
+    assert _pks(client.get(QUEUE + "?sort=newest")) == [question.pk, complaint.pk]
+    assert _pks(client.get(QUEUE + "?sort=sideways")) == [complaint.pk, question.pk]
     assert _pks(client.get(QUEUE + "?status=closed")) == [closed.pk]
     assert len(_pks(client.get(QUEUE + "?status="))) == 3
     assert _pks(client.get(QUEUE + "?kind=question")) == [question.pk]
@@ -221,6 +223,8 @@ def test_the_service_queue_shows_how_long_each_is_open_and_filters(client: Any, 
     assert "已开 6 天" in html and "上门时已解决" in html and html.count('data-testid="overdue"') == 1
     assert page.context["counts"]["open"] == 2 and page.context["counts"]["overdue"] == 1
     assert _pks(client.get(RECORDS + "?status=open")) == [late.pk, recent.pk]  # the oldest first
+    assert _pks(client.get(RECORDS + "?status=open&sort=newest")) == [recent.pk, late.pk]
+    assert _pks(client.get(RECORDS + "?sort=oldest")) == [done.pk, late.pk, recent.pk]
     assert _pks(client.get(RECORDS + "?overdue=1")) == [late.pk]
     assert _pks(client.get(RECORDS + "?kind=training")) == [recent.pk]
     assert _pks(client.get(RECORDS + f"?handler={rep1.pk}")) == [late.pk]
