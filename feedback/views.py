@@ -50,6 +50,8 @@ from .selectors import QueueFilters
 PER_PAGE = 50
 SORTS = [("", gettext_lazy("Longest waiting first when open")), ("oldest", gettext_lazy("Oldest first")),
          ("newest", gettext_lazy("Newest first"))]  # fmt: skip
+#: What selected feedback may be moved to (nothing moves back to new).
+BULK_STATUSES = [(value, label) for value, label in FeedbackStatus.choices if value != FeedbackStatus.NEW]
 SERVICE_FILTERED = ("result", "service_type", "staff", "service_date")
 FEEDBACK_SHOWN = ("customer", "kind", "channel", "subject", "content", "received_at", "status", "handler", "response")
 SERVICE_SHOWN = ("customer", "service_date", "service_type", "staff", "staff_name", "content", "result", "follow_up",
@@ -262,7 +264,7 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
         "kinds": FeedbackKind.choices,
         "handlers": selectors.handlers_in(rows=narrowed, field="handler"),
         "shows": {name: _reads(policy, "feedback", name) for name in ("status", "kind", "handler", "received_at")},
-        "bulk_statuses": FeedbackStatus.choices if shared.writes["status"] else [],
+        "bulk_statuses": BULK_STATUSES if shared.writes["status"] else [],
         "bulk_people": _bulk_people(user) if shared.may_assign else [],
         "bulk_take": shared.writes["handler"],
         "bulk_error": bulk_error,
