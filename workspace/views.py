@@ -224,6 +224,9 @@ class Section:
     limit: int = 10
     #: The URL name of a record's own page (taking its pk), when it has one.
     detail_url: str | None = None
+    #: The fields a row's card shows on a phone under its title (the first field);
+    #: empty: the next three.
+    card: tuple[str, ...] = ()
 
 
 def _sections() -> dict[str, Section]:
@@ -239,12 +242,14 @@ def _sections() -> dict[str, Section]:
             ("kind", "subject", "due_at", "occurred_at", "done", "assignee", "outcome"),
             lambda user, c: activity_list(user=user).filter(customer=c).order_by("done", "-due_at", "-id"),
             ActivityForm, services.activity_create, services.activity_update,
+            card=("subject", "due_at", "done"),
         ),
         Section(
             "transactions", gettext_lazy("Orders and payments"), "transactions",
             ("order_date", "product", "description", "amount", "status", "due_date", "payment_state", "paid_amount"),
             lambda user, c: transaction_list(user=user).filter(customer=c).order_by("-order_date", "-id"),
             TransactionForm, transaction_services.transaction_create, transaction_services.transaction_update,
+            card=("description", "amount", "status"),
         ),
         Section(
             "payments", gettext_lazy("Payments received"), "payments",
@@ -257,6 +262,7 @@ def _sections() -> dict[str, Section]:
             ("service_date", "service_type", "staff_name", "product", "result", "rating"),
             lambda user, c: service_record_list(user=user).filter(customer=c).order_by("-service_date", "-id"),
             ServiceRecordForm, feedback_services.service_record_create, feedback_services.service_record_update,
+            card=("service_type", "result", "rating"),
         ),
         Section(
             "feedback", gettext_lazy("Feedback"), "feedback",
@@ -315,7 +321,7 @@ def _section_context(request: HttpRequest, customer: Customer, section: Section,
     return {
         "customer": customer,
         "section": section,
-        "table": table(policy, section.resource, model, shown[: section.limit], section.fields),
+        "table": table(policy, section.resource, model, shown[: section.limit], section.fields, section.card or None),
         "more": len(shown) > section.limit,
         "can_add": section.form is not None
         and section.create is not None

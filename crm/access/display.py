@@ -81,11 +81,28 @@ def visible_columns(policy: UserPolicy, resource: str, model: Any, fields: Itera
     return columns
 
 
-def table(policy: UserPolicy, resource: str, model: Any, rows: Iterable[Any], fields: Iterable[str]) -> dict[str, Any]:
-    """Columns and cell values of a list of records, ready for a generic table template."""
+#: How many fields a row's card shows on a phone besides its title, unless told.
+CARD_FIELDS = 3
+
+
+def table(
+    policy: UserPolicy,
+    resource: str,
+    model: Any,
+    rows: Iterable[Any],
+    fields: Iterable[str],
+    card: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Columns and cell values of a list of records, ready for a generic table template.
+
+    On a phone each row reads as a card: the first column is its title and ``card``
+    names the few fields the card shows under it (by default the next three columns);
+    the other columns are left off the card, not out of the record's own page."""
     columns = visible_columns(policy, resource, model, fields)
+    names = [name for name, _label in columns]
     return {
         "columns": columns,
+        "card": names[1 : 1 + CARD_FIELDS] if card is None else [name for name in card if name in names],
         "rows": [_row(policy, resource, row, [name for name, _label in columns]) for row in rows],
     }
 

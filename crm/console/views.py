@@ -94,10 +94,11 @@ class FieldPolicyEditView(AdminOnly, View):
                 "cells": [
                     {
                         "role": role,
+                        "role_label": role_label,
                         "level": cells.get((name, role), ("write", True))[0],
                         "reveal": cells.get((name, role), ("write", True))[1],
                     }
-                    for role in Role.values
+                    for role, role_label in Role.choices
                 ],
             }
             for name, label in field_labels(viewset)

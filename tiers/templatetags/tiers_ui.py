@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
 CHART_HEIGHT = 110
@@ -29,3 +30,10 @@ def trend_y(value: int, peak: int) -> int:
 def tier_at(rows: list[dict[str, Any]], index: int) -> Any:
     tier = rows[index]["tier"]
     return tier.pk if tier else ""
+
+
+@register.simple_tag
+def tier_label_at(rows: list[dict[str, Any]], index: int) -> Any:
+    """The name of the ``index``-th tier of the spread, the heading of its column."""
+    tier = rows[index]["tier"]
+    return tier if tier else _("No tier")

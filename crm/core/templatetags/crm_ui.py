@@ -72,6 +72,27 @@ def column_name(columns: list[tuple[str, str]], index: int) -> str:
     return columns[index][0]
 
 
+@register.filter
+def column_label(columns: list[tuple[str, str]], index: int) -> str:
+    """The heading of a table's column, for the ``data-label`` of its cells (a phone's card)."""
+    return columns[index][1]
+
+
+@register.filter
+def item_at(items: list[Any], index: int) -> Any:
+    """The ``index``-th of ``items`` (a table's heading beside its loop over values)."""
+    return items[index] if 0 <= index < len(items) else ""
+
+
+@register.filter
+def card_class(table: dict[str, Any], index: int) -> str:
+    """``card-extra`` for a cell a phone's card leaves off (neither the title, the first
+    column, nor one of the table's ``card`` fields), else nothing."""
+    if index == 0 or table["columns"][index][0] in table.get("card", ()):
+        return ""
+    return "card-extra"
+
+
 _TIMELINE_KINDS = {
     "activity": gettext_lazy("Follow-up"),
     "transaction": gettext_lazy("Order"),
