@@ -83,6 +83,11 @@ NOT_PAGES = frozenset(
         "imports:template",
         "console:user-unlock",
         "console:token-revoke",
+        "feedback:feedback-assign",
+        "feedback:feedback-status",
+        "feedback:feedback-respond",
+        "feedback:service-assign",
+        "feedback:service-follow-up",
         "password_reset_confirm",
     }
 )
