@@ -147,16 +147,23 @@ def _check_many_visible(actor: Any, instances: Sequence[models.Model], rows: Seq
 
 @transaction.atomic
 def record_create_many(
-    *, model: type[M], actor: Any, rows: Sequence[Mapping[str, Any]], exclude_clean: Iterable[str] = ()
+    *,
+    model: type[M],
+    actor: Any,
+    rows: Sequence[Mapping[str, Any]],
+    exclude_clean: Iterable[str] = (),
+    known: dict[tuple[int, int], bool] | None = None,
 ) -> list[M]:
     """:func:`record_create` for many records at once, with the same rules and one audit
     event per record, in a few statements whatever their number (an import's chunk).
 
     A record that breaks a rule raises the error :func:`record_create` would, with
-    ``row_index`` naming its place in ``rows``; nothing is written then.
+    ``row_index`` naming its place in ``rows``; nothing is written then.  ``known``: who
+    sees which customer, as (user id, customer id) → bool, when the caller has asked
+    already (one query for a whole set instead of one per customer).
     """
     instances: list[M] = []
-    known: dict[tuple[int, int], bool] = {}
+    known = {} if known is None else known
     for index, data in enumerate(rows):
         instance = model()
         _assign(instance, data)
@@ -189,6 +196,7 @@ def record_update_many(
     actor: Any,
     changes: Sequence[tuple[int, Mapping[str, Any], int | None]],
     exclude_clean: Iterable[str] = (),
+    known: dict[tuple[int, int], bool] | None = None,
 ) -> list[M | None]:
     """:func:`record_update` for many records at once: ``changes`` holds, per record, its
     id, the new values and the version the writer read (None: any).  The rows are locked
@@ -196,7 +204,7 @@ def record_update_many(
     and one audit event.  Returns each record as written, or None where nothing changed.
 
     An error carries ``row_index``, the place in ``changes`` of the record at fault;
-    nothing is written then.
+    nothing is written then.  ``known`` as for :func:`record_create_many`.
     """
     locked = model._default_manager.select_for_update().in_bulk([pk for pk, _data, _version in changes])
     changed: list[M] = []
@@ -204,7 +212,7 @@ def record_update_many(
     befores: list[dict[str, Any]] = []
     datas: list[Mapping[str, Any]] = []
     written: set[str] = set()
-    known: dict[tuple[int, int], bool] = {}
+    known = {} if known is None else known
     for index, (pk, data, expected_version) in enumerate(changes):
         instance = locked.get(pk)
         try:
