@@ -11,6 +11,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
+from crm.access.policy import Level
+from crm.access.registry import UPDATE, may
+
 from .kinds import KINDS
 
 #: Why the scan closed an alert: each kind's own reasons, and those of any rule.
@@ -41,3 +44,14 @@ def cleared_reason(facts: dict[str, Any]) -> str:
     """Why the scan closed an alert, in words ("" if it did not)."""
     code = str((facts or {}).get("cleared") or "")
     return str(CLEARED.get(code, code))
+
+
+def group_flags(user: Any, policy: Any) -> dict[str, bool]:
+    """What a list of alert groups may show and offer this viewer: the severity and the
+    deadline at their field-policy level, and the group buttons to those who may work
+    alerts (their status writable)."""
+    return {
+        "show_severity": policy.level("risk-alerts", "severity") >= Level.READ,
+        "show_due": policy.level("risk-alerts", "due_at") >= Level.READ,
+        "may_work": may(user, UPDATE, "risk-alerts") and policy.level("risk-alerts", "status") >= Level.WRITE,
+    }

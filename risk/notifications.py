@@ -5,8 +5,11 @@
   transaction that stores the in-app notification, so a retried scan or task finds
   nothing left to tell.
 - A reassigned alert: its new assignee is told.
+- Alerts handed on together: their new assignee is told once, with the list.
 - The daily digest: each assignee's open alerts by severity, those past their SLA and
-  those raised in the last day; keyed by date, so it goes out once a day.
+  those raised in the last day, then a readable list grouped by customer (each
+  customer's rules with their worst severity, count and earliest deadline); keyed by
+  date, so it goes out once a day.
 """
 
 from __future__ import annotations
@@ -17,15 +20,16 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Notification, User
 
-from .choices import OPEN_STATUSES
+from .choices import OPEN_STATUSES, SEVERITY_ORDER, Severity
 from .engine import scan_writes
 from .models import RiskAlert, RiskSettings
+from .selectors import SEVERITY_RANK
 
 #: Alerts listed in one message; the rest are counted.
 LISTED = 20
@@ -111,16 +115,90 @@ def notify_reassigned(*, alert_id: int, actor_id: int | None) -> bool:
     return created
 
 
+def notify_reassigned_many(*, alert_ids: list[int], assignee_id: int) -> bool:
+    """Tell the new assignee of alerts handed on together, once for them all."""
+    user = User.objects.filter(pk=assignee_id, is_active=True).first()
+    if user is None or not alert_ids:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("%(n)d risk alerts assigned to you") % {"n": len(alert_ids)}
+        lines = _digest_lines(RiskAlert.objects.filter(pk__in=alert_ids), now=timezone.now()).get(user.pk, [])
+    body = "\n".join(lines)
+    key = f"risk-alerts-{min(alert_ids)}-{len(alert_ids)}-{timezone.now():%Y%m%d%H%M%S}"
+    _notification, created = Notification.objects.get_or_create(
+        user=user, key=key[:100], defaults={"title": title, "body": body, "link": "/alerts/?who=mine"}
+    )
+    if created and user.email:
+        _send([(title, f"{body}\n\n/alerts/?who=mine", settings.DEFAULT_FROM_EMAIL, [user.email])])
+    return created
+
+
+#: Customers listed in one digest; the rest are counted.
+DIGEST_CUSTOMERS = 30
+
+
+def _digest_lines(alerts: Any, *, now: dt.datetime) -> dict[int | None, list[str]]:
+    """Each assignee's open alerts as a list a person reads, grouped by customer and
+    within it by rule: one line per customer, then one indented line per rule with its
+    worst severity, how many alerts and the earliest deadline; the most urgent customers
+    first.  One ``GROUP BY`` statement for every assignee."""
+    rows = (
+        alerts.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values("assignee_id", "customer_id", "rule_id")
+        .annotate(
+            customer_name=Min("customer__name"),
+            rule_name=Min("rule__name"),
+            worst=Max(SEVERITY_RANK),
+            n=Count("id"),
+            due=Min("due_at"),
+            breached=Count("id", filter=Q(due_at__lt=now)),
+        )
+        .order_by("assignee_id", "customer_id", "-worst", "rule_id")
+    )
+    by_owner: dict[Any, dict[int, list[dict[str, Any]]]] = {}
+    for row in rows:
+        by_owner.setdefault(row["assignee_id"], {}).setdefault(row["customer_id"], []).append(row)
+    severity = dict(Severity.choices)
+    result: dict[Any, list[str]] = {}
+    for owner, customers in by_owner.items():
+        ordered = sorted(
+            customers.values(), key=lambda rules: (-max(r["worst"] for r in rules), rules[0]["customer_name"])
+        )
+        lines: list[str] = []
+        for rules in ordered[:DIGEST_CUSTOMERS]:
+            total = sum(r["n"] for r in rules)
+            lines.append(
+                _("■ %(customer)s — %(n)d open alerts") % {"customer": rules[0]["customer_name"], "n": total}
+                if total != 1
+                else _("■ %(customer)s — 1 open alert") % {"customer": rules[0]["customer_name"]}
+            )
+            for r in rules:
+                due = timezone.localtime(r["due"]).strftime("%Y-%m-%d %H:%M") if r["due"] else "—"
+                line = _("    [%(severity)s] %(rule)s × %(n)d, act by %(due)s") % {
+                    "severity": severity[SEVERITY_ORDER[r["worst"]]], "rule": r["rule_name"], "n": r["n"], "due": due,
+                }  # fmt: skip
+                if r["breached"]:
+                    line += _(" (%(n)d past the deadline)") % {"n": r["breached"]}
+                lines.append(line)
+        if len(ordered) > DIGEST_CUSTOMERS:
+            lines.append(_("… and %(n)d more customers.") % {"n": len(ordered) - DIGEST_CUSTOMERS})
+        result[owner] = lines
+    return result
+
+
 def send_digests(*, day: dt.date | None = None) -> int:
     """The day's digest to every active user with open alerts assigned: how many by
-    severity, how many past their SLA, how many new since yesterday.  Once a day each."""
+    severity, how many past their SLA, how many new since yesterday, then the alerts as
+    a list grouped by customer (each customer's rules, their worst severity, count and
+    earliest deadline).  Once a day each; in the site's language."""
     if not RiskSettings.current().digest_enabled:
         return 0
     now = timezone.now()
     day = day or timezone.localdate()
+    open_alerts = RiskAlert.objects.filter(status__in=OPEN_STATUSES, assignee__is_active=True)
     rows = (
-        RiskAlert.objects.filter(status__in=OPEN_STATUSES, assignee__is_active=True)
-        .values("assignee")
+        open_alerts.values("assignee")
         .annotate(
             total=Count("id"),
             critical=Count("id", filter=Q(severity="critical")),
@@ -128,29 +206,33 @@ def send_digests(*, day: dt.date | None = None) -> int:
             breached=Count("id", filter=Q(due_at__lt=now)),
             new=Count("id", filter=Q(raised_at__gte=now - dt.timedelta(days=1))),
         )
+        .order_by()
     )
     counts: dict[int, dict[str, Any]] = {row["assignee"]: dict(row) for row in rows}
     key = f"risk-digest-{day.isoformat()}"
     already = set(Notification.objects.filter(key=key, user__in=counts).values_list("user_id", flat=True))
-    users = User.objects.filter(pk__in=set(counts) - already)
+    wanted = set(counts) - already
+    users = User.objects.filter(pk__in=wanted)
     fresh, mails = [], []
-    for user in users:
-        row = counts[user.pk]
-        with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(settings.LANGUAGE_CODE):
+        listed = _digest_lines(open_alerts.filter(assignee__in=wanted), now=now)
+        for user in users:
+            row = counts[user.pk]
             title = _("Risk digest for %(day)s: %(total)d open alerts") % {
                 "day": day.isoformat(),
                 "total": row["total"],
             }
-            body = (
+            summary = (
                 _(
                     "Critical %(critical)d, high %(high)d; %(breached)d past their deadline; "
                     "%(new)d new since yesterday."
                 )
                 % row
             )
-        fresh.append(Notification(user=user, key=key, title=title, body=body, link="/alerts/"))
-        if user.email:
-            mails.append((title, f"{body}\n\n/alerts/", settings.DEFAULT_FROM_EMAIL, [user.email]))
+            body = "\n".join([summary, "", *listed.get(user.pk, [])])
+            fresh.append(Notification(user=user, key=key, title=title, body=body, link="/alerts/"))
+            if user.email:
+                mails.append((title, f"{body}\n\n/alerts/", settings.DEFAULT_FROM_EMAIL, [user.email]))
     with transaction.atomic():
         Notification.objects.bulk_create(fresh, ignore_conflicts=True)
         transaction.on_commit(lambda: _send(mails))

@@ -17,9 +17,10 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access.registry import may
+from crm.access.registry import CREATE, UPDATE, may
+from crm.access.scope import customers_visible_to, scoped_queryset
 from crm.audit.services import audit_bulk
-from crm.core.errors import DomainError
+from crm.core.errors import DomainError, NotPermitted
 from crm.core.jobs import (
     SILENT_AFTER,
     JobKind,
@@ -31,7 +32,7 @@ from crm.core.jobs import (
     job_part_run,
     job_rescue,
 )
-from crm.core.services import record_create, record_delete, record_update
+from crm.core.services import record_create, record_create_many, record_delete, record_update, record_update_many
 from customers.models import Customer
 
 from . import kinds
@@ -46,7 +47,8 @@ from .choices import (
 )
 from .engine import EVERY_CUSTOMER, FULL_EVERY, KINDS, PARAMS, Since, apply_rule, fingerprint, parameters, retire_rule
 from .models import AlertComment, RiskAlert, RiskChange, RiskRule, RiskScan, RiskScanStep, RiskSettings
-from .notifications import notify_reassigned, notify_urgent_alerts, send_digests
+from .notifications import notify_reassigned, notify_reassigned_many, notify_urgent_alerts, send_digests
+from .selectors import risk_assignee_choices
 
 
 def _param_error(name: str, value: Any, param: Any) -> str | None:
@@ -222,6 +224,130 @@ def alert_comment_add(*, actor: Any, alert: RiskAlert, body: str) -> AlertCommen
 
 def risk_alert_delete(*, actor: Any, instance: RiskAlert, expected_version: int | None) -> None:
     record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# ------------------------------------------------------------------ groups and bulk
+#: The statuses a group or a bulk action may move open alerts to.
+BULK_STATUSES = (AlertStatus.ACKNOWLEDGED, AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+
+
+def _alerts_to_work(actor: Any, versions: Mapping[int, int | None]) -> dict[int, RiskAlert]:
+    """The alerts named, locked, if the actor may see every one of them (their customer is
+    in the actor's scope); otherwise nothing is done.  One query."""
+    if not versions:
+        raise DomainError(_("Choose at least one alert."))
+    if len(versions) > BULK_MAX:
+        raise DomainError(_("Work on at most %(n)d alerts at a time.") % {"n": BULK_MAX})
+    found = (
+        scoped_queryset(RiskAlert, actor)
+        .select_related("customer")
+        .select_for_update(of=("self",))
+        .in_bulk(list(versions))
+    )
+    if len(found) != len(versions):
+        raise DomainError(_("Some of these alerts are not yours to work on; nothing was changed."))
+    return found
+
+
+#: Alerts one group or bulk action may change at once.
+BULK_MAX = 1000
+
+
+def _sees(actor_or_user: Any, alerts: Mapping[int, RiskAlert]) -> dict[tuple[int, int], bool]:
+    """Whether the user sees each alert's customer, asked once for them all (the write
+    rules ask it of every person a record names)."""
+    customers = {alert.customer_id for alert in alerts.values()}
+    seen = set(customers_visible_to(actor_or_user).filter(pk__in=customers).values_list("pk", flat=True))
+    return {(actor_or_user.pk, customer): customer in seen for customer in customers}
+
+
+@transaction.atomic
+def risk_alert_bulk_status(*, actor: Any, versions: Mapping[int, int | None], status: str, note: str = "") -> int:
+    """Acknowledge, resolve or dismiss many alerts together (a group, or the inbox's
+    ticked rows), in one transaction and a few statements whatever their number.
+
+    Every alert must be one the actor may see and work, still at the version the page
+    showed (else nothing is written: 409), and open: a closed alert stays closed.  An
+    alert already in the wanted status is left as it is.  Each changed alert gets a new
+    version and its own audit event.  Returns how many changed."""
+    if not may(actor, UPDATE, "risk-alerts"):
+        raise NotPermitted(_("You may not work on risk alerts."))
+    if status not in BULK_STATUSES:
+        raise DomainError(_("Choose acknowledge, resolve or dismiss."), field_errors={"status": [_("Not allowed.")]})
+    note = (note or "").strip()
+    alerts = _alerts_to_work(actor, versions)
+    changes = []
+    for pk, alert in alerts.items():
+        if alert.status == status:
+            continue
+        if alert.status not in OPEN_STATUSES:
+            raise DomainError(
+                _("A closed alert cannot be reopened; the next scan raises a new one if the risk is still there."),
+                field_errors={"status": [_("This alert is already %(status)s.") % {"status": alert.status}]},
+            )
+        data: dict[str, Any] = {"status": status}
+        if note and status != AlertStatus.ACKNOWLEDGED:
+            data["resolution_note"] = note
+        changes.append((pk, _workflow(data, alert), versions[pk]))
+    written = record_update_many(model=RiskAlert, actor=actor, changes=changes)
+    return sum(1 for alert in written if alert is not None)
+
+
+@transaction.atomic
+def risk_alert_bulk_assign(*, actor: Any, versions: Mapping[int, int | None], assignee: Any) -> int:
+    """Hand many open alerts to one person: a manager's act, to a member of a team they
+    manage (an admin: to anyone), who must see every alert's customer.  As for
+    :func:`risk_alert_bulk_status`: the actor's alerts only, at their versions, an audit
+    event each; the new assignee is told once about them all.  Returns how many changed."""
+    if not may(actor, "assign", "risk-alerts"):
+        raise NotPermitted(
+            _("Only managers can reassign alerts."),
+            field_errors={"assignee": [_("Ask your manager to give this alert to someone else.")]},
+        )
+    if assignee is None or not risk_assignee_choices(user=actor).filter(pk=assignee.pk).exists():
+        raise DomainError(
+            _("Choose someone in your team."), field_errors={"assignee": [_("Not someone you can hand alerts to.")]}
+        )
+    alerts = _alerts_to_work(actor, versions)
+    known = _sees(assignee, alerts)
+    blind = sorted({alert.customer.name for alert in alerts.values() if not known[(assignee.pk, alert.customer_id)]})
+    if blind:
+        raise DomainError(
+            _("%(user)s cannot see %(customers)s; give the customers to them first.")
+            % {"user": assignee, "customers": ", ".join(blind[:5])},
+            field_errors={"assignee": [_("This person cannot see the customer.")]},
+        )
+    changes = []
+    for pk, alert in alerts.items():
+        if alert.status not in OPEN_STATUSES:
+            raise DomainError(_("Only open alerts can be handed on."), field_errors={"status": [alert.status]})
+        if alert.assignee_id != assignee.pk:
+            changes.append((pk, {"assignee": assignee}, versions[pk]))
+    written = [
+        alert for alert in record_update_many(model=RiskAlert, actor=actor, changes=changes, known=known) if alert
+    ]
+    if written and assignee.pk != getattr(actor, "pk", None):
+        ids = [alert.pk for alert in written]
+        transaction.on_commit(lambda: notify_reassigned_many(alert_ids=ids, assignee_id=assignee.pk))
+    return len(written)
+
+
+@transaction.atomic
+def alert_comment_bulk_add(*, actor: Any, versions: Mapping[int, int | None], body: str) -> int:
+    """The same note on many alerts (e.g. "called the finance department about all five
+    invoices"): one comment per alert, each audited, in a few statements.  The actor's
+    alerts only; a comment changes no alert, so their versions are not checked."""
+    if not may(actor, CREATE, "alert-comments"):
+        raise NotPermitted(_("You may not comment on alerts."))
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("Write something first."), field_errors={"body": [_("This field is required.")]})
+    if len(body) > 4000:
+        raise DomainError(_("Keep a comment under 4,000 characters."), field_errors={"body": [_("Too long.")]})
+    alerts = _alerts_to_work(actor, versions)
+    rows = [{"alert": alert, "author": actor, "body": body} for alert in alerts.values()]
+    record_create_many(model=AlertComment, actor=actor, rows=rows, known=_sees(actor, alerts))
+    return len(rows)
 
 
 # ------------------------------------------------------------------ scans

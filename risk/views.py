@@ -1,4 +1,5 @@
-"""Risk pages: the alert inbox (mine, my team's), one alert with its facts, playbook,
+"""Risk pages: the alert inbox (mine, my team's, grouped by customer and rule, with its
+group and bulk actions), one alert with its facts, playbook,
 comments and the buttons that work it, and the scans with the button that starts one."""
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,21 +23,15 @@ from django.views.decorators.http import require_POST
 from crm.access.display import HIDDEN, display_value
 from crm.access.policy import Level, policy_for
 from crm.access.registry import CREATE, UPDATE, may
+from crm.accounts.models import User
+from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
 from crm.core.pages import JobListView, JobStartView
 
 from . import display, selectors, services
-from .choices import OPEN_STATUSES, SEVERITY_ORDER, URGENT_SEVERITIES, AlertStatus, ScanTrigger, Severity
+from .choices import OPEN_STATUSES, URGENT_SEVERITIES, AlertStatus, ScanTrigger, Severity
 from .forms import AlertAssignForm, AlertCommentForm, AlertStatusForm
 from .models import RiskAlert, RiskRule, RiskScan
-
-SORTS = {
-    "urgency": ("-severity_rank", "due_at", "id"),
-    "due": ("due_at", "id"),
-    "raised": ("-raised_at", "-id"),
-    "customer": ("customer__name", "id"),
-}
-
 
 #: The alert's own fields the pages show, each at the viewer's level of the field policy.
 SHOWN = ("title", "severity", "status", "raised_at", "due_at", "assignee", "resolved_at", "resolution_note",
@@ -64,25 +60,24 @@ def _manages(user: Any) -> bool:
     return may(user, "assign", "risk-alerts")
 
 
-def _severity_rank() -> Case:
-    return Case(*(When(severity=s, then=Value(n)) for n, s in enumerate(SEVERITY_ORDER)), output_field=IntegerField())
+#: The inbox's views of whose alerts, by role: a rep their own; a manager their own or
+#: the team's; an admin their own or everyone's.
+WHO = {"mine": gettext_lazy("Assigned to me"), "team": gettext_lazy("My team's"), "all": gettext_lazy("All alerts")}
 
 
-@login_required
-def inbox_view(request: HttpRequest) -> HttpResponse:
-    """Alerts to work, most urgent first: the user's own by default; a manager also sees
-    the team's (every alert in scope), with who holds each and which are past their SLA."""
+def _who_choices(user: Any) -> list[str]:
+    default = selectors.risk_inbox_default(user=user)
+    return ["mine"] if default == "mine" else ["mine", default]
+
+
+def _inbox_alerts(request: HttpRequest, who: str) -> tuple[Any, dict[str, Any]]:
+    """The alerts the inbox's filters leave, and the filters as understood."""
     user = request.user
-    who = request.GET.get("who") or "mine"
-    if who not in ("mine", "team") or (who == "team" and not _manages(user)):
-        who = "mine"
     status = request.GET.get("status") or "open"
     severity = request.GET.get("severity") or ""
     rule = request.GET.get("rule") or ""
     breached = request.GET.get("breached") == "1"
-    sort = request.GET.get("sort") or "urgency"
-    if sort not in SORTS:
-        sort = "urgency"
+    customer = request.GET.get("customer") or ""
     now = timezone.now()
     rows = selectors.risk_alert_list(user=user)
     if who == "mine":
@@ -97,29 +92,64 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(severity=severity)
     if rule:
         rows = rows.filter(rule__code=rule)
+    if customer.isdigit():
+        rows = rows.filter(customer_id=int(customer))
     if breached:
         rows = rows.filter(status__in=OPEN_STATUSES, due_at__lt=now)
     if query := (request.GET.get("q") or "").strip():
         rows = rows.filter(Q(customer__name__icontains=query) | Q(title__icontains=query))
-    rows = rows.annotate(severity_rank=_severity_rank()).order_by(*SORTS[sort])
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    filters = {"status": status, "severity": severity, "rule": rule, "breached": breached, "q": query,
+               "customer": customer}  # fmt: skip
+    return rows, filters
+
+
+@login_required
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    """Alerts to work, grouped by customer and rule (one line: the worst severity, how
+    many, the earliest deadline; opened, the alerts and their orders), most urgent first.
+    A rep lands on their own alerts, a manager on the team's (every alert in scope, with
+    who holds each), an admin on every alert; each may still choose "assigned to me".
+    Ticked groups are acknowledged, resolved, commented on or (managers) handed on
+    together."""
+    user = request.user
+    choices = _who_choices(user)
+    who = request.GET.get("who") or choices[-1]
+    if who == "team" and "all" in choices:
+        who = "all"
+    if who not in choices:
+        who = choices[-1] if who in WHO else "mine"
+    sort = request.GET.get("sort") or "urgency"
+    if sort not in selectors.GROUP_SORTS:
+        sort = "urgency"
+    alerts, filters = _inbox_alerts(request, who)
+    page = Paginator(selectors.risk_alert_groups(alerts=alerts, sort=sort), 25).get_page(request.GET.get("page"))
+    groups = selectors.risk_alert_group_fill(alerts=alerts, rows=page.object_list)
+    items = []
+    for group in groups:
+        for alert in group.alerts:
+            alert.headline = display.headline(alert.rule.kind, alert.explanation)  # type: ignore[attr-defined]
+            alert.shown = _shown(request, alert)  # type: ignore[attr-defined]
+            items.append((alert, alert.headline, alert.shown))  # type: ignore[attr-defined]
     params = request.GET.copy()
     params.pop("page", None)
+    policy = policy_for(user, request)
+    manages = _manages(user)
     context = {
         "page": page,
-        "items": [
-            (alert, display.headline(alert.rule.kind, alert.explanation), _shown(request, alert))
-            for alert in page.object_list
-        ],
+        "groups": groups,
+        "items": items,
+        "alert_count": sum(group.count for group in groups),
         "who": who,
-        "status": status,
-        "severity": severity,
-        "rule": rule,
-        "breached": breached,
+        "who_tabs": [(value, WHO[value]) for value in choices] if len(choices) > 1 else [],
+        **filters,
         "sort": sort,
-        "q": query,
         "query": params.urlencode(),
-        "manages": _manages(user),
+        "next": request.get_full_path(),
+        "manages": manages,
+        "show_assignee": who != "mine",
+        **display.group_flags(user, policy),
+        "may_comment": may(user, CREATE, "alert-comments") and policy.level("alert-comments", "body") >= Level.WRITE,
+        "assignees": selectors.risk_assignee_choices(user=user) if manages else [],
         "statuses": [("open", _("Open or acknowledged")), *AlertStatus.choices, ("all", _("All"))],
         "severities": [("urgent", _("High or critical")), *Severity.choices],
         "rules": RiskRule.objects.order_by("kind", "code").values_list("code", "name"),
@@ -132,6 +162,85 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         "last_scan": RiskScan.objects.order_by("-id").first(),
     }
     return render(request, "risk/inbox.html", context)
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    """Back to the page the action was taken on (a path of this site only)."""
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) or not target.startswith("/"):
+        target = reverse("risk:inbox")
+    return HttpResponseRedirect(target)
+
+
+def _act(request: HttpRequest, work: Any, done: str) -> HttpResponse:
+    """Run a group or bulk action; its outcome (or why nothing was done) as a message."""
+    try:
+        changed = work(selectors.parse_versions(request.POST.getlist("alerts")))
+    except VersionConflict:
+        messages.error(request, _("Some of these alerts changed since the page was shown; nothing was changed. "
+                                  "Look again and repeat."))  # fmt: skip
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done % {"n": changed})
+    return _back(request)
+
+
+@login_required
+@require_POST
+def group_status_view(request: HttpRequest) -> HttpResponse:
+    """Acknowledge or resolve a group's alerts (one rule on one customer) together."""
+    if not may(request.user, UPDATE, "risk-alerts"):
+        raise PermissionDenied
+    status = request.POST.get("status") or ""
+    note = request.POST.get("note") or ""
+    return _act(
+        request,
+        lambda versions: services.risk_alert_bulk_status(actor=request.user, versions=versions, status=status,
+                                                         note=note),
+        _("Done: %(n)d alerts changed."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def bulk_view(request: HttpRequest) -> HttpResponse:
+    """The inbox's ticked groups: acknowledge, resolve, comment on or hand on every alert
+    in them at once."""
+    action = request.POST.get("action") or ""
+    note = request.POST.get("note") or ""
+    if action in ("acknowledged", "resolved"):
+        if not may(request.user, UPDATE, "risk-alerts"):
+            raise PermissionDenied
+        return _act(
+            request,
+            lambda versions: services.risk_alert_bulk_status(actor=request.user, versions=versions, status=action,
+                                                             note=note),
+            _("Done: %(n)d alerts changed."),
+        )  # fmt: skip
+    if action == "assign":
+        if not may(request.user, "assign", "risk-alerts"):
+            raise PermissionDenied
+        assignee_id = request.POST.get("assignee") or ""
+        assignee = User.objects.filter(pk=int(assignee_id)).first() if assignee_id.isdigit() else None
+        return _act(
+            request,
+            lambda versions: services.risk_alert_bulk_assign(actor=request.user, versions=versions,
+                                                             assignee=assignee),
+            _("Done: %(n)d alerts handed on."),
+        )  # fmt: skip
+    if action == "comment":
+        if not may(request.user, CREATE, "alert-comments"):
+            raise PermissionDenied
+        if policy_for(request.user, request).level("alert-comments", "body") < Level.WRITE:
+            raise PermissionDenied
+        return _act(
+            request,
+            lambda versions: services.alert_comment_bulk_add(actor=request.user, versions=versions, body=note),
+            _("Done: %(n)d alerts commented on."),
+        )
+    messages.error(request, _("Choose what to do with the ticked alerts."))
+    return _back(request)
 
 
 def _alert(request: HttpRequest, pk: int) -> RiskAlert:

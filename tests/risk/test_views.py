@@ -51,7 +51,8 @@ def test_a_manager_sees_the_teams_alerts_and_the_breached_ones(client: Any, mana
     RiskAlert.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
     _overdue_alert(rep1, days=10)
     client.force_login(manager)
-    assert client.get("/alerts/").context["items"] == []  # none assigned to the manager
+    assert client.get("/alerts/?who=mine").context["items"] == []  # none assigned to the manager
+    assert client.get("/alerts/").context["who"] == "team"  # a manager lands on the team's alerts
     team = client.get("/alerts/?who=team")
     assert len(team.context["items"]) == 2 and str(rep1) in team.content.decode()
     breached = client.get("/alerts/?who=team&breached=1")
