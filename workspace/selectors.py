@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from customers.selectors import CUSTOMER_PHONES, customer_list
 from feedback.models import SatisfactionResponse
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
-from risk.selectors import risk_alert_list
+from risk.selectors import AlertGroup, risk_alert_list, risk_alert_open_groups
 from transactions.choices import TransactionStatus
 from transactions.models import Transaction
 
@@ -188,27 +188,20 @@ def customer_figures(*, customer: Customer) -> CustomerFigures:
     )
 
 
-SEVERITY_RANK = Case(
-    When(severity="critical", then=Value(4)),
-    When(severity="high", then=Value(3)),
-    When(severity="medium", then=Value(2)),
-    default=Value(1),
-)
-
-
 @dataclass
 class MyDay:
     overdue: list[Activity]
     due_today: list[Activity]
-    alerts: list[Any]
+    alerts: list[AlertGroup]
     key_accounts: list[Customer]
     recent: list[Activity]
 
 
 def my_day(*, user: Any, limit: int = 20) -> MyDay:
     """The rep's start page: follow-ups overdue and due today (their own), open risk alerts
-    on the customers they look after (or assigned to them), their key accounts by tier,
-    and the latest contacts made with their customers — five small indexed queries."""
+    on the customers they look after (or assigned to them) grouped by customer and rule,
+    their key accounts by tier, and the latest contacts made with their customers — six
+    small indexed queries."""
 
     now = timezone.localtime()
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -219,13 +212,8 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
         .select_related("customer", "contact")
         .order_by("due_at", "id")
     )
-    alerts = (
-        risk_alert_list(user=user)
-        .filter(status__in=OPEN_STATUSES)
-        .filter(Q(customer__owner=user) | Q(assignee=user))
-        .select_related("customer", "rule")
-        .order_by(SEVERITY_RANK.desc(), "-id")[:limit]
-    )
+    # Open alerts grouped by customer and rule (one line of work each), most urgent first.
+    alerts = risk_alert_list(user=user).filter(Q(customer__owner=user) | Q(assignee=user))
     key_accounts = (
         customer_list(user=user)
         .filter(owner=user, lifecycle_stage=LifecycleStage.KEY)
@@ -240,7 +228,7 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
     return MyDay(
         overdue=list(follow_ups.filter(due_at__lt=start)[:limit]),
         due_today=list(follow_ups.filter(due_at__gte=start)[:limit]),
-        alerts=list(alerts),
+        alerts=risk_alert_open_groups(user=user, alerts=alerts, limit=limit),
         key_accounts=list(key_accounts),
         recent=list(recent),
     )

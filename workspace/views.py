@@ -42,7 +42,7 @@ from customers.selectors import activity_list, contact_list, customer_list, cust
 from feedback import services as feedback_services
 from feedback.forms import FeedbackForm, SatisfactionForm, ServiceRecordForm
 from feedback.selectors import feedback_list, satisfaction_list, service_record_list
-from risk.selectors import risk_alert_list
+from risk.selectors import risk_alert_list, risk_alert_open_groups
 from tiers.engine import explain_customer
 from tiers.models import Tier
 from tiers.selectors import lifecycle_change_list, tier_change_list, tier_schedule
@@ -227,6 +227,10 @@ class Section:
     #: The fields a row's card shows on a phone under its title (the first field);
     #: empty: the next three.
     card: tuple[str, ...] = ()
+    #: How the section is drawn, and, for a section drawn as groups of records (the open
+    #: risk alerts, by rule), the groups.
+    template: str = "customers/partials/section.html"
+    groups: Callable[[Any, Customer], Any] | None = None
 
 
 def _sections() -> dict[str, Section]:
@@ -291,7 +295,9 @@ def _sections() -> dict[str, Section]:
             "risk-alerts", gettext_lazy("Risk alerts"), "risk-alerts",
             ("severity", "title", "status", "rule", "assignee", "created_at"),
             lambda user, c: risk_alert_list(user=user).filter(customer=c).order_by("status", "-id"),
-            detail_url="risk:detail",
+            detail_url="risk:detail", template="customers/partials/risk_section.html",
+            groups=lambda user, c: risk_alert_open_groups(
+                user=user, alerts=risk_alert_list(user=user).filter(customer=c)),
         ),
         Section(
             "tier-history", gettext_lazy("Tier history"), "tier-changes",
@@ -327,6 +333,7 @@ def _section_context(request: HttpRequest, customer: Customer, section: Section,
         and section.create is not None
         and may(request.user, CREATE, section.resource),
         "can_edit": section.update is not None and may(request.user, UPDATE, section.resource),
+        "groups": section.groups(request.user, customer) if section.groups else None,
         **extra,
     }
 
@@ -373,9 +380,7 @@ def _tier_panel(request: HttpRequest, customer: Customer) -> dict[str, Any] | No
 def _render_section(
     request: HttpRequest, customer: Customer, section: Section, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    return render(
-        request, "customers/partials/section.html", _section_context(request, customer, section, **extra), status=status
-    )
+    return render(request, section.template, _section_context(request, customer, section, **extra), status=status)
 
 
 def _make_form(
