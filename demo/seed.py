@@ -243,6 +243,24 @@ CAMPAIGNS = [  # name, channel, status, days from today (start), days long, budg
 ]
 
 
+#: The risk the demo carries: a few percent of customers with an open alert after the
+#: first scan, every kind of rule among them, so that a rep's first day shows a workable
+#: inbox.  Each is the share of customers who ...
+RISK_SHARES = {
+    "late_payer": 0.03,  # pay their last months' orders late (overdue payment)
+    "drifting": 0.012,  # stopped ordering most of a year ago (buying rhythm broken)
+    "souring": 0.008,  # answered the last survey clearly worse than before (satisfaction drop)
+    "complaining": 0.005,  # complained three or four times in the last weeks (complaint spike)
+}
+#: Every other customer pays an order once it is due and has ordered within this many days.
+RECENT_ORDER_DAYS = 45
+#: Orders of the last 90 days cancelled (4% of older ones): a customer's recent orders are
+#: what the cancellations rule weighs, and few customers call off several at once.
+RECENT_CANCELLED = 0.015
+#: How far back a late payer's unpaid orders go.
+LATE_DAYS = 240
+
+
 @dataclass
 class SeedReport:
     """What a load wrote, table by table, and how long each took."""
@@ -312,6 +330,7 @@ class DemoSeeder:
         self._payments(first_id)
         self._service_records(first_id)
         self._feedback(first_id)
+        self._complaint_spikes(first_id)
         self._satisfaction(first_id)
         self._participations(first_id)
         for label, count in self.report.counts.items():
@@ -623,9 +642,22 @@ class DemoSeeder:
             self._span(first_id),
         )
 
+    def _risk_params(self) -> dict[str, Any]:
+        """The shares of :data:`RISK_SHARES`, each drawn from a salt of its own."""
+        return {
+            **{f"share_{name}": share for name, share in RISK_SHARES.items()},
+            **{f"salt_{name}": self.s(900 + i) for i, name in enumerate(RISK_SHARES)},
+            "recent_days": RECENT_ORDER_DAYS,
+            "late_days": LATE_DAYS,
+            "recent_cancelled": RECENT_CANCELLED,
+        }
+
     def _transactions(self, first_id: int) -> None:
         """About ``k`` orders per customer over three years, with realistic payment states:
-        most old orders are settled, some are overdue, a few cancelled or refunded."""
+        an order past its due date is settled, a few cancelled or refunded; only the few
+        late payers (``RISK_SHARES``) owe on orders of their last months.  Every customer
+        has ordered recently but the few who drifted away, whose orders stop most of a
+        year ago."""
         products = list(Product.objects.order_by("id").values_list("id", "list_price"))
         self._run(
             "transactions.transaction",
@@ -647,15 +679,24 @@ class DemoSeeder:
                 cu.owner_id, ''
             FROM customers_customer cu,
                  generate_series(1, %(max_per)s) AS j,
-                 LATERAL (SELECT cu.id * 64 + j AS key) k,
+                 LATERAL (SELECT cu.id * 64 + j AS key,
+                                 pg_temp.r(cu.id, %(salt_late_payer)s) < %(share_late_payer)s AS late,
+                                 pg_temp.r(cu.id, %(salt_drifting)s) < %(share_drifting)s AS drifting) k,
                  LATERAL (SELECT pg_temp.n(1, array_length(%(product_ids)s::bigint[], 1), key, %(s74)s) AS pi,
                                  pg_temp.n(1, 20, key, %(s75)s)::numeric AS qty,
-                                 current_date - pg_temp.n(0, 1095, key, %(s76)s) AS order_date,
+                                 CASE WHEN drifting THEN current_date - pg_temp.n(240, 1095, key, %(s76)s)
+                                      WHEN j = 1 THEN current_date - pg_temp.n(0, %(recent_days)s, key, %(s76)s)
+                                      ELSE current_date - pg_temp.n(0, 1095, key, %(s76)s) END AS order_date,
                                  pg_temp.r(key, %(s77)s) AS rs,
                                  CASE WHEN pg_temp.r(key, %(s78)s) < 0.6 THEN 'erp'
                                       WHEN pg_temp.r(key, %(s78)s) < 0.9 THEN 'shop' ELSE 'manual' END AS src) v,
                  LATERAL (SELECT (%(prices)s::numeric[])[pi] AS price,
-                                 CASE WHEN rs < 0.04 THEN 'cancelled' WHEN rs < 0.06 THEN 'refunded'
+                                 CASE WHEN rs < 0.04 AND (order_date <= current_date - 90 OR rs < %(recent_cancelled)s)
+                                      THEN 'cancelled'
+                                      WHEN rs >= 0.04 AND rs < 0.06 THEN 'refunded'
+                                      WHEN order_date + cu.payment_terms_days < current_date
+                                      THEN CASE WHEN late AND order_date > current_date - %(late_days)s AND rs < 0.45
+                                                THEN 'pending' WHEN rs < 0.30 THEN 'paid' ELSE 'completed' END
                                       WHEN order_date > current_date - 60 AND rs < 0.40 THEN 'pending'
                                       WHEN order_date > current_date - 60 AND rs < 0.60 THEN 'shipped'
                                       WHEN rs < 0.13 THEN 'pending'
@@ -665,6 +706,7 @@ class DemoSeeder:
         """,
             {
                 **self._span(first_id),
+                **self._risk_params(),
                 "k": self.k,
                 "max_per": max(1, 2 * self.k - 1),
                 "product_ids": [p for p, _ in products],
@@ -751,22 +793,53 @@ class DemoSeeder:
             self._span(first_id),
         )
 
+    def _complaint_spikes(self, first_id: int) -> None:
+        """The few customers who had a bad month (``RISK_SHARES``): three or four
+        complaints in the last three weeks, not handled yet."""
+        self._run(
+            "feedback.feedback",
+            """
+            INSERT INTO feedback_feedback (created_at, updated_at, version, customer_id, contact_id, kind, channel,
+                subject, content, received_at, status, handler_id, response, responded_at)
+            SELECT now(), now(), 1, cu.id, NULL, 'complaint',
+                (ARRAY['phone','email','wechat','visit','survey','web'])[pg_temp.n(1, 6, key, %(s91)s)],
+                (ARRAY['到货延迟','产品质量问题','发票开具错误','售后响应慢'])[pg_temp.n(1, 4, key, %(s92)s)],
+                '',
+                now() - make_interval(days => pg_temp.n(0, 20, key, %(s94)s), hours => pg_temp.n(1, 9, key, %(s95)s)),
+                'new', cu.owner_id, '', NULL
+            FROM customers_customer cu, generate_series(1, 4) AS j,
+                 LATERAL (SELECT cu.id * 4 + j AS key) k
+            WHERE cu.id BETWEEN %(first)s AND %(last)s
+              AND pg_temp.r(cu.id, %(salt_complaining)s) < %(share_complaining)s
+              AND j <= pg_temp.n(3, 4, cu.id, %(s93)s)
+        """,
+            {**self._span(first_id), **self._risk_params()},
+        )
+
     def _satisfaction(self, first_id: int) -> None:
+        """Up to two survey answers per customer over a year and a half, each customer
+        about as satisfied each time; the few souring customers (``RISK_SHARES``) answered
+        the last one clearly worse than the one before."""
         self._run(
             "feedback.satisfactionresponse",
             """
             INSERT INTO feedback_satisfactionresponse (created_at, updated_at, version, customer_id, contact_id,
                 responded_at, method, csat, nps, comment)
-            SELECT now(), now(), 1, cu.id, NULL, now() - make_interval(days => pg_temp.n(0, 540, key, %(s41)s)),
+            SELECT now(), now(), 1, cu.id, NULL, now() - make_interval(days => days_ago),
                 (ARRAY['online','phone','interview','email'])[pg_temp.n(1, 4, key, %(s42)s)],
-                csat, least(10, greatest(0, csat * 2 + pg_temp.n(-2, 1, key, %(s43)s))), ''
+                csat, least(10, greatest(0, csat * 2 + pg_temp.n(-1, 1, key, %(s43)s))), ''
             FROM customers_customer cu, generate_series(1, 2) AS j,
-                 LATERAL (SELECT cu.id * 2 + j AS key) k,
-                 LATERAL (SELECT (ARRAY[5,5,5,4,4,4,4,3,3,2,1])[pg_temp.n(1, 11, cu.id * 2 + j, %(s44)s)] AS csat) c
+                 LATERAL (SELECT cu.id * 2 + j AS key,
+                                 pg_temp.r(cu.id, %(salt_souring)s) < %(share_souring)s AS souring) k,
+                 LATERAL (SELECT CASE WHEN NOT souring THEN pg_temp.n(0, 540, key, %(s41)s)
+                                      WHEN j = 1 THEN pg_temp.n(5, 80, key, %(s41)s)
+                                      ELSE pg_temp.n(120, 400, key, %(s41)s) END AS days_ago,
+                                 (ARRAY[5,5,5,4,4,4,4,3,3,2,1])[pg_temp.n(1, 11, cu.id, %(s44)s)] AS usual) u,
+                 LATERAL (SELECT CASE WHEN souring AND j = 1 THEN greatest(1, usual - 2) ELSE usual END AS csat) c
             WHERE cu.id BETWEEN %(first)s AND %(last)s AND cu.lifecycle_stage <> 'prospect'
-              AND j <= pg_temp.n(0, 2, cu.id, %(s45)s)
+              AND j <= CASE WHEN souring THEN 2 ELSE pg_temp.n(0, 2, cu.id, %(s45)s) END
         """,
-            self._span(first_id),
+            {**self._span(first_id), **self._risk_params()},
         )
 
     def _participations(self, first_id: int) -> None:
