@@ -46,6 +46,7 @@ def test_a_rep_works_an_alert_and_a_manager_sees_the_team(page: Any, reference_r
     rows = page.get_by_test_id("alerts").locator("tbody tr")
     assert rows.count() == 2 and "深圳华强电子有限公司" in rows.first.inner_text()  # the high one first
     screenshot(page, "alerts-inbox-desktop")
+    rows.first.locator("summary").click()  # open the group to its alerts
     rows.first.get_by_role("link", name=urgent.title).click()
     page.get_by_test_id("facts").wait_for()
     assert "75" in page.get_by_test_id("facts").inner_text()
@@ -112,3 +113,51 @@ def test_an_admin_previews_and_saves_a_risk_rule_and_the_deadlines(page: Any, re
     page.wait_for_url("**/console/risk-rules/")
     assert RiskSettings.current().sla_for("high") == dt.timedelta(hours=8)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_rep_opens_and_acknowledges_a_group_of_alerts(page: Any, reference_risk_rules: None) -> None:
+    """Five late invoices of one customer are one row: opened, it lists the orders;
+    acknowledged, every one of them is."""
+    rep = UserFactory(username="xiaoli", role=Role.REP)
+    rep.set_password(PASSWORD)
+    rep.save()
+    today = timezone.localdate()
+    late = CustomerFactory(owner=rep, name="杭州五单欠款贸易有限公司")
+    for i, days in enumerate((10, 25, 40, 70, 100)):
+        TransactionFactory(
+            customer=late, amount=Decimal("8800"), external_ref=f"ERP-2026-{i:03d}", status="pending",
+            order_date=today - dt.timedelta(days=days + 30), due_date=today - dt.timedelta(days=days),
+        )  # fmt: skip
+    other = CustomerFactory(owner=rep, name="宁波单笔欠款有限公司")
+    TransactionFactory(
+        customer=other, amount=Decimal("5000"), status="pending",
+        order_date=today - dt.timedelta(days=50), due_date=today - dt.timedelta(days=20),
+    )  # fmt: skip
+    services.risk_scan_now(actor=None, trigger=ScanTrigger.COMMAND)
+    assert RiskAlert.objects.filter(customer=late).count() == 5
+
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, "xiaoli", PASSWORD)
+    page.goto("/alerts/")
+    rows = page.get_by_test_id("alerts").locator("tbody tr")
+    assert rows.count() == 2  # six alerts, two lines of work
+    group = rows.filter(has_text="杭州五单欠款贸易有限公司")
+    assert group.get_by_test_id("count").inner_text() == "5"
+    assert group.get_by_test_id("worst").inner_text() == "严重"  # 100 days late: critical
+    assert not group.get_by_text("ERP-2026-004").is_visible()
+    group.locator("summary").click()
+    group.get_by_text("ERP-2026-004").wait_for()
+    assert group.get_by_test_id("members").locator("li").count() == 5
+    screenshot(page, "alerts-group-open-desktop")
+    group.get_by_role("button", name="确认").click()
+    page.get_by_text("完成：5 条预警已更新。").wait_for()
+    assert set(RiskAlert.objects.filter(customer=late).values_list("status", flat=True)) == {"acknowledged"}
+    assert RiskAlert.objects.get(customer=other).status == "open"
+    # Ticked in bulk: the other group is resolved from the bulk bar.
+    page.get_by_test_id("alerts").locator("tbody tr").filter(has_text="宁波单笔欠款有限公司").get_by_role(
+        "checkbox"
+    ).check()
+    page.get_by_test_id("bulk-form").get_by_label("对勾选的分组").select_option("resolved")
+    page.get_by_test_id("bulk-submit").click()
+    page.get_by_text("完成：1 条预警已更新。").wait_for()
+    assert RiskAlert.objects.get(customer=other).status == "resolved"
