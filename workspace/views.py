@@ -322,7 +322,8 @@ def _customer(request: HttpRequest, pk: int) -> Customer:
 def _section_context(request: HttpRequest, customer: Customer, section: Section, **extra: Any) -> dict[str, Any]:
     policy = policy_for(request.user, request)
     rows = section.rows(request.user, customer)
-    shown = list(rows[: section.limit + 1])
+    # A section drawn as groups shows the groups, not the rows.
+    shown = [] if section.groups else list(rows[: section.limit + 1])
     model = rows.model
     return {
         "customer": customer,

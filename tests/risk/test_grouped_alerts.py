@@ -33,7 +33,7 @@ def _late_invoices(customer: Any, rule: Any, n: int, assignee: Any = None) -> li
     severities = ["low", "medium", "critical", "high", "medium"]
     alerts = []
     for i in range(n):
-        order = TransactionFactory(customer=customer, external_ref=f"ERP-{customer.pk}-{i}")
+        order = TransactionFactory(customer=customer, external_ref=f"ERP-{customer.pk}-{rule.pk}-{i}")
         alerts.append(
             RiskAlertFactory(
                 customer=customer,
@@ -344,3 +344,23 @@ def test_the_digest_is_a_list_grouped_by_customer(
     assert "Buying rhythm × 1" in lines[late_line + 2]
     assert lines.index(next(line for line in lines if "只有一条预警公司" in line)) > late_line + 2
     assert Notification.objects.get(user=rep1).body.count("■") == 2
+
+
+def test_my_day_and_the_360_page_cost_the_same_queries_for_many_groups(
+    client: Any, rep1: Any, django_assert_max_num_queries: Any
+) -> None:
+    customer = CustomerFactory(owner=rep1)
+    _late_invoices(customer, RiskRuleFactory(), 2)
+    client.force_login(rep1)
+    with CaptureQueriesContext(connection) as day:
+        client.get("/")
+    with CaptureQueriesContext(connection) as page:
+        client.get(f"/customers/{customer.pk}/")
+    for _ in range(6):
+        rule = RiskRuleFactory()
+        _late_invoices(customer, rule, 3)
+        _late_invoices(CustomerFactory(owner=rep1), rule, 2)
+    with django_assert_max_num_queries(len(day.captured_queries)):
+        assert len(client.get("/").context["day"].alerts) == 13
+    with django_assert_max_num_queries(len(page.captured_queries)):
+        client.get(f"/customers/{customer.pk}/")
