@@ -207,6 +207,9 @@ CRM_IMPORT_WINDOW_ROWS = int(env("CRM_IMPORT_WINDOW_ROWS", "5000"))
 # A list export of more rows than this is written by a worker; its link is kept this long.
 CRM_EXPORT_BACKGROUND_ROWS = int(env("CRM_EXPORT_BACKGROUND_ROWS", "20000"))
 CRM_EXPORT_KEEP_HOURS = int(env("CRM_EXPORT_KEEP_HOURS", "24"))
+# A campaign is credited with a participant's orders placed from the day of the invitation
+# up to this many days after it (never an order placed before).
+CRM_CAMPAIGN_ATTRIBUTION_DAYS = int(env("CRM_CAMPAIGN_ATTRIBUTION_DAYS", "90"))
 
 # ---------------------------------------------------------------- static files
 STATIC_URL = "/static/"

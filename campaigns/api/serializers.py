@@ -94,3 +94,6 @@ class CampaignStatsSerializer(serializers.Serializer):
     budget = serializers.DecimalField(max_digits=16, decimal_places=2)
     cost_per_conversion = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
     roi = serializers.FloatField(allow_null=True)
+    attribution_days = serializers.IntegerField(
+        help_text=_("Orders placed from the invitation up to this many days later count as the campaign's revenue.")
+    )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from campaigns.models import Campaign, Participation
 from tests.api_contract import ResourceContract, detail_url
@@ -74,7 +75,8 @@ def test_funnel_steps_are_stamped_up_to_the_status(api: Any, rep1: Any) -> None:
 def test_linking_an_order_converts_and_must_be_the_same_customer(api: Any, rep1: Any) -> None:
     part = ParticipationFactory(customer=CustomerFactory(owner=rep1))
     foreign = TransactionFactory(customer=CustomerFactory(owner=rep1))
-    own = TransactionFactory(customer=part.customer)
+    # Placed today, on the day of the invitation: inside the attribution window.
+    own = TransactionFactory(customer=part.customer, order_date=timezone.localdate())
     client = api(rep1)
     url = detail_url("/api/v1/participations/", part.pk)
     refused = client.patch(url, {"transaction": foreign.pk}, format="json", HTTP_IF_MATCH='"1"')
@@ -105,14 +107,14 @@ def test_stats_are_exact_and_scoped(
         campaign=campaign,
         customer=won,
         status="converted",
-        transaction=TransactionFactory(customer=won, amount=Decimal("25000")),
+        transaction=TransactionFactory(customer=won, amount=Decimal("25000"), order_date=timezone.localdate()),
     )
     stranger = CustomerFactory(owner=outsider)
     ParticipationFactory(
         campaign=campaign,
         customer=stranger,
         status="converted",
-        transaction=TransactionFactory(customer=stranger, amount=Decimal("99999")),
+        transaction=TransactionFactory(customer=stranger, amount=Decimal("99999"), order_date=timezone.localdate()),
     )
     with django_assert_max_num_queries(4):
         body = api(manager).get(f"/api/v1/campaigns/{campaign.pk}/stats/").json()
