@@ -7,7 +7,16 @@ from crm.access.registry import MANAGERS, Resource, register
 from .api.views import CampaignViewSet, ParticipationViewSet
 
 register(
-    Resource("campaigns", CampaignViewSet, basename="campaign", update=MANAGERS, governed=True),
+    # Managers run campaigns: plan and edit them, invite customers from a filtered list
+    # and record the participants' progress in bulk.
+    Resource(
+        "campaigns",
+        CampaignViewSet,
+        basename="campaign",
+        update=MANAGERS,
+        actions={"invite": MANAGERS, "record": MANAGERS},
+        governed=True,
+    ),
     Resource(
         "participations",
         ParticipationViewSet,

@@ -1,6 +1,8 @@
 """Campaigns and the funnel each participating customer moves down.
 
-Every function is one transaction and is audited through ``crm.core.services``.
+Every function is one transaction and is audited through ``crm.core.services`` (or,
+for the set-based ones, with one audit event per participation written in one
+statement).
 
 The funnel only moves forward: invited → registered → attended → responded →
 converted.  Reaching a step stamps its time, and the time of every earlier step never
@@ -12,23 +14,33 @@ its converted participants placed inside the attribution window
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.access.registry import may
+from crm.access.scope import scoped_queryset
+from crm.audit.choices import Action
+from crm.audit.services import audit_records, snapshot
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
+from customers.models import Contact, Customer
 
-from .choices import ParticipationStatus
+from .choices import CampaignStatus, ParticipationStatus
 from .models import Campaign, Participation
 
 # The funnel in order; reaching a step means having passed the ones before it.
 FUNNEL = [choice.value for choice in ParticipationStatus]
 STAMP = {step: f"{step}_at" for step in FUNNEL}
+#: Campaigns that take no more participants.
+CLOSED = (CampaignStatus.FINISHED, CampaignStatus.CANCELLED)
 
 
 def attribution_days() -> int:
@@ -118,3 +130,151 @@ def participation_update(
 
 def participation_delete(*, actor: Any, instance: Participation, expected_version: int | None) -> None:
     record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+def _audit_written(pks: Sequence[int], actor: Any, befores: Mapping[int, dict[str, Any]] | None) -> None:
+    """One audit event per written participation, all in one statement."""
+    written = list(Participation.objects.filter(pk__in=pks).order_by("pk"))
+    audit_records(
+        action=Action.UPDATE if befores is not None else Action.CREATE,
+        instances=written,
+        actor=actor,
+        befores=[befores[p.pk] for p in written] if befores is not None else [{}] * len(written),
+        afters=[snapshot(p) for p in written],
+    )
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    """What an invitation from a filtered list did."""
+
+    matched: int  # customers matching the filter, in the actor's scope
+    invited: int  # new participations
+    already: int  # customers already taking part
+    no_consent: int  # skipped: none of their contacts consents to marketing
+
+
+def consenting_contacts() -> QuerySet[Contact]:
+    """Contacts who consent to marketing, of the customer ``OuterRef("pk")``: the primary
+    one first, then decision makers."""
+    return Contact.objects.filter(customer_id=OuterRef("pk"), marketing_consent=True).order_by(
+        "-is_primary", "-is_decision_maker", "pk"
+    )
+
+
+def invite_preview(*, actor: Any, customers: QuerySet[Customer], campaign: Campaign) -> InviteResult:
+    """What inviting ``customers`` would do, without doing it (one query)."""
+    targets = scoped_queryset(Customer, actor).filter(pk__in=customers.order_by().values("pk"))
+    taking_part = Participation.objects.filter(campaign=campaign, customer_id=OuterRef("pk"))
+    counts = targets.order_by().aggregate(
+        matched=Count("pk"),
+        consenting=Count("pk", filter=Q(Exists(consenting_contacts()))),
+        already=Count("pk", filter=Q(Exists(taking_part), Exists(consenting_contacts()))),
+    )
+    return InviteResult(
+        matched=counts["matched"],
+        invited=counts["consenting"] - counts["already"],
+        already=counts["already"],
+        no_consent=counts["matched"] - counts["consenting"],
+    )
+
+
+@transaction.atomic
+def participation_invite(*, actor: Any, campaign: Campaign, customers: QuerySet[Customer]) -> InviteResult:
+    """Invite every customer of ``customers`` to ``campaign``: a manager's act.
+
+    Only customers in the actor's record scope are invited, each through its contact who
+    consents to marketing (the primary one first, then a decision maker); a customer
+    none of whose contacts consents is skipped and counted as such.  A customer already
+    taking part is left alone (one participation per customer and campaign: the unique
+    constraint, ``ON CONFLICT DO NOTHING``).  One ``INSERT … SELECT`` whatever the number,
+    and one audit event per new participation.  A finished or cancelled campaign takes
+    no more participants.
+    """
+    if not may(actor, "invite", "campaigns"):
+        raise DomainError(_("Only managers can invite customers to a campaign."))
+    if campaign.status in CLOSED:
+        raise DomainError(
+            _("This campaign is %(status)s: it takes no more participants.") % {"status": campaign.get_status_display()}
+        )
+    preview = invite_preview(actor=actor, customers=customers, campaign=campaign)
+    source = (
+        scoped_queryset(Customer, actor)
+        .filter(pk__in=customers.order_by().values("pk"))
+        .annotate(contact_pick=Subquery(consenting_contacts().values("pk")[:1]))
+        .filter(contact_pick__isnull=False)
+        .order_by()
+        .values_list("pk", "contact_pick")
+    )
+    sql, params = source.query.sql_with_params()
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Participation._meta.db_table} (created_at, updated_at, version, campaign_id, customer_id,
+                contact_id, status, invited_at, feedback)
+            SELECT %s, %s, 1, %s, chosen.customer_id, chosen.contact_id, %s, %s, ''
+            FROM ({sql}) AS chosen (customer_id, contact_id)
+            ON CONFLICT (campaign_id, customer_id) DO NOTHING
+            RETURNING id
+            """,  # noqa: S608 - the table's name and the scope's own SQL and parameters
+            [now, now, campaign.pk, ParticipationStatus.INVITED, now, *params],
+        )
+        created = [row[0] for row in cursor.fetchall()]
+    _audit_written(created, actor, None)
+    consenting = preview.matched - preview.no_consent
+    return InviteResult(
+        matched=preview.matched,
+        invited=len(created),
+        already=consenting - len(created),
+        no_consent=preview.no_consent,
+    )
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a bulk recording did: participations moved forward, and those left alone
+    (already at that step or further, or not visible to the actor)."""
+
+    changed: int
+    unchanged: int
+
+
+@transaction.atomic
+def participation_bulk_record(*, actor: Any, campaign: Campaign, ids: Sequence[int], status: str) -> RecordResult:
+    """Record that the chosen participants of ``campaign`` reached ``status`` (registered,
+    attended, responded or converted): a manager's act.
+
+    Only participations in the actor's scope move, and only forward: one already at that
+    step or further is left as it is (a buyer is not set back to attendee).  The step is
+    stamped now, and each earlier step never stamped gets the same time, so the stamps
+    stay in the funnel's order; a time already recorded is kept.  One locking read, one
+    ``UPDATE``, one audit event per changed participation, whatever their number.
+    """
+    if not may(actor, "record", "campaigns"):
+        raise DomainError(_("Only managers can record the participants' progress."))
+    if status not in FUNNEL[1:]:
+        raise DomainError(
+            _("Choose the step reached: registered, attended, responded or converted."),
+            field_errors={"status": [_("Not a step that can be recorded.")]},
+        )
+    if not ids:
+        raise DomainError(_("Tick the participants first."))
+    earlier = FUNNEL[: FUNNEL.index(status)]
+    locked = list(
+        scoped_queryset(Participation, actor)
+        .filter(campaign=campaign, pk__in=list(ids), status__in=earlier)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    befores = {p.pk: snapshot(p) for p in locked}
+    now = timezone.now()
+    target = STAMP[status]
+    stamps: dict[str, Any] = {target: Coalesce(F(target), Value(now))}
+    for step in earlier:
+        stamps[STAMP[step]] = Coalesce(F(STAMP[step]), F(target), Value(now))
+    Participation.objects.filter(pk__in=befores).update(
+        status=status, version=F("version") + 1, updated_at=now, **stamps
+    )
+    _audit_written(list(befores), actor, befores)
+    return RecordResult(changed=len(befores), unchanged=len(set(ids)) - len(befores))

@@ -49,7 +49,7 @@ MATRIX: dict[str, dict[str, set[str]]] = {
     "service-records": {"assign": MANAGERS},
     "feedback": {DELETE: MANAGERS, "assign": MANAGERS},
     "satisfaction-responses": {DELETE: MANAGERS},
-    "campaigns": {CREATE: MANAGERS, UPDATE: MANAGERS, DELETE: MANAGERS},
+    "campaigns": {CREATE: MANAGERS, UPDATE: MANAGERS, DELETE: MANAGERS, "invite": MANAGERS, "record": MANAGERS},
     "participations": {},
     "tiers": {CREATE: ADMINS, UPDATE: ADMINS, DELETE: ADMINS},
     "tier-changes": {"override": MANAGERS},
