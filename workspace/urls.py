@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import views
+from . import campaign_invite, views
 
 app_name = "customers"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("customers/<int:pk>/<slug:key>/", views.section_view, name="section"),
     path("customers/<int:pk>/<slug:key>/new/", views.section_form_view, name="section-new"),
     path("customers/<int:pk>/<slug:key>/<int:row>/", views.section_form_view, name="section-edit"),
+    path("campaigns/<int:pk>/invite/", campaign_invite.campaign_invite_view, name="campaign-invite"),
 ]
