@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
@@ -843,8 +844,21 @@ class DemoSeeder:
         )
 
     def _participations(self, first_id: int) -> None:
-        """About one customer in thirty takes part in each campaign; some convert into an order
-        of their own, which the participation then points to."""
+        """Customers invited to each campaign, as the product's own invitation does it, and
+        their way down the funnel.
+
+        About one customer in thirty is invited to each campaign (at most about 150 per
+        campaign, the size of a real guest list, however many customers are loaded), through
+        a contact who consents to marketing (a customer without one is not invited), two
+        weeks before the start.  A participant converts only with an order (not cancelled
+        or refunded) placed from the day of the invitation up to the end of the attribution
+        window (``CRM_CAMPAIGN_ATTRIBUTION_DAYS``); the participation links the first of
+        them.  Of the participants drawn to convert, in the order of the draw, those convert
+        whose orders keep the campaign's attributed revenue within its target revenue; the
+        others stop at "responded".  So no campaign shows revenue from an order placed
+        before its invitation, and none returns more than its target (five times the budget
+        in this demo: an ROI of at most 400%).
+        """
         campaign_ids = list(
             Campaign.objects.filter(name__in=[c[0] for c in CAMPAIGNS]).order_by("id").values_list("id", flat=True)
         )
@@ -854,26 +868,56 @@ class DemoSeeder:
             INSERT INTO campaigns_participation (created_at, updated_at, version, campaign_id, customer_id,
                 contact_id, status, invited_at, registered_at, attended_at, responded_at, converted_at,
                 transaction_id, feedback)
-            SELECT now(), now(), 1, ca.id, cu.id, NULL, pstatus,
+            SELECT now(), now(), 1, campaign_id, customer_id, contact_id,
+                (ARRAY['invited','registered','attended','responded','converted'])[step],
                 -- Each step at its day of the campaign, and none after today: what has
-                -- happened has happened by now.
-                least(ca.start_date - 14 + time '10:00', now()),
-                CASE WHEN step >= 2 THEN least(ca.start_date - 7 + time '10:00', now()) END,
-                CASE WHEN step >= 3 THEN least(ca.start_date + time '10:00', now()) END,
-                CASE WHEN step >= 4 THEN least(ca.start_date + 3 + time '10:00', now()) END,
-                CASE WHEN step >= 5 THEN least(ca.start_date + 10 + time '10:00', now()) END,
-                CASE WHEN step >= 5 THEN (SELECT t.id FROM transactions_transaction t
-                                          WHERE t.customer_id = cu.id ORDER BY t.order_date DESC, t.id DESC LIMIT 1)
-                END,
+                -- happened has happened by now.  The conversion on the day of its first
+                -- order, and not before the response.
+                invited,
+                CASE WHEN step >= 2 THEN least(start_date - 7 + time '10:00', now()) END,
+                CASE WHEN step >= 3 THEN least(start_date + time '10:00', now()) END,
+                CASE WHEN step >= 4 THEN least(start_date + 3 + time '10:00', now()) END,
+                CASE WHEN step >= 5 THEN least(greatest(won_date + time '10:00', start_date + 3 + time '10:00'),
+                                               now()) END,
+                CASE WHEN step >= 5 THEN won_id END,
                 ''
-            FROM campaigns_campaign ca
-            JOIN customers_customer cu ON cu.id BETWEEN %(first)s AND %(last)s
-            CROSS JOIN LATERAL (SELECT CASE WHEN ca.status = 'planned' THEN 1
-                                            ELSE pg_temp.n(1, 5, cu.id * 100 + ca.id, %(s48)s) END AS step) s
-            CROSS JOIN LATERAL (SELECT (ARRAY['invited','registered','attended','responded','converted'])[step]
-                                    AS pstatus) st
-            WHERE ca.id = ANY(%(campaigns)s) AND pg_temp.r(cu.id * 100 + ca.id, %(s47)s) < 0.033
+            FROM (
+                SELECT *, CASE WHEN planned THEN 1
+                               WHEN drawn AND won_id IS NOT NULL AND running <= target THEN 5
+                               WHEN drawn THEN 4
+                               ELSE pg_temp.n(1, 4, key, %(s48)s) END AS step
+                FROM (
+                    SELECT ca.id AS campaign_id, ca.start_date, ca.status = 'planned' AS planned,
+                        coalesce(ca.target_revenue, ca.budget * 5) AS target, cu.id AS customer_id,
+                        contact.id AS contact_id, i.invited, won.id AS won_id, won.order_date AS won_date, k.key,
+                        k.drawn,
+                        sum(CASE WHEN k.drawn THEN won.revenue END)
+                            OVER (PARTITION BY ca.id ORDER BY pg_temp.r(k.key, %(s50)s), cu.id) AS running
+                    FROM campaigns_campaign ca
+                    JOIN customers_customer cu ON cu.id BETWEEN %(first)s AND %(last)s
+                    CROSS JOIN LATERAL (SELECT cu.id * 100 + ca.id AS key,
+                                               pg_temp.r(cu.id * 100 + ca.id, %(s49)s) < 0.3 AS drawn) k
+                    CROSS JOIN LATERAL (SELECT least(ca.start_date - 14 + time '10:00', now()) AS invited) i
+                    CROSS JOIN LATERAL (SELECT (i.invited AT TIME ZONE %(tz)s)::date AS since) d
+                    CROSS JOIN LATERAL (SELECT c.id FROM customers_contact c
+                                        WHERE c.customer_id = cu.id AND c.marketing_consent
+                                        ORDER BY c.is_primary DESC, c.is_decision_maker DESC, c.id LIMIT 1) contact
+                    CROSS JOIN LATERAL (SELECT (array_agg(t.id ORDER BY t.order_date, t.id))[1] AS id,
+                                               min(t.order_date) AS order_date, sum(t.amount) AS revenue
+                                        FROM transactions_transaction t
+                                        WHERE t.customer_id = cu.id AND t.status NOT IN ('cancelled', 'refunded')
+                                          AND t.order_date BETWEEN d.since AND d.since + %(window)s) won
+                    WHERE ca.id = ANY(%(campaigns)s)
+                      AND pg_temp.r(k.key, %(s47)s) < least(0.033, 150.0 / %(n)s)
+                ) invited
+            ) funnel
             ON CONFLICT (campaign_id, customer_id) DO NOTHING
         """,
-            {**self._span(first_id), "campaigns": campaign_ids},
+            {
+                **self._span(first_id),
+                "campaigns": campaign_ids,
+                "n": self.n,
+                "tz": settings.TIME_ZONE,
+                "window": settings.CRM_CAMPAIGN_ATTRIBUTION_DAYS,
+            },
         )
