@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -56,7 +57,14 @@ class TestParticipationContract(ResourceContract):
         return ParticipationFactory(customer=CustomerFactory(owner=owner))
 
     def valid_payload(self, owner: Any) -> dict[str, Any]:
-        return {"campaign": CampaignFactory().pk, "customer": CustomerFactory(owner=owner).pk, "status": "registered"}
+        # Invited a month ago: an order of the last weeks lies in its attribution window.
+        invited = (timezone.now() - dt.timedelta(days=30)).isoformat()
+        return {
+            "campaign": CampaignFactory().pk,
+            "customer": CustomerFactory(owner=owner).pk,
+            "status": "registered",
+            "invited_at": invited,
+        }
 
 
 def test_funnel_steps_are_stamped_up_to_the_status(api: Any, rep1: Any) -> None:

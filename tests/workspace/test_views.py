@@ -330,7 +330,11 @@ def test_campaign_detail_shows_funnel_conversion_and_revenue(as_user: Any, rep1:
     for amount in (1500, 2500):
         customer = CustomerFactory(owner=rep1)
         order = TransactionFactory(customer=customer, amount=amount)
-        ParticipationFactory(campaign=campaign, customer=customer, status="converted", transaction=order)
+        # Invited before the order: inside the attribution window.
+        invited = timezone.now() - dt.timedelta(days=20)
+        ParticipationFactory(
+            campaign=campaign, customer=customer, status="converted", transaction=order, invited_at=invited
+        )
     response = as_user(manager).get(f"/campaigns/{campaign.pk}/")
     html = response.content.decode()
     assert response.context["stats"]["conversion_rate"] == 0.5
