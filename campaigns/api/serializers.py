@@ -13,6 +13,7 @@ from crm.core.api import ScopedPrimaryKeyRelatedField
 from customers.models import Contact, Customer
 from transactions.models import Transaction
 
+from ..choices import ParticipationStatus
 from ..models import Campaign, Participation
 
 STAMPS = ("version", "created_at", "updated_at")
@@ -97,3 +98,35 @@ class CampaignStatsSerializer(serializers.Serializer):
     attribution_days = serializers.IntegerField(
         help_text=_("Orders placed from the invitation up to this many days later count as the campaign's revenue.")
     )
+
+
+class InviteRequestSerializer(serializers.Serializer):
+    customers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=10000,
+        help_text=_("Ids of the customers to invite; those outside the caller's scope are ignored."),
+    )
+
+
+class InviteResultSerializer(serializers.Serializer):
+    matched = serializers.IntegerField(help_text=_("Customers named, in the caller's scope."))
+    invited = serializers.IntegerField(help_text=_("New participations."))
+    already = serializers.IntegerField(help_text=_("Customers already taking part."))
+    no_consent = serializers.IntegerField(
+        help_text=_("Customers skipped: none of their contacts consents to marketing.")
+    )
+
+
+class RecordRequestSerializer(serializers.Serializer):
+    participations = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=10000
+    )
+    status = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in ParticipationStatus if c != ParticipationStatus.INVITED]
+    )
+
+
+class RecordResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text=_("Participations moved forward to the status."))
+    unchanged = serializers.IntegerField(help_text=_("Participations left alone: already that far, or not visible."))

@@ -9,11 +9,20 @@ from rest_framework.response import Response
 
 from crm.access.reveal import RevealMixin
 from crm.core.api import ScopedModelViewSet
+from customers.models import Customer
 
 from .. import selectors, services
 from ..models import Campaign, Participation
 from .filtersets import CampaignFilterSet, ParticipationFilterSet
-from .serializers import CampaignSerializer, CampaignStatsSerializer, ParticipationSerializer
+from .serializers import (
+    CampaignSerializer,
+    CampaignStatsSerializer,
+    InviteRequestSerializer,
+    InviteResultSerializer,
+    ParticipationSerializer,
+    RecordRequestSerializer,
+    RecordResultSerializer,
+)
 
 
 class CampaignViewSet(RevealMixin, ScopedModelViewSet):
@@ -39,6 +48,34 @@ class CampaignViewSet(RevealMixin, ScopedModelViewSet):
         over the participants the caller may see."""
         stats = selectors.campaign_stats(campaign=self.get_object(), user=request.user)
         return Response(CampaignStatsSerializer(stats).data)
+
+    @extend_schema(request=InviteRequestSerializer, responses=InviteResultSerializer)
+    @action(detail=True, methods=["post"])
+    def invite(self, request: Request, pk: str | None = None) -> Response:
+        """Invite the given customers (managers): each through a contact who consents to
+        marketing; those without one are skipped, those already taking part left alone."""
+        campaign = self.get_object()
+        body = InviteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        customers = Customer.objects.filter(pk__in=body.validated_data["customers"])
+        result = services.participation_invite(actor=request.user, campaign=campaign, customers=customers)
+        return Response(InviteResultSerializer(result).data)
+
+    @extend_schema(request=RecordRequestSerializer, responses=RecordResultSerializer)
+    @action(detail=True, methods=["post"])
+    def record(self, request: Request, pk: str | None = None) -> Response:
+        """Mark participations of this campaign registered, attended, responded or converted
+        (managers), forward only, with each step's time."""
+        campaign = self.get_object()
+        body = RecordRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = services.participation_bulk_record(
+            actor=request.user,
+            campaign=campaign,
+            ids=body.validated_data["participations"],
+            status=body.validated_data["status"],
+        )
+        return Response(RecordResultSerializer(result).data)
 
 
 class ParticipationViewSet(RevealMixin, ScopedModelViewSet):

@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Participation
 from tests.api_contract import ResourceContract, detail_url
-from tests.factories import CampaignFactory, CustomerFactory, ParticipationFactory, TransactionFactory
+from tests.factories import (
+    CampaignFactory,
+    ContactFactory,
+    CustomerFactory,
+    ParticipationFactory,
+    TransactionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +138,27 @@ def test_stats_are_exact_and_scoped(
     assert Decimal(body["cost_per_conversion"]) == Decimal("10000")
     assert body["roi"] == 1.5
     assert api(outsider).get(f"/api/v1/campaigns/{campaign.pk}/stats/").json()["funnel"]["invited"] == 1
+
+
+def test_managers_invite_and_record_through_the_api_reps_may_not(api: Any, manager: Any, rep1: Any) -> None:
+    campaign = CampaignFactory()
+    willing, silent = CustomerFactory(owner=rep1), CustomerFactory(owner=rep1)
+    ContactFactory(customer=willing, marketing_consent=True)
+    ContactFactory(customer=silent, marketing_consent=False)
+    url = f"/api/v1/campaigns/{campaign.pk}/"
+    body = {"customers": [willing.pk, silent.pk]}
+    assert api(rep1).post(url + "invite/", body, format="json").status_code == 403
+    invited = api(manager).post(url + "invite/", body, format="json")
+    assert invited.status_code == 200, invited.content
+    assert invited.json() == {"matched": 2, "invited": 1, "already": 0, "no_consent": 1}
+    part = Participation.objects.get(campaign=campaign)
+    step = {"participations": [part.pk], "status": "attended"}
+    assert api(rep1).post(url + "record/", step, format="json").status_code == 403
+    recorded = api(manager).post(url + "record/", step, format="json")
+    assert recorded.status_code == 200 and recorded.json() == {"changed": 1, "unchanged": 0}
+    part.refresh_from_db()
+    assert part.status == "attended" and part.attended_at is not None
+    for bad in ({"participations": [part.pk], "status": "invited"}, {"participations": [], "status": "attended"}):
+        refused = api(manager).post(url + "record/", bad, format="json")
+        assert refused.status_code == 400, refused.content
+    assert api(manager).post(url + "invite/", {"customers": "x"}, format="json").status_code == 400
