@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.forms import RecordForm, formfield
+from crm.core.forms import DATETIME, RecordForm, formfield
 
 from .choices import ParticipationStatus
 from .models import Campaign
@@ -41,11 +41,18 @@ class CampaignForm(RecordForm):
 
 
 class RecordStepForm(forms.Form):
-    """The step the ticked participants reached (the first step, invited, is the invitation)."""
+    """The step the ticked participants reached (the first step, invited, is the invitation),
+    and when."""
 
     status = forms.ChoiceField(
         label=_("Mark as"),
         choices=[(step.value, step.label) for step in ParticipationStatus if step != ParticipationStatus.INVITED],
+    )
+    at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        widget=DATETIME,
+        help_text=_("Leave empty for now."),
     )
     ids = forms.TypedMultipleChoiceField(
         coerce=int, choices=(), error_messages={"required": _("Tick the participants first.")}
@@ -56,3 +63,4 @@ class RecordStepForm(forms.Form):
         # Any id may be posted; the service keeps only this campaign's, in the actor's scope.
         self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids")] if self.is_bound else []  # type: ignore[attr-defined]
         self.fields["status"].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["at"].widget.attrs["class"] = "form-control form-control-sm"

@@ -31,6 +31,7 @@ from crm.audit.choices import Action
 from crm.audit.services import audit_records, snapshot
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_delete, record_update
+from crm.core.validation import happened
 from customers.models import Contact, Customer
 
 from .choices import CampaignStatus, ParticipationStatus
@@ -241,14 +242,18 @@ class RecordResult:
 
 
 @transaction.atomic
-def participation_bulk_record(*, actor: Any, campaign: Campaign, ids: Sequence[int], status: str) -> RecordResult:
+def participation_bulk_record(
+    *, actor: Any, campaign: Campaign, ids: Sequence[int], status: str, at: dt.datetime | None = None
+) -> RecordResult:
     """Record that the chosen participants of ``campaign`` reached ``status`` (registered,
-    attended, responded or converted): a manager's act.
+    attended, responded or converted) at ``at`` (now unless given): a manager's act.
 
     Only participations in the actor's scope move, and only forward: one already at that
     step or further is left as it is (a buyer is not set back to attendee).  The step is
-    stamped now, and each earlier step never stamped gets the same time, so the stamps
-    stay in the funnel's order; a time already recorded is kept.  One locking read, one
+    stamped ``at``, and each earlier step never stamped gets the same time, so the stamps
+    stay in the funnel's order; a time already recorded is kept.  ``at`` has happened
+    (not after now), and is not before a step a chosen participant already reached (that
+    would run its times backwards: refused, nothing written).  One locking read, one
     ``UPDATE``, one audit event per changed participation, whatever their number.
     """
     if not may(actor, "record", "campaigns"):
@@ -260,6 +265,11 @@ def participation_bulk_record(*, actor: Any, campaign: Campaign, ids: Sequence[i
         )
     if not ids:
         raise DomainError(_("Tick the participants first."))
+    now = timezone.now()
+    at = at or now
+    problem = happened.problem(at) or (_("Not after now.") if at > now else None)
+    if problem:
+        raise DomainError(problem, field_errors={"at": [problem]})
     earlier = FUNNEL[: FUNNEL.index(status)]
     locked = list(
         scoped_queryset(Participation, actor)
@@ -267,12 +277,18 @@ def participation_bulk_record(*, actor: Any, campaign: Campaign, ids: Sequence[i
         .select_for_update(of=("self",))
         .order_by("pk")
     )
-    befores = {p.pk: snapshot(p) for p in locked}
-    now = timezone.now()
     target = STAMP[status]
-    stamps: dict[str, Any] = {target: Coalesce(F(target), Value(now))}
+    later = [p for p in locked if any((getattr(p, STAMP[step]) or at) > at for step in earlier)]
+    if later:
+        message = _("%(n)d of the ticked participants reached an earlier step after %(at)s; choose a later time.") % {
+            "n": len(later),
+            "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
+        }
+        raise DomainError(message, field_errors={"at": [message]})
+    befores = {p.pk: snapshot(p) for p in locked}
+    stamps: dict[str, Any] = {target: Coalesce(F(target), Value(at))}
     for step in earlier:
-        stamps[STAMP[step]] = Coalesce(F(STAMP[step]), F(target), Value(now))
+        stamps[STAMP[step]] = Coalesce(F(STAMP[step]), F(target), Value(at))
     Participation.objects.filter(pk__in=befores).update(
         status=status, version=F("version") + 1, updated_at=now, **stamps
     )

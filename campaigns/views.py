@@ -148,7 +148,11 @@ def participation_record_view(request: HttpRequest, pk: int) -> HttpResponse:
     step = form.cleaned_data["status"]
     try:
         result = services.participation_bulk_record(
-            actor=request.user, campaign=campaign, ids=form.cleaned_data["ids"], status=step
+            actor=request.user,
+            campaign=campaign,
+            ids=form.cleaned_data["ids"],
+            status=step,
+            at=form.cleaned_data.get("at"),
         )
     except DomainError as error:
         messages.error(request, error.message)

@@ -125,6 +125,7 @@ class RecordRequestSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ParticipationStatus if c != ParticipationStatus.INVITED]
     )
+    at = serializers.DateTimeField(required=False, help_text=_("When the step was reached; now if left out."))
 
 
 class RecordResultSerializer(serializers.Serializer):

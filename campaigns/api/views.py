@@ -74,6 +74,7 @@ class CampaignViewSet(RevealMixin, ScopedModelViewSet):
             campaign=campaign,
             ids=body.validated_data["participations"],
             status=body.validated_data["status"],
+            at=body.validated_data.get("at"),
         )
         return Response(RecordResultSerializer(result).data)
 

@@ -168,3 +168,30 @@ def test_a_rep_may_not_record_in_bulk(rep1: Any) -> None:
     with pytest.raises(DomainError):
         participation_bulk_record(actor=rep1, campaign=campaign, ids=[part.pk], status="attended")
     assert Participation.objects.get(pk=part.pk).status == "invited"
+
+
+def test_a_step_may_be_recorded_at_an_earlier_time(manager: Any, rep1: Any) -> None:
+    campaign = CampaignFactory()
+    (part,) = _parts(campaign, rep1, ["invited"])  # invited three days ago
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    participation_bulk_record(actor=manager, campaign=campaign, ids=[part.pk], status="attended", at=yesterday)
+    part.refresh_from_db()
+    assert part.attended_at == yesterday and part.registered_at == yesterday
+    assert part.invited_at < part.registered_at
+
+
+@pytest.mark.parametrize("days", [-4, 1])
+def test_a_time_before_an_earlier_step_or_in_the_future_is_refused(manager: Any, rep1: Any, days: int) -> None:
+    campaign = CampaignFactory()
+    parts = _parts(campaign, rep1, ["invited", "registered"])  # invited three days ago
+    with pytest.raises(DomainError) as refused:
+        participation_bulk_record(
+            actor=manager,
+            campaign=campaign,
+            ids=[p.pk for p in parts],
+            status="attended",
+            at=timezone.now() + dt.timedelta(days=days),
+        )
+    assert "at" in refused.value.field_errors
+    assert set(Participation.objects.values_list("status", flat=True)) == {"invited", "registered"}
+    assert not AuditEvent.objects.filter(resource="campaigns.participation").exists()

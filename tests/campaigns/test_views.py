@@ -181,7 +181,14 @@ def test_recording_needs_ticks_and_a_step_and_a_manager(as_user: Any, manager: A
     campaign = CampaignFactory()
     part = ParticipationFactory(campaign=campaign, customer=CustomerFactory(owner=rep1))
     client = as_user(manager)
-    for data in ({"status": "attended"}, {"status": "invited", "ids": [part.pk]}, {"ids": ["x"]}):
+    tomorrow = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    for data in (
+        {"status": "attended"},
+        {"status": "invited", "ids": [part.pk]},
+        {"ids": ["x"]},
+        {"status": "attended", "ids": [part.pk], "at": "not a time"},
+        {"status": "attended", "ids": [part.pk], "at": tomorrow},
+    ):
         assert client.post(f"/campaigns/{campaign.pk}/record/", data).status_code == 302
     assert Participation.objects.get().status == "invited"
     rep = as_user(rep1)
