@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.core.formats import record_kind
+from crm.core.localized import localized as localized_value
 
 register = template.Library()
 
@@ -34,6 +35,13 @@ def cell(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value
+
+
+@register.filter
+def localized(obj: Any, field: str) -> Any:
+    """Content kept per language (``{{ tier|localized:"benefits" }}``) in the reader's
+    language, else in the other (see ``crm.core.localized``)."""
+    return localized_value(obj, field)
 
 
 @register.filter(name="record_kind")
