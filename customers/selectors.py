@@ -143,7 +143,7 @@ def customer_timeline(
         (Feedback, "feedback", "received_at", ()),
         (SatisfactionResponse, "satisfaction", "responded_at", ()),
         (TierChange, "tier_change", "changed_at", ("from_tier", "to_tier")),
-        (RiskAlert, "risk_alert", "raised_at", ()),
+        (RiskAlert, "risk_alert", "raised_at", ("rule",)),
     ):
         rows = scoped_queryset(model, user).filter(customer=customer).select_related(*related)
         if before:
@@ -198,7 +198,7 @@ def _title(kind: str, row: Any) -> str:
             if part
         )
     if kind == "risk_alert":
-        return str(row.title)
+        return str(row.display_title)
     return str(row)
 
 

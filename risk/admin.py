@@ -10,10 +10,10 @@ from .models import RiskAlert, RiskRule, RiskScan, RiskSettings
 
 @admin.register(RiskRule)
 class RiskRuleAdmin(AuditedModelAdmin):
-    list_display = ("code", "name", "kind", "severity", "enabled")
+    list_display = ("code", "name_zh", "name_en", "kind", "severity", "enabled")
     filter_horizontal = ("tiers",)
     list_filter = ("kind", "severity", "enabled")
-    search_fields = ("code", "name")
+    search_fields = ("code", "name_zh", "name_en")
 
 
 @admin.register(RiskAlert)

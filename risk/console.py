@@ -19,6 +19,7 @@ from crm.access.policy import policy_for
 from crm.access.scope import customers_visible_to
 from crm.core.errors import DomainError
 from crm.core.forms import show_refusal, submit
+from crm.core.localized import localized_expression
 from crm.core.pages import AdminOnly, ConsoleLink
 
 from . import engine, services
@@ -35,7 +36,7 @@ class RiskRuleListView(AdminOnly, View):
         rules = list(
             RiskRule.objects.prefetch_related("tiers")
             .annotate(open_alerts=Count("alerts", filter=Q(alerts__status__in=OPEN_STATUSES)))
-            .order_by("kind", "name")
+            .order_by("kind", localized_expression("name"))
         )
         for rule in rules:
             rule.levels = [  # type: ignore[attr-defined]

@@ -196,8 +196,10 @@ def parameters(
         "severity": rule.severity,
         "tier_ids": tier_ids or None,
         "rule_id": rule.pk,
-        "title": rule.name,
-        "playbook": rule.playbook,
+        # An alert the scan raises reads its title and playbook from its rule, in the
+        # reader's language (RiskAlert.display_title): it stores none of its own.
+        "title": "",
+        "playbook": "",
         "scan_id": scan_id,
         "sla_hours": json.dumps({sev: settings_row.sla_for(sev).total_seconds() / 3600 for sev in SEVERITY_ORDER}),
     }

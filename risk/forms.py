@@ -79,14 +79,22 @@ class AlertCommentForm(PolicyFormMixin, forms.Form):
 # ------------------------------------------------------------------ console
 class RiskRuleForm(VersionedForm):
     """A risk rule: its kind's parameters one field each (empty means the default), the
-    measure from which each severity starts, the tiers it watches and its playbook."""
+    measure from which each severity starts, the tiers it watches and its playbook.  The
+    name and the playbook are written in both languages side by side; one of the two names
+    is needed (a reader of the other language sees it)."""
 
-    wide_fields = ("tiers", "playbook")
+    wide_fields = ("tiers",)
 
     class Meta:
         model = RiskRule
-        fields = ["name", "code", "severity", "enabled", "tiers", "playbook"]
-        widgets = {"tiers": forms.CheckboxSelectMultiple, "playbook": forms.Textarea(attrs={"rows": 5})}
+        fields = ["name_zh", "name_en", "code", "severity", "enabled", "tiers", "playbook_zh", "playbook_en"]
+        widgets = {
+            "tiers": forms.CheckboxSelectMultiple,
+            "playbook_zh": forms.Textarea(attrs={"rows": 5, "lang": "zh-Hans"}),
+            "playbook_en": forms.Textarea(attrs={"rows": 5, "lang": "en"}),
+            "name_zh": forms.TextInput(attrs={"lang": "zh-Hans"}),
+            "name_en": forms.TextInput(attrs={"lang": "en"}),
+        }
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -138,7 +146,13 @@ class RiskRuleForm(VersionedForm):
         """The fields in the order an admin thinks of a rule: what it is, when it fires,
         how severe it is."""
         return [
-            (_("The rule"), [self[name] for name in ("name", "code", "enabled", "tiers", "playbook")]),
+            (
+                _("The rule"),
+                [
+                    self[name]
+                    for name in ("name_zh", "name_en", "code", "enabled", "tiers", "playbook_zh", "playbook_en")
+                ],
+            ),
             (_("When it fires"), [self[name] for name in self.param_fields]),
             (_("How severe"), [self["severity"], *(self[name] for name in self.level_fields)]),
         ]
@@ -149,6 +163,8 @@ class RiskRuleForm(VersionedForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        if not (cleaned.get("name_zh") or "").strip() and not (cleaned.get("name_en") or "").strip():
+            self.add_error("name_zh", _("Give the rule a name in Chinese or in English."))
         starts = [(cleaned[name], name) for name in self.level_fields if cleaned.get(name) is not None]
         # Severities rise with the measure: a later severity cannot start below an earlier one.
         for (low, _low_name), (high, high_name) in zip(starts, starts[1:], strict=False):

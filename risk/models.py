@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.jobs import LAST_ID
+from crm.core.localized import localized, localized_property
 from crm.core.models import BackgroundJob, JobPart, VersionedModel
 
 from .choices import DEFAULT_SLA_HOURS, AlertStatus, RiskKind, ScanTrigger, Severity
@@ -20,12 +21,16 @@ class RiskRule(VersionedModel):
     """A condition to watch for on every customer, with its severity and response playbook.
 
     ``params`` hold the thresholds of the rule's kind (e.g. ``{"days_overdue": 30}``).
+    The name and the playbook are written in Chinese and in English (``name_zh``,
+    ``name_en`` ...); ``name`` and ``playbook`` read the reader's language, falling back
+    to the other (``crm.core.localized``).
     """
 
     scope_path: ClassVar[str | None] = None
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=RiskKind.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
@@ -33,7 +38,8 @@ class RiskRule(VersionedModel):
     # CSAT points lost, times the usual gap, complaints): the last level reached sets the
     # alert's severity; below the first, ``severity`` does.
     severity_levels = models.JSONField(_("severity by measure"), default=list, blank=True)
-    playbook = models.TextField(_("response strategy"), blank=True)
+    playbook_zh = models.TextField(_("response strategy (Chinese)"), blank=True)
+    playbook_en = models.TextField(_("response strategy (English)"), blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     tiers = models.ManyToManyField(
         "tiers.Tier",
@@ -47,9 +53,19 @@ class RiskRule(VersionedModel):
         verbose_name = _("risk rule")
         verbose_name_plural = _("risk rules")
         ordering = ["kind", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name_zh="") | ~Q(name_en=""),
+                name="riskrule_named",
+                violation_error_message=_("Give the rule a name in Chinese or in English."),
+            )
+        ]
+
+    name = localized_property("name")
+    playbook = localized_property("playbook")
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.name)
 
 
 class RiskAlert(VersionedModel):
@@ -85,7 +101,9 @@ class RiskAlert(VersionedModel):
     )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     status = models.CharField(_("status"), max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN)
-    title = models.CharField(_("title"), max_length=200)
+    # Empty unless someone wrote the alert's own: the rule's name (and its playbook, for
+    # ``recommended_action``) in the reader's language stands in (``display_title``).
+    title = models.CharField(_("title"), max_length=200, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     recommended_action = models.TextField(_("recommended action"), blank=True)
     assignee = models.ForeignKey(
@@ -156,7 +174,26 @@ class RiskAlert(VersionedModel):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return str(self.display_title)
+
+    @property
+    def display_title(self) -> str:
+        """The title written for this alert, else its rule's name in the reader's language."""
+        return self.title or localized(self.rule, "name") or ""
+
+    @property
+    def display_action(self) -> str:
+        """What to do: the action written for this alert, else its rule's playbook in the
+        reader's language (a scan leaves both to the rule, so an edited playbook reaches
+        the open alerts)."""
+        return self.recommended_action or localized(self.rule, "playbook") or ""
+
+    # The pages show a field through ``get_<field>_display`` (crm.access.display).
+    def get_title_display(self) -> str:
+        return self.display_title
+
+    def get_recommended_action_display(self) -> str:
+        return self.display_action
 
 
 class AlertComment(models.Model):

@@ -73,7 +73,7 @@ def notify_urgent_alerts() -> int:
         listed = {
             a.pk: a
             for a in RiskAlert.objects.filter(pk__in=[pk for _, ids in per_user.values() for pk in ids]).select_related(
-                "customer"
+                "customer", "rule"
             )
         }
         users = {u.pk: u for u in User.objects.filter(pk__in=per_user)}
@@ -83,7 +83,7 @@ def notify_urgent_alerts() -> int:
             with translation.override(settings.LANGUAGE_CODE):
                 title = _("%(n)d new urgent risk alerts") % {"n": count}
                 lines = [
-                    f"[{listed[pk].get_severity_display()}] {listed[pk].customer.name} — {listed[pk].title}"
+                    f"[{listed[pk].get_severity_display()}] {listed[pk].customer.name} — {listed[pk].display_title}"
                     for pk in ids
                 ]
                 if count > len(ids):
@@ -101,17 +101,18 @@ def notify_urgent_alerts() -> int:
 
 def notify_reassigned(*, alert_id: int, actor_id: int | None) -> bool:
     """Tell an alert's new assignee that it is theirs now (once per assignment)."""
-    alert = RiskAlert.objects.select_related("customer", "assignee").filter(pk=alert_id).first()
+    alert = RiskAlert.objects.select_related("customer", "assignee", "rule").filter(pk=alert_id).first()
     if alert is None or alert.assignee is None or alert.assignee_id == actor_id:
         return False
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Risk alert assigned to you: %(customer)s") % {"customer": alert.customer.name}
+        body = alert.display_title
     key = f"risk-alert-{alert.pk}-v{alert.version}"
     _notification, created = Notification.objects.get_or_create(
-        user=alert.assignee, key=key, defaults={"title": title, "body": alert.title, "link": f"/alerts/{alert.pk}/"}
+        user=alert.assignee, key=key, defaults={"title": title, "body": body, "link": f"/alerts/{alert.pk}/"}
     )
     if created and alert.assignee.email:
-        _send([(title, f"{alert.title}\n\n/alerts/{alert.pk}/", settings.DEFAULT_FROM_EMAIL, [alert.assignee.email])])
+        _send([(title, f"{body}\n\n/alerts/{alert.pk}/", settings.DEFAULT_FROM_EMAIL, [alert.assignee.email])])
     return created
 
 

@@ -170,17 +170,16 @@ def _workflow(data: dict[str, Any], instance: RiskAlert | None) -> dict[str, Any
 
 @transaction.atomic
 def risk_alert_create(*, actor: Any, data: Mapping[str, Any]) -> RiskAlert:
-    """Raise an alert by hand.  Severity and playbook default to the rule's; it is assigned
-    to the customer's owner unless someone else is named."""
+    """Raise an alert by hand.  Severity defaults to the rule's; a title or action left
+    empty is the rule's name or playbook in each reader's language; it is assigned to the
+    customer's owner unless someone else is named."""
     data = dict(data)
     rule: RiskRule = data["rule"]
     data.setdefault("severity", rule.severity)
     if not data.get("severity"):
         data["severity"] = rule.severity
-    if not data.get("recommended_action"):
-        data["recommended_action"] = rule.playbook
-    if not data.get("title"):
-        data["title"] = rule.name
+    data["title"] = (data.get("title") or "").strip()
+    data["recommended_action"] = (data.get("recommended_action") or "").strip()
     if data.get("assignee") is None:
         data["assignee"] = data["customer"].owner
     data["raised_at"] = data.get("raised_at") or timezone.now()

@@ -97,7 +97,12 @@ def _inbox_alerts(request: HttpRequest, who: str) -> tuple[Any, dict[str, Any]]:
     if breached:
         rows = rows.filter(status__in=OPEN_STATUSES, due_at__lt=now)
     if query := (request.GET.get("q") or "").strip():
-        rows = rows.filter(Q(customer__name__icontains=query) | Q(title__icontains=query))
+        rows = rows.filter(
+            Q(customer__name__icontains=query)
+            | Q(title__icontains=query)
+            | Q(title="", rule__name_zh__icontains=query)
+            | Q(title="", rule__name_en__icontains=query)
+        )
     filters = {"status": status, "severity": severity, "rule": rule, "breached": breached, "q": query,
                "customer": customer}  # fmt: skip
     return rows, filters
@@ -152,7 +157,9 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         "assignees": selectors.risk_assignee_choices(user=user) if manages else [],
         "statuses": [("open", _("Open or acknowledged")), *AlertStatus.choices, ("all", _("All"))],
         "severities": [("urgent", _("High or critical")), *Severity.choices],
-        "rules": RiskRule.objects.order_by("kind", "code").values_list("code", "name"),
+        "rules": [
+            (r.code, r.name) for r in RiskRule.objects.order_by("kind", "code").only("code", "name_zh", "name_en")
+        ],
         "sorts": [
             ("urgency", _("Most urgent")),
             ("due", _("Act by")),
@@ -349,7 +356,7 @@ class ScansView(JobListView):
     row_name = "scan"
 
     def extra_context(self) -> dict[str, Any]:
-        return {"rules": dict(RiskRule.objects.values_list("code", "name"))}
+        return {"rules": {r.code: r.name for r in RiskRule.objects.only("code", "name_zh", "name_en")}}
 
 
 class ScanStartView(JobStartView):

@@ -184,11 +184,11 @@ class RiskRuleFactory(factory.django.DjangoModelFactory):
         model = RiskRule
 
     code = factory.Sequence(lambda n: f"overdue-{n}")
-    name = "Overdue payment"
+    name_en = "Overdue payment"
     kind = "overdue_payment"
     severity = "high"
     params = factory.LazyFunction(lambda: {"days_overdue": 30})
-    playbook = "Call the finance contact; pause credit."
+    playbook_en = "Call the finance contact; pause credit."
 
 
 class RiskAlertFactory(factory.django.DjangoModelFactory):

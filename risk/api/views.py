@@ -23,7 +23,7 @@ class RiskRuleViewSet(ScopedModelViewSet):
     resource = "risk-rules"
     serializer_class = RiskRuleSerializer
     filterset_class = RiskRuleFilterSet
-    search_fields = ("code", "name")
+    search_fields = ("code", "name_zh", "name_en")
     ordering_fields = ("kind", "code", "severity")
     ordering = ("kind", "code")
     create_service = staticmethod(services.risk_rule_create)
@@ -40,7 +40,7 @@ class RiskAlertViewSet(RevealMixin, ScopedModelViewSet):
     resource = "risk-alerts"
     serializer_class = RiskAlertSerializer
     filterset_class = RiskAlertFilterSet
-    search_fields = ("title", "subject", "customer__name")
+    search_fields = ("title", "subject", "customer__name", "rule__name_zh", "rule__name_en")
     ordering_fields = ("raised_at", "severity", "status")
     ordering = ("-raised_at", "-id")
     create_service = staticmethod(services.risk_alert_create)

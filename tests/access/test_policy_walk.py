@@ -91,7 +91,8 @@ def _records(owner: Any) -> dict[str, Any]:
         "satisfaction-responses": SatisfactionResponseFactory(customer=customer, comment="服务及时"),
         "campaigns": campaign,
         "participations": ParticipationFactory(customer=customer, campaign=campaign),
-        "risk-alerts": (alert := RiskAlertFactory(customer=customer)),
+        # A title sharing no word with its rule's name: a search finds it by one or the other.
+        "risk-alerts": (alert := RiskAlertFactory(customer=customer, title="账期已过三十天")),
         "alert-comments": AlertComment.objects.create(alert=alert, author=owner, body="已电话联系财务，约定下周付款"),
     }
 

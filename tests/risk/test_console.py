@@ -32,8 +32,9 @@ def admin_client(client: Any, admin_user: Any) -> Any:
 def _form_data(rule: RiskRule, **changes: Any) -> dict[str, Any]:
     """What the edit page posts for ``rule`` as it stands, with ``changes``."""
     data: dict[str, Any] = {
-        "version": rule.version, "name": rule.name, "code": rule.code, "severity": rule.severity,
-        "playbook": rule.playbook, "tiers": [t.pk for t in rule.tiers.all()],
+        "version": rule.version, "name_zh": rule.name_zh, "name_en": rule.name_en, "code": rule.code,
+        "severity": rule.severity, "playbook_zh": rule.playbook_zh, "playbook_en": rule.playbook_en,
+        "tiers": [t.pk for t in rule.tiers.all()],
     }  # fmt: skip
     if rule.enabled:
         data["enabled"] = "on"
@@ -79,7 +80,7 @@ def test_the_list_shows_every_rule_with_its_open_alerts_in_constant_queries(admi
         assert shipped.name in text and f"/console/risk-rules/{shipped.pk}/" in text
     assert f'?who=team&amp;rule={RULE}">1</a>' in text  # the open one only
     for code in ("cancellations-90", "satisfaction-drop", "inactivity", "complaint-spike"):
-        RiskRule.objects.filter(code=code).update(name=f"{code} renamed")
+        RiskRule.objects.filter(code=code).update(name_zh=f"{code} renamed")
     extra = RiskRule.objects.create(code="extra", name="Extra", kind="complaint_spike")
     extra.tiers.set([tier("gold")])
     with CaptureQueriesContext(connection) as more:
@@ -94,7 +95,7 @@ def test_an_admin_changes_a_rules_parameters_levels_and_tiers(admin_client: Any,
     assert 'name="level_critical" value="91' in page  # the rule's levels as they stand
     data = _form_data(
         rule, param_days_overdue=5, param_min_amount_by_currency_USD="200", param_min_amount_by_currency_JPY="",
-        level_low=None, level_medium="5", tiers=[tier("gold").pk], playbook="Call the buyer today.",
+        level_low=None, level_medium="5", tiers=[tier("gold").pk], playbook_en="Call the buyer today.",
     )  # fmt: skip
     data.pop("level_low", None)
     answer = admin_client.post(f"/console/risk-rules/{rule.pk}/", data)
@@ -105,7 +106,7 @@ def test_an_admin_changes_a_rules_parameters_levels_and_tiers(admin_client: Any,
     assert isinstance(rule.params["days_overdue"], int)
     assert [level[1] for level in rule.severity_levels] == ["medium", "high", "critical"]
     assert rule.severity_levels[0] == [5, "medium"]
-    assert list(rule.tiers.values_list("code", flat=True)) == ["gold"] and rule.playbook == "Call the buyer today."
+    assert list(rule.tiers.values_list("code", flat=True)) == ["gold"] and rule.playbook_en == "Call the buyer today."
     assert rule.code == RULE  # the code cannot change
     event = AuditEvent.objects.filter(resource="risk.riskrule", object_id=str(rule.pk)).latest("id")
     assert event.actor == admin_user and "params" in event.changes
@@ -119,7 +120,7 @@ def test_bad_parameters_are_refused_at_the_field_and_nothing_is_written(admin_cl
         ({"param_window_days": "7.5"}, "param_window_days"),  # whole days
         ({"param_count": "-1"}, "param_count"),
         ({"level_medium": "4", "level_high": "3"}, "level_high"),  # levels must rise
-        ({"name": ""}, "name"),
+        ({"name_zh": "", "name_en": " "}, "name_zh"),  # a name in one language at least
     ):
         answer = admin_client.post(f"/console/risk-rules/{rule.pk}/", _form_data(rule, **changes))
         assert answer.status_code == 422, changes
@@ -130,25 +131,27 @@ def test_bad_parameters_are_refused_at_the_field_and_nothing_is_written(admin_cl
 
 def test_a_stale_edit_is_a_conflict(admin_client: Any) -> None:
     rule = RiskRule.objects.get(code=RULE)
-    stale = _form_data(rule, name="Mine")
-    services.risk_rule_update(actor=None, instance=rule, data={"name": "Theirs"}, expected_version=rule.version)
+    stale = _form_data(rule, name_zh="Mine")
+    services.risk_rule_update(actor=None, instance=rule, data={"name_zh": "Theirs"}, expected_version=rule.version)
     answer = admin_client.post(f"/console/risk-rules/{rule.pk}/", stale)
     assert answer.status_code == 409
-    assert RiskRule.objects.get(pk=rule.pk).name == "Theirs"
+    assert RiskRule.objects.get(pk=rule.pk).name_zh == "Theirs"
 
 
 def test_an_admin_adds_a_rule_of_any_kind(admin_client: Any) -> None:
     assert admin_client.get("/console/risk-rules/new/no-such-kind/").status_code == 404
     answer = admin_client.post(
         "/console/risk-rules/new/complaint_spike/",
-        {"name": "Complaints, key accounts", "code": "complaints-key", "severity": "high", "enabled": "on",
+        {"name_en": "Complaints, key accounts", "code": "complaints-key", "severity": "high", "enabled": "on",
          "param_count": "2", "param_window_days": "14", "level_critical": "5", "tiers": [tier("platinum").pk]},
     )  # fmt: skip
     assert answer.status_code == 302
     rule = RiskRule.objects.get(code="complaints-key")
     assert rule.kind == "complaint_spike" and rule.params == {"count": 2, "window_days": 14}
     assert rule.severity_levels == [[5, "critical"]] and rule.enabled
-    again = admin_client.post("/console/risk-rules/new/complaint_spike/", {"name": "Again", "code": "complaints-key"})
+    again = admin_client.post(
+        "/console/risk-rules/new/complaint_spike/", {"name_en": "Again", "code": "complaints-key"}
+    )
     assert again.status_code == 422 and "code" in again.context["form"].errors
 
 
@@ -199,8 +202,8 @@ def test_the_preview_of_a_new_rule_with_tiers(admin_client: Any, rep1: Any) -> N
         _owed(customer, 10)
     answer = admin_client.post(
         "/console/risk-rules/new/overdue_payment/",
-        {"name": "Gold overdue", "code": "gold-overdue", "severity": "high", "enabled": "on", "param_days_overdue": "5",
-         "tiers": [tier("gold").pk], "preview": "1"},
+        {"name_en": "Gold overdue", "code": "gold-overdue", "severity": "high", "enabled": "on",
+         "param_days_overdue": "5", "tiers": [tier("gold").pk], "preview": "1"},
     )  # fmt: skip
     assert answer.status_code == 200
     preview = answer.context["preview"]
