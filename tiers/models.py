@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.localized import localized, localized_property
 from crm.core.models import BackgroundJob, JobPart, VersionedModel
 from customers.choices import LifecycleStage
 
@@ -21,23 +21,30 @@ class Tier(VersionedModel):
     """A customer tier.  A higher ``rank`` is a better tier; ranks and codes are unique.
 
     The five levels of the source documents ship as data: Bronze (青铜), Silver (白银),
-    Gold (黄金), Platinum (铂金) and Diamond (钻石), each with its benefits.
+    Gold (黄金), Platinum (铂金) and Diamond (钻石), each with its benefits.  Name, benefits
+    and description are written in Chinese and in English; ``name``, ``benefits`` and
+    ``description`` read the reader's language, falling back to the other
+    (``crm.core.localized``).
     """
 
     scope_path: ClassVar[str | None] = None
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=50)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=50)
+    name_en = models.CharField(_("name (English)"), max_length=50, blank=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=50, blank=True)
     rank = models.PositiveSmallIntegerField(_("rank"), unique=True)
     colour = models.CharField(
         _("colour"), max_length=7, validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("Use a colour like #C0C0C0."))]
     )
     min_score = models.DecimalField(_("minimum score"), max_digits=7, decimal_places=2, default=0)
-    benefits = models.JSONField(
-        _("benefits"), default=list, blank=True, help_text=_("List of benefits, one string each.")
+    benefits_zh = models.JSONField(
+        _("benefits (Chinese)"), default=list, blank=True, help_text=_("List of benefits, one string each.")
     )
-    description = models.TextField(_("description"), blank=True)
+    benefits_en = models.JSONField(
+        _("benefits (English)"), default=list, blank=True, help_text=_("List of benefits, one string each.")
+    )
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
 
     class Meta:
         verbose_name = _("tier")
@@ -48,15 +55,25 @@ class Tier(VersionedModel):
                 condition=Q(min_score__gte=0),
                 name="tier_min_score_positive",
                 violation_error_message=_("A tier's minimum score cannot be negative."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(name_zh="") | ~Q(name_en=""),
+                name="tier_named",
+                violation_error_message=_("Give the tier a name in Chinese or in English."),
+            ),
         ]
+
+    name = localized_property("name")
+    benefits = localized_property("benefits")
+    description = localized_property("description")
 
     def __str__(self) -> str:
         return self.display_name
 
     @property
     def display_name(self) -> str:
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+        """The tier's name in the reader's language, else in the other."""
+        return str(localized(self, "name") or self.code)
 
 
 class TierChange(models.Model):

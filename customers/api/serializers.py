@@ -22,7 +22,7 @@ STAMPS = ("version", "created_at", "updated_at")
 class TierBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tier
-        fields = ("id", "code", "name_en", "name_zh", "rank", "colour")
+        fields = ("id", "code", "name", "name_en", "name_zh", "rank", "colour")
         read_only_fields = fields
 
 

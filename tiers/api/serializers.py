@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from crm.core.api import ScopedPrimaryKeyRelatedField
+from crm.core.localized import LocalizedField, LocalizedListField
 from customers.models import Customer
 
 from ..models import ScoringPolicy, Tier, TierChange, TierRun
@@ -15,22 +16,39 @@ from ..selectors import tier_list
 STAMPS = ("version", "created_at", "updated_at")
 
 
+def _benefits(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(max_length=200), max_length=50, **kwargs)
+
+
 class TierSerializer(serializers.ModelSerializer):
+    """A tier with its name, benefits and description in both languages (``name_zh``,
+    ``benefits_en`` ...) to edit, and ``name``, ``benefits`` and ``description`` in the
+    reader's language with the fallback (writing one of them sets the request's language)."""
+
     customer_count = serializers.IntegerField(read_only=True, help_text="Customers of this tier that you may see.")
-    benefits = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=50)
+    name = LocalizedField("name", child=serializers.CharField(max_length=50, allow_blank=True))
+    benefits = LocalizedListField("benefits", child=_benefits())
+    benefits_zh = _benefits(required=False)
+    benefits_en = _benefits(required=False)
+    description = LocalizedField("description")
 
     class Meta:
         model = Tier
         fields = (
             "id",
             "code",
+            "name",
             "name_en",
             "name_zh",
             "rank",
             "colour",
             "min_score",
             "benefits",
+            "benefits_zh",
+            "benefits_en",
             "description",
+            "description_zh",
+            "description_en",
             "customer_count",
             *STAMPS,
         )
