@@ -47,7 +47,7 @@ def test_a_rep_works_an_alert_and_a_manager_sees_the_team(page: Any, reference_r
     assert rows.count() == 2 and "深圳华强电子有限公司" in rows.first.inner_text()  # the high one first
     screenshot(page, "alerts-inbox-desktop")
     rows.first.locator("summary").click()  # open the group to its alerts
-    rows.first.get_by_role("link", name=urgent.title).click()
+    rows.first.get_by_role("link", name=urgent.display_title).click()
     page.get_by_test_id("facts").wait_for()
     assert "75" in page.get_by_test_id("facts").inner_text()
     assert "当天致电" in page.get_by_test_id("playbook").inner_text()
