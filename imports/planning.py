@@ -35,6 +35,7 @@ from crm.access.registry import Resource, get_resource, may
 from crm.access.scope import customers_visible_to, held_beyond_scope, scoped_queryset
 from crm.accounts.models import Team, User
 from crm.core.errors import DomainError
+from crm.core.localized import language_key
 from crm.core.spreadsheets.headers import Match, Target, knows, match_headers, normalise, targets_for
 from crm.core.spreadsheets.reading import Table, max_rows, read_file
 from crm.core.spreadsheets.values import (
@@ -94,10 +95,12 @@ class _Context:
             self._tiers = {}
             for tier in Tier.objects.order_by("rank"):
                 for name in (tier.code, tier.name_en, tier.name_zh, str(tier.rank)):
-                    self._tiers.setdefault(_tier_key(name), tier)
+                    if name:  # a name left empty in one language names no tier
+                        self._tiers.setdefault(_tier_key(name), tier)
         found = self._tiers.get(_tier_key(text))
         if found is None:
-            names = "、".join(dict.fromkeys(tier.name_zh for tier in self._tiers.values()))
+            comma = "、" if language_key() == "zh" else ", "
+            names = comma.join(dict.fromkeys(tier.display_name for tier in self._tiers.values()))
             return Parsed(error=_("No tier is called %(value)s; the tiers are %(names)s.") % {
                 "value": text[:40], "names": names})  # fmt: skip
         return Parsed(found)

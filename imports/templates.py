@@ -258,8 +258,8 @@ def _write_sheet(
 
 
 def _tier_names() -> list[str]:
-    chinese = _active_is_chinese()
-    return [tier.name_zh if chinese else tier.name_en for tier in Tier.objects.order_by("rank")]
+    """The tiers by their names in the reader's language (the other where it is empty)."""
+    return [tier.display_name for tier in Tier.objects.order_by("rank")]
 
 
 def _sheet_name(kind: str) -> str:
