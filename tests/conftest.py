@@ -13,7 +13,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from crm.accounts.choices import Role
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import TeamFactory, UserFactory, restore_shipped_rules, restore_shipped_tiers
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def reference_tiers() -> None:
     from tiers.models import ScoringPolicy, Tier
 
     if not Tier.objects.exists():
-        import_module("tiers.migrations.0002_seed_tiers").seed(apps, None)
+        restore_shipped_tiers()
     if not ScoringPolicy.objects.filter(is_active=True).exists():
         import_module("tiers.migrations.0004_default_scoring_policy").create(apps, None)
 
@@ -90,15 +90,10 @@ def reference_tiers() -> None:
 def reference_risk_rules() -> None:
     """The default risk rules that migrations ship, restored if an earlier transactional
     test emptied the tables (flush)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
     from risk.models import RiskRule
 
     if not RiskRule.objects.exists():
-        import_module("risk.migrations.0002_default_rules").seed(apps, None)
-        import_module("risk.migrations.0004_rule_levels").update(apps, None)
+        restore_shipped_rules()
 
 
 @pytest.fixture

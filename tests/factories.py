@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from importlib import import_module
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Participation
 from crm.accounts.choices import Role
 from crm.accounts.models import Team, User
+from crm.core.localized import split_bilingual
 from customers.models import Activity, Contact, Customer, ServiceNeed
 from feedback.models import Feedback, SatisfactionResponse, ServiceRecord
 from risk.models import RiskAlert, RiskRule
@@ -166,6 +169,35 @@ class ParticipationFactory(factory.django.DjangoModelFactory):
 def tier(code: str = "gold") -> Tier:
     """The seeded tiers ship with the migrations; tests use them rather than new ones."""
     return Tier.objects.get(code=code)
+
+
+def restore_shipped_tiers() -> None:
+    """The five tiers as the migrations leave them (their benefits split per language),
+    for a test after an earlier transactional test emptied the tables."""
+    for code, name_en, name_zh, rank, colour, min_score, benefits in import_module(
+        "tiers.migrations.0002_seed_tiers"
+    ).TIERS:
+        parts = [split_bilingual(benefit) for benefit in benefits]
+        Tier.objects.update_or_create(
+            code=code,
+            defaults={
+                "name_en": name_en, "name_zh": name_zh, "rank": rank, "colour": colour,
+                "min_score": Decimal(min_score), "benefits_zh": [zh for zh, _en in parts if zh],
+                "benefits_en": [en for _zh, en in parts if en],
+            },
+        )  # fmt: skip
+
+
+def restore_shipped_rules() -> None:
+    """The five default risk rules as the migrations leave them (names and playbooks
+    split per language), for a test after an earlier transactional test emptied the tables."""
+    later: dict[str, dict[str, Any]] = import_module("risk.migrations.0004_rule_levels").RULES
+    for code, name, kind, severity, params, playbook in import_module("risk.migrations.0002_default_rules").RULES:
+        values = {"name": name, "kind": kind, "severity": severity, "params": params, "enabled": True}
+        values.update(later.get(code, {}))
+        values["name_zh"], values["name_en"] = split_bilingual(values.pop("name"))
+        values["playbook_zh"], values["playbook_en"] = split_bilingual(playbook)
+        RiskRule.objects.update_or_create(code=code, defaults=values)
 
 
 class TierChangeFactory(factory.django.DjangoModelFactory):

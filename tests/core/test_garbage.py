@@ -46,6 +46,7 @@ from drf_spectacular.generators import SchemaGenerator
 from crm.access.scope import scoped_queryset
 from crm.accounts.models import User
 from crm.api_urls import router
+from tests.factories import restore_shipped_rules, restore_shipped_tiers
 
 pytestmark = pytest.mark.django_db
 SEED = int(os.environ.get("CRM_GARBAGE_SEED", "16"))
@@ -247,12 +248,11 @@ def book(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
         from tiers.models import ScoringPolicy, Tier
 
         if not Tier.objects.exists():  # an earlier transactional test emptied the tables
-            import_module("tiers.migrations.0002_seed_tiers").seed(apps, None)
+            restore_shipped_tiers()
         if not ScoringPolicy.objects.filter(is_active=True).exists():
             import_module("tiers.migrations.0004_default_scoring_policy").create(apps, None)
         if not RiskRule.objects.exists():
-            import_module("risk.migrations.0002_default_rules").seed(apps, None)
-            import_module("risk.migrations.0004_rule_levels").update(apps, None)
+            restore_shipped_rules()
         quiet = StringIO()
         call_command("seed_demo", "--customers", "12", "--seed", "5", stdout=quiet)
         call_command("evaluate_tiers", "--sync", stdout=quiet)

@@ -19,7 +19,7 @@ from risk.choices import ScanTrigger
 from risk.models import RiskAlert, RiskRule
 from risk.notifications import notify_reassigned
 from tests.api_contract import detail_url
-from tests.factories import CustomerFactory, TransactionFactory
+from tests.factories import CustomerFactory, TransactionFactory, restore_shipped_rules
 
 pytestmark = pytest.mark.django_db
 RULE = "overdue-payment-30"
@@ -53,6 +53,24 @@ def test_the_shipped_rules_are_split_into_their_languages() -> None:
     for shipped in RiskRule.objects.all():
         assert shipped.name_zh and shipped.name_en and " / " not in shipped.name_zh + shipped.name_en
         assert shipped.playbook_zh and shipped.playbook_en
+
+
+def test_the_shipped_rules_restored_for_tests_are_those_the_migrations_leave() -> None:
+    shown = (
+        "code",
+        "name_zh",
+        "name_en",
+        "playbook_zh",
+        "playbook_en",
+        "kind",
+        "severity",
+        "params",
+        "severity_levels",
+    )
+    migrated = list(RiskRule.objects.order_by("code").values(*shown))
+    RiskRule.objects.update(name_zh="x", name_en="", playbook_zh="", playbook_en="", params={})
+    restore_shipped_rules()
+    assert list(RiskRule.objects.order_by("code").values(*shown)) == migrated
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from crm.audit.models import AuditEvent
 from tests.api_contract import detail_url
-from tests.factories import CustomerFactory, tier
+from tests.factories import CustomerFactory, restore_shipped_tiers, tier
 from tiers.models import Tier
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,14 @@ def test_the_shipped_benefits_are_split_into_their_languages() -> None:
     for shipped in Tier.objects.all():
         assert len(shipped.benefits_zh) == len(shipped.benefits_en) > 0
         assert not any(" / " in benefit for benefit in shipped.benefits_zh + shipped.benefits_en)
+
+
+def test_the_shipped_tiers_restored_for_tests_are_those_the_migrations_leave() -> None:
+    shown = ("code", "name_zh", "name_en", "rank", "colour", "min_score", "benefits_zh", "benefits_en")
+    migrated = list(Tier.objects.order_by("code").values(*shown))
+    Tier.objects.update(name_zh="x", name_en="", benefits_zh=[], benefits_en=["y"])
+    restore_shipped_tiers()
+    assert list(Tier.objects.order_by("code").values(*shown)) == migrated
 
 
 def test_a_tier_reads_in_the_active_language_and_falls_back_to_the_other() -> None:
