@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Notification, User
+from crm.core.localized import localized_expression
 
 from .choices import OPEN_STATUSES, SEVERITY_ORDER, Severity
 from .engine import scan_writes
@@ -149,7 +150,7 @@ def _digest_lines(alerts: Any, *, now: dt.datetime) -> dict[int | None, list[str
         .values("assignee_id", "customer_id", "rule_id")
         .annotate(
             customer_name=Min("customer__name"),
-            rule_name=Min("rule__name"),
+            rule_name=Min(localized_expression("name", through="rule__")),
             worst=Max(SEVERITY_RANK),
             n=Count("id"),
             due=Min("due_at"),

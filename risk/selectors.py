@@ -21,6 +21,7 @@ from crm.access.scope import scoped_queryset
 from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.core.errors import DomainError
+from crm.core.localized import localized_expression
 
 from .choices import OPEN_STATUSES, SEVERITY_ORDER, AlertStatus, Severity
 from .models import RiskAlert, RiskRule, RiskScan, RiskSettings
@@ -127,7 +128,7 @@ def risk_alert_groups(*, alerts: QuerySet[RiskAlert], sort: str = "urgency") -> 
             earliest_due=Min("due_at", filter=Q(status__in=OPEN_STATUSES)),
             latest_raised=Max("raised_at"),
             customer_name=Min("customer__name"),
-            rule_name=Min("rule__name"),
+            rule_name=Min(localized_expression("name", through="rule__")),
         )
         .order_by(*GROUP_SORTS.get(sort, GROUP_SORTS["urgency"]))
     )

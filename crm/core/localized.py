@@ -72,11 +72,12 @@ def localized_property(field: str, doc: str = "") -> property:
     return property(get, put, doc=doc or f"The {field} in the reader's language, else in the other.")
 
 
-def localized_expression(field: str, language: str | None = None) -> Coalesce:
+def localized_expression(field: str, language: str | None = None, *, through: str = "") -> Coalesce:
     """The SQL counterpart of :func:`localized` for ordering and reading many rows
-    (``order_by(localized_expression("name"))``)."""
+    (``order_by(localized_expression("name"))``); ``through`` reaches the field over a
+    relation (``localized_expression("name", through="rule__")``)."""
     first, other = columns(field, language)
-    return Coalesce(NullIf(F(first), Value("")), F(other))
+    return Coalesce(NullIf(F(through + first), Value("")), F(through + other))
 
 
 def split_bilingual(text: str) -> tuple[str, str]:

@@ -327,7 +327,7 @@ def test_the_digest_is_a_list_grouped_by_customer(
 ) -> None:
     rep1.email = "rep1@example.com"
     rep1.save()
-    rule, silent = RiskRuleFactory(name="Overdue payment"), RiskRuleFactory(kind="inactivity", name="Buying rhythm")
+    rule, silent = RiskRuleFactory(), RiskRuleFactory(kind="inactivity", name_en="Buying rhythm")
     late = CustomerFactory(owner=rep1, name="迟付款有限公司")
     _late_invoices(late, rule, 3)
     RiskAlertFactory(customer=late, rule=silent, subject="", severity="medium", assignee=rep1)
