@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import ClassVar
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -253,6 +254,9 @@ class Activity(VersionedModel):
     """A follow-up with a customer: done (a log entry) or planned (a task with a due time).
 
     A planned follow-up belongs to an assignee and shows on their list until it is done.
+    A visit may carry its check-in (外勤签到): when the rep checked in and, if the phone
+    shared it, where (latitude and longitude in degrees, the accuracy in metres).  A
+    check-in without coordinates is a visit whose rep did not share the location.
     """
 
     scope_path: ClassVar[str | None] = "customer"
@@ -274,6 +278,26 @@ class Activity(VersionedModel):
     done = models.BooleanField(_("done"), default=False)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True, validators=[happened])
     outcome = models.TextField(_("outcome"), blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True, validators=[happened])
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
+    )
+    location_accuracy = models.PositiveIntegerField(
+        _("location accuracy (m)"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
 
     class Meta:
         verbose_name = _("activity")
@@ -285,6 +309,19 @@ class Activity(VersionedModel):
                 name="activity_done_has_time",
                 violation_error_message=_("A follow-up marked done needs the time it was done."),
             ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="activity_check_in_on_earth",
+                violation_error_message=_("A check-in's latitude is -90 to 90 and its longitude -180 to 180."),
+            ),
         ]
         indexes = [
             # "My follow-ups due today": open items of one assignee by due time.
@@ -294,6 +331,21 @@ class Activity(VersionedModel):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def located(self) -> bool:
+        """Whether the check-in carries the place (the phone shared its location)."""
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def check_in_map_url(self) -> str | None:
+        """A map showing where the rep checked in (Amap, from the browser's WGS-84 degrees)."""
+        if not self.located:
+            return None
+        return (
+            f"https://uri.amap.com/marker?position={self.longitude},{self.latitude}"
+            f"&coordinate=wgs84&name={quote(self.subject)}"
+        )
 
 
 class ServiceNeed(VersionedModel):

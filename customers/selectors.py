@@ -101,7 +101,12 @@ def customer_timeline(
                 "activity",
                 a.pk,
                 a.subject,
-                {"activity_kind": a.kind, "done": a.done, "due_at": a.due_at and a.due_at.isoformat()},
+                {
+                    "activity_kind": a.kind,
+                    "done": a.done,
+                    "due_at": a.due_at and a.due_at.isoformat(),
+                    **_check_in(a),
+                },
             )
             for a in activities.order_by("-at", "-id")[:limit]
         ]
@@ -182,6 +187,20 @@ def customer_timeline(
 
     merged = heapq.merge(*streams, reverse=True)
     return [entry for _, entry in zip(range(limit), merged, strict=False)]
+
+
+def _check_in(activity: Activity) -> dict[str, Any]:
+    """A visit's check-in on its timeline entry: when, where (and a map of it), or nothing."""
+    if activity.checked_in_at is None:
+        return {}
+    return {
+        "checked_in_at": activity.checked_in_at,
+        "located": activity.located,
+        "latitude": activity.latitude,
+        "longitude": activity.longitude,
+        "location_accuracy": activity.location_accuracy,
+        "check_in_map_url": activity.check_in_map_url,
+    }
 
 
 def _title(kind: str, row: Any) -> str:

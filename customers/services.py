@@ -6,9 +6,13 @@ Every function here is one transaction and leaves audit events (through
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Func, Value
 from django.utils import timezone
@@ -22,8 +26,9 @@ from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, snapshot
 from crm.core.errors import DomainError
 from crm.core.services import record_create, record_create_many, record_delete, record_update, record_update_many
-from crm.core.validation import control_characters
+from crm.core.validation import control_characters, record_validate
 
+from .choices import ActivityKind
 from .models import Activity, Contact, Customer, SavedView, ServiceNeed
 
 # Fields only the tier engine and managers' overrides may write (tiers app).
@@ -326,6 +331,7 @@ def activity_create(*, actor: Any, data: Mapping[str, Any]) -> Activity:
     if not data.get("due_at") and not data.get("occurred_at") and not data.get("done"):
         data["occurred_at"] = timezone.now()
     _stamp_done(data, None)
+    _stamp_check_in(data, None)
     return record_create(model=Activity, actor=actor, data=data)
 
 
@@ -335,11 +341,235 @@ def activity_update(
 ) -> Activity:
     data = dict(data)
     _stamp_done(data, instance)
+    _stamp_check_in(data, instance)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+_PLACE = ("latitude", "longitude", "location_accuracy")
+
+
+def _stamp_check_in(data: dict[str, Any], instance: Activity | None) -> None:
+    """A place written with a visit (the API) is its check-in, by the rules of
+    :func:`activity_check_in`: a visit's, once, stamped now.  The time of a check-in is
+    the server's, never the writer's."""
+    data.pop("checked_in_at", None)
+    given = {name: data.pop(name) for name in _PLACE if name in data}
+    if not any(value is not None for value in given.values()):
+        return
+    kind = data.get("kind", instance.kind if instance else None)
+    if kind != ActivityKind.VISIT:
+        raise DomainError(_("Only a visit is checked in."), field_errors={"kind": [_("Only a visit is checked in.")]})
+    if instance is not None and instance.checked_in_at is not None:
+        raise DomainError(
+            _("This visit is checked in already."),
+            field_errors={name: [_("Where a rep checked in is not rewritten.")] for name in given},
+        )
+    lat, lon, metres = check_in_place(
+        latitude=given.get("latitude"), longitude=given.get("longitude"), accuracy=given.get("location_accuracy")
+    )
+    data.update(checked_in_at=timezone.now(), latitude=lat, longitude=lon, location_accuracy=metres)
+    if not data.get("occurred_at") and not (instance and instance.occurred_at):
+        data["occurred_at"] = data["checked_in_at"]
 
 
 def activity_delete(*, actor: Any, instance: Activity, expected_version: int | None) -> None:
     record_delete(instance=instance, actor=actor, expected_version=expected_version)
+
+
+# ------------------------------------------------------- one-step log and follow-ups
+def follow_up_due(*, now: dt.datetime | None = None) -> dt.datetime:
+    """When the next follow-up a logged contact proposes is due: ``CRM_FOLLOW_UP_DAYS``
+    days from now, to the minute."""
+    now = now or timezone.now()
+    return (now + dt.timedelta(days=settings.CRM_FOLLOW_UP_DAYS)).replace(second=0, microsecond=0)
+
+
+def _problems(instance: Activity, prefix: str = "") -> dict[str, list[str]]:
+    """What the model's and the CRM's input rules find wrong with ``instance`` (names
+    prefixed by ``prefix``), all at once."""
+    problems: dict[str, list[str]] = {}
+    for check in (instance.full_clean, lambda: record_validate(instance=instance)):
+        try:
+            check()
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                found = problems.setdefault(f"{prefix}{name}", [])
+                found.extend(message for message in messages if message not in found)
+    return problems
+
+
+#: A visit's check-in, as stored (the field policy governs each).
+CHECK_IN_FIELDS = ("checked_in_at", "latitude", "longitude", "location_accuracy")
+
+#: The prefix of the next step's fields in :func:`activity_log`'s errors (and its form).
+NEXT = "next-"
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    actor: Any,
+    customer: Customer,
+    data: Mapping[str, Any],
+    next_step: Mapping[str, Any] | None,
+    check_in: Mapping[str, Any] | None = None,
+) -> tuple[Activity, Activity | None]:
+    """Log a call, visit, meeting or message that happened, and plan the next follow-up,
+    in one step: both are written (each audited) or neither.
+
+    The logged contact is done; it happened now unless ``occurred_at`` says otherwise.
+    The next step (``None``: the rep chose no next step) is a planned follow-up of the
+    same kind and contact unless it names others, due :func:`follow_up_due` unless it
+    names a day, about the same subject unless it names one.  The problems of both parts
+    are reported together, those of the next step under names starting with ``next-``.
+    ``check_in`` (a visit's latitude, longitude and accuracy, each possibly None) checks
+    the logged visit in, by the rules of :func:`activity_check_in`.
+    """
+    now = timezone.now()
+    logged = {**data, "customer": customer, "done": True, "assignee": actor}
+    if not logged.get("occurred_at"):
+        logged["occurred_at"] = now
+    logged["done_at"] = now
+    planned: dict[str, Any] | None = None
+    if next_step is not None:
+        planned = {
+            "kind": logged.get("kind") or ActivityKind.CALL,
+            "contact": logged.get("contact"),
+            **{name: value for name, value in next_step.items() if value not in (None, "")},
+            "customer": customer,
+            "done": False,
+            "assignee": actor,
+        }
+        planned.setdefault("due_at", follow_up_due(now=now))
+        if not planned.get("subject") and logged.get("subject"):
+            planned["subject"] = (_("Follow up: %(subject)s") % {"subject": logged["subject"]})[:200]
+    problems = _problems(Activity(**logged))
+    if planned is not None:
+        problems.update(_problems(Activity(**planned), NEXT))
+    if check_in is not None:
+        if logged.get("kind") != ActivityKind.VISIT:
+            problems.setdefault("kind", []).append(_("Only a visit is checked in."))
+        try:
+            lat, lon, metres = check_in_place(**check_in)
+        except DomainError as error:
+            for name, messages in error.field_errors.items():
+                problems.setdefault(name, []).extend(messages)
+        else:
+            logged.update(checked_in_at=now, latitude=lat, longitude=lon, location_accuracy=metres)
+    if problems:
+        raise ValidationError(problems)
+    activity = record_create(model=Activity, actor=actor, data=logged)  # stamped above, check-in included
+    follow_up = activity_create(actor=actor, data=planned) if planned is not None else None
+    return activity, follow_up
+
+
+@transaction.atomic
+def activity_complete(*, actor: Any, instance: Activity, expected_version: int | None, outcome: str = "") -> Activity:
+    """Mark a follow-up done: done now, and it happened now unless it already says when.
+    Marking a follow-up that is already done again changes nothing (a double tap)."""
+    if instance.done:
+        return instance
+    data: dict[str, Any] = {"done": True, "done_at": timezone.now()}
+    if not instance.occurred_at:
+        data["occurred_at"] = data["done_at"]
+    if outcome.strip():
+        data["outcome"] = outcome.strip()
+    return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+#: How far one tap puts a follow-up off: +1 day, +3 days, next Monday.
+SNOOZES = ("1d", "3d", "monday")
+
+
+def snooze_until(option: str, *, due_at: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
+    """The new due time of a follow-up put off by ``option`` (one of :data:`SNOOZES`):
+    that many days from today, or next Monday, at the time of day it was due (9:00 if it
+    had none).  Raises DomainError for an unknown option."""
+    today = timezone.localtime(now or timezone.now()).date()
+    if option == "1d":
+        day = today + dt.timedelta(days=1)
+    elif option == "3d":
+        day = today + dt.timedelta(days=3)
+    elif option == "monday":
+        day = today + dt.timedelta(days=7 - today.weekday())
+    else:
+        raise DomainError(
+            _("Choose how long to put it off."), field_errors={"option": [_("Choose +1 day, +3 days or next Monday.")]}
+        )
+    at = timezone.localtime(due_at).time() if due_at else dt.time(9, 0)
+    return timezone.make_aware(dt.datetime.combine(day, at))
+
+
+@transaction.atomic
+def activity_snooze(*, actor: Any, instance: Activity, until: dt.datetime, expected_version: int | None) -> Activity:
+    """Put an open follow-up off until ``until`` (in the future): only its due time moves."""
+    if instance.done:
+        raise DomainError(_("This follow-up is done already."), field_errors={"done": [_("It is done.")]})
+    if until <= timezone.now():
+        raise DomainError(
+            _("A follow-up is put off to a later time."), field_errors={"until": [_("Choose a time in the future.")]}
+        )
+    return record_update(instance=instance, actor=actor, data={"due_at": until}, expected_version=expected_version)
+
+
+def check_in_place(
+    *, latitude: Any = None, longitude: Any = None, accuracy: Any = None
+) -> tuple[Decimal | None, Decimal | None, int | None]:
+    """A check-in's place as stored (degrees to six places, whole metres), or a
+    DomainError naming each value that is not a place on Earth."""
+    errors: dict[str, list[str]] = {}
+
+    def number(name: str, value: Any, low: int, high: int, message: str) -> Decimal | None:
+        if value in (None, ""):
+            return None
+        try:
+            found = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            found = None
+        if found is None or not found.is_finite() or not low <= found <= high:
+            errors[name] = [message]
+            return None
+        return found.quantize(Decimal("0.000001"))
+
+    lat = number("latitude", latitude, -90, 90, _("The latitude is a number from -90 to 90."))
+    lon = number("longitude", longitude, -180, 180, _("The longitude is a number from -180 to 180."))
+    metres = number("location_accuracy", accuracy, 0, 100_000, _("The accuracy is 0 to 100,000 metres."))
+    if not errors and (lat is None) != (lon is None):
+        missing = "latitude" if lat is None else "longitude"
+        errors[missing] = [_("Give both the latitude and the longitude, or neither.")]
+    if errors:
+        raise DomainError(_("This is not a place on Earth."), field_errors=errors)
+    if lat is None:
+        metres = None
+    return lat, lon, int(metres.to_integral_value()) if metres is not None else None
+
+
+@transaction.atomic
+def activity_check_in(
+    *,
+    actor: Any,
+    instance: Activity,
+    expected_version: int | None,
+    latitude: Any = None,
+    longitude: Any = None,
+    accuracy: Any = None,
+) -> Activity:
+    """Check in at a visit (外勤签到): the time now and, when the phone shared it, the place.
+
+    Only a visit is checked in, once (where and when a rep was is not rewritten).  Without
+    coordinates the check-in still counts: the rep refused to share the location, or the
+    phone had none.  A planned visit checked in has happened now.
+    """
+    if instance.kind != ActivityKind.VISIT:
+        raise DomainError(_("Only a visit is checked in."), field_errors={"kind": [_("Only a visit is checked in.")]})
+    if instance.checked_in_at is not None:
+        raise DomainError(_("This visit is checked in already."))
+    lat, lon, metres = check_in_place(latitude=latitude, longitude=longitude, accuracy=accuracy)
+    now = timezone.now()
+    data: dict[str, Any] = {"checked_in_at": now, "latitude": lat, "longitude": lon, "location_accuracy": metres}
+    if not instance.occurred_at:
+        data["occurred_at"] = now
+    return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
 
 
 # ------------------------------------------------------------------ service needs

@@ -184,6 +184,15 @@ class ActivitySerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
     contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
     assignee = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     assignee_name = serializers.CharField(label=_("assignee name"), source="assignee.__str__", read_only=True)
+    # A visit's check-in: the place as the phone gives it (any number of decimals); the
+    # time is the server's.  Written once, on a visit (customers.services).
+    latitude = serializers.FloatField(label=_("latitude"), required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(
+        label=_("longitude"), required=False, allow_null=True, min_value=-180, max_value=180
+    )
+    location_accuracy = serializers.IntegerField(
+        label=_("location accuracy (m)"), required=False, allow_null=True, min_value=0, max_value=100_000
+    )
 
     class Meta:
         model = Activity
@@ -203,9 +212,13 @@ class ActivitySerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
             "done",
             "done_at",
             "outcome",
+            "checked_in_at",
+            "latitude",
+            "longitude",
+            "location_accuracy",
             *STAMPS,
         )
-        read_only_fields = STAMPS
+        read_only_fields = (*STAMPS, "checked_in_at")
 
 
 class ServiceNeedSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
@@ -243,3 +256,29 @@ class TimelineEntrySerializer(serializers.Serializer):
 class TimelineSerializer(serializers.Serializer):
     results = TimelineEntrySerializer(many=True)
     next_before = serializers.DateTimeField(allow_null=True)
+
+
+class ActivityCompleteSerializer(serializers.Serializer):
+    """``complete/``: what came of it, optionally."""
+
+    outcome = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class ActivitySnoozeSerializer(serializers.Serializer):
+    """``snooze/``: put off by ``option`` (``1d``, ``3d``, ``monday``) or until ``until``."""
+
+    option = serializers.ChoiceField(choices=["1d", "3d", "monday"], required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("option" in attrs) == ("until" in attrs):
+            raise serializers.ValidationError({"option": [_("Give either option or until.")]})
+        return attrs
+
+
+class ActivityCheckInSerializer(serializers.Serializer):
+    """``check-in/``: where the phone is, if it shares it (all empty: not shared)."""
+
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    accuracy = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import FileResponse
@@ -17,7 +18,7 @@ from crm.access.masking import kind_of, mask_value
 from crm.access.policy import Level, policy_for
 from crm.access.reveal import RevealMixin
 from crm.access.serializers import mask_changes
-from crm.core.api import ScopedModelViewSet
+from crm.core.api import ScopedModelViewSet, etag_for, expected_version
 from crm.core.archive import MOST_CUSTOMERS, archive_response
 from crm.core.spreadsheets import XLSX
 
@@ -25,7 +26,10 @@ from .. import selectors, services
 from ..models import Activity, Contact, Customer, ServiceNeed
 from .filtersets import ActivityFilterSet, ContactFilterSet, CustomerFilterSet, ServiceNeedFilterSet
 from .serializers import (
+    ActivityCheckInSerializer,
+    ActivityCompleteSerializer,
     ActivitySerializer,
+    ActivitySnoozeSerializer,
     ContactSerializer,
     CustomerSerializer,
     ServiceNeedSerializer,
@@ -34,7 +38,21 @@ from .serializers import (
 
 # Which resource field each value in a timeline entry's detail comes from.
 _TIMELINE_FIELDS: dict[str, tuple[str, dict[str, str]]] = {
-    "activity": ("activities", {"activity_kind": "kind", "done": "done", "due_at": "due_at"}),
+    "activity": (
+        "activities",
+        {
+            "activity_kind": "kind",
+            "done": "done",
+            "due_at": "due_at",
+            "checked_in_at": "checked_in_at",
+            # Whether, where and the map of where a rep checked in: the place's fields.
+            "located": "latitude",
+            "latitude": "latitude",
+            "longitude": "longitude",
+            "location_accuracy": "location_accuracy",
+            "check_in_map_url": "latitude",
+        },
+    ),
     "transaction": ("transactions", {"amount": "amount", "currency": "currency", "status": "status"}),
     "service_record": ("service-records", {"service_type": "service_type", "result": "result", "rating": "rating"}),
     "feedback": ("feedback", {"feedback_kind": "kind", "status": "status"}),
@@ -170,6 +188,55 @@ class ActivityViewSet(RevealMixin, ScopedModelViewSet):
     delete_service = staticmethod(services.activity_delete)
 
     selector = staticmethod(selectors.activity_list)
+
+    def _answer(self, activity: Activity) -> Response:
+        response = Response(self.get_serializer(activity).data)
+        response["ETag"] = etag_for(activity)
+        return response
+
+    @extend_schema(request=ActivityCompleteSerializer, responses={200: ActivitySerializer})
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str | None = None) -> Response:
+        """Mark the follow-up done (now; it happened now unless it says when), with its
+        outcome if given; send the ETag you read in If-Match.  Done already: unchanged."""
+        activity = self.get_object()
+        version = expected_version(request)
+        body = ActivityCompleteSerializer(data=request.data if isinstance(request.data, Mapping) else {})
+        body.is_valid(raise_exception=True)
+        outcome = body.validated_data.get("outcome", "")
+        return self._answer(
+            services.activity_complete(actor=request.user, instance=activity, expected_version=version, outcome=outcome)
+        )
+
+    @extend_schema(request=ActivitySnoozeSerializer, responses={200: ActivitySerializer})
+    @action(detail=True, methods=["post"])
+    def snooze(self, request: Request, pk: str | None = None) -> Response:
+        """Put an open follow-up off: ``option`` ``1d``, ``3d`` or ``monday`` (at the time
+        of day it was due), or ``until`` a later time; send the ETag in If-Match."""
+        activity = self.get_object()
+        version = expected_version(request)
+        body = ActivitySnoozeSerializer(data=request.data if isinstance(request.data, Mapping) else {})
+        body.is_valid(raise_exception=True)
+        until = body.validated_data.get("until") or services.snooze_until(
+            body.validated_data["option"], due_at=activity.due_at
+        )
+        return self._answer(
+            services.activity_snooze(actor=request.user, instance=activity, until=until, expected_version=version)
+        )
+
+    @extend_schema(request=ActivityCheckInSerializer, responses={200: ActivitySerializer})
+    @action(detail=True, methods=["post"], url_path="check-in", url_name="check-in")
+    def check_in(self, request: Request, pk: str | None = None) -> Response:
+        """Check in at a visit (外勤签到): now, and the place if the phone shared it (a
+        check-in without one still counts); once per visit; send the ETag in If-Match."""
+        activity = self.get_object()
+        version = expected_version(request)
+        body = ActivityCheckInSerializer(data=request.data if isinstance(request.data, Mapping) else {})
+        body.is_valid(raise_exception=True)
+        checked_in = services.activity_check_in(
+            actor=request.user, instance=activity, expected_version=version, **body.validated_data
+        )
+        return self._answer(checked_in)
 
 
 class ServiceNeedViewSet(RevealMixin, ScopedModelViewSet):
