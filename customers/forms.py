@@ -6,17 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.access.policy import Level
 from crm.access.scope import scoped_queryset
 from crm.accounts.choices import Role
 from crm.accounts.models import User
+from crm.core.errors import DomainError
 from crm.core.forms import RecordForm, formfield
 from tiers.models import Tier
 
-from .choices import Industry, LifecycleStage, Region
+from .choices import ActivityKind, Industry, LifecycleStage, Region
 from .models import Activity, Contact, Customer, ServiceNeed
+from .services import CHECK_IN_FIELDS, check_in_place, follow_up_due
 
 
 def assignable_owners(user: Any) -> Any:
@@ -106,6 +109,125 @@ class ActivityForm(RecordForm):
         formfield_callback = formfield
         fields = ["kind", "subject", "contact", "due_at", "occurred_at", "done", "outcome", "notes"]
         widgets = {"outcome": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class LogForm(RecordForm):
+    """The one-step log's first part: what happened (a call, visit, meeting, message),
+    with its outcome; it happened now unless the rep says when.  A visit can be checked
+    in (``check_in``): the page's script fills the place the phone shares, if it does."""
+
+    policy_resource = "activities"
+    now_if_empty = ("occurred_at",)
+    wide_fields = ("outcome",)
+
+    check_in = forms.BooleanField(label=_("Check in here (time and, if the phone shares it, place)"), required=False)
+    latitude = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+    longitude = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+    accuracy = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+    #: Why the phone shared no place (``denied``, ``unavailable``), as its script says.
+    location_status = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
+
+    class Meta:
+        model = Activity
+        formfield_callback = formfield
+        fields = ["kind", "subject", "contact", "occurred_at", "outcome", "notes"]
+        widgets = {"outcome": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+        # The place is a check-in's: without the right to write it, there is no check-in.
+        if any(self.policy.level("activities", name) < Level.WRITE for name in CHECK_IN_FIELDS):
+            for name in ("check_in", "latitude", "longitude", "accuracy", "location_status"):
+                del self.fields[name]
+
+    #: The check-in's inputs: not the record's fields as such (the service turns them into it).
+    FORM_ONLY = ("check_in", "latitude", "longitude", "accuracy", "location_status")
+
+    def _model_field(self, name: str) -> Any:
+        return None if name in self.FORM_ONLY else super()._model_field(name)
+
+    def writable_data(self) -> dict[str, Any]:
+        return {name: value for name, value in super().writable_data().items() if name not in self.FORM_ONLY}
+
+    def check_in_data(self) -> dict[str, Any] | None:
+        """The check-in the rep asked for (its place possibly empty), or None."""
+        if not self.cleaned_data.get("check_in"):
+            return None
+        return {name: self.cleaned_data.get(name) or None for name in ("latitude", "longitude", "accuracy")}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("check_in"):
+            if cleaned.get("kind") and cleaned["kind"] != ActivityKind.VISIT:
+                self.add_error("check_in", _("Only a visit is checked in."))
+            try:
+                check_in_place(
+                    latitude=cleaned.get("latitude"),
+                    longitude=cleaned.get("longitude"),
+                    accuracy=cleaned.get("accuracy"),
+                )
+            except DomainError as error:
+                for problems in error.field_errors.values():
+                    for problem in problems:
+                        self.add_error("check_in", problem)
+        return cleaned
+
+
+class NextStepForm(RecordForm):
+    """The one-step log's second part: the next follow-up, pre-filled (the same kind, due
+    ``CRM_FOLLOW_UP_DAYS`` from now); the rep may tick "no next step"."""
+
+    policy_resource = "activities"
+    prefix = "next"
+
+    none = forms.BooleanField(label=_("No next step"), required=False)
+
+    class Meta:
+        model = Activity
+        formfield_callback = formfield
+        fields = ["kind", "due_at", "subject"]
+
+    def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("subject", "due_at"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if "subject" in self.fields:
+            self.fields["subject"].help_text = _("Empty: “Follow up:” and the subject above.")
+        if not self.is_bound:
+            self.initial.setdefault("due_at", timezone.localtime(follow_up_due()))
+            if kind:
+                self.initial.setdefault("kind", kind)
+
+    def writable_data(self) -> dict[str, Any]:
+        return {name: value for name, value in super().writable_data().items() if name != "none"}
+
+    def skipped(self) -> bool:
+        """Whether the rep chose no next step (then this part is not checked at all)."""
+        return bool(self.is_bound and self.data.get(self.add_prefix("none")))
+
+
+class PlanForm(RecordForm):
+    """A planned follow-up: what to do, with whom and by when (due ``CRM_FOLLOW_UP_DAYS``
+    from now unless the rep picks another time)."""
+
+    policy_resource = "activities"
+    wide_fields = ("notes",)
+
+    class Meta:
+        model = Activity
+        formfield_callback = formfield
+        fields = ["kind", "subject", "contact", "due_at", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "due_at" in self.fields:
+            self.fields["due_at"].required = True
+        if not self.is_bound:
+            self.initial.setdefault("due_at", timezone.localtime(follow_up_due()))
 
 
 class ServiceNeedForm(RecordForm):

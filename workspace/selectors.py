@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm.access.display import contact_link
 from crm.access.filters import phone_condition
 from crm.access.policy import Level, UserPolicy
 from crm.access.scope import scoped_queryset
@@ -188,6 +189,38 @@ def customer_figures(*, customer: Customer) -> CustomerFigures:
     )
 
 
+def customer_call_link(*, customer: Customer, policy: UserPolicy) -> str | None:
+    """The 360 header's call button: the primary contact's mobile, else the switchboard,
+    as a ``tel:`` link when the viewer reads the number in clear (from the contacts the
+    customer was loaded with: no query)."""
+    primary = next((contact for contact in customer.contacts.all() if contact.is_primary), None)
+    if primary is not None:
+        link = contact_link(policy, "contacts", "mobile", primary.mobile)
+        if link:
+            return link
+    return contact_link(policy, "customers", "phone", customer.phone)
+
+
+@dataclass(frozen=True)
+class CustomerFollowUps:
+    """One customer's follow-ups on My day, in the order they are due."""
+
+    customer: Customer
+    items: list[Activity]
+
+
+def follow_ups_by_customer(items: list[Activity]) -> list[CustomerFollowUps]:
+    """``items`` (in the order they are due) as one group per customer, the customer
+    whose first item is due first coming first; no query (the customer is loaded)."""
+    groups: dict[int, CustomerFollowUps] = {}
+    for item in items:
+        group = groups.get(item.customer_id)
+        if group is None:
+            group = groups[item.customer_id] = CustomerFollowUps(item.customer, [])
+        group.items.append(item)
+    return list(groups.values())
+
+
 @dataclass
 class MyDay:
     overdue: list[Activity]
@@ -195,6 +228,14 @@ class MyDay:
     alerts: list[AlertGroup]
     key_accounts: list[Customer]
     recent: list[Activity]
+
+    @property
+    def overdue_by_customer(self) -> list[CustomerFollowUps]:
+        return follow_ups_by_customer(self.overdue)
+
+    @property
+    def due_today_by_customer(self) -> list[CustomerFollowUps]:
+        return follow_ups_by_customer(self.due_today)
 
 
 def my_day(*, user: Any, limit: int = 20) -> MyDay:

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import campaign_invite, views
+from . import campaign_invite, follow_ups, views
 
 app_name = "customers"
 
@@ -17,6 +17,11 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_detail_view, name="detail"),
     path("customers/<int:pk>/profile/", views.profile_form_view, name="profile"),
     path("customers/<int:pk>/tier-override/", views.tier_override_view, name="tier-override"),
+    path("customers/<int:pk>/log/", follow_ups.log_view, name="log"),
+    path("customers/<int:pk>/plan/", follow_ups.plan_view, name="plan"),
+    path("follow-ups/<int:pk>/done/", follow_ups.done_view, name="follow-up-done"),
+    path("follow-ups/<int:pk>/snooze/", follow_ups.snooze_view, name="follow-up-snooze"),
+    path("follow-ups/<int:pk>/check-in/", follow_ups.check_in_view, name="follow-up-check-in"),
     path("customers/<int:pk>/<slug:key>/", views.section_view, name="section"),
     path("customers/<int:pk>/<slug:key>/new/", views.section_form_view, name="section-new"),
     path("customers/<int:pk>/<slug:key>/<int:row>/", views.section_form_view, name="section-edit"),

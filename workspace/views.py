@@ -51,7 +51,14 @@ from transactions import services as transaction_services
 from transactions.forms import PaymentForm, TransactionForm
 from transactions.selectors import payment_list, transaction_list
 
-from .selectors import CustomerFilters, capped_count, customer_figures, customer_search, my_day
+from .selectors import (
+    CustomerFilters,
+    capped_count,
+    customer_call_link,
+    customer_figures,
+    customer_search,
+    my_day,
+)
 
 PAGE_SIZE = 25
 LIST_FIELDS = ("code", "name", "tier", "lifecycle_stage", "industry", "city", "owner", "updated_at")
@@ -350,6 +357,8 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "figures": customer_figures(customer=customer),
         "sections": sections,
         "timeline": customer_timeline(customer=customer, user=request.user, limit=30),
+        "call_link": customer_call_link(customer=customer, policy=policy_for(request.user, request)),
+        "can_log": may(request.user, CREATE, "activities"),
     }
     return render(request, "customers/detail.html", context)
 

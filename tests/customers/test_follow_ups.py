@@ -19,6 +19,7 @@ from customers.models import Activity
 from tests.factories import ActivityFactory, ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
+TZ = timezone.get_current_timezone()
 
 
 def _planned(customer: Any, **extra: Any) -> Activity:
@@ -71,7 +72,7 @@ def test_problems_of_both_parts_are_reported_together_and_nothing_is_written(rep
             actor=rep1,
             customer=customer,
             data={"kind": "call", "subject": "", "occurred_at": timezone.now() + dt.timedelta(days=3)},
-            next_step={"due_at": timezone.make_aware(dt.datetime(1900, 1, 1))},
+            next_step={"due_at": dt.datetime(1900, 1, 1, tzinfo=TZ)},
         )
     problems = refused.value.message_dict
     assert "occurred_at" in problems and "subject" in problems and "next-due_at" in problems
@@ -143,11 +144,11 @@ def test_completing_a_changed_follow_up_is_a_conflict(rep1: Any) -> None:
 
 
 def test_snoozing_moves_only_the_due_time() -> None:
-    now = timezone.make_aware(dt.datetime(2026, 12, 2, 10, 0))  # a Wednesday
-    due = timezone.make_aware(dt.datetime(2026, 11, 30, 15, 30))
-    assert services.snooze_until("1d", due_at=due, now=now) == timezone.make_aware(dt.datetime(2026, 12, 3, 15, 30))
-    assert services.snooze_until("3d", due_at=due, now=now) == timezone.make_aware(dt.datetime(2026, 12, 5, 15, 30))
-    assert services.snooze_until("monday", due_at=None, now=now) == timezone.make_aware(dt.datetime(2026, 12, 7, 9))
+    now = dt.datetime(2026, 12, 2, 10, 0, tzinfo=TZ)  # a Wednesday
+    due = dt.datetime(2026, 11, 30, 15, 30, tzinfo=TZ)
+    assert services.snooze_until("1d", due_at=due, now=now) == dt.datetime(2026, 12, 3, 15, 30, tzinfo=TZ)
+    assert services.snooze_until("3d", due_at=due, now=now) == dt.datetime(2026, 12, 5, 15, 30, tzinfo=TZ)
+    assert services.snooze_until("monday", due_at=None, now=now) == dt.datetime(2026, 12, 7, 9, tzinfo=TZ)
     with pytest.raises(DomainError):
         services.snooze_until("forever", due_at=due, now=now)
 
