@@ -22,6 +22,47 @@ document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
   });
 });
+/* One tap copies a value (a WeChat id) and says so.  The clipboard API needs a secure
+   context (https or localhost); over plain http a hidden text area and the copy command
+   do the same. */
+function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    return navigator.clipboard.writeText(text);
+  }
+  return new Promise(function (resolve, reject) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.top = "-1000px";
+    document.body.appendChild(area);
+    area.select();
+    var copied = false;
+    try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+    document.body.removeChild(area);
+    if (copied) { resolve(); } else { reject(new Error("copy refused")); }
+  });
+}
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button.js-copy") : null;
+  if (!button) { return; }
+  var label = button.getAttribute("data-label") || button.textContent;
+  button.setAttribute("data-label", label);
+  var status = button.nextElementSibling;
+  function say(text, ok) {
+    button.textContent = text;
+    button.classList.toggle("btn-success", ok);
+    if (status && status.getAttribute("role") === "status") { status.textContent = text; }
+    window.setTimeout(function () {
+      button.textContent = label;
+      button.classList.remove("btn-success");
+    }, 2000);
+  }
+  copyText(button.getAttribute("data-copy")).then(
+    function () { say(button.getAttribute("data-copied"), true); },
+    function () { say(button.getAttribute("data-failed"), false); }
+  );
+});
 /* A visit's check-in: before such a form is sent, ask the phone where it is (with the
    user's permission), put the place in the form, then send it.  Refused or unavailable,
    the form is sent without a place: the visit is still logged.  Without scripts the
