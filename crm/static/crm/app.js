@@ -109,3 +109,26 @@ document.addEventListener("submit", function (event) {
 document.addEventListener("htmx:afterSwap", function () {
   document.querySelectorAll("form[data-located='1']").forEach(function (form) { form.removeAttribute("data-located"); });
 });
+/* The one-step log: the next follow-up follows the kind logged until the rep picks its
+   own, and the check-in box is offered for a visit only. */
+function fitLogForm(form) {
+  var kind = form.querySelector("select[name='kind']");
+  if (!kind) { return; }
+  var next = form.querySelector("select[name='next-kind']");
+  if (next && next.getAttribute("data-picked") !== "1") { next.value = kind.value; }
+  var box = form.querySelector("input[name='check_in']");
+  var holder = box ? box.closest("[class*='col-']") : null;
+  if (holder) {
+    holder.hidden = kind.value !== "visit";
+    if (holder.hidden) { box.checked = false; }
+  }
+}
+document.addEventListener("change", function (event) {
+  var form = event.target.form;
+  if (!form || form.getAttribute("data-check-in") !== "box") { return; }
+  if (event.target.name === "next-kind") { event.target.setAttribute("data-picked", "1"); }
+  if (event.target.name === "kind") { fitLogForm(form); }
+});
+function fitLogForms() { document.querySelectorAll("form[data-check-in='box']").forEach(fitLogForm); }
+document.addEventListener("htmx:afterSettle", fitLogForms);
+fitLogForms();
