@@ -175,9 +175,12 @@ def _follow_up(request: HttpRequest, pk: int) -> Activity:
     return get_object_or_404(activity_list(user=request.user), pk=pk)
 
 
-def _version(request: HttpRequest) -> int | None:
+def _version(request: HttpRequest) -> int:
+    """The version the button was shown with: a tap never changes a record blind."""
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    if not value.isdigit():
+        raise VersionConflict(message=_("This button does not say which version it changes; reload the page."))
+    return int(value)
 
 
 def _tapped(
@@ -197,6 +200,8 @@ def _tapped(
     except DomainError as refusal:
         messages_ = [m for problems in refusal.field_errors.values() for m in problems]
         error, status = " ".join([refusal.message, *messages_]), REFUSED
+    except ValidationError as refusal:
+        error, status = " ".join(refusal.messages), REFUSED
     if error:
         done_message = ""
     if not request.htmx:  # type: ignore[attr-defined]

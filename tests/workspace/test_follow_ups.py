@@ -221,6 +221,8 @@ def test_done_from_the_360_list_and_a_stale_tap(client: Any, rep1: Any) -> None:
     client.force_login(rep1)
     stale = client.post(f"/follow-ups/{item.pk}/done/", {"version": item.version + 5}, **HTMX)
     assert stale.status_code == 409
+    blind = client.post(f"/follow-ups/{item.pk}/done/", {}, **HTMX)
+    assert blind.status_code == 409
     item.refresh_from_db()
     assert not item.done
     done = client.post(f"/follow-ups/{item.pk}/done/", {"version": item.version}, **HTMX)
