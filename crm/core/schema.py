@@ -164,17 +164,22 @@ class CRMAutoSchema(AutoSchema):
         base = self._base()
         return base is not None and getattr(type(self.view), method, None) is getattr(base, method)
 
+    def _versioned_action(self) -> bool:
+        """One of the view's own actions that change a versioned record (its
+        ``if_match_actions``): they take If-Match and answer with the new ETag."""
+        return self._action() in getattr(self.view, "if_match_actions", ()) and self._versioned()
+
     def _takes_if_match(self) -> bool:
         """An update or delete of a versioned record through ``ScopedModelViewSet``."""
         handler = {"update": "update", "partial_update": "update", "destroy": "destroy"}.get(self._action() or "")
-        return handler is not None and self._inherits(handler) and self._versioned()
+        return (handler is not None and self._inherits(handler) and self._versioned()) or self._versioned_action()
 
     def _gives_etag(self) -> bool:
         """A read, create or update of one versioned record through ``ScopedModelViewSet``."""
         handler = {"retrieve": "retrieve", "create": "create", "update": "update", "partial_update": "update"}.get(
             self._action() or ""
         )
-        return handler is not None and self._inherits(handler) and self._versioned()
+        return (handler is not None and self._inherits(handler) and self._versioned()) or self._versioned_action()
 
     def _is_export(self) -> bool:
         return self._action() == "export" and self.method == "GET"

@@ -188,6 +188,8 @@ class ActivityViewSet(RevealMixin, ScopedModelViewSet):
     delete_service = staticmethod(services.activity_delete)
 
     selector = staticmethod(selectors.activity_list)
+    #: The actions that change the follow-up: If-Match in, the new ETag out.
+    if_match_actions = frozenset({"complete", "snooze", "check_in"})
 
     def _answer(self, activity: Activity) -> Response:
         response = Response(self.get_serializer(activity).data)
