@@ -359,14 +359,18 @@ def _stamp_check_in(data: dict[str, Any], instance: Activity | None) -> None:
     kind = data.get("kind", instance.kind if instance else None)
     if kind != ActivityKind.VISIT:
         raise DomainError(_("Only a visit is checked in."), field_errors={"kind": [_("Only a visit is checked in.")]})
+    # A value not sent (a partial update) is the stored one.
+    place = {name: given[name] if name in given else getattr(instance, name, None) for name in _PLACE}
+    lat, lon, metres = check_in_place(
+        latitude=place["latitude"], longitude=place["longitude"], accuracy=place["location_accuracy"]
+    )
     if instance is not None and instance.checked_in_at is not None:
+        if (lat, lon, metres) == (instance.latitude, instance.longitude, instance.location_accuracy):
+            return  # the record sent back as it was read
         raise DomainError(
             _("This visit is checked in already."),
             field_errors={name: [_("Where a rep checked in is not rewritten.")] for name in given},
         )
-    lat, lon, metres = check_in_place(
-        latitude=given.get("latitude"), longitude=given.get("longitude"), accuracy=given.get("location_accuracy")
-    )
     data.update(checked_in_at=timezone.now(), latitude=lat, longitude=lon, location_accuracy=metres)
     if not data.get("occurred_at") and not (instance and instance.occurred_at):
         data["occurred_at"] = data["checked_in_at"]

@@ -269,6 +269,19 @@ def test_api_creates_a_visit_with_its_check_in_but_not_its_time(api: Any, rep1: 
     assert call.status_code == 400 and "kind" in call.json()["fields"]
 
 
+def test_a_visit_sent_back_as_read_keeps_its_check_in(api: Any, rep1: Any) -> None:
+    visit = _planned(CustomerFactory(owner=rep1), kind="visit")
+    services.activity_check_in(actor=rep1, instance=visit, expected_version=None, latitude=30.5, longitude=120.25)
+    client = api(rep1)
+    read = client.get(f"/api/v1/activities/{visit.pk}/")
+    body = {**read.json(), "subject": "拜访（已改）"}
+    put = client.put(f"/api/v1/activities/{visit.pk}/", body, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert put.status_code == 200, put.content
+    assert put.json()["latitude"] == 30.5 and put.json()["checked_in_at"] == read.json()["checked_in_at"]
+    moved = client.patch(f"/api/v1/activities/{visit.pk}/", {"latitude": 31}, format="json", HTTP_IF_MATCH=put["ETag"])
+    assert moved.status_code == 400 and "latitude" in moved.json()["fields"]
+
+
 def test_integrations_do_not_see_where_a_rep_was(api: Any, rep1: Any, integration_user: Any) -> None:
     visit = _planned(CustomerFactory(owner=rep1), kind="visit")
     services.activity_check_in(actor=rep1, instance=visit, expected_version=None, latitude=30, longitude=120)
