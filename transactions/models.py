@@ -257,6 +257,9 @@ class Payment(VersionedModel):
     """
 
     scope_path: ClassVar[str | None] = "customer"
+    #: The link the customer follows from: a payment is the order's customer's, whatever
+    #: order it names (the database keeps the two equal).
+    customer_from: ClassVar[str] = "order"
     fixed_fields: ClassVar[tuple[str, ...]] = ("customer", "order", "kind", "amount", "reverses")
 
     customer = models.ForeignKey(

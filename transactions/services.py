@@ -348,6 +348,11 @@ def payment_create(*, actor: Any, data: Mapping[str, Any]) -> Payment:
     """
     data = dict(data)
     order = _locked_order(data["order"])
+    if data.get("customer") is not None and data["customer"].pk != order.customer_id:
+        raise DomainError(
+            _("The order belongs to another customer."),
+            field_errors={"order": [_("This order belongs to another customer.")]},
+        )
     amount = Decimal(data.get("amount") or 0)
     outstanding = order.amount - order.refunded_amount - order.paid_amount
     if amount > 0 and order.status == TransactionStatus.CANCELLED:

@@ -408,3 +408,14 @@ def test_two_raw_connections_inserting_payments_at_once_both_count(rep1: Any) ->
         thread.join()
     assert errors == []
     assert _state(order)[:4] == ("1000.00", "0.00", "paid", "paid")
+
+
+def test_a_payment_naming_another_customer_than_its_orders_is_refused(api: Any, rep1: Any) -> None:
+    """The order decides the customer; a writer naming a different one made a mistake."""
+    order, other = _order(rep1), CustomerFactory(owner=rep1)
+    client = api(rep1)
+    refused = client.post(URL, {"order": order.pk, "customer": other.pk, "amount": "10"}, format="json")
+    assert refused.status_code == 400 and "order" in refused.json()["fields"]
+    assert not Payment.objects.exists()
+    same = client.post(URL, {"order": order.pk, "customer": order.customer_id, "amount": "10"}, format="json")
+    assert same.status_code == 201 and same.json()["customer"] == order.customer_id

@@ -117,6 +117,16 @@ class PaymentSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer)
         read_only_fields = ("customer", "kind", "reverses", "recorded_by", *STAMPS)
         validators: list[Any] = []
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A payment takes its customer from its order; a writer that also names the
+        customer is refused when the order belongs to another one."""
+        attrs = super().validate(attrs)
+        named = self.initial_data.get("customer") if hasattr(self.initial_data, "get") else None
+        order = attrs.get("order")
+        if named not in (None, "") and order is not None and str(named) != str(order.customer_id):
+            raise serializers.ValidationError({"order": [_("This order belongs to another customer.")]})
+        return attrs
+
 
 class PaymentReverseSerializer(serializers.Serializer):
     """Why a payment is reversed, and when (today unless given)."""
