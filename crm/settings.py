@@ -333,7 +333,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"StateEnum": "crm.core.choices.JobState", "ImportStateEnum": "imports.choices.ImportState"},
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "crm.core.choices.JobState",
+        "ImportStateEnum": "imports.choices.ImportState",
+        "PaymentMethodEnum": "transactions.choices.PaymentMethod",
+        "SurveyMethodEnum": "feedback.choices.SurveyMethod",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.core.schema.postprocess_field_policy",
