@@ -83,6 +83,8 @@ def scoped_lookup(model: type[M], user: Any, **key: Any) -> M | None:
     ever answers yes or no.
     """
 
+    if any(isinstance(value, str) and "\x00" in value for value in key.values()):
+        return None  # no stored text holds a NUL character (PostgreSQL refuses one)
     found = scoped_queryset(model, user).filter(**key).first()
     if found is None and model._default_manager.filter(**key).exists():
         raise KeyTaken()
