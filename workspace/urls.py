@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import campaign_invite, follow_ups, views
+from . import campaign_invite, follow_ups, payments, views
 
 app_name = "customers"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("follow-ups/<int:pk>/done/", follow_ups.done_view, name="follow-up-done"),
     path("follow-ups/<int:pk>/snooze/", follow_ups.snooze_view, name="follow-up-snooze"),
     path("follow-ups/<int:pk>/check-in/", follow_ups.check_in_view, name="follow-up-check-in"),
+    path("customers/<int:pk>/payments/<int:row>/reverse/", payments.payment_reverse_view, name="payment-reverse"),
     path("customers/<int:pk>/<slug:key>/", views.section_view, name="section"),
     path("customers/<int:pk>/<slug:key>/new/", views.section_form_view, name="section-new"),
     path("customers/<int:pk>/<slug:key>/<int:row>/", views.section_form_view, name="section-edit"),

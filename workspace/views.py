@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -49,6 +49,7 @@ from tiers.selectors import lifecycle_change_list, tier_change_list, tier_schedu
 from tiers.services import tier_override
 from transactions import services as transaction_services
 from transactions.forms import PaymentForm, TransactionForm
+from transactions.models import Payment
 from transactions.selectors import payment_list, transaction_list
 
 from .selectors import (
@@ -234,6 +235,10 @@ class Section:
     #: The fields a row's card shows on a phone under its title (the first field);
     #: empty: the next three.
     card: tuple[str, ...] = ()
+    #: Buttons of a row beside editing (a payment's reverse), for users whom the registry
+    #: lets do ``row_action`` on the section's resource.
+    row_actions: str | None = None
+    row_action: str | None = None
     #: How the section is drawn, and, for a section drawn as groups of records (the open
     #: risk alerts, by rule), the groups.
     template: str = "customers/partials/section.html"
@@ -265,8 +270,12 @@ def _sections() -> dict[str, Section]:
         Section(
             "payments", gettext_lazy("Payments received"), "payments",
             ("paid_on", "order", "kind", "amount", "method", "reference", "reason", "recorded_by"),
-            lambda user, c: payment_list(user=user).filter(customer=c).order_by("-paid_on", "-id"),
+            lambda user, c: payment_list(user=user).filter(customer=c)
+            .annotate(is_reversed=Exists(Payment.objects.filter(reverses=OuterRef("pk"))))
+            .order_by("-paid_on", "-id"),
             PaymentForm, transaction_services.payment_create,
+            card=("order", "amount", "kind"), row_actions="customers/partials/payment_actions.html",
+            row_action="reverse",
         ),
         Section(
             "service-records", gettext_lazy("Service records"), "service-records",
@@ -342,6 +351,9 @@ def _section_context(request: HttpRequest, customer: Customer, section: Section,
         and may(request.user, CREATE, section.resource),
         "can_edit": section.update is not None and may(request.user, UPDATE, section.resource),
         "groups": section.groups(request.user, customer) if section.groups else None,
+        "row_actions": section.row_actions
+        if section.row_actions and section.row_action and may(request.user, section.row_action, section.resource)
+        else None,
         **extra,
     }
 

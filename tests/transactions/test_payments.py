@@ -419,3 +419,39 @@ def test_a_payment_naming_another_customer_than_its_orders_is_refused(api: Any, 
     assert not Payment.objects.exists()
     same = client.post(URL, {"order": order.pk, "customer": order.customer_id, "amount": "10"}, format="json")
     assert same.status_code == 201 and same.json()["customer"] == order.customer_id
+
+
+def test_a_manager_reverses_a_payment_from_the_360_page(
+    client: Any, rep1: Any, manager: Any, django_assert_max_num_queries: Any
+) -> None:
+    """The rep records, the manager sees the payment with a Reverse button and reverses
+    it with a reason: the order is owed again; the rep gets no such button nor the verb."""
+    order = _order(rep1)
+    payment = _pay(order, "1000")
+    assert _state(order)[2:4] == ("paid", "paid")
+    page_url = f"/customers/{order.customer_id}/"
+    reverse_url = f"/customers/{order.customer_id}/payments/{payment.pk}/reverse/"
+
+    client.force_login(rep1)
+    assert f'data-testid="reverse-{payment.pk}"' not in client.get(page_url).content.decode()
+    assert client.post(reverse_url, {"reason": "退票"}, **HTMX).status_code == 404
+    assert _state(order)[2:4] == ("paid", "paid")
+
+    client.force_login(manager)
+    assert f'data-testid="reverse-{payment.pk}"' in client.get(page_url).content.decode()
+    refused = client.post(reverse_url, {"reason": " "}, **HTMX)
+    assert refused.status_code == 422 and Payment.objects.count() == 1
+    with django_assert_max_num_queries(60):
+        done = client.post(reverse_url, {"reason": "转账被退回"}, **HTMX)
+    assert done.status_code == 200, done.content.decode()[:300]
+    body = done.content.decode()
+    assert 'data-testid="payments-saved"' in body and f'data-testid="reverse-{payment.pk}"' not in body
+    assert _state(order)[2:4] == ("unpaid", "pending")
+    reversal = Payment.objects.get(reverses=payment)
+    assert reversal.kind == "reversal" and reversal.amount == -payment.amount and reversal.recorded_by == manager
+    # Once is enough: a second reversal is refused in words, and nothing is written.
+    again = client.post(reverse_url, {"reason": "再来一次"}, **HTMX)
+    assert again.status_code == 422 and Payment.objects.count() == 2
+    # Without scripts the page comes back to the payments section.
+    plain = client.post(reverse_url, {"reason": "x"})
+    assert plain.status_code == 302 and plain["Location"].endswith("#payments")
