@@ -252,6 +252,7 @@ def _sections() -> dict[str, Section]:
             ("name", "title", "mobile", "email", "wechat", "is_primary", "is_decision_maker"),
             lambda user, c: contact_list(user=user).filter(customer=c).order_by("-is_primary", "name", "id"),
             ContactForm, services.contact_create, services.contact_update, limit=50,
+            card=("title", "mobile", "wechat", "email"),
         ),
         Section(
             "activities", gettext_lazy("Follow-ups"), "activities",
