@@ -57,7 +57,7 @@ from tests.factories import (
 )
 from tiers import services as tier_services
 from tiers.choices import RunTrigger
-from tiers.models import TierRun
+from tiers.models import Tier, TierRun
 
 from .conftest import screenshot
 
@@ -88,6 +88,11 @@ NOT_PAGES = frozenset(
         "feedback:feedback-respond",
         "feedback:service-assign",
         "feedback:service-follow-up",
+        "customers:follow-up-done",
+        "customers:follow-up-snooze",
+        "customers:follow-up-check-in",
+        "customers:payment-reverse",
+        "campaigns:record",
         "password_reset_confirm",
     }
 )
@@ -198,7 +203,7 @@ def _seed() -> dict[str, Any]:
         actor=admin, resource="customers", format="xlsx", query={}, file_name="customers.xlsx", total=3
     )
     rule = RiskRule.objects.order_by("pk").first()
-    sections = ("contacts", "activities", "transactions", "service-records", "feedback", "satisfaction")
+    sections = ("contacts", "activities", "transactions", "payments", "service-records", "feedback", "satisfaction")
     rows = {"contacts": contact.pk, "transactions": star.transactions.order_by("pk").first().pk}
     fill: dict[str, list[dict[str, Any]]] = {
         "customers:detail": [{"pk": star.pk}],
@@ -206,7 +211,12 @@ def _seed() -> dict[str, Any]:
         "customers:section": [{"pk": star.pk, "key": "contacts"}],
         "customers:section-new": [{"pk": star.pk, "key": key} for key in sections],
         "customers:section-edit": [{"pk": star.pk, "key": key, "row": row} for key, row in rows.items()],
+        "customers:log": [{"pk": star.pk}],
+        "customers:plan": [{"pk": star.pk}],
         "campaigns:detail": [{"pk": campaign.pk}],
+        "campaigns:edit": [{"pk": campaign.pk}],
+        "customers:campaign-invite": [{"pk": campaign.pk}],
+        "console:tier-edit": [{"pk": Tier.objects.order_by("rank").first().pk}],
         "risk:detail": [{"pk": alert.pk}],
         "imports:detail": [{"pk": imported.pk}],
         "export-page": [{"pk": export.pk}],
