@@ -468,11 +468,14 @@ def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None =
 
 @login_required
 def section_view(request: HttpRequest, pk: int, key: str) -> HttpResponse:
-    """One section, refreshed (the form's cancel button comes back here)."""
+    """One section, refreshed (the form's cancel button comes back here); opened as a
+    page of its own (a bookmarked or shared link), the 360 page at that section."""
     customer = _customer(request, pk)
     section = _sections().get(key)
     if section is None:
         raise Http404
+    if not request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + f"#{section.key}")
     return _render_section(request, customer, section)
 
 

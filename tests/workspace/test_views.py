@@ -147,6 +147,18 @@ def test_another_reps_customer_is_not_found(as_user: Any, rep1: Any, rep2: Any) 
     assert client.post(f"/customers/{theirs.pk}/profile/", {"name": "x"}).status_code == 404
 
 
+def test_a_section_opened_as_a_page_is_the_360_page_at_that_section(as_user: Any, rep1: Any, rep2: Any) -> None:
+    """A bookmarked or shared section link shows the whole page, not a bare fragment."""
+    customer = CustomerFactory(owner=rep1)
+    client = as_user(rep1)
+    opened = client.get(f"/customers/{customer.pk}/contacts/")
+    assert opened.status_code == 302 and opened["Location"] == f"/customers/{customer.pk}/#contacts"
+    fragment = client.get(f"/customers/{customer.pk}/contacts/", **HTMX)
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    assert client.get(f"/customers/{customer.pk}/nothing/").status_code == 404
+    assert as_user(rep2).get(f"/customers/{customer.pk}/contacts/").status_code == 404
+
+
 def test_detail_masks_and_hides_by_policy(as_user: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1, tax_id="91310000MA1K000001", website="https://secret.example.com")
     ContactFactory(customer=customer, mobile="13912345678")
