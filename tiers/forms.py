@@ -83,7 +83,16 @@ class TierForm(VersionedForm):
 
     class Meta:
         model = Tier
-        fields = ["name_zh", "name_en", "benefits_zh", "benefits_en", "description_zh", "description_en", "colour"]
+        fields = [
+            "name_zh",
+            "name_en",
+            "benefits_zh",
+            "benefits_en",
+            "description_zh",
+            "description_en",
+            "colour",
+            "verify_days",
+        ]
         widgets = {
             "description_zh": forms.Textarea(attrs={"rows": 3, "lang": "zh-Hans"}),
             "description_en": forms.Textarea(attrs={"rows": 3, "lang": "en"}),

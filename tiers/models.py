@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +45,13 @@ class Tier(VersionedModel):
     )
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
+    verify_days = models.PositiveSmallIntegerField(
+        _("verify every (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("How often owners confirm this tier's customers' archive; empty: the default period."),
+    )
 
     class Meta:
         verbose_name = _("tier")

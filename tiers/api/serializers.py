@@ -49,6 +49,7 @@ class TierSerializer(serializers.ModelSerializer):
             "description",
             "description_zh",
             "description_en",
+            "verify_days",
             "customer_count",
             *STAMPS,
         )
