@@ -256,6 +256,11 @@ class CustomerFilterForm(forms.Form):
     open_alert = forms.ChoiceField(
         label=_("Open risk alert"), required=False, choices=[("", _("All")), ("1", _("Yes")), ("0", _("No"))]
     )
+    verify = forms.ChoiceField(
+        label=_("Verification"),
+        required=False,
+        choices=[("", _("All")), ("due", _("Due for verification"))],
+    )
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     #: filter → the customer field it reveals

@@ -146,6 +146,17 @@ class Customer(VersionedModel):
     # from here); and until when a manager's override holds against evaluations.
     tier_below_since = models.DateTimeField(_("below its tier since"), null=True, blank=True)
     tier_override_until = models.DateTimeField(_("tier override until"), null=True, blank=True)
+    # When the owner last confirmed the archive ("still right") or edited the profile;
+    # a customer never confirmed counts from its creation (customers.verification).
+    last_verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+    last_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last verified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("customer")

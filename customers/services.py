@@ -192,6 +192,18 @@ def customer_update(
 ) -> Customer:
     """Update a customer's archive.  Reassigning it to another owner or team is a manager's act."""
     data = _updating(actor, instance, data)
+    if data and getattr(actor, "pk", None) is not None:
+        # A person who edits the profile has looked at it: that counts as confirming it
+        # (imports, which write through customer_update_many, do not).
+        data.update(last_verified_at=timezone.now(), last_verified_by=actor)
+    return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+@transaction.atomic
+def customer_verify(*, actor: Any, instance: Customer, expected_version: int | None) -> Customer:
+    """The owner (or anyone who may edit the customer) confirms its archive is still right:
+    stamps now and who, audited, refused with 409 when the record changed meanwhile."""
+    data = {"last_verified_at": timezone.now(), "last_verified_by": actor}
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
 
 

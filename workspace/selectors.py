@@ -5,7 +5,7 @@ only use fields the viewer may read in clear."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,13 @@ from crm.access.scope import scoped_queryset
 from crm.core.phones import phone_digits
 from customers.choices import LifecycleStage
 from customers.models import Activity, Contact, Customer
-from customers.selectors import CUSTOMER_PHONES, customer_list
+from customers.selectors import (
+    CUSTOMER_PHONES,
+    customer_list,
+    customers_due_for_verification,
+    with_verification,
+)
+from customers.verification import due_q
 from feedback.models import SatisfactionResponse
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
@@ -65,6 +71,7 @@ class CustomerFilters:
     region: str = ""
     owner: Any = None
     open_alert: bool | None = None
+    verify_due: bool = False
     sort: str = "name"
 
 
@@ -121,6 +128,8 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
     if filters.open_alert is not None:
         open_alerts = RiskAlert.objects.filter(customer=OuterRef("pk"), status__in=OPEN_STATUSES)
         customers = customers.filter(Exists(open_alerts) if filters.open_alert else ~Exists(open_alerts))
+    if filters.verify_due:
+        customers = with_verification(customers).filter(due_q())
     _field, order = SORTS.get(filters.sort, SORTS["name"])
     return customers.order_by(*order)
 
@@ -228,6 +237,8 @@ class MyDay:
     alerts: list[AlertGroup]
     key_accounts: list[Customer]
     recent: list[Activity]
+    to_verify: list[Customer] = field(default_factory=list)
+    to_verify_count: int = 0
 
     @property
     def overdue_by_customer(self) -> list[CustomerFollowUps]:
@@ -241,7 +252,8 @@ class MyDay:
 def my_day(*, user: Any, limit: int = 20) -> MyDay:
     """The rep's start page: follow-ups overdue and due today (their own), open risk alerts
     on the customers they look after (or assigned to them) grouped by customer and rule,
-    their key accounts by tier, and the latest contacts made with their customers — six
+    their key accounts by tier, the latest contacts made with their customers, and their
+    customers due for confirming the archive ("to verify", with their count) — eight
     small indexed queries."""
 
     now = timezone.localtime()
@@ -266,10 +278,13 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
         .select_related("customer", "assignee")
         .order_by("-occurred_at", "-id")[:limit]
     )
+    to_verify = customers_due_for_verification(user=user).filter(owner=user)
     return MyDay(
         overdue=list(follow_ups.filter(due_at__lt=start)[:limit]),
         due_today=list(follow_ups.filter(due_at__gte=start)[:limit]),
         alerts=risk_alert_open_groups(user=user, alerts=alerts, limit=limit),
         key_accounts=list(key_accounts),
         recent=list(recent),
+        to_verify=list(to_verify[:limit]),
+        to_verify_count=to_verify.count(),
     )

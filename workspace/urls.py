@@ -16,6 +16,7 @@ urlpatterns = [
     path("customers/views/<int:pk>/delete/", views.saved_view_delete_view, name="view-delete"),
     path("customers/<int:pk>/", views.customer_detail_view, name="detail"),
     path("customers/<int:pk>/profile/", views.profile_form_view, name="profile"),
+    path("customers/<int:pk>/verify/", views.verify_view, name="verify"),
     path("customers/<int:pk>/tier-override/", views.tier_override_view, name="tier-override"),
     path("customers/<int:pk>/log/", follow_ups.log_view, name="log"),
     path("customers/<int:pk>/plan/", follow_ups.plan_view, name="plan"),

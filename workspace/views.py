@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,13 +33,15 @@ from campaigns.selectors import participation_list
 from crm.access.display import table
 from crm.access.policy import Level, policy_for
 from crm.access.registry import CREATE, UPDATE, may
-from crm.core.errors import DomainError
+from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
 from crm.core.validation import parse_page
 from customers import services
+from customers.completeness import completeness
 from customers.forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
 from customers.models import Customer, SavedView
 from customers.selectors import activity_list, contact_list, customer_list, customer_timeline, service_need_list
+from customers.verification import is_due, verify_due_at
 from feedback import services as feedback_services
 from feedback.forms import FeedbackForm, SatisfactionForm, ServiceRecordForm
 from feedback.selectors import feedback_list, satisfaction_list, service_record_list
@@ -85,6 +88,7 @@ def _filters(form: CustomerFilterForm) -> CustomerFilters:
         region=data.get("region") or "",
         owner=data.get("owner"),
         open_alert=open_alert,
+        verify_due=data.get("verify") == "due",
         sort=data.get("sort") or "name",
     )
 
@@ -482,7 +486,42 @@ def section_view(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 def _profile_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
     policy = policy_for(request.user, request)
     fields = [name for name in CustomerForm.Meta.fields if name != "owner"]
-    return {"customer": customer, "profile": table(policy, "customers", Customer, [customer], fields)}
+    return {
+        "customer": customer,
+        "profile": table(policy, "customers", Customer, [customer], fields),
+        # Computed on the record whatever the reader may see; only the names of the
+        # missing fields are shown, never values.
+        "completeness": completeness(customer, customer.contacts.all()),
+        "verify_due": is_due(customer),
+        "verify_due_at": verify_due_at(customer),
+        "can_verify": may(request.user, "verify", "customers"),
+    }
+
+
+@login_required
+@require_POST
+def verify_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner confirms the customer's archive is still right ("still right"), with the
+    version the page showed; back to the page it was pressed on (the 360 page or My day)."""
+    customer = _customer(request, pk)
+    if not may(request.user, "verify", "customers"):
+        raise PermissionDenied
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        services.customer_verify(actor=request.user, instance=customer, expected_version=version)
+    except VersionConflict:
+        messages.error(request, _("This customer was changed meanwhile; check the profile and confirm again."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Confirmed: the archive of %(name)s is still right.") % {"name": customer.name})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = reverse("customers:detail", args=[customer.pk])
+    return HttpResponseRedirect(target)
 
 
 @login_required

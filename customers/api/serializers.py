@@ -14,6 +14,7 @@ from crm.core.api import ScopedPrimaryKeyRelatedField
 from tiers.models import Tier
 from tiers.selectors import tier_schedule
 
+from ..completeness import completeness
 from ..models import Activity, Contact, Customer, ServiceNeed
 
 STAMPS = ("version", "created_at", "updated_at")
@@ -48,6 +49,7 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
     tier_evaluated_at = serializers.SerializerMethodField(label=_("last tier evaluation"))
     tier_next_evaluation_at = serializers.SerializerMethodField(label=_("next tier evaluation"))
     code = serializers.CharField(label=_("customer code"), max_length=20, required=False, allow_blank=True)
+    completeness = serializers.SerializerMethodField(label=_("completeness"))
 
     class Meta:
         model = Customer
@@ -99,10 +101,15 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
             "tier_next_evaluation_at",
             "tier_override_until",
             "contacts",
+            "last_verified_at",
+            "last_verified_by",
+            "completeness",
             *STAMPS,
         )
         read_only_fields = (
             "consent_updated_at",
+            "last_verified_at",
+            "last_verified_by",
             "tier_score",
             "tier_since",
             "tier_override_until",
@@ -116,6 +123,15 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
     def _schedule(self) -> Any:
 
         return tier_schedule(request=self.context.get("request"))
+
+    @extend_schema_field(serializers.IntegerField(min_value=0, max_value=100))
+    def get_completeness(self, customer: Customer) -> int:
+        """How complete the archive is (0-100, customers.completeness): annotated on
+        lists, computed for a record just written."""
+        annotated = getattr(customer, "completeness", None)
+        if annotated is not None:
+            return int(annotated)
+        return completeness(customer).percent
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_tier_evaluated_at(self, customer: Customer) -> Any:

@@ -113,8 +113,20 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     update_many_service = staticmethod(services.customer_update_many)
     delete_service = staticmethod(services.customer_delete)
 
-    selector = staticmethod(selectors.customer_list)
+    selector = staticmethod(selectors.customer_api_list)
     file_actions = frozenset({"export", "archive", "archive_set"})
+
+    @extend_schema(request=None, responses={200: CustomerSerializer})
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str | None = None) -> Response:
+        """The owner confirms the archive is still right (stamps ``last_verified_at``);
+        send the ETag you read in If-Match."""
+        customer = self.get_object()
+        version = expected_version(request)
+        verified = services.customer_verify(actor=request.user, instance=customer, expected_version=version)
+        response = Response(self.get_serializer(verified).data)
+        response["ETag"] = etag_for(verified)
+        return response
 
     @extend_schema(
         parameters=[
