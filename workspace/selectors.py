@@ -17,8 +17,10 @@ from crm.access.display import contact_link
 from crm.access.filters import phone_condition
 from crm.access.policy import Level, UserPolicy
 from crm.access.scope import scoped_queryset
+from crm.accounts.models import User
 from crm.core.phones import phone_digits
 from customers.choices import LifecycleStage
+from customers.completeness import COMPLETE_PERCENT, completeness_expression
 from customers.models import Activity, Contact, Customer
 from customers.selectors import (
     CUSTOMER_PHONES,
@@ -287,4 +289,90 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
         recent=list(recent),
         to_verify=list(to_verify[:limit]),
         to_verify_count=to_verify.count(),
+    )
+
+
+# ---------------------------------------------------------------- archive health
+def duplicates_waiting(*, customers: QuerySet[Customer]) -> int | None:
+    """Hook: suspected duplicates among ``customers`` waiting for a decision.  None while
+    the archive keeps no duplicate queue (the tile is hidden then)."""
+    return None
+
+
+def changes_waiting(*, customers: QuerySet[Customer]) -> int | None:
+    """Hook: proposed archive changes among ``customers`` waiting for approval.  None while
+    the archive keeps no change requests (the tile is hidden then)."""
+    return None
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    """One rep's (or the whole team's) archive health."""
+
+    owner_id: int | None
+    owner_name: str
+    customers: int
+    verified: int
+    complete: int
+    average: float
+
+    @property
+    def verified_percent(self) -> int:
+        return round(100 * self.verified / self.customers) if self.customers else 0
+
+    @property
+    def complete_percent(self) -> int:
+        return round(100 * self.complete / self.customers) if self.customers else 0
+
+
+@dataclass(frozen=True)
+class ArchiveHealth:
+    """The archive's health in a manager's scope: the total, one row per owner, and the
+    queues that exist (None: not kept, the tile is hidden)."""
+
+    total: HealthRow
+    owners: list[HealthRow]
+    duplicates_waiting: int | None
+    changes_waiting: int | None
+
+
+def archive_health(*, user: Any) -> ArchiveHealth:
+    """Share of the customers in ``user``'s scope verified within their period, share
+    complete (at least COMPLETE_PERCENT) and average completeness, per owner and in all
+    — one grouped query over the scope."""
+    customers = scoped_queryset(Customer, user)
+    now = timezone.now()
+    rows = with_verification(customers).annotate(completeness=completeness_expression())
+    grouped = (
+        rows.order_by()
+        .values("owner_id", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(
+            n=Count("id"),
+            verified=Count("id", filter=Q(verify_due_at__gt=now)),
+            complete=Count("id", filter=Q(completeness__gte=COMPLETE_PERCENT)),
+            average=Avg("completeness"),
+        )
+        .order_by("owner__username")
+    )
+    owners: list[HealthRow] = []
+    for row in grouped:
+        person = User(first_name=row["owner__first_name"], last_name=row["owner__last_name"])
+        name = person.get_full_name() or row["owner__username"]
+        owners.append(
+            HealthRow(row["owner_id"], name, row["n"], row["verified"], row["complete"], float(row["average"] or 0))
+        )
+    count = sum(row.customers for row in owners)
+    total = HealthRow(
+        None,
+        "",
+        count,
+        sum(row.verified for row in owners),
+        sum(row.complete for row in owners),
+        (sum(row.average * row.customers for row in owners) / count) if count else 0.0,
+    )
+    return ArchiveHealth(
+        total=total,
+        owners=owners,
+        duplicates_waiting=duplicates_waiting(customers=customers),
+        changes_waiting=changes_waiting(customers=customers),
     )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_detail_view, name="detail"),
     path("customers/<int:pk>/profile/", views.profile_form_view, name="profile"),
     path("customers/<int:pk>/verify/", views.verify_view, name="verify"),
+    path("archive-health/", views.archive_health_view, name="archive-health"),
     path("customers/<int:pk>/tier-override/", views.tier_override_view, name="tier-override"),
     path("customers/<int:pk>/log/", follow_ups.log_view, name="log"),
     path("customers/<int:pk>/plan/", follow_ups.plan_view, name="plan"),

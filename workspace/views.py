@@ -32,7 +32,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from campaigns.selectors import participation_list
 from crm.access.display import table
 from crm.access.policy import Level, policy_for
-from crm.access.registry import CREATE, UPDATE, may
+from crm.access.registry import CREATE, UPDATE, may, role_of
+from crm.accounts.choices import Role
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
 from crm.core.validation import parse_page
@@ -57,6 +58,7 @@ from transactions.selectors import payment_list, transaction_list
 
 from .selectors import (
     CustomerFilters,
+    archive_health,
     capped_count,
     customer_call_link,
     customer_figures,
@@ -74,6 +76,14 @@ def my_day_view(request: HttpRequest) -> HttpResponse:
     """The start page of a rep or manager: what to do today and where to look."""
     day = my_day(user=request.user)
     return render(request, "customers/my_day.html", {"day": day})
+
+
+@login_required
+def archive_health_view(request: HttpRequest) -> HttpResponse:
+    """Managers and admins: how current and complete their team's archive is, per rep."""
+    if role_of(request.user) not in (Role.MANAGER, Role.ADMIN) and not request.user.is_superuser:
+        raise PermissionDenied
+    return render(request, "customers/archive_health.html", {"health": archive_health(user=request.user)})
 
 
 # ------------------------------------------------------------------ customer list

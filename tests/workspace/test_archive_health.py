@@ -1,0 +1,104 @@
+"""Archive health for managers and admins: the share of customers verified within their
+period, the share complete, per owner, within the viewer's scope, in a constant number
+of queries; the duplicate and change queues show only once they exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from customers.models import Customer
+from tests.factories import ContactFactory, CustomerFactory
+from workspace.selectors import archive_health
+
+pytestmark = pytest.mark.django_db
+_TAX_IDS = itertools.count()
+
+
+def _verified(customer: Customer, days_ago: int | None) -> None:
+    at = timezone.now() - dt.timedelta(days=days_ago) if days_ago is not None else None
+    created = timezone.now() - dt.timedelta(days=400)
+    Customer.objects.filter(pk=customer.pk).update(last_verified_at=at, created_at=created)
+
+
+def _complete(owner: Any) -> Customer:
+    customer = CustomerFactory(
+        owner=owner,
+        short_name="全",
+        address="浦东新区 1 号",
+        phone="021-12345678",
+        website="https://example.com",
+        tax_id=f"91310000MA1FL{next(_TAX_IDS):05d}",
+        company_size="large",
+        employee_count=500,
+        annual_revenue=Decimal("1000000"),
+        credit_limit=Decimal("50000"),
+        source="referral",
+    )
+    ContactFactory(customer=customer, mobile="13800000000", is_decision_maker=True)
+    return customer
+
+
+@pytest.fixture
+def archive(rep1: Any, rep2: Any, outsider: Any) -> dict[str, list[Customer]]:
+    """rep1: two customers, one verified last month and complete; rep2: one, never
+    verified; an outsider in another team: one, verified and complete."""
+    full = _complete(rep1)
+    _verified(full, 30)
+    bare = CustomerFactory(owner=rep1)
+    _verified(bare, 300)
+    theirs = CustomerFactory(owner=rep2)
+    _verified(theirs, None)
+    away = _complete(outsider)
+    _verified(away, 1)
+    return {"rep1": [full, bare], "rep2": [theirs], "outsider": [away]}
+
+
+def test_figures_per_owner_in_a_managers_scope(manager: Any, rep1: Any, archive: Any) -> None:
+    health = archive_health(user=manager)
+    assert health.total.customers == 3 and health.total.verified == 1 and health.total.complete == 1
+    assert health.total.verified_percent == 33
+    rows = {row.owner_id: row for row in health.owners}
+    assert set(rows) == {rep1.pk, archive["rep2"][0].owner_id}
+    assert rows[rep1.pk].customers == 2 and rows[rep1.pk].verified_percent == 50
+    assert rows[rep1.pk].complete_percent == 50
+    assert health.duplicates_waiting is None and health.changes_waiting is None
+
+
+def test_an_admin_sees_every_team(admin_user: Any, archive: Any) -> None:
+    health = archive_health(user=admin_user)
+    assert health.total.customers == 4 and health.total.verified == 2 and health.total.complete == 2
+
+
+def test_the_page_is_for_managers_and_admins(
+    client: Any, rep1: Any, manager: Any, admin_user: Any, archive: Any
+) -> None:
+    client.force_login(rep1)
+    assert client.get("/archive-health/").status_code == 403
+    client.force_login(manager)
+    page = client.get("/archive-health/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Verified within period" in page and "33%" in page
+    assert 'data-testid="tile-duplicates"' not in page and 'data-testid="tile-changes"' not in page
+    assert str(archive["outsider"][0].owner) not in page
+    client.force_login(admin_user)
+    zh = client.get("/archive-health/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "档案健康度" in zh and "50%" in zh
+
+
+def test_the_page_queries_do_not_grow_with_customers(client: Any, manager: Any, rep1: Any, archive: Any) -> None:
+    client.force_login(manager)
+    client.get("/archive-health/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/archive-health/")
+    for _ in range(4):
+        _complete(rep1)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/archive-health/")
+    assert len(many.captured_queries) == len(few.captured_queries)
