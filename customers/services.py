@@ -192,11 +192,23 @@ def customer_update(
 ) -> Customer:
     """Update a customer's archive.  Reassigning it to another owner or team is a manager's act."""
     data = _updating(actor, instance, data)
-    if data and getattr(actor, "pk", None) is not None:
+    if getattr(actor, "pk", None) is not None and _changes_anything(instance, data):
         # A person who edits the profile has looked at it: that counts as confirming it
-        # (imports, which write through customer_update_many, do not).
+        # (imports, which write through customer_update_many, do not; a save that
+        # changes nothing writes nothing — "Still right" is the explicit confirmation).
         data.update(last_verified_at=timezone.now(), last_verified_by=actor)
     return record_update(instance=instance, actor=actor, data=data, expected_version=expected_version)
+
+
+def _changes_anything(instance: Customer, data: Mapping[str, Any]) -> bool:
+    """Whether writing ``data`` would change any of the customer's stored values."""
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        new = getattr(value, "pk", value) if getattr(field, "is_relation", False) else value
+        if getattr(instance, attname, None) != new:
+            return True
+    return False
 
 
 @transaction.atomic
