@@ -255,7 +255,7 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
     """The rep's start page: follow-ups overdue and due today (their own), open risk alerts
     on the customers they look after (or assigned to them) grouped by customer and rule,
     their key accounts by tier, the latest contacts made with their customers, and their
-    customers due for confirming the archive ("to verify", with their count) — eight
+    customers due for confirming the archive ("to verify", with their count) — seven
     small indexed queries."""
 
     now = timezone.localtime()

@@ -298,7 +298,7 @@ def test_my_day_reads_a_constant_number_of_queries(
     client: Any, rep1: Any, django_assert_num_queries: Any, django_assert_max_num_queries: Any
 ) -> None:
     _book(rep1, customers=1, items=1)
-    with django_assert_num_queries(5) as few:
+    with django_assert_num_queries(7) as few:
         my_day(user=rep1)
     client.force_login(rep1)
     client.get("/")  # warm the session and the policy
