@@ -92,6 +92,7 @@ NOT_PAGES = frozenset(
         "customers:follow-up-snooze",
         "customers:follow-up-check-in",
         "customers:payment-reverse",
+        "customers:verify",
         "campaigns:record",
         "password_reset_confirm",
     }
