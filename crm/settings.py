@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     # What brings them together: the workspace pages, the console, the demo data.
     "workspace",
     "imports",
+    "duplicates",
     "crm.console",
     "demo",
 ]
@@ -381,6 +383,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "risk-scan-if-due": {"task": "risk.scan_if_due", "schedule": 60},
     # Exports kept past their time (CRM_EXPORT_KEEP_HOURS) are removed.
     "purge-exports": {"task": "core.purge_exports", "schedule": 3600},
+    # Every Sunday at 03:00, the duplicate finder goes through the whole book.
+    "find-duplicates-weekly": {"task": "duplicates.find", "schedule": crontab(minute=0, hour=3, day_of_week=0)},
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
