@@ -116,6 +116,7 @@ def test_every_resource_contract_is_collected() -> None:
         "alert-comments": "tests/risk/test_api.py (written once, never edited)",
         "audit-events": "tests/audit/test_audit.py (read only, appended by every write)",
         "imports": "tests/imports/test_api.py (uploaded as files, run and undone, never edited)",
+        "duplicate-candidates": "tests/duplicates/test_api.py (found by the finder, never written by hand)",
     }
     covered = {cls.url.removeprefix("/api/v1/").strip("/") for cls in contracts}
     assert set(resource_names()) - covered == set(own_way), "add a ResourceContract for the new resource"
