@@ -35,7 +35,7 @@ from customers.models import Contact, Customer
 
 from .models import DuplicateCandidate
 from .normalise import company_domain, normalise_company_name, normalise_email, normalise_phone, normalise_tax_id
-from .reasons import WEIGHTS
+from .reasons import NAME_ENOUGH, WEIGHTS
 
 #: Customers sharing one key beyond this many are not paired on it.
 CROWDED = 20
@@ -102,7 +102,8 @@ def _all_keys() -> Any:
 _WEIGHT_SQL = (
     "CASE code "
     + " ".join(f"WHEN '{code}' THEN {weight}" for code, weight in WEIGHTS.items() if weight)
-    + (" ELSE round(40 + greatest(0, least(1, (likeness - 0.6) / 0.4)) * 30) END")
+    + f" WHEN 'similar_name' THEN CASE WHEN likeness < {NAME_ENOUGH} THEN 20"
+    + f" ELSE round(40 + least(1, (likeness - {NAME_ENOUGH}) / (1 - {NAME_ENOUGH})) * 30) END ELSE 0 END"
 )
 
 _PAIRS_SQL = f"""

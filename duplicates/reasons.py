@@ -23,9 +23,17 @@ WEIGHTS: dict[str, int] = {
 }
 
 
+#: From this likeness on, a similar name is enough on its own to propose a pair.
+NAME_ENOUGH = 0.8
+
+
 def name_weight(likeness: float) -> int:
-    """A similar name's weight: 40 at the threshold (0.6), 70 for identical keys."""
-    return round(40 + max(0.0, min(1.0, (likeness - 0.6) / 0.4)) * 30)
+    """A similar name's weight: 40 at ``NAME_ENOUGH`` rising to 70 for identical keys;
+    below it 20, support for another reason only: two companies of one trade in one city
+    often differ by one character (杭州明远科技 and 杭州明达科技), as a typo does."""
+    if likeness < NAME_ENOUGH:
+        return 20
+    return round(40 + min(1.0, (likeness - NAME_ENOUGH) / (1 - NAME_ENOUGH)) * 30)
 
 
 def reason_weight(reason: dict[str, Any]) -> int:

@@ -71,7 +71,9 @@ def test_a_domain_alone_is_not_enough_and_free_mail_is_no_domain(rep1: Any) -> N
 def test_names_alike_in_the_same_city(rep1: Any) -> None:
     first = customer(rep1, "杭州明远科技有限公司")
     second = customer(rep1, "杭州明远科技股份有限公司")
-    typo = customer(rep1, "杭州明远科枝有限公司")
+    typo = customer(rep1, "杭州明远科枝有限公司", phone="0571-8800-1234")
+    ContactFactory(customer=first, mobile="", phone="+86 571 8800 1234", email="")
+    other_trade = customer(rep1, "杭州明达科技有限公司")
     elsewhere = customer(rep1, "杭州明远科技有限公司", city="上海", province="上海市")
     find_duplicates()
     same = pair_of(first, second)
@@ -79,9 +81,11 @@ def test_names_alike_in_the_same_city(rep1: Any) -> None:
     with translation.override("en"):
         assert same is not None and describe(same.reasons[0]) == "names 100% alike, both in 杭州"
     alike = pair_of(first, typo)
-    assert codes(alike) == {"similar_name"}
+    assert codes(alike) == {"similar_name", "same_phone"}
     with translation.override("zh-hans"):
-        assert alike is not None and "均在杭州" in describe(alike.reasons[0])
+        assert alike is not None and any("均在杭州" in describe(reason) for reason in alike.reasons)
+    # One character apart and nothing else alike: as likely another company of the trade.
+    assert pair_of(first, other_trade) is None
     assert pair_of(first, elsewhere) is None
 
 
@@ -100,7 +104,9 @@ def test_reasons_add_up_to_a_score() -> None:
     assert score([tax]) == 90
     assert score([tax, phone]) == 100
     assert score([phone]) == 55
-    assert score([{"code": "similar_name", "params": {"likeness": 0.6}}]) == 40
+    assert score([{"code": "similar_name", "params": {"likeness": 0.6}}]) == 20
+    assert score([{"code": "similar_name", "params": {"likeness": 0.8}}]) == 40
+    assert score([{"code": "similar_name", "params": {"likeness": 0.9}}]) == 55
     assert score([]) == 0
 
 
