@@ -16,6 +16,7 @@ urlpatterns = [
     path("service/", include("feedback.urls")),
     path("alerts/", include("risk.urls")),
     path("imports/", include("imports.urls")),
+    path("duplicates/", include("duplicates.urls")),
     path("notifications/", accounts_views.notifications_view, name="notifications"),
     path("notifications/read/", accounts_views.notifications_read_view, name="notifications-read"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -37,6 +37,8 @@ from django.utils import timezone
 
 from crm.accounts.choices import Role
 from crm.core import exports
+from duplicates.finder import find_duplicates
+from duplicates.models import DuplicateCandidate
 from imports import services as import_services
 from risk import services as risk_services
 from risk.choices import RiskKind, ScanTrigger
@@ -76,6 +78,7 @@ NOT_PAGES = frozenset(
         "risk:status",
         "risk:assign",
         "risk:comment",
+        "duplicates:not-duplicate",
         "imports:report",
         "imports:undo",
         "imports:cancel",
@@ -204,6 +207,10 @@ def _seed() -> dict[str, Any]:
         actor=admin, resource="customers", format="xlsx", query={}, file_name="customers.xlsx", total=3
     )
     rule = RiskRule.objects.order_by("pk").first()
+    CustomerFactory(owner=rep, team=team, name=long_name.replace("股份", ""), code="C-WALK-TWIN-000001")
+    find_duplicates()
+    pair = DuplicateCandidate.objects.order_by("-score").first()
+    assert pair is not None, "the star's twin is proposed as its duplicate"
     sections = ("contacts", "activities", "transactions", "payments", "service-records", "feedback", "satisfaction")
     rows = {"contacts": contact.pk, "transactions": star.transactions.order_by("pk").first().pk}
     fill: dict[str, list[dict[str, Any]]] = {
@@ -219,6 +226,7 @@ def _seed() -> dict[str, Any]:
         "customers:campaign-invite": [{"pk": campaign.pk}],
         "console:tier-edit": [{"pk": Tier.objects.order_by("rank").first().pk}],
         "risk:detail": [{"pk": alert.pk}],
+        "duplicates:detail": [{"pk": pair.pk}],
         "imports:detail": [{"pk": imported.pk}],
         "export-page": [{"pk": export.pk}],
         "console:fields-edit": [{"resource": "customers"}, {"resource": "contacts"}],
