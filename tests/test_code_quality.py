@@ -117,6 +117,7 @@ def test_every_resource_contract_is_collected() -> None:
         "audit-events": "tests/audit/test_audit.py (read only, appended by every write)",
         "imports": "tests/imports/test_api.py (uploaded as files, run and undone, never edited)",
         "duplicate-candidates": "tests/duplicates/test_api.py (found by the finder, never written by hand)",
+        "change-requests": "tests/access/test_change_requests.py (made by updating a record, decided)",
     }
     covered = {cls.url.removeprefix("/api/v1/").strip("/") for cls in contracts}
     assert set(resource_names()) - covered == set(own_way), "add a ResourceContract for the new resource"

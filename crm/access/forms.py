@@ -38,7 +38,7 @@ class PolicyFormMixin:
                 label = fields[name].label
                 fields[name] = forms.CharField(label=label, required=False, disabled=True)
                 self.initial[name] = mask_value(current, kind_of(self.policy_resource, name))  # type: ignore[attr-defined]
-            elif level == Level.READ:
+            elif level in (Level.READ, Level.PROPOSE):
                 fields[name].disabled = True
                 fields[name].required = False
 

@@ -1,6 +1,9 @@
 """The field policy: what level a user has on one field of one resource.
 
-Levels are ordered ``hidden < masked < read < write``.  Admins set them per resource,
+Levels are ordered ``hidden < masked < read < propose < write``.  ``propose`` reads like
+``read`` and is refused like ``read`` for a direct write; a change to such a field
+becomes a change request that a manager of the record's team (or an admin) approves
+(``crm.access.changes``).  Admins set them per resource,
 field and role (``FieldPermission`` rows); a field without a row is ``write`` for every
 role (the API's own read-only fields stay read-only).  Every channel asks this module:
 serializers, filter/search/ordering parameters, the timeline and the audit viewer.
@@ -31,7 +34,8 @@ class Level(IntEnum):
     HIDDEN = 0
     MASKED = 1
     READ = 2
-    WRITE = 3
+    PROPOSE = 3
+    WRITE = 4
 
     @classmethod
     def of(cls, value: str) -> Level:

@@ -22,6 +22,8 @@ class FieldPolicySerializerMixin:
     """Mix into a serializer whose fields are those of the API resource ``policy_resource``."""
 
     policy_resource: ClassVar[str]
+    #: On an update, the validated values of the fields the caller may only propose.
+    proposed: dict[str, Any]
 
     def _policy(self) -> Any:
         context = getattr(self, "context", {})
@@ -48,14 +50,32 @@ class FieldPolicySerializerMixin:
     def to_internal_value(self, data: Any) -> Any:
         policy = self._policy()
         if policy is not None and isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
+            fields = self.fields  # type: ignore[attr-defined]
+            writable = {name for name, field in fields.items() if not field.read_only}
+            updating = getattr(self, "instance", None) is not None
+            levels = {name: policy.level(self.policy_resource, name) for name in data if name in writable}
+            proposing = {name for name, level in levels.items() if level == Level.PROPOSE and updating}
             refused = {
                 name: [_("You may not change this field.")]
-                for name in data
-                if name in writable and policy.level(self.policy_resource, name) < Level.WRITE
+                for name, level in levels.items()
+                if level < Level.WRITE and name not in proposing
             }
             if refused:
                 raise serializers.ValidationError(refused)
+            if proposing:
+                # Propose-level fields are validated here and set aside: the view hands
+                # them to the change-request service, never to the record's update.
+                proposed: dict[str, Any] = {}
+                errors: dict[str, Any] = {}
+                for name in proposing:
+                    try:
+                        proposed[name] = fields[name].run_validation(data[name])
+                    except serializers.ValidationError as error:
+                        errors[name] = error.detail
+                if errors:
+                    raise serializers.ValidationError(errors)
+                self.proposed = proposed
+                data = {name: value for name, value in data.items() if name not in proposing}
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -24,6 +25,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.access.api.serializers import ChangeRequestSerializer
+from crm.access.changes import change_propose
 from crm.access.scope import scoped_queryset
 
 from .errors import PreconditionRequired, VersionConflict
@@ -135,9 +138,43 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
         version = expected_version(request)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        proposed = getattr(serializer, "proposed", None)
+        if proposed:
+            return self._update_with_proposal(instance, serializer.validated_data, proposed, version)
         updated = self.perform_update_versioned(instance, serializer.validated_data, version)
         response = Response(self.get_serializer(updated).data)
         response["ETag"] = etag_for(updated)
+        return response
+
+    def _update_with_proposal(
+        self, instance: Model, data: dict[str, Any], proposed: dict[str, Any], version: int
+    ) -> Response:
+        """An update that names fields the caller may only propose (``crm.access.changes``).
+
+        The fields the caller may write are written as usual; the proposed ones become
+        one change request, in the same transaction.  When only proposals changed, the
+        answer is 202 with the change request; otherwise the updated record, with the
+        request's address in ``Content-Location``.
+        """
+        with transaction.atomic():
+            updated = self.perform_update_versioned(instance, data, version) if data else instance
+            written = bool(data) and getattr(updated, "version", None) != getattr(instance, "version", None)
+            change = change_propose(
+                actor=self.request.user,
+                resource=self.resource,
+                instance=updated,
+                data=proposed,
+                expected_version=None if written else version,
+            )
+        if change is not None and not written:
+            response = Response(ChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)
+            response["Location"] = f"/api/v1/change-requests/{change.pk}/"
+            response["ETag"] = etag_for(updated)
+            return response
+        response = Response(self.get_serializer(updated).data)
+        response["ETag"] = etag_for(updated)
+        if change is not None:
+            response["Content-Location"] = f"/api/v1/change-requests/{change.pk}/"
         return response
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

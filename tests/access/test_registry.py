@@ -39,6 +39,16 @@ MATRIX: dict[str, dict[str, set[str]]] = {
     "api-tokens": {},
     "audit-events": {},
     "field-permissions": {CREATE: ADMINS, UPDATE: ADMINS, DELETE: ADMINS},
+    # Proposals are made by updating a record; a manager of its team or an admin decides.
+    "change-requests": {
+        CREATE: set(),
+        UPDATE: set(),
+        DELETE: set(),
+        "approve": {M, A},
+        "reject": {M, A},
+        "bulk_approve": {M, A},
+        "withdraw": EVERY,
+    },
     "customers": {DELETE: MANAGERS, "bulk_assign": MANAGERS, "bulk_tag": MANAGERS},
     "contacts": {},
     "activities": {},
@@ -108,9 +118,7 @@ def test_nobody_may_write_an_unknown_resource_or_as_a_stranger() -> None:
 
 
 def test_the_api_router_is_built_from_the_registry_in_its_order() -> None:
-    assert [(p, v, b) for p, v, b in router.registry] == [
-        (r.name, r.viewset, r.basename) for r in all_resources()
-    ]
+    assert [(p, v, b) for p, v, b in router.registry] == [(r.name, r.viewset, r.basename) for r in all_resources()]
     for resource in all_resources():
         assert resource.viewset.resource == resource.name
 

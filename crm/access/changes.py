@@ -1,0 +1,237 @@
+"""Changes reviewed: proposals to ``propose``-level fields and their decisions.
+
+A user whose level on a field is ``propose`` may not write it, but may propose a new
+value.  The write paths (API, forms, imports) apply the fields the user may write as
+usual and hand the proposed ones to :func:`change_propose`, which records one
+:class:`~crm.access.models.ChangeRequest`; nothing of the record changes then.
+
+A manager of the record's team, or an admin, approves it (the change is applied through
+the resource's own update service, so every rule of a normal write holds, and the
+request's audit event names the requester and the approver) or rejects it with a reason.
+A request is stale when one of its fields changed since it was proposed: approving it is
+refused then (other fields may have changed meanwhile; that does not matter).  The
+requester is notified of the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.accounts.models import Notification
+from crm.audit.services import customer_id_of
+from crm.core.errors import DomainError, NotPermitted, VersionConflict
+from crm.core.services import record_create, record_update
+
+from .choices import ChangeStatus
+from .models import ChangeRequest
+from .policy import Level, policy_for
+from .registry import get_resource
+from .scope import customers_visible_to, sees_everything
+
+
+class StaleChange(DomainError):
+    """A field of the request changed on the record since it was proposed."""
+
+    status_code = 409
+    default_code = "stale"
+
+
+def _json(value: Any) -> Any:
+    """A model value as JSON (decimals and dates as text)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _model_value(instance: models.Model, name: str) -> Any:
+    field = instance._meta.get_field(name)
+    return getattr(instance, getattr(field, "attname", name))
+
+
+def proposable_fields(user: Any, resource: str, names: Iterable[str], request: Any = None) -> set[str]:
+    """Which of ``names`` the user may only propose."""
+    policy = policy_for(user, request)
+    return {name for name in names if policy.level(resource, name) == Level.PROPOSE}
+
+
+@transaction.atomic
+def change_propose(
+    *, actor: Any, resource: str, instance: models.Model, data: Mapping[str, Any], expected_version: int | None
+) -> ChangeRequest | None:
+    """Record a proposal of new values for ``propose``-level fields of ``instance``.
+
+    Only the fields whose value differs from the record's are kept; with none, nothing is
+    recorded and None is returned.  A field the actor may not propose is refused; so is a
+    proposal based on an older version of the record.
+    """
+    allowed = proposable_fields(actor, resource, data)
+    refused = {name: [_("You may not change this field.")] for name in data if name not in allowed}
+    if refused:
+        raise DomainError(field_errors=refused)
+    current_version = getattr(instance, "version", None)
+    if expected_version is not None and current_version is not None and expected_version != current_version:
+        raise VersionConflict(current_version=current_version)
+    model = type(instance)
+    changes: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    for name, value in data.items():
+        field = model._meta.get_field(name)
+        value = field.to_python(value)  # type: ignore[union-attr]
+        now = _model_value(instance, name)
+        if value != now:
+            changes[name] = _json(value)
+            previous[name] = _json(now)
+    if not changes:
+        return None
+    request = record_create(
+        model=ChangeRequest,
+        actor=actor,
+        data={
+            "resource": resource,
+            "record_id": instance.pk,
+            "record_repr": str(instance)[:200],
+            "customer_id": customer_id_of(instance),
+            "changes": changes,
+            "previous": previous,
+            "record_version": current_version,
+            "requested_by": actor,
+        },
+    )
+    return request
+
+
+def may_decide(user: Any, request: ChangeRequest) -> bool:
+    """An admin decides any request; a manager those of the customers of teams they
+    manage.  Nobody decides their own request."""
+    if not getattr(user, "is_authenticated", False) or request.requested_by_id == user.pk:
+        return False
+    if getattr(user, "is_superuser", False) or getattr(user, "role", "") == "admin":
+        return True
+    if getattr(user, "role", "") != "manager" or request.customer_id is None:
+        return False
+    return customers_visible_to(user).filter(pk=request.customer_id, team__manager=user).exists()
+
+
+def decidable_requests(user: Any) -> models.QuerySet[ChangeRequest]:
+    """The pending requests ``user`` may decide, oldest first (a manager's inbox)."""
+    pending = ChangeRequest.objects.filter(status=ChangeStatus.PENDING).select_related("requested_by")
+    if getattr(user, "is_superuser", False) or getattr(user, "role", "") == "admin":
+        return pending.exclude(requested_by=user).order_by("created_at", "id")
+    if getattr(user, "role", "") != "manager" or sees_everything(user):
+        return pending.none()
+    teams = customers_visible_to(user).filter(team__manager=user).values("pk")
+    return pending.filter(customer_id__in=teams).exclude(requested_by=user).order_by("created_at", "id")
+
+
+def _locked_pending(request: ChangeRequest, actor: Any, expected_version: int | None) -> ChangeRequest:
+    locked = ChangeRequest.objects.select_for_update().get(pk=request.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise VersionConflict(current_version=locked.version)
+    if locked.status != ChangeStatus.PENDING:
+        raise DomainError(_("This change request has been decided already."))
+    return locked
+
+
+def _notify(request: ChangeRequest) -> None:
+    if request.status == ChangeStatus.APPROVED:
+        title = _("Your proposed change to %(record)s was approved") % {"record": request.record_repr}
+    else:
+        title = _("Your proposed change to %(record)s was rejected") % {"record": request.record_repr}
+    body = request.reason
+    Notification.objects.get_or_create(
+        user_id=request.requested_by_id,
+        key=f"change-request-{request.pk}-{request.status}",
+        defaults={"title": title[:200], "body": body, "link": f"/api/v1/change-requests/{request.pk}/"},
+    )
+
+
+def _decide(locked: ChangeRequest, actor: Any, status: str, reason: str) -> ChangeRequest:
+    return record_update(
+        instance=locked,
+        actor=actor,
+        data={"status": status, "decided_by": actor, "decided_at": timezone.now(), "reason": reason},
+        expected_version=None,
+    )
+
+
+@transaction.atomic
+def change_approve(*, actor: Any, request: ChangeRequest, expected_version: int | None = None) -> ChangeRequest:
+    """Apply a pending request through the resource's update service, as the approver.
+
+    Refused as stale when one of its fields changed since the proposal.  The request's
+    audit event names both the requester and the approver.
+    """
+    if not may_decide(actor, request):
+        raise NotPermitted(_("Only a manager of the record's team or an admin may decide this change."))
+    locked = _locked_pending(request, actor, expected_version)
+    resource = get_resource(locked.resource)
+    if resource is None:
+        raise DomainError(_("This kind of record no longer exists."))
+    model = resource.model
+    record = model._default_manager.select_for_update().filter(pk=locked.record_id).first()
+    if record is None:
+        raise DomainError(_("The record no longer exists."))
+    stale = [name for name, before in locked.previous.items() if _json(_model_value(record, name)) != before]
+    if stale:
+        raise StaleChange(
+            _("The record has changed since this was proposed; reject it and propose again."),
+            field_errors={name: [_("Changed since the proposal.")] for name in stale},
+        )
+    data = {name: model._meta.get_field(name).to_python(value) for name, value in locked.changes.items()}  # type: ignore[union-attr]
+    update = resource.viewset.update_service
+    if update is not None:
+        update(actor=actor, instance=record, data=data, expected_version=None)
+    else:
+        record_update(instance=record, actor=actor, data=data, expected_version=None)
+    decided = _decide(locked, actor, ChangeStatus.APPROVED, "")
+    _notify(decided)
+    return decided
+
+
+@transaction.atomic
+def change_reject(
+    *, actor: Any, request: ChangeRequest, reason: str, expected_version: int | None = None
+) -> ChangeRequest:
+    """Reject a pending request; the reason is required and told to the requester."""
+    if not may_decide(actor, request):
+        raise NotPermitted(_("Only a manager of the record's team or an admin may decide this change."))
+    if not (reason or "").strip():
+        raise DomainError(field_errors={"reason": [_("Give a reason for the rejection.")]})
+    locked = _locked_pending(request, actor, expected_version)
+    decided = _decide(locked, actor, ChangeStatus.REJECTED, reason.strip())
+    _notify(decided)
+    return decided
+
+
+@transaction.atomic
+def change_withdraw(*, actor: Any, request: ChangeRequest) -> ChangeRequest:
+    """The requester takes back a pending request."""
+    if getattr(actor, "pk", None) != request.requested_by_id:
+        raise NotPermitted(_("Only the person who proposed this change may withdraw it."))
+    locked = _locked_pending(request, actor, None)
+    return record_update(instance=locked, actor=actor, data={"status": ChangeStatus.WITHDRAWN}, expected_version=None)
+
+
+def change_bulk_approve(*, actor: Any, ids: Iterable[int]) -> tuple[list[ChangeRequest], dict[int, str]]:
+    """Approve many requests, each in its own transaction: the ones that cannot be
+    approved (stale, decided, not the actor's to decide) are reported by id, the others
+    applied."""
+    approved: list[ChangeRequest] = []
+    failed: dict[int, str] = {}
+    wanted = sorted({int(i) for i in ids})
+    found = {cr.pk: cr for cr in ChangeRequest.scope_queryset(actor).filter(pk__in=wanted)}
+    for pk in wanted:
+        cr = found.get(pk)
+        if cr is None:
+            failed[pk] = _("Not found.")
+            continue
+        try:
+            approved.append(change_approve(actor=actor, request=cr))
+        except DomainError as error:
+            failed[pk] = str(error.message)
+    return approved, failed
