@@ -81,6 +81,8 @@ def change_propose(
     previous: dict[str, Any] = {}
     for name, value in data.items():
         field = model._meta.get_field(name)
+        if isinstance(value, models.Model):
+            value = value.pk  # a related record is proposed by its id
         value = field.to_python(value)  # type: ignore[union-attr]
         now = _model_value(instance, name)
         if value != now:
@@ -159,6 +161,19 @@ def _decide(locked: ChangeRequest, actor: Any, status: str, reason: str) -> Chan
     )
 
 
+def _stored_value(model: type[models.Model], name: str, value: Any) -> Any:
+    """A proposed JSON value as the record's update takes it (a related record by its id)."""
+    field = model._meta.get_field(name)
+    value = field.to_python(value)  # type: ignore[union-attr]
+    related = getattr(field, "related_model", None)
+    if related is not None and value is not None and not field.many_to_many:
+        found = related._default_manager.filter(pk=value).first()
+        if found is None:
+            raise DomainError(field_errors={name: [_("The record no longer exists.")]})
+        return found
+    return value
+
+
 @transaction.atomic
 def change_approve(*, actor: Any, request: ChangeRequest, expected_version: int | None = None) -> ChangeRequest:
     """Apply a pending request through the resource's update service, as the approver.
@@ -182,7 +197,7 @@ def change_approve(*, actor: Any, request: ChangeRequest, expected_version: int 
             _("The record has changed since this was proposed; reject it and propose again."),
             field_errors={name: [_("Changed since the proposal.")] for name in stale},
         )
-    data = {name: model._meta.get_field(name).to_python(value) for name, value in locked.changes.items()}  # type: ignore[union-attr]
+    data = {name: _stored_value(model, name, value) for name, value in locked.changes.items()}
     update = resource.viewset.update_service
     if update is not None:
         update(actor=actor, instance=record, data=data, expected_version=None)

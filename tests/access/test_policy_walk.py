@@ -1,15 +1,17 @@
 """A generated walk over every governed resource × field × role × channel.
 
 For each resource the walk gives every (field, role) cell a level, cycling through
-``hidden, masked, read, write`` so that each field meets every level across the roles,
+``hidden, masked, read, propose, write`` so that each level meets every field and role,
 then asks the API as each role through every channel and checks the answer against the
 policy:
 
 * reading: list, detail and CSV export show a hidden field nowhere, a masked field only
   masked, a readable field in clear;
 * writing: a PATCH of one field is accepted only at ``write`` (and only for a role that
-  may write the resource at all); any other level is a 400 naming the field, echoing no
-  value, and the row is unchanged;
+  may write the resource at all); at ``propose`` it is taken as a proposal (its own
+  value proposes nothing: a 200, and no change request; a new record refuses it like
+  ``read``); any other level is a 400 naming the field, echoing no value, and the row
+  is unchanged;
 * filter and ordering parameters on a field below ``read`` are a 400 naming the
   parameter, and accepted otherwise;
 * search finds the record through a field only if the caller may read that field.
@@ -29,7 +31,7 @@ import pytest
 from crm.access.choices import FieldLevel
 from crm.access.filters import _base, filter_fields
 from crm.access.masking import kind_of, mask_value
-from crm.access.models import FieldPermission
+from crm.access.models import ChangeRequest, FieldPermission
 from crm.access.policy import Level
 from crm.access.registry import governed_resources
 from crm.accounts.choices import Role
@@ -52,7 +54,7 @@ from transactions.models import Payment
 
 pytestmark = pytest.mark.django_db
 
-LEVELS = [FieldLevel.HIDDEN, FieldLevel.MASKED, FieldLevel.READ, FieldLevel.WRITE]
+LEVELS = [FieldLevel.HIDDEN, FieldLevel.MASKED, FieldLevel.READ, FieldLevel.PROPOSE, FieldLevel.WRITE]
 POLICY_REFUSAL = "You may not"
 
 
@@ -83,8 +85,15 @@ def _records(owner: Any) -> dict[str, Any]:
             )
         ),
         "payments": Payment.objects.create(
-            customer=customer, order=order, paid_on=order.order_date, amount=Decimal("1000.00"), method="alipay",
-            reference="BK-20261101", reason="预付款", recorded_by=owner, notes="首付款",
+            customer=customer,
+            order=order,
+            paid_on=order.order_date,
+            amount=Decimal("1000.00"),
+            method="alipay",
+            reference="BK-20261101",
+            reason="预付款",
+            recorded_by=owner,
+            notes="首付款",
         ),  # fmt: skip
         "service-records": ServiceRecordFactory(customer=customer, content="更换传感器"),
         "feedback": FeedbackFactory(customer=customer, content="希望夜间配送"),
@@ -98,7 +107,7 @@ def _records(owner: Any) -> dict[str, Any]:
 
 
 def _grid(resource: str, fields: list[str], roles: list[str]) -> dict[tuple[str, str], FieldLevel]:
-    """Cycle the levels so that every field meets each level across the four roles."""
+    """Cycle the levels so that each level meets every field and every role."""
     return {
         (field, role): LEVELS[(i + j) % len(LEVELS)] for i, field in enumerate(fields) for j, role in enumerate(roles)
     }
@@ -235,6 +244,17 @@ def test_every_resource_field_role_and_channel_follows_the_policy(
                         response.status_code == 200, f"{where}: write {field} refused: {response.content[:200]!r}"
                     )
                     continue
+                elif levels[field] == Level.PROPOSE:
+                    # Its own value proposes nothing (a value the API shows differently
+                    # from what is stored, such as a default, is a real proposal).
+                    walk.check(
+                        response.status_code == 200
+                        and not ChangeRequest.objects.exists()
+                        or response.status_code == 202
+                        and ChangeRequest.objects.filter(record_id=instance.pk).exists(),
+                        f"{where}: proposing {field}'s own value gave {response.status_code}",
+                    )
+                    ChangeRequest.objects.all().delete()
                 else:
                     body = response.json() if response.status_code == 400 else {}
                     walk.check(
