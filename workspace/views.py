@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.selectors import participation_list
+from crm.access.changes import update_with_proposal
 from crm.access.display import table
 from crm.access.policy import Level, policy_for
 from crm.access.registry import CREATE, UPDATE, may, role_of
@@ -547,15 +548,24 @@ def profile_form_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, instance=customer, user=request.user, request=request)
     status = 200
     if request.method == "POST":
-        saved, status = submit(
-            form,
-            lambda: services.customer_update(
+
+        def save() -> Customer:
+            # The writable fields are written; changed propose-level ones become one
+            # change request for a manager, in the same transaction.
+            updated, change = update_with_proposal(
                 actor=request.user,
+                resource="customers",
+                update=services.customer_update,
                 instance=Customer.objects.get(pk=customer.pk),
                 data=form.writable_data(),
+                proposed=form.proposed_data(),
                 expected_version=form.expected_version(),
-            ),
-        )
+            )
+            if change is not None:
+                messages.info(request, _("Your change to the reviewed fields goes to a manager for approval."))
+            return updated  # type: ignore[no-any-return]
+
+        saved, status = submit(form, save)
         if saved is not None:
             if htmx:
                 context = {**_profile_context(request, saved), "saved": True}

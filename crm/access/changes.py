@@ -16,7 +16,8 @@ requester is notified of the outcome.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -84,6 +85,8 @@ def change_propose(
         if isinstance(value, models.Model):
             value = value.pk  # a related record is proposed by its id
         value = field.to_python(value)  # type: ignore[union-attr]
+        if isinstance(field, models.DecimalField) and isinstance(value, Decimal):
+            value = value.quantize(Decimal(1).scaleb(-(field.decimal_places or 0)))  # stored as the column stores it
         now = _model_value(instance, name)
         if value != now:
             changes[name] = _json(value)
@@ -250,3 +253,23 @@ def change_bulk_approve(*, actor: Any, ids: Iterable[int]) -> tuple[list[ChangeR
         except DomainError as error:
             failed[pk] = str(error.message)
     return approved, failed
+
+
+@transaction.atomic
+def update_with_proposal(
+    *,
+    actor: Any,
+    resource: str,
+    update: Callable[..., Any],
+    instance: models.Model,
+    data: Mapping[str, Any],
+    proposed: Mapping[str, Any],
+    expected_version: int | None,
+) -> tuple[Any, ChangeRequest | None]:
+    """One edit of a record by a user who may write some fields and only propose others:
+    the writable ``data`` goes through the resource's ``update`` service (which checks
+    the version), the changed ``proposed`` values become one change request; both or
+    neither."""
+    updated = update(actor=actor, instance=instance, data=dict(data), expected_version=expected_version)
+    change = change_propose(actor=actor, resource=resource, instance=updated, data=proposed, expected_version=None)
+    return updated, change

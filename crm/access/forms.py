@@ -2,7 +2,9 @@
 
 A hidden field is removed from the form; a masked or read-only field is shown disabled
 (masked ones with the masked value, never the clear one) and is dropped from the
-cleaned data, so a crafted POST cannot change it.
+cleaned data, so a crafted POST cannot change it.  A propose-level field is editable on
+an existing record, with a note that a change goes to review; its value is never in
+``writable_data`` but in ``proposed_data``, for the change-request service.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .masking import kind_of, mask_value
 from .policy import Level, policy_for
@@ -38,16 +41,27 @@ class PolicyFormMixin:
                 label = fields[name].label
                 fields[name] = forms.CharField(label=label, required=False, disabled=True)
                 self.initial[name] = mask_value(current, kind_of(self.policy_resource, name))  # type: ignore[attr-defined]
+            elif level == Level.PROPOSE and self._updating():
+                # Editable, but a change goes to a manager for review (``proposed_data``).
+                fields[name].help_text = _("A change goes to review: a manager of the team approves it.")
             elif level in (Level.READ, Level.PROPOSE):
                 fields[name].disabled = True
                 fields[name].required = False
 
+    def _updating(self) -> bool:
+        return getattr(getattr(self, "instance", None), "pk", None) is not None
+
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
         for name, level in self.levels.items():
-            if level < Level.WRITE:
+            if level < Level.WRITE and not (level == Level.PROPOSE and self._updating()):
                 cleaned.pop(name, None)
         return cleaned
+
+    def proposed_data(self) -> dict[str, Any]:
+        """The cleaned values of the fields the user may only propose: what a view hands
+        to ``crm.access.changes.change_propose`` (unchanged values propose nothing)."""
+        return {name: value for name, value in self.cleaned_data.items() if self.levels.get(name) == Level.PROPOSE}  # type: ignore[attr-defined]
 
     def writable_data(self) -> dict[str, Any]:
         """The cleaned values the user may write: what a view hands to the service."""

@@ -8,13 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from crm.access.changes import change_approve, change_propose
 from crm.access.models import ChangeRequest
 from crm.access.policy import Level, policy_for
+from crm.access.registry import get_resource
 from crm.accounts.choices import Role
 from crm.accounts.models import Notification
 from crm.audit.models import AuditEvent
+from crm.core.spreadsheets.headers import targets_for
 from tests.api_contract import detail_url
 from tests.factories import CustomerFactory, UserFactory
 
@@ -192,3 +195,13 @@ def test_approving_through_the_service_refuses_the_requester(rep1: Any, customer
     with pytest.raises(Exception) as refused:
         change_approve(actor=rep1, request=change)
     assert getattr(refused.value, "status_code", None) == 403
+
+
+def test_an_import_refuses_a_propose_level_column_and_says_why(rep1: Any, manager: Any) -> None:
+    resource = get_resource("customers")
+    assert resource is not None
+    with translation.override("en"):
+        refused = {t.field: t.refused for t in targets_for(resource, rep1)}
+        allowed = {t.field: t.refused for t in targets_for(resource, manager)}
+    assert "propose" in refused["tax_id"] and "review" in refused["credit_limit"]
+    assert allowed["tax_id"] == ""

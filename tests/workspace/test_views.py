@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.access.models import FieldPermission
+from crm.access.models import ChangeRequest, FieldPermission
 from crm.audit.models import AuditEvent
 from customers.models import Contact, Customer, SavedView
 from tests.factories import (
@@ -224,17 +224,19 @@ def test_a_stale_edit_is_a_conflict_not_an_overwrite(as_user: Any, rep1: Any, ap
     assert contact.name == "我改的"
 
 
-def test_profile_edit_respects_read_only_fields(as_user: Any, rep1: Any) -> None:
+def test_profile_edit_sends_propose_level_fields_to_review(as_user: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1, credit_limit=500000, name="原名")
     client = as_user(rep1)
-    page = client.get(f"/customers/{customer.pk}/profile/")
-    assert page.context["form"].fields["credit_limit"].disabled  # the default policy: reps read credit terms
+    page = client.get(f"/customers/{customer.pk}/profile/", HTTP_ACCEPT_LANGUAGE="en")
+    field = page.context["form"].fields["credit_limit"]  # the default policy: reps propose credit terms
+    assert not field.disabled and "goes to review" in str(field.help_text)
     data = {
         "name": "新名",
         "kind": customer.kind,
         "industry": customer.industry,
         "lifecycle_stage": "active",
         "credit_limit": "1",
+        "payment_terms_days": str(customer.payment_terms_days),
         "consent_data_processing": "on",
         "version": str(customer.version),
     }
@@ -242,6 +244,8 @@ def test_profile_edit_respects_read_only_fields(as_user: Any, rep1: Any) -> None
     assert response.status_code == 302, response.context["form"].errors
     customer.refresh_from_db()
     assert customer.name == "新名" and customer.credit_limit == 500000
+    change = ChangeRequest.objects.get()
+    assert (change.changes, change.requested_by_id, change.status) == ({"credit_limit": "1.00"}, rep1.pk, "pending")
 
 
 def test_create_a_customer(as_user: Any, rep1: Any) -> None:

@@ -130,6 +130,9 @@ def targets_for(resource: Resource, user: Any) -> list[Target]:
         refused = ""
         if field.read_only:
             refused = str(_("It is filled in by the system."))
+        elif policy is not None and policy.level(resource.name, name) == Level.PROPOSE:
+            # Changes to such a field are reviewed one record at a time, not imported.
+            refused = str(_("Your role may only propose changes to this field, on the record itself, for review."))
         elif policy is not None and policy.level(resource.name, name) < Level.WRITE:
             refused = str(_("Your role may not write this field."))
         names = (chinese.get(name, name), english.get(name, name), *resource.synonyms.get(name, ()))
