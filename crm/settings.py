@@ -137,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "crm.accounts.views.unread_notifications",
+                "crm.access.changes.pending_approvals",
             ],
         },
     },

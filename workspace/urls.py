@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import campaign_invite, follow_ups, payments, views
+from . import approvals, campaign_invite, follow_ups, payments, views
 
 app_name = "customers"
 
@@ -28,5 +28,6 @@ urlpatterns = [
     path("customers/<int:pk>/<slug:key>/", views.section_view, name="section"),
     path("customers/<int:pk>/<slug:key>/new/", views.section_form_view, name="section-new"),
     path("customers/<int:pk>/<slug:key>/<int:row>/", views.section_form_view, name="section-edit"),
+    path("approvals/", approvals.approvals_view, name="approvals"),
     path("campaigns/<int:pk>/invite/", campaign_invite.campaign_invite_view, name="campaign-invite"),
 ]

@@ -273,3 +273,13 @@ def update_with_proposal(
     updated = update(actor=actor, instance=instance, data=dict(data), expected_version=expected_version)
     change = change_propose(actor=actor, resource=resource, instance=updated, data=proposed, expected_version=None)
     return updated, change
+
+
+def pending_approvals(request: Any) -> dict[str, object]:
+    """Template context: how many change requests wait for the signed-in manager or
+    admin (the count beside the menu's approvals link); one query, none for others."""
+    user = getattr(request, "user", None)
+    deciders = getattr(user, "role", "") in ("manager", "admin") or getattr(user, "is_superuser", False)
+    if not getattr(user, "is_authenticated", False) or not deciders:
+        return {}
+    return {"pending_approvals": decidable_requests(user).count()}

@@ -205,3 +205,30 @@ def test_an_import_refuses_a_propose_level_column_and_says_why(rep1: Any, manage
         allowed = {t.field: t.refused for t in targets_for(resource, manager)}
     assert "propose" in refused["tax_id"] and "review" in refused["credit_limit"]
     assert allowed["tax_id"] == ""
+
+
+def test_the_approvals_inbox_lists_oldest_first_and_decides(
+    client: Any, api: Any, rep1: Any, manager: Any, outsider: Any, django_assert_max_num_queries: Any
+) -> None:
+    customers = [CustomerFactory(owner=rep1) for _ in range(3)]
+    ids = [_propose(api, rep1, c, {"payment_terms_days": 60}).json()["id"] for c in customers]
+    client.force_login(outsider)
+    assert client.get("/approvals/").status_code == 403  # a rep decides nothing
+    client.force_login(manager)
+    with django_assert_max_num_queries(20):
+        page = client.get("/approvals/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert [row.pk for row in page.context["rows"]] == ids
+    assert page.context["pending_approvals"] == 3
+    html = page.content.decode()
+    assert 'data-testid="approvals-link"' in html and "table-cards" in html
+    assert client.post("/approvals/", {"act": "reject", "id": ids[0], "reason": ""}).status_code == 302
+    assert ChangeRequest.objects.get(pk=ids[0]).status == "pending"  # no reason, no rejection
+    client.post("/approvals/", {"act": "reject", "id": ids[0], "reason": "账期不合规"})
+    client.post("/approvals/", {"act": "approve", "ids": ids[1:]})
+    assert dict(ChangeRequest.objects.values_list("pk", "status")) == {
+        ids[0]: "rejected",
+        ids[1]: "approved",
+        ids[2]: "approved",
+    }
+    assert client.get("/approvals/").context["pending_approvals"] == 0
