@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.selectors import participation_list
-from crm.access.changes import update_with_proposal
+from crm.access.changes import pending_values, update_with_proposal
 from crm.access.display import table
 from crm.access.policy import Level, policy_for
 from crm.access.registry import CREATE, UPDATE, may, role_of
@@ -506,6 +506,7 @@ def _profile_context(request: HttpRequest, customer: Customer) -> dict[str, Any]
         "verify_due": is_due(customer),
         "verify_due_at": verify_due_at(customer),
         "can_verify": may(request.user, "verify", "customers"),
+        "pending": pending_values(request.user, "customers", customer.pk),
     }
 
 

@@ -283,3 +283,16 @@ def pending_approvals(request: Any) -> dict[str, object]:
     if not getattr(user, "is_authenticated", False) or not deciders:
         return {}
     return {"pending_approvals": decidable_requests(user).count()}
+
+
+def pending_values(user: Any, resource: str, record_id: int) -> dict[str, Any]:
+    """The values proposed for one record and still waiting, by field (the newest
+    proposal of a field wins), among the requests ``user`` may see: shown beside the
+    current values.  One query."""
+    pending: dict[str, Any] = {}
+    requests = ChangeRequest.scope_queryset(user).filter(
+        resource=resource, record_id=record_id, status=ChangeStatus.PENDING
+    )
+    for changes in requests.order_by("created_at", "id").values_list("changes", flat=True):
+        pending.update(changes)
+    return pending

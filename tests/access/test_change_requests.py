@@ -232,3 +232,16 @@ def test_the_approvals_inbox_lists_oldest_first_and_decides(
         ids[2]: "approved",
     }
     assert client.get("/approvals/").context["pending_approvals"] == 0
+
+
+def test_the_360_profile_shows_the_pending_value_beside_the_current_one(
+    client: Any, api: Any, rep1: Any, rep2: Any, manager: Any, customer: Any
+) -> None:
+    _propose(api, rep1, customer, {"tax_id": NEW_TAX_ID})
+    for viewer in (rep1, manager):
+        client.force_login(viewer)
+        html = client.get(f"/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert 'data-testid="pending-tax_id"' in html and NEW_TAX_ID in html
+        assert "91330100MA2B3C4D5E" in html
+    client.force_login(rep2)
+    assert client.get(f"/customers/{customer.pk}/").status_code == 404
