@@ -461,10 +461,20 @@ def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None =
                 assert section.create is not None
                 return section.create(actor=request.user, data={**data, "customer": customer})
             assert section.update is not None
-            fresh = type(instance).objects.get(pk=instance.pk)
-            return section.update(
-                actor=request.user, instance=fresh, data=data, expected_version=form.expected_version()
+            # As on the profile: the writable fields are written, changed propose-level
+            # ones become one change request, in the same transaction.
+            updated, change = update_with_proposal(
+                actor=request.user,
+                resource=section.resource,
+                update=section.update,
+                instance=type(instance).objects.get(pk=instance.pk),
+                data=data,
+                proposed=form.proposed_data(),
+                expected_version=form.expected_version(),
             )
+            if change is not None:
+                messages.info(request, _("Your change to the reviewed fields goes to a manager for approval."))
+            return updated  # type: ignore[no-any-return]
 
         saved, status = submit(form, save)
         if saved is not None:

@@ -171,6 +171,26 @@ def test_detail_masks_and_hides_by_policy(as_user: Any, rep1: Any) -> None:
     assert "139****5678" in html and "13912345678" not in html
 
 
+def test_a_section_edit_sends_propose_level_changes_to_review(as_user: Any, rep1: Any) -> None:
+    """On any 360 section, as on the profile: the writable fields are written and a changed
+    propose-level field becomes a change request, never silently dropped."""
+    customer = CustomerFactory(owner=rep1)
+    contact = ContactFactory(customer=customer, title="采购经理", email="old@example.com")
+    _level("contacts", "title", "rep", "propose")
+    client = as_user(rep1)
+    url = f"/customers/{customer.pk}/contacts/{contact.pk}/"
+    form = client.get(url, **HTMX).content.decode()
+    assert "goes to review" in form or "审核" in form
+    saved = client.post(
+        url, {"name": contact.name, "title": "采购总监", "email": "new@example.com", "version": contact.version}, **HTMX
+    )
+    assert saved.status_code == 200, saved.content.decode()[:400]
+    contact.refresh_from_db()
+    assert contact.email == "new@example.com" and contact.title == "采购经理"
+    change = ChangeRequest.objects.get(resource="contacts", record_id=contact.pk)
+    assert change.changes == {"title": "采购总监"} and change.requested_by == rep1
+
+
 def test_add_a_contact_in_place(as_user: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     client = as_user(rep1)
