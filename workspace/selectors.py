@@ -13,8 +13,10 @@ from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm.access.choices import ChangeStatus
 from crm.access.display import contact_link
 from crm.access.filters import phone_condition
+from crm.access.models import ChangeRequest
 from crm.access.policy import Level, UserPolicy
 from crm.access.scope import scoped_queryset
 from crm.accounts.models import User
@@ -29,6 +31,8 @@ from customers.selectors import (
     with_verification,
 )
 from customers.verification import due_q
+from duplicates.choices import CandidateStatus
+from duplicates.models import DuplicateCandidate
 from feedback.models import SatisfactionResponse
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
@@ -293,16 +297,18 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
 
 
 # ---------------------------------------------------------------- archive health
-def duplicates_waiting(*, customers: QuerySet[Customer]) -> int | None:
-    """Hook: suspected duplicates among ``customers`` waiting for a decision.  None while
-    the archive keeps no duplicate queue (the tile is hidden then)."""
-    return None
+def duplicates_waiting(*, customers: QuerySet[Customer]) -> int:
+    """Suspected duplicates among ``customers`` (both sides in them) still waiting for
+    a decision: one count."""
+    ids = customers.values("pk")
+    return DuplicateCandidate.objects.filter(
+        status=CandidateStatus.OPEN, customer_a__in=ids, customer_b__in=ids
+    ).count()
 
 
-def changes_waiting(*, customers: QuerySet[Customer]) -> int | None:
-    """Hook: proposed archive changes among ``customers`` waiting for approval.  None while
-    the archive keeps no change requests (the tile is hidden then)."""
-    return None
+def changes_waiting(*, customers: QuerySet[Customer]) -> int:
+    """Proposed archive changes to ``customers`` waiting for approval: one count."""
+    return ChangeRequest.objects.filter(status=ChangeStatus.PENDING, customer_id__in=customers.values("pk")).count()
 
 
 @dataclass(frozen=True)
@@ -332,8 +338,8 @@ class ArchiveHealth:
 
     total: HealthRow
     owners: list[HealthRow]
-    duplicates_waiting: int | None
-    changes_waiting: int | None
+    duplicates_waiting: int
+    changes_waiting: int
 
 
 def archive_health(*, user: Any) -> ArchiveHealth:

@@ -14,7 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm.access.changes import change_propose
 from customers.models import Customer
+from duplicates.models import DuplicateCandidate
 from tests.factories import ContactFactory, CustomerFactory
 from workspace.selectors import archive_health
 
@@ -69,7 +71,7 @@ def test_figures_per_owner_in_a_managers_scope(manager: Any, rep1: Any, archive:
     assert set(rows) == {rep1.pk, archive["rep2"][0].owner_id}
     assert rows[rep1.pk].customers == 2 and rows[rep1.pk].verified_percent == 50
     assert rows[rep1.pk].complete_percent == 50
-    assert health.duplicates_waiting is None and health.changes_waiting is None
+    assert health.duplicates_waiting == 0 and health.changes_waiting == 0
 
 
 def test_an_admin_sees_every_team(admin_user: Any, archive: Any) -> None:
@@ -85,7 +87,7 @@ def test_the_page_is_for_managers_and_admins(
     client.force_login(manager)
     page = client.get("/archive-health/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Verified within period" in page and "33%" in page
-    assert 'data-testid="tile-duplicates"' not in page and 'data-testid="tile-changes"' not in page
+    assert 'data-testid="tile-duplicates"' in page and 'data-testid="tile-changes"' in page
     assert str(archive["outsider"][0].owner) not in page
     client.force_login(admin_user)
     zh = client.get("/archive-health/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
@@ -102,3 +104,23 @@ def test_the_page_queries_do_not_grow_with_customers(client: Any, manager: Any, 
     with CaptureQueriesContext(connection) as many:
         client.get("/archive-health/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_duplicates_and_changes_waiting_are_counted_within_scope(
+    manager: Any, rep1: Any, outsider: Any, archive: Any
+) -> None:
+    """The tiles count open duplicate pairs with both sides in the viewer's scope and
+    pending change requests to their customers; decided ones and other teams' do not."""
+    first, second = sorted(archive["rep1"], key=lambda c: c.pk)
+    now = timezone.now()
+    DuplicateCandidate.objects.create(customer_a=first, customer_b=second, score=95, reasons=[], found_at=now)
+    elsewhere = CustomerFactory(owner=outsider)
+    a, b = sorted([archive["outsider"][0], elsewhere], key=lambda c: c.pk)
+    DuplicateCandidate.objects.create(customer_a=a, customer_b=b, score=95, reasons=[], found_at=now)
+    first.refresh_from_db()
+    change_propose(actor=rep1, resource="customers", instance=first, data={"tax_id": "91330100MA2B000001"},
+                   expected_version=None)  # fmt: skip
+    health = archive_health(user=manager)
+    assert health.duplicates_waiting == 1 and health.changes_waiting == 1
+    DuplicateCandidate.objects.filter(customer_a=first).update(status="not_duplicate")
+    assert archive_health(user=manager).duplicates_waiting == 0
