@@ -42,3 +42,10 @@ class BulkApproveSerializer(serializers.Serializer):
     """The ids of the change requests to approve at once."""
 
     ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+
+
+class BulkApproveResultSerializer(serializers.Serializer):
+    """What a bulk approval did: the ids approved, and why each of the others was not."""
+
+    approved = serializers.ListField(child=serializers.IntegerField())
+    failed = serializers.DictField(child=serializers.CharField(), help_text="Request id → why it was not approved.")

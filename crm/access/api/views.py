@@ -14,7 +14,13 @@ from crm.core.api import ScopedModelViewSet, etag_for
 
 from .. import changes, services
 from ..models import ChangeRequest, FieldPermission
-from .serializers import BulkApproveSerializer, ChangeRequestSerializer, DecisionSerializer, FieldPermissionSerializer
+from .serializers import (
+    BulkApproveResultSerializer,
+    BulkApproveSerializer,
+    ChangeRequestSerializer,
+    DecisionSerializer,
+    FieldPermissionSerializer,
+)
 
 
 class FieldPermissionViewSet(ScopedModelViewSet):
@@ -81,7 +87,7 @@ class ChangeRequestViewSet(ScopedModelViewSet):
         change = self.get_object()
         return self._answer(changes.change_withdraw(actor=request.user, request=change))
 
-    @extend_schema(request=BulkApproveSerializer)
+    @extend_schema(request=BulkApproveSerializer, responses={200: BulkApproveResultSerializer})
     @action(detail=False, methods=["post"], url_path="bulk-approve", url_name="bulk-approve")
     def bulk_approve(self, request: Request) -> Response:
         """Approve many at once: ``{"approved": [ids], "failed": {id: message}}``."""
