@@ -115,6 +115,8 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
 
     selector = staticmethod(selectors.customer_api_list)
     file_actions = frozenset({"export", "archive", "archive_set"})
+    #: Business verbs that take the version the caller saw (If-Match) and answer the new ETag.
+    if_match_actions = frozenset({"verify"})
 
     @extend_schema(request=None, responses={200: CustomerSerializer})
     @action(detail=True, methods=["post"])
