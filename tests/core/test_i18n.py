@@ -69,8 +69,12 @@ def _ui_strings() -> set[str]:
             if "migrations" in path.parts or path.suffix not in (".html", ".py"):
                 continue
             text = path.read_text(encoding="utf-8")
-            pattern = TEMPLATE_STRING if path.suffix == ".html" else PYTHON_STRING
-            found.update(match.group(2) for match in re.finditer(pattern, text))
+            if path.suffix == ".html":
+                # A template's {% translate %} looks its text up with "%" doubled (as
+                # makemessages writes it), so "80% or more" is "80%% or more" in the catalog.
+                found.update(match.group(2).replace("%", "%%") for match in re.finditer(TEMPLATE_STRING, text))
+            else:
+                found.update(match.group(2) for match in re.finditer(PYTHON_STRING, text))
     return found
 
 

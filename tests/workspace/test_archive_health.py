@@ -91,7 +91,7 @@ def test_the_page_is_for_managers_and_admins(
     assert str(archive["outsider"][0].owner) not in page
     client.force_login(admin_user)
     zh = client.get("/archive-health/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "档案健康度" in zh and "50%" in zh
+    assert "档案健康度" in zh and "50%" in zh and "完整（80% 及以上）" in zh and "Complete" not in zh
 
 
 def test_the_page_queries_do_not_grow_with_customers(client: Any, manager: Any, rep1: Any, archive: Any) -> None:
