@@ -160,14 +160,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each, the median is printed")
     args = parser.parse_args()
     django_setup()
     from duplicates.models import DuplicateCandidate
 
     seeded = seed(args.customers, random.Random(args.seed))
-    times = [(floor(), finder()) for _ in range(3)]
-    floor_s = sorted(t[0] for t in times)[1]
-    finder_s = sorted(t[1] for t in times)[1]
+    times = [(floor(), finder()) for _ in range(args.runs)]
+    floor_s = sorted(t[0] for t in times)[len(times) // 2]
+    finder_s = sorted(t[1] for t in times)[len(times) // 2]
     line(f"find_duplicates, {args.customers} customers", finder_s, floor_s, "s")
     found = set(DuplicateCandidate.objects.filter(status="open").values_list("customer_a_id", "customer_b_id"))
     hits = len(found & seeded)
