@@ -194,6 +194,8 @@ CRM_BUSINESS_YEARS_AHEAD = int(env("CRM_BUSINESS_YEARS_AHEAD", "10"))
 CRM_FOLLOW_UP_DAYS = int(env("CRM_FOLLOW_UP_DAYS", "7"))
 # How often an owner confirms a customer's archive ("still right"), unless its tier says otherwise.
 CRM_VERIFY_DAYS = int(env("CRM_VERIFY_DAYS", "180"))
+# For how many days a merge of two customers (or two contacts) can be undone.
+CRM_UNMERGE_DAYS = int(env("CRM_UNMERGE_DAYS", "30"))
 # Characters of a long text (notes, descriptions, comments); short ones keep their max_length.
 CRM_TEXT_MAX_LENGTH = int(env("CRM_TEXT_MAX_LENGTH", "10000"))
 # Bytes of a request body (JSON, form or upload): a larger one is refused (413 on the API).

@@ -26,11 +26,13 @@ class DuplicateCandidate(models.Model):
     scope_path: ClassVar[str | None] = "customer_a"
     audit_exclude: ClassVar[frozenset[str]] = frozenset({"version", "found_at"})
 
+    # A side is null only once a merge has removed that customer: the pair is kept, as
+    # the merge's record and the way to undo it (``merged_id`` names the removed side).
     customer_a = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer A")
+        "customers.Customer", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("customer A")
     )
     customer_b = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer B")
+        "customers.Customer", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("customer B")
     )
     score = models.PositiveSmallIntegerField(_("score"))
     #: Why the pair is proposed: [{"code": "same_tax_id", "params": {...}}, ...].
@@ -46,6 +48,19 @@ class DuplicateCandidate(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # The merge, while it stands: the customer kept, the one merged into it (its id and
+    # how it read), and the audit event that holds everything needed to undo it.
+    survivor = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer kept"),
+    )
+    merged_id = models.PositiveBigIntegerField(_("customer merged away"), null=True, blank=True)
+    merged_repr = models.CharField(_("customer merged away"), max_length=250, blank=True, db_default="")
+    merge_event_id = models.PositiveBigIntegerField(_("merge event"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
@@ -62,6 +77,9 @@ class DuplicateCandidate(models.Model):
 
     @classmethod
     def scope_queryset(cls, user: Any) -> QuerySet[DuplicateCandidate]:
-        """The pairs whose two customers ``user`` may both see."""
+        """The pairs whose two customers ``user`` may both see; a merged pair, whoever
+        may see the customer kept."""
         visible = customers_visible_to(user).values("pk")
-        return cls.objects.filter(customer_a__in=visible, customer_b__in=visible)
+        return cls.objects.filter(
+            Q(customer_a__in=visible, customer_b__in=visible) | Q(status=CandidateStatus.MERGED, survivor__in=visible)
+        )

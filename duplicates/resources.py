@@ -14,6 +14,6 @@ register(
         update=NOBODY,
         create=NOBODY,
         delete=NOBODY,
-        actions={"not_duplicate": MANAGERS},
+        actions={"not_duplicate": MANAGERS, "merge": MANAGERS, "unmerge": MANAGERS},
     ),
 )

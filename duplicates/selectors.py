@@ -19,7 +19,7 @@ def candidate_list(*, user: Any) -> QuerySet[DuplicateCandidate]:
     """The pairs whose two customers ``user`` may see, most likely first."""
     return (
         scoped_queryset(DuplicateCandidate, user)
-        .select_related("customer_a", "customer_b", "decided_by")
+        .select_related("customer_a", "customer_b", "survivor", "decided_by")
         .order_by("-score", "customer_a_id", "customer_b_id")
     )
 
@@ -27,7 +27,7 @@ def candidate_list(*, user: Any) -> QuerySet[DuplicateCandidate]:
 def side_counts(pair: DuplicateCandidate) -> dict[int, dict[str, int]]:
     """Each side's number of contacts, orders and open alerts (three queries, whatever
     the sizes)."""
-    sides = [pair.customer_a_id, pair.customer_b_id]
+    sides = [pk for pk in (pair.customer_a_id, pair.customer_b_id) if pk is not None]
     counts: dict[int, dict[str, int]] = {pk: {"contacts": 0, "orders": 0, "alerts": 0} for pk in sides}
     for name, queryset in (
         ("contacts", Contact.objects.filter(customer_id__in=sides)),

@@ -9,6 +9,8 @@ class Action(models.TextChoices):
     BULK = "bulk", _("Bulk operation")
     REVEAL = "reveal", _("Reveal")
     EXPORT = "export", _("Export")
+    MERGE = "merge", _("Merge")
+    UNMERGE = "unmerge", _("Unmerge")
 
 
 class Source(models.TextChoices):

@@ -34,6 +34,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as the audit trail stores it: dates and decimals as text, ids as ids."""
+    return _jsonable(value)
+
+
 def snapshot(instance: models.Model) -> dict[str, Any]:
     """The audited state of a record: every concrete field (foreign keys as ids).
 
@@ -148,6 +153,20 @@ def _record_event(
 
 def audit_act(*, action: str, instance: models.Model, actor: Any, details: Mapping[str, Any]) -> AuditEvent:
     """Record an act on a record that changes nothing in it (a value revealed, an export)."""
+    return audit_changes(
+        action=action,
+        instance=instance,
+        actor=actor,
+        changes={key: {"before": None, "after": value} for key, value in details.items()},
+    )
+
+
+def audit_changes(
+    *, action: str, instance: models.Model, actor: Any, changes: Mapping[str, Mapping[str, Any]]
+) -> AuditEvent:
+    """Record one act whose changes are not a plain before/after of ``instance`` (a merge:
+    the record merged away, the values taken, the rows moved), written exactly as given
+    as ``{key: {"before": ..., "after": ...}}``."""
     ctx = context.current()
     return AuditEvent.objects.create(
         occurred_at=timezone.now(),
@@ -159,7 +178,10 @@ def audit_act(*, action: str, instance: models.Model, actor: Any, details: Mappi
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         customer_id=customer_id_of(instance),
-        changes={key: {"before": None, "after": _jsonable(value)} for key, value in details.items()},
+        changes={
+            key: {"before": _jsonable(value.get("before")), "after": _jsonable(value.get("after"))}
+            for key, value in changes.items()
+        },
         **_actor_fields(actor),
     )
 

@@ -79,6 +79,8 @@ NOT_PAGES = frozenset(
         "risk:assign",
         "risk:comment",
         "duplicates:not-duplicate",
+        "duplicates:merge",
+        "duplicates:unmerge",
         "imports:report",
         "imports:undo",
         "imports:cancel",

@@ -132,3 +132,22 @@ document.addEventListener("change", function (event) {
 function fitLogForms() { document.querySelectorAll("form[data-check-in='box']").forEach(fitLogForm); }
 document.addEventListener("htmx:afterSettle", fitLogForms);
 fitLogForms();
+/* A merge: choosing the customer to keep proposes its values, except where only the
+   other side has one, or where the person picked a value themselves. */
+document.addEventListener("change", function (event) {
+  var form = event.target.form;
+  if (!form || form.id !== "merge-form") { return; }
+  if (event.target.name !== "keep") {
+    document.querySelectorAll("input[form='merge-form'][name='" + event.target.name + "']").forEach(function (radio) {
+      radio.setAttribute("data-picked", "1");
+    });
+    return;
+  }
+  var kept = event.target.value;
+  document.querySelectorAll("input[form='merge-form'][data-side='" + kept + "']").forEach(function (mine) {
+    if (mine.getAttribute("data-picked") === "1") { return; }
+    var other = document.querySelector("input[form='merge-form'][name='" + mine.name + "'][data-side]:not([data-side='" + kept + "'])");
+    var takeOther = other && mine.getAttribute("data-empty") === "1" && other.getAttribute("data-empty") !== "1";
+    (takeOther ? other : mine).checked = true;
+  });
+});

@@ -31,6 +31,8 @@ class Command(BaseCommand):
             .order_by("-score", "customer_a_id", "customer_b_id")
         )
         for pair in pairs.iterator(chunk_size=2000):
+            if pair.customer_a is None or pair.customer_b is None:  # open pairs have both sides
+                continue
             reasons = "; ".join(describe(reason) for reason in pair.reasons)
             self.stdout.write(
                 f"{pair.score:3d}  {pair.customer_a.code} {pair.customer_a.name}  ~  "
