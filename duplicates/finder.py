@@ -11,8 +11,13 @@ Set-based, one transaction:
 2. the table is joined to itself per key: two customers with the same key are a
    candidate pair (``a < b``).  A key held by more than ``CROWDED`` customers (a shared
    group switchboard, a holding's domain) says nothing and is left out;
-3. names not equal but alike (``pg_trgm`` similarity at least ``NAME_LIKENESS``, found
-   through a trigram index) in the same city or province make a pair too;
+3. names not equal but alike in the same city or province make a pair too: at least
+   ``NAME_ENOUGH`` alike (``pg_trgm`` similarity, the share of trigrams the two have in
+   common) on their own, found by *prefix filtering* (two names that alike must share
+   one of the few rarest trigrams of each, so only names sharing a rare trigram are
+   compared: linear in the book, where comparing every name of a city with every other
+   grows with the square of the city); and at least ``NAME_LIKENESS`` alike as support
+   for a pair found by another key;
 4. each pair's reasons are scored (:mod:`duplicates.reasons`) and the pairs scoring at
    least ``MIN_SCORE`` are upserted: a pair found before keeps its row (its score and
    reasons refreshed while it is open); a pair called "not a duplicate" or merged is
@@ -118,10 +123,21 @@ WITH usable AS (
     SELECT a.customer_id AS a, b.customer_id AS b, a.kind, a.value
     FROM usable a JOIN usable b ON a.kind = b.kind AND a.value = b.value AND a.customer_id < b.customer_id
 ), alike AS (
-    SELECT a.customer_id AS a, b.customer_id AS b, a.place, similarity(a.name_key, b.name_key) AS likeness
-    FROM dup_names a JOIN dup_names b
-      ON b.name_key % a.name_key AND a.place = b.place AND a.customer_id < b.customer_id
-    WHERE a.name_key <> b.name_key
+    SELECT c.a, c.b, x.place, similarity(x.name_key, y.name_key) AS likeness
+    FROM (
+        SELECT DISTINCT p.customer_id AS a, q.customer_id AS b
+        FROM dup_prefix p JOIN dup_prefix q
+          ON p.place = q.place AND p.gram = q.gram AND p.customer_id < q.customer_id
+    ) c
+    JOIN dup_names x ON x.customer_id = c.a
+    JOIN dup_names y ON y.customer_id = c.b
+    WHERE x.name_key <> y.name_key AND similarity(x.name_key, y.name_key) >= {NAME_ENOUGH}
+), support AS (
+    SELECT s.a, s.b, x.place, similarity(x.name_key, y.name_key) AS likeness
+    FROM (SELECT DISTINCT a, b FROM same) s
+    JOIN dup_names x ON x.customer_id = s.a
+    JOIN dup_names y ON y.customer_id = s.b AND y.place = x.place
+    WHERE x.name_key <> y.name_key AND similarity(x.name_key, y.name_key) >= {NAME_LIKENESS}
 ), reasons AS (
     SELECT a, b, CASE kind WHEN 'name' THEN 'same_name' ELSE kind END AS code,
            CASE kind WHEN 'name' THEN jsonb_build_object('likeness', 1, 'place', split_part(value, chr(31), 1))
@@ -130,7 +146,7 @@ WITH usable AS (
     FROM same
     UNION ALL
     SELECT a, b, 'similar_name', jsonb_build_object('likeness', round(likeness::numeric, 2), 'place', place), likeness
-    FROM alike
+    FROM (SELECT * FROM alike UNION ALL SELECT * FROM support) named
 )
 SELECT DISTINCT ON (a, b, code) a, b, code, params, {_WEIGHT_SQL} AS weight
 FROM reasons ORDER BY a, b, code, likeness DESC, params
@@ -152,7 +168,28 @@ ON CONFLICT (customer_a_id, customer_b_id) DO UPDATE
 
 
 #: The working tables go with the transaction, or here when it is a savepoint in another.
-_DROP = "DROP TABLE IF EXISTS dup_keys, dup_names, dup_reasons"
+_DROP = "DROP TABLE IF EXISTS dup_keys, dup_names, dup_prefix, dup_reasons"
+
+#: Each name's prefix: its rarest trigrams (rarest in its place; ties by the trigram),
+#: as many as a name ``NAME_ENOUGH`` alike must share at least one of — a name of n
+#: trigrams shares at least ceil(t·n) with any name t alike, so it shares one of any
+#: n − ceil(t·n) + 1 of them.  A trigram no other name of the place has joins nothing
+#: and is left out once counted.
+_PREFIX_SQL = f"""
+CREATE TEMPORARY TABLE dup_prefix ON COMMIT DROP AS
+WITH grams AS (
+    SELECT customer_id, place, gram FROM dup_names, unnest(show_trgm(name_key)) AS gram
+), ranked AS (
+    SELECT g.customer_id, g.place, g.gram, f.n,
+           row_number() OVER (PARTITION BY g.customer_id ORDER BY f.n, g.gram) AS r,
+           count(*) OVER (PARTITION BY g.customer_id) AS size
+    FROM grams g
+    JOIN (SELECT place, gram, count(*) AS n FROM grams GROUP BY place, gram) f
+      ON f.place = g.place AND f.gram = g.gram
+)
+SELECT customer_id, place, gram FROM ranked
+WHERE n > 1 AND r <= size - ceil({NAME_ENOUGH} * size - 1e-9) + 1
+"""
 
 
 def find_duplicates() -> FinderResult:
@@ -170,10 +207,10 @@ def find_duplicates() -> FinderResult:
         cursor.execute(
             "INSERT INTO dup_names SELECT customer_id, split_part(value, chr(31), 1), split_part(value, chr(31), 2)"
             " FROM dup_keys WHERE kind = 'name';"
-            "CREATE INDEX ON dup_names USING gin (name_key gin_trgm_ops);"
             "ANALYZE dup_keys; ANALYZE dup_names;"
         )
-        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(NAME_LIKENESS)])
+        cursor.execute(_PREFIX_SQL)
+        cursor.execute("ANALYZE dup_prefix")
         cursor.execute(_PAIRS_SQL)
         cursor.execute(_UPSERT_SQL, {"now": now})
         DuplicateCandidate.objects.filter(status="open", found_at__lt=now).delete()
