@@ -13,6 +13,7 @@ audited as one event per table (what was loaded, how many rows), not row by row.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,9 +26,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from crm.access.changes import change_propose
 from crm.accounts.choices import Role
 from crm.accounts.models import Team, User
 from crm.audit.services import audit_bulk
+from customers.models import Customer
+from duplicates.finder import find_duplicates
+from duplicates.tasks import find_duplicates_task
 from transactions.models import Product
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed to the person starting the demo, by design
@@ -262,6 +267,53 @@ RECENT_CANCELLED = 0.015
 LATE_DAYS = 240
 
 
+#: Changes reps proposed and their managers have not decided yet: (rep, field).
+PROPOSALS = (
+    ("rep1", "credit_limit"),
+    ("rep1", "tax_id"),
+    ("rep2", "credit_limit"),
+    ("rep2", "payment_terms_days"),
+    ("rep3", "credit_limit"),
+    ("rep4", "tax_id"),
+)
+#: The archive's own mess, what the archive tools are for.  The share of customers who
+#: are an earlier customer entered a second time (a twin), ...
+TWIN_SHARE = 0.01
+#: ... each written one of these ways, in turn by draw (what the duplicate finder meets):
+TWIN_VARIANTS = {
+    1: "another legal form: 有限公司 → 股份有限公司, Co., Ltd. → Company Limited",
+    2: "the province in brackets, or a foreign name in full-width letters",
+    3: "a typo in the name, the same switchboard written with +86",
+    4: "the same name with the old 15-character tax id inside the source's 18-character one",
+}
+#: Customers never confirmed since they were entered, and confirmed longer ago than the
+#: verification period (``CRM_VERIFY_DAYS``); the others within it.
+VERIFY_SHARES = {"never": 0.08, "overdue": 0.15}
+#: Customers entered in a hurry: no address, size, employees, revenue or website, half of
+#: them no short name.  Of the others some lack a website or revenue figure.
+SPARSE_SHARE = 0.18
+#: Up to this many customers in all the duplicate finder runs in the load itself (a
+#: second at 2,000 customers, minutes at 100,000: its trigram join within a city grows
+#: with the square of the city's customers); a larger book waits for a worker.
+FINDER_IN_LOAD_MAX = 100_000
+HALF_WIDTH = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()"
+FULL_WIDTH = "".join(chr(ord(c) + 0xFEE0) for c in HALF_WIDTH)
+
+
+def _teammates(teams: list[int | None]) -> list[int]:
+    """For each rep (by 1-based place in ``teams``), the place of the next rep of the
+    same team, or the rep's own when they are the only one: whom a twin goes to when
+    a colleague entered the company again."""
+    members: dict[int | None, list[int]] = {}
+    for place, team in enumerate(teams, start=1):
+        members.setdefault(team, []).append(place)
+    mates = [0] * len(teams)
+    for same in members.values():
+        for i, place in enumerate(same):
+            mates[place - 1] = same[(i + 1) % len(same)]
+    return mates
+
+
 @dataclass
 class SeedReport:
     """What a load wrote, table by table, and how long each took."""
@@ -334,6 +386,8 @@ class DemoSeeder:
         self._complaint_spikes(first_id)
         self._satisfaction(first_id)
         self._participations(first_id)
+        self._change_requests(first_id)
+        self._duplicates()
         for label, count in self.report.counts.items():
             audit_bulk(
                 resource=label,
@@ -454,7 +508,15 @@ class DemoSeeder:
 
     # --------------------------------------------------------------- customers
     def _customers(self) -> int:
-        """Customers get ids ``first_id …`` so that later tables can address them by number."""
+        """Customers get ids ``first_id …`` so that later tables can address them by number.
+
+        Each is a company of its own (a chance namesake in the same city gets one more
+        character to its name, a foreign group one subsidiary per city), but for the
+        twins (``TWIN_SHARE``): the same company as an earlier customer, entered again
+        the way teams do it (:data:`TWIN_VARIANTS`), half of them by another rep of the
+        same team.  A twin never carries its source's tax id as it is: the old
+        15-character number or none.  The archive is as current and as complete as a
+        real one (``VERIFY_SHARES``, ``SPARSE_SHARE``)."""
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM customers_customer")
             (first_id,) = cursor.fetchone()
@@ -466,6 +528,7 @@ class DemoSeeder:
             "n": self.n,
             "rep_ids": [r for r, _ in reps],
             "rep_teams": [t for _, t in reps],
+            "rep_mates": _teammates([t for _, t in reps]),
             "regions": [c[0] for c in CITIES],
             "provinces": [c[1] for c in CITIES],
             "cities": [c[2] for c in CITIES],
@@ -480,34 +543,100 @@ class DemoSeeder:
             "tags": TAGS,
             "special": SPECIAL,
             "prospects": PROSPECTS,
-            **{f"s{k}": self.s(k) for k in range(1, 30)},
+            "twin_share": TWIN_SHARE,
+            "never_verified": VERIFY_SHARES["never"],
+            "overdue": VERIFY_SHARES["overdue"],
+            "sparse": SPARSE_SHARE,
+            "period": settings.CRM_VERIFY_DAYS,
+            "half_width": HALF_WIDTH,
+            "full_width": FULL_WIDTH,
+            **{f"s{k}": self.s(k) for k in (*range(1, 30), *range(100, 120))},
         }
         self._run(
             "customers.customer",
             """
+            WITH own AS (
+                -- Every row's own draws; a twin's source is an earlier row (drawn here) ...
+                SELECT g AS id,
+                       pg_temp.r(g, %(s1)s) < 0.05 AS foreign_draw,
+                       1 + floor(pg_temp.r(g, %(s2)s) * array_length(%(cities)s::text[], 1))::int AS ci,
+                       1 + floor(pg_temp.r(g, %(s3)s) * array_length(%(ind_codes)s::text[], 1))::int AS ind,
+                       1 + ((g - %(first)s) %% array_length(%(rep_ids)s::bigint[], 1))::int AS rep_ix,
+                       pg_temp.pick(%(chars)s::text[], g, %(s24)s) || pg_temp.pick(%(chars)s::text[], g, %(s25)s)
+                           AS brand,
+                       pg_temp.pick(%(foreign)s::text[], g, %(s4)s) AS foreign_name,
+                       pg_temp.pick(%(suffixes)s::text[], g, %(s5)s) AS suffix,
+                       CASE WHEN g > %(first)s AND pg_temp.r(g, %(s100)s) < %(twin_share)s
+                            THEN %(first)s + floor(pg_temp.r(g, %(s101)s) * (g - %(first)s))::bigint END AS src_draw
+                FROM generate_series(%(first)s::bigint, %(first)s::bigint + %(n)s - 1) AS g
+            ), sourced AS (
+                -- ... which is not a twin itself.
+                SELECT own.*, CASE WHEN src_draw = %(first)s OR pg_temp.r(src_draw, %(s100)s) >= %(twin_share)s
+                                   THEN src_draw END AS src
+                FROM own
+            ), firms AS (
+                SELECT sourced.*, foreign_draw AND row_number() OVER (
+                           PARTITION BY src IS NULL, foreign_draw, ci, foreign_name ORDER BY id) = 1 AS foreign_co
+                FROM sourced
+            ), named AS (
+                SELECT f.*, CASE WHEN rn = 1 THEN brand
+                                 ELSE brand || (%(chars)s::text[])[1 + (rn - 2) %% 30]
+                                      || CASE WHEN rn > 31 THEN (%(chars)s::text[])[1 + ((rn - 2) / 30) %% 30]
+                                              ELSE '' END END AS brand_u
+                FROM (SELECT firms.*, row_number() OVER (
+                                 PARTITION BY src IS NULL, foreign_co, ci, brand, ind ORDER BY id) AS rn
+                      FROM firms) f
+            )
             INSERT INTO customers_customer (
                 id, created_at, updated_at, version, code, name, short_name, kind, industry, region, province,
                 city, address, postal_code, phone, email, website, company_size, employee_count, annual_revenue,
                 tax_id, credit_limit, payment_terms_days, lifecycle_stage, influence_score, source, tags,
                 customer_since, special_requirements, cooperation_prospects, notes, consent_marketing,
-                consent_data_processing, consent_updated_at, owner_id, team_id)
-            SELECT id, now(), now(), 1,
+                consent_data_processing, consent_updated_at, owner_id, team_id, last_verified_at,
+                last_verified_by_id)
+            SELECT id, created, now(), 1,
                 'C' || lpad(nextval('customers_customer_code_seq')::text, 7, '0'),
-                CASE WHEN foreign_co THEN pg_temp.pick(%(foreign)s::text[], id, %(s4)s) || ' (China) Co., Ltd.'
-                     ELSE city || brand || word || pg_temp.pick(%(suffixes)s::text[], id, %(s5)s) END,
-                CASE WHEN foreign_co THEN '' ELSE brand || word END,
+                CASE WHEN variant = 1 AND foreign_co THEN fname || ' (China) Company Limited'
+                     WHEN variant = 1 THEN city || brand || word
+                                           || CASE WHEN suffix = '股份有限公司' THEN '有限公司' ELSE '股份有限公司' END
+                     WHEN variant = 2 AND foreign_co THEN translate(fname || ' (China) Co., Ltd.', %(half_width)s,
+                                                                    %(full_width)s)
+                     WHEN variant = 2 THEN city || brand || word || '（' || province || '）' || suffix
+                     WHEN variant = 3 AND foreign_co THEN regexp_replace(fname, '([a-z])([a-z])', '\\2\\1')
+                                                          || ' (China) Co., Ltd.'
+                     WHEN variant = 3 THEN city || left(brand, 1)
+                         || (%(chars)s::text[])[1 + (array_position(%(chars)s::text[], substr(brand, 2, 1)) - 1
+                                                     + pg_temp.n(1, 29, id, %(s103)s)) %% 30]
+                         || substr(brand, 3) || word || suffix
+                     WHEN foreign_co THEN fname || ' (China) Co., Ltd.'
+                     ELSE city || brand || word || suffix END,
+                CASE WHEN foreign_co OR (sparse AND pg_temp.r(id, %(s111)s) < 0.5) THEN '' ELSE brand || word END,
                 CASE WHEN r_kind < 0.04 THEN 'government' WHEN r_kind < 0.10 THEN 'partner' ELSE 'enterprise' END,
                 (%(ind_codes)s::text[])[ind], region, province, city,
-                city || '市' || pg_temp.pick(%(streets)s::text[], id, %(s6)s) || pg_temp.n(1, 999, id, %(s7)s) || '号',
+                CASE WHEN sparse THEN ''
+                     ELSE city || '市' || pg_temp.pick(%(streets)s::text[], id, %(s6)s) || pg_temp.n(1, 999, id, %(s7)s)
+                          || '号' END,
                 postal || lpad(pg_temp.n(0, 999, id, %(s8)s)::text, 3, '0'),
-                area || '-' || pg_temp.n(5000000, 8999999, id, %(s9)s),
-                'sales@c' || id || '.example.com', 'https://www.c' || id || '.example.com',
-                (ARRAY['micro','small','medium','large','enterprise'])[size_ix], employees,
-                round((employees * (80000 + pg_temp.r(id, %(s10)s) * 900000))::numeric, -4),
-                CASE WHEN pg_temp.r(id, %(s11)s) < 0.08 THEN ''
+                -- The typo's twin has its source's switchboard, written the other way; the old tax id's too.
+                CASE WHEN variant = 3 AND left(area, 1) = '0'
+                     THEN '+86 ' || substr(area, 2) || ' ' || pg_temp.n(5000000, 8999999, src, %(s9)s)
+                     WHEN variant IN (3, 4) THEN area || '-' || pg_temp.n(5000000, 8999999, src, %(s9)s)
+                     ELSE area || '-' || pg_temp.n(5000000, 8999999, id, %(s9)s) END,
+                'sales@c' || id || '.example.com',
+                CASE WHEN sparse OR pg_temp.r(id, %(s112)s) < 0.2 THEN ''
+                     ELSE 'https://www.c' || id || '.example.com' END,
+                CASE WHEN sparse THEN '' ELSE (ARRAY['micro','small','medium','large','enterprise'])[size_ix] END,
+                CASE WHEN sparse THEN NULL ELSE employees END,
+                CASE WHEN sparse OR pg_temp.r(id, %(s113)s) < 0.15 THEN NULL
+                     ELSE round((employees * (80000 + pg_temp.r(id, %(s10)s) * 900000))::numeric, -4) END,
+                CASE WHEN variant = 4 AND pg_temp.r(src, %(s11)s) >= 0.08
+                     THEN lpad(postal, 6, '0') || lpad(upper(to_hex(src)), 9, '0')
+                     WHEN variant IS NOT NULL OR pg_temp.r(id, %(s11)s) < 0.08 THEN ''
                      ELSE '91' || lpad(postal, 6, '0') || lpad(upper(to_hex(id)), 9, '0') || chr(65 + (id %% 26)::int)
                 END,
-                round((employees * 2000)::numeric, -3), (ARRAY[30, 30, 45, 60, 90])[pg_temp.n(1, 5, id, %(s12)s)],
+                CASE WHEN r_stage < 0.20 AND pg_temp.r(id, %(s114)s) < 0.5 THEN NULL
+                     ELSE round((employees * 2000)::numeric, -3) END,
+                (ARRAY[30, 30, 45, 60, 90])[pg_temp.n(1, 5, id, %(s12)s)],
                 CASE WHEN r_stage < 0.20 THEN 'prospect' WHEN r_stage < 0.65 THEN 'active'
                      WHEN r_stage < 0.77 THEN 'key' WHEN r_stage < 0.85 THEN 'at_risk'
                      WHEN r_stage < 0.95 THEN 'churned' ELSE 'won_back' END,
@@ -516,29 +645,46 @@ class DemoSeeder:
                     [pg_temp.n(1, 8, id, %(s14)s)],
                 CASE WHEN pg_temp.r(id, %(s15)s) < 0.5 THEN ARRAY[]::varchar[]
                      ELSE ARRAY[pg_temp.pick(%(tags)s::text[], id, %(s16)s)]::varchar[] END,
-                CASE WHEN r_stage < 0.20 THEN NULL ELSE current_date - pg_temp.n(30, 3650, id, %(s17)s) END,
-                pg_temp.pick(%(special)s::text[], id, %(s18)s), pg_temp.pick(%(prospects)s::text[], id, %(s19)s), '',
-                pg_temp.r(id, %(s20)s) < 0.6, true, now(),
-                (%(rep_ids)s::bigint[])[rep_ix], (%(rep_teams)s::bigint[])[rep_ix]
+                since, pg_temp.pick(%(special)s::text[], id, %(s18)s), pg_temp.pick(%(prospects)s::text[], id, %(s19)s),
+                '', pg_temp.r(id, %(s20)s) < 0.6, true, now(),
+                (%(rep_ids)s::bigint[])[owner_ix], (%(rep_teams)s::bigint[])[owner_ix],
+                verified, CASE WHEN verified IS NOT NULL THEN (%(rep_ids)s::bigint[])[owner_ix] END
             FROM (
-                SELECT g AS id,
-                       pg_temp.r(g, %(s1)s) < 0.05 AS foreign_co,
-                       1 + floor(pg_temp.r(g, %(s2)s) * array_length(%(cities)s::text[], 1))::int AS ci,
-                       1 + floor(pg_temp.r(g, %(s3)s) * array_length(%(ind_codes)s::text[], 1))::int AS ind,
-                       pg_temp.r(g, %(s21)s) AS r_kind, pg_temp.r(g, %(s22)s) AS r_stage,
-                       pg_temp.n(1, 5, g, %(s23)s) AS size_ix,
-                       1 + ((g - %(first)s) %% array_length(%(rep_ids)s::bigint[], 1))::int AS rep_ix,
-                       pg_temp.pick(%(chars)s::text[], g, %(s24)s) || pg_temp.pick(%(chars)s::text[], g, %(s25)s)
-                           AS brand
-                FROM generate_series(%(first)s::bigint, %(first)s::bigint + %(n)s - 1) AS g
+                SELECT n.id, n.src,
+                       CASE WHEN n.src IS NOT NULL THEN pg_temp.n(1, 4, n.id, %(s102)s) END AS variant,
+                       coalesce(s.ci, n.ci) AS ci, coalesce(s.ind, n.ind) AS ind,
+                       coalesce(s.foreign_co, n.foreign_co) AS foreign_co, coalesce(s.brand_u, n.brand_u) AS brand,
+                       coalesce(s.foreign_name, n.foreign_name) AS fname, coalesce(s.suffix, n.suffix) AS suffix,
+                       CASE WHEN s.id IS NULL THEN n.rep_ix
+                            WHEN pg_temp.r(n.id, %(s104)s) < 0.5 THEN s.rep_ix
+                            ELSE (%(rep_mates)s::int[])[s.rep_ix] END AS owner_ix,
+                       pg_temp.r(n.id, %(s21)s) AS r_kind, pg_temp.r(n.id, %(s22)s) AS r_stage,
+                       pg_temp.n(1, 5, n.id, %(s23)s) AS size_ix,
+                       pg_temp.r(n.id, %(s110)s) < %(sparse)s AS sparse
+                FROM named n LEFT JOIN named s ON s.id = n.src
+                ORDER BY n.id  -- so the codes follow the ids
             ) base
             CROSS JOIN LATERAL (SELECT
                 (%(regions)s::text[])[ci] AS region, (%(provinces)s::text[])[ci] AS province,
                 (%(cities)s::text[])[ci] AS city, (%(postals)s::text[])[ci] AS postal,
                 (%(areas)s::text[])[ci] AS area, (%(ind_words)s::text[])[ind] AS word,
                 (ARRAY[8, 40, 200, 900, 5000])[size_ix]
-                    + pg_temp.n(0, 9, id, %(s26)s) * (ARRAY[1, 6, 30, 110, 900])[size_ix] AS employees
+                    + pg_temp.n(0, 9, id, %(s26)s) * (ARRAY[1, 6, 30, 110, 900])[size_ix] AS employees,
+                CASE WHEN r_stage < 0.20 THEN NULL ELSE current_date - pg_temp.n(30, 3650, id, %(s17)s) END AS since
             ) derived
+            -- Entered when it became a customer (a prospect within the last year); confirmed
+            -- by its owner within the period, long ago or never (counting from its entry).
+            CROSS JOIN LATERAL (SELECT coalesce(since + time '09:00' + make_interval(mins => minutes),
+                                                now() - make_interval(days => pg_temp.n(0, 365, id, %(s115)s),
+                                                                      mins => minutes)) AS created
+                                FROM (SELECT pg_temp.n(0, 480, id, %(s116)s) AS minutes) m) c
+            CROSS JOIN LATERAL (SELECT CASE
+                WHEN pg_temp.r(id, %(s117)s) < %(never_verified)s THEN NULL
+                WHEN pg_temp.r(id, %(s117)s) < %(never_verified)s + %(overdue)s
+                THEN greatest(created, now() - make_interval(days => %(period)s + pg_temp.n(1, 400, id, %(s118)s)))
+                ELSE greatest(created, now() - make_interval(days => pg_temp.n(0, %(period)s - 15, id, %(s118)s),
+                                                              hours => pg_temp.n(0, 9, id, %(s119)s)))
+                END AS verified) v
         """,
             params,
         )
@@ -921,3 +1067,62 @@ class DemoSeeder:
                 "window": settings.CRM_CAMPAIGN_ATTRIBUTION_DAYS,
             },
         )
+
+    # ----------------------------------------------------------- archive queues
+    def _change_requests(self, first_id: int) -> None:
+        """A few changes reps proposed to fields they may only propose (``PROPOSALS``),
+        waiting for their manager: made as a rep makes them (``change_propose``, each
+        audited as the rep's), on customers of their own drawn by the seed."""
+        started = time.perf_counter()
+        rng = random.Random(self.seed)
+        made = 0
+        for username, field_name in PROPOSALS:
+            rep = self.users.get(username) or User.objects.filter(username=username).first()
+            if rep is None:
+                continue
+            book = Customer.objects.filter(owner=rep, pk__gte=first_id).order_by("pk")
+            if field_name == "credit_limit":
+                book = book.filter(credit_limit__gt=0, lifecycle_stage__in=("active", "key"))
+            elif field_name == "tax_id":
+                book = book.filter(tax_id="")
+            else:
+                book = book.filter(payment_terms_days__lt=90)
+            ids = list(book.values_list("pk", flat=True))
+            if not ids:
+                continue
+            customer = Customer.objects.get(pk=rng.choice(ids))
+            if field_name == "credit_limit":
+                value: Any = (customer.credit_limit or Decimal(0)) * Decimal("1.5")
+                value = value.quantize(Decimal(1000))
+            elif field_name == "tax_id":
+                # The customer's unified code as the seeder writes one: unique, as it is its own.
+                value = f"91{customer.postal_code[:-3]:0>6}{customer.pk:09X}{chr(65 + customer.pk % 26)}"
+            else:
+                value = 60 if customer.payment_terms_days < 60 else 90
+            if change_propose(
+                actor=rep,
+                resource="customers",
+                instance=customer,
+                data={field_name: value},
+                expected_version=customer.version,
+            ):
+                made += 1
+        self.report.counts["access.changerequest"] = made
+        self.report.seconds["access.changerequest"] = time.perf_counter() - started
+        self.log(f"  {'access.changerequest':<30} {made:>12,} rows  {time.perf_counter() - started:8.1f} s")
+
+    def _duplicates(self) -> None:
+        """The duplicate finder's first run, so that the review queue shows the twins
+        (and any customer of the database that looks like another) from the start: in
+        the load up to ``FINDER_IN_LOAD_MAX`` customers, for a larger book by a worker
+        once the load is committed."""
+        started = time.perf_counter()
+        if Customer.objects.count() > FINDER_IN_LOAD_MAX:
+            transaction.on_commit(find_duplicates_task.delay)
+            self.log(f"  {'duplicates.duplicatecandidate':<30} the duplicate finder is queued for a worker")
+            return
+        result = find_duplicates()
+        elapsed = time.perf_counter() - started
+        self.report.counts["duplicates.duplicatecandidate"] = result.pairs
+        self.report.seconds["duplicates.duplicatecandidate"] = elapsed
+        self.log(f"  {'duplicates.duplicatecandidate':<30} {result.pairs:>12,} pairs {elapsed:8.1f} s")

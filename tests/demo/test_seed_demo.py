@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection
 
 from crm.accounts.choices import Role
 from crm.accounts.models import User
@@ -16,6 +16,7 @@ from crm.audit.models import AuditEvent
 from crm.core.validation import record_validate
 from customers.models import Customer
 from customers.services import customer_create
+from tests.demo import read_then_roll_back
 
 pytestmark = pytest.mark.django_db
 SEEDED = (
@@ -52,12 +53,7 @@ def _digest() -> str:
 
 
 def _seeded_in_savepoint(seed: int) -> str:
-    sid = transaction.savepoint()
-    try:
-        _seed(seed=seed)
-        return _digest()
-    finally:
-        transaction.savepoint_rollback(sid)
+    return read_then_roll_back(lambda: _seed(seed=seed), _digest)
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
