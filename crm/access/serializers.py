@@ -85,15 +85,38 @@ def readable_fields(user: Any, resource: str, names: Any, request: Any = None) -
     return {name for name in names if policy.level(resource, name) >= Level.READ}
 
 
+#: Keys of an audit event's changes whose sides are whole records of the event's
+#: resource (the record a merge removed, the one an unmerge brought back).
+RECORD_CHANGES = frozenset({"merged", "unmerged"})
+
+
+def _mask_record(policy: Any, resource: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A whole record's values as the viewer may see them (hidden fields left out)."""
+    shown: dict[str, Any] = {}
+    for name, value in record.items():
+        level = policy.level(resource, name)
+        if level == Level.HIDDEN:
+            continue
+        shown[name] = mask_value(value, kind_of(resource, name)) if level == Level.MASKED else value
+    return shown
+
+
 def mask_changes(policy: Any, label: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     """An audit event's before/after values as the viewer may see them: fields hidden to
-    the viewer are left out, masked ones are masked on both sides."""
+    the viewer are left out, masked ones are masked on both sides (inside a whole record
+    too, see ``RECORD_CHANGES``)."""
     shown_as = resource_of_model(label)
     if shown_as is None or policy is None:
         return dict(changes)
     resource = shown_as.name
     shown: dict[str, Any] = {}
     for name, change in changes.items():
+        if name in RECORD_CHANGES and isinstance(change, Mapping):
+            shown[name] = {
+                side: _mask_record(policy, resource, record) if isinstance(record, Mapping) else record
+                for side, record in change.items()
+            }
+            continue
         level = policy.level(resource, name)
         if level == Level.HIDDEN:
             continue
