@@ -298,3 +298,35 @@ class ActivityCheckInSerializer(serializers.Serializer):
     latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
     accuracy = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
+
+
+class ContactMergeSerializer(serializers.Serializer):
+    """``merge/``: the contact merged into this one (and the version read of it), and per
+    field whose value this one keeps: its own (``survivor``, the default) or the other's
+    (``duplicate``)."""
+
+    duplicate = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    duplicate_version = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    values = serializers.DictField(
+        child=serializers.ChoiceField(choices=["survivor", "duplicate"]), required=False, default=dict
+    )
+
+
+class ContactUnmergeSerializer(serializers.Serializer):
+    """``unmerge/``: the audit event of the merge into this contact to undo."""
+
+    event = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class ContactPairReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["same_mobile", "same_email", "same_wechat", "same_name"])
+    text = serializers.CharField(help_text=_("The reason in the reader's language."))
+
+
+class ContactPairSerializer(serializers.Serializer):
+    """Two contacts of the customer that look like one person (``first`` the older)."""
+
+    first = ContactBriefSerializer()
+    second = ContactBriefSerializer()
+    reasons = ContactPairReasonSerializer(many=True)
+    strong = serializers.BooleanField(help_text=_("False when only the names are alike."))

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.http import FileResponse
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -22,7 +23,8 @@ from crm.core.api import ScopedModelViewSet, etag_for, expected_version
 from crm.core.archive import MOST_CUSTOMERS, archive_response
 from crm.core.spreadsheets import XLSX
 
-from .. import selectors, services
+from .. import merging, selectors, services
+from ..contact_duplicates import contact_duplicates, describe
 from ..models import Activity, Contact, Customer, ServiceNeed
 from .filtersets import ActivityFilterSet, ContactFilterSet, CustomerFilterSet, ServiceNeedFilterSet
 from .serializers import (
@@ -30,7 +32,10 @@ from .serializers import (
     ActivityCompleteSerializer,
     ActivitySerializer,
     ActivitySnoozeSerializer,
+    ContactMergeSerializer,
+    ContactPairSerializer,
     ContactSerializer,
+    ContactUnmergeSerializer,
     CustomerSerializer,
     ServiceNeedSerializer,
     TimelineSerializer,
@@ -150,6 +155,26 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
         next_before = entries[-1].at if len(entries) == limit else None
         return Response(TimelineSerializer({"results": entries, "next_before": next_before}).data)
 
+    @extend_schema(responses={200: ContactPairSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="contact-duplicates", url_name="contact-duplicates")
+    def contact_duplicates(self, request: Request, pk: str | None = None) -> Response:
+        """The pairs of this customer's contacts that look like one person entered twice
+        (same mobile digits, e-mail, WeChat id, or name without spaces), strongest first;
+        merge them with ``POST /api/v1/contacts/{id}/merge/``.  A reason resting on a
+        field hidden from the caller is left out."""
+        customer = self.get_object()
+        pairs = contact_duplicates(user=request.user, customer=customer, request=request)
+        rows = [
+            {
+                "first": pair.first,
+                "second": pair.second,
+                "reasons": [{"code": code, "text": describe(code)} for code in pair.reasons],
+                "strong": pair.strong,
+            }
+            for pair in pairs
+        ]
+        return Response(ContactPairSerializer(rows, many=True, context=self.get_serializer_context()).data)
+
     @extend_schema(operation_id="v1_customers_archive_retrieve", responses={(200, XLSX): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def archive(self, request: Request, pk: str | None = None) -> FileResponse:
@@ -171,6 +196,11 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
         return archive_response(request, ids, name="archive")
 
 
+def _answer_header(name: str, kind: OpenApiTypes, description: str) -> OpenApiParameter:
+    """A header every 200 answer of an action carries."""
+    return OpenApiParameter(name, kind, OpenApiParameter.HEADER, required=True, response=[200], description=description)
+
+
 class ContactViewSet(RevealMixin, ScopedModelViewSet):
     model = Contact
     resource = "contacts"
@@ -187,6 +217,72 @@ class ContactViewSet(RevealMixin, ScopedModelViewSet):
     delete_service = staticmethod(services.contact_delete)
 
     selector = staticmethod(selectors.contact_list)
+    #: Merging into a contact and undoing it: If-Match of this contact in, its new ETag out.
+    if_match_actions = frozenset({"merge", "unmerge"})
+
+    @extend_schema(
+        request=ContactMergeSerializer,
+        responses={200: ContactSerializer},
+        parameters=[
+            _answer_header(
+                "Merge-Event", OpenApiTypes.INT, "The id of the merge's audit event: send it to unmerge/ to undo it."
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        """Merge another contact of the same customer (``duplicate``, at
+        ``duplicate_version``) into this one: per field in ``values``, this contact keeps
+        its own value or takes the other's (a field you may not write keeps its own);
+        every record naming the other now names this one; a primary duplicate makes this
+        one primary; the other is deleted.  One transaction, one audit event (its id in
+        ``Merge-Event``), undone with ``unmerge/`` within ``CRM_UNMERGE_DAYS`` days.  Send
+        this contact's ETag in If-Match; a contact you may not see is a 404, another
+        customer's contact a 400, a stale version of either a 412."""
+        survivor = self.get_object()
+        version = expected_version(request)
+        body = ContactMergeSerializer(data=request.data if isinstance(request.data, Mapping) else {})
+        body.is_valid(raise_exception=True)
+        duplicate = self.get_queryset().filter(pk=body.validated_data["duplicate"]).first()
+        if duplicate is None:
+            raise exceptions.NotFound(_("No such contact to merge: the duplicate is not one you may see."))
+        merged, event = merging.contact_merge(
+            actor=request.user,
+            survivor=survivor,
+            duplicate=duplicate,
+            values=body.validated_data["values"],
+            expected_versions={survivor.pk: version, duplicate.pk: body.validated_data["duplicate_version"]},
+        )
+        response = Response(self.get_serializer(merged).data)
+        response["ETag"] = etag_for(merged)
+        response["Merge-Event"] = str(event.pk)
+        return response
+
+    @extend_schema(
+        request=ContactUnmergeSerializer,
+        responses={200: ContactSerializer},
+        parameters=[_answer_header("Location", OpenApiTypes.STR, "The address of the contact brought back.")],
+    )
+    @action(detail=True, methods=["post"])
+    def unmerge(self, request: Request, pk: str | None = None) -> Response:
+        """Undo the merge into this contact recorded as audit event ``event`` (the
+        ``Merge-Event`` of ``merge/``): the merged contact comes back with its id
+        (``Location``), this one gets back its values, and the moved records that still
+        name this one name the other again.  Within ``CRM_UNMERGE_DAYS`` days and once
+        (later, or again, is a 400).  Send this contact's ETag in If-Match; the answer is
+        this contact with its new ETag."""
+        survivor = self.get_object()
+        version = expected_version(request)
+        body = ContactUnmergeSerializer(data=request.data if isinstance(request.data, Mapping) else {})
+        body.is_valid(raise_exception=True)
+        back = merging.contact_unmerge(
+            actor=request.user, survivor=survivor, event_id=body.validated_data["event"], expected_version=version
+        )
+        kept = get_object_or_404(self.get_queryset(), pk=survivor.pk)
+        response = Response(self.get_serializer(kept).data)
+        response["ETag"] = etag_for(kept)
+        response["Location"] = f"/api/v1/contacts/{back.pk}/"
+        return response
 
 
 class ActivityViewSet(RevealMixin, ScopedModelViewSet):
