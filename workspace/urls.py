@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import approvals, campaign_invite, follow_ups, payments, views
+from . import approvals, campaign_invite, contact_merge, follow_ups, payments, views
 
 app_name = "customers"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("follow-ups/<int:pk>/done/", follow_ups.done_view, name="follow-up-done"),
     path("follow-ups/<int:pk>/snooze/", follow_ups.snooze_view, name="follow-up-snooze"),
     path("follow-ups/<int:pk>/check-in/", follow_ups.check_in_view, name="follow-up-check-in"),
+    path("customers/<int:pk>/contacts/merge/", contact_merge.contact_merge_view, name="contact-merge"),
+    path("customers/<int:pk>/contacts/unmerge/", contact_merge.contact_unmerge_view, name="contact-unmerge"),
     path("customers/<int:pk>/payments/<int:row>/reverse/", payments.payment_reverse_view, name="payment-reverse"),
     path("customers/<int:pk>/<slug:key>/", views.section_view, name="section"),
     path("customers/<int:pk>/<slug:key>/new/", views.section_form_view, name="section-new"),

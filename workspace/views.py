@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.selectors import participation_list
@@ -40,6 +40,7 @@ from crm.core.forms import submit
 from crm.core.validation import parse_page
 from customers import services
 from customers.completeness import completeness
+from customers.contact_duplicates import contact_pairs, readable_reasons
 from customers.forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
 from customers.models import Customer, SavedView
 from customers.selectors import activity_list, contact_list, customer_list, customer_timeline, service_need_list
@@ -258,6 +259,23 @@ class Section:
     #: risk alerts, by rule), the groups.
     template: str = "customers/partials/section.html"
     groups: Callable[[Any, Customer], Any] | None = None
+    #: A line above the rows, worked out from them: ``(policy, customer, rows)`` → a dict
+    #: with its ``text`` and ``url``, or None (possible duplicate contacts).
+    notice: Callable[[Any, Customer, list[Any]], Any] | None = None
+
+
+def _duplicate_contacts_notice(policy: Any, customer: Customer, rows: list[Any]) -> dict[str, str] | None:
+    """ "N possible duplicate contacts", leading to the merge page (to the pair itself when
+    there is one), found among the contacts the section shows."""
+    pairs = contact_pairs(rows, readable=readable_reasons(policy))
+    if not pairs:
+        return None
+    url = reverse("customers:contact-merge", args=[customer.pk])
+    if len(pairs) == 1:
+        url += "?" + urlencode({"a": pairs[0].first.pk, "b": pairs[0].second.pk})
+    count = len(pairs)
+    text = ngettext("%(count)d possible duplicate contact", "%(count)d possible duplicate contacts", count)
+    return {"text": text % {"count": count}, "url": url}
 
 
 def _sections() -> dict[str, Section]:
@@ -267,7 +285,7 @@ def _sections() -> dict[str, Section]:
             ("name", "title", "mobile", "email", "wechat", "is_primary", "is_decision_maker"),
             lambda user, c: contact_list(user=user).filter(customer=c).order_by("-is_primary", "name", "id"),
             ContactForm, services.contact_create, services.contact_update, limit=50,
-            card=("title", "mobile", "wechat", "email"),
+            card=("title", "mobile", "wechat", "email"), notice=_duplicate_contacts_notice,
         ),
         Section(
             "activities", gettext_lazy("Follow-ups"), "activities",
@@ -367,6 +385,7 @@ def _section_context(request: HttpRequest, customer: Customer, section: Section,
         and may(request.user, CREATE, section.resource),
         "can_edit": section.update is not None and may(request.user, UPDATE, section.resource),
         "groups": section.groups(request.user, customer) if section.groups else None,
+        "notice": section.notice(policy, customer, shown) if section.notice else None,
         "row_actions": section.row_actions
         if section.row_actions and section.row_action and may(request.user, section.row_action, section.resource)
         else None,

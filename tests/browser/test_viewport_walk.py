@@ -98,6 +98,7 @@ NOT_PAGES = frozenset(
         "customers:follow-up-check-in",
         "customers:payment-reverse",
         "customers:verify",
+        "customers:contact-unmerge",
         "campaigns:record",
         "password_reset_confirm",
     }
@@ -185,6 +186,8 @@ def _seed() -> dict[str, Any]:
         is_primary=True,
     )
     ActivityFactory(customer=star, assignee=rep, contact=contact, subject="回访采购部", due_at=timezone.now())
+    # The same person entered again, her mobile written another way: a possible duplicate.
+    twin_contact = ContactFactory(customer=star, name="王 小明", mobile="+86 139 1234 5678", email="")
     ServiceNeedFactory(customer=star)
     for _ in range(6):
         TransactionFactory(customer=star, amount=Decimal("25000"), status="completed", description="年度框架订单")
@@ -223,6 +226,7 @@ def _seed() -> dict[str, Any]:
         "customers:section-edit": [{"pk": star.pk, "key": key, "row": row} for key, row in rows.items()],
         "customers:log": [{"pk": star.pk}],
         "customers:plan": [{"pk": star.pk}],
+        "customers:contact-merge": [{"pk": star.pk}],
         "campaigns:detail": [{"pk": campaign.pk}],
         "campaigns:edit": [{"pk": campaign.pk}],
         "customers:campaign-invite": [{"pk": campaign.pk}],
@@ -239,7 +243,11 @@ def _seed() -> dict[str, Any]:
     }
     # Pages whose content hangs on their query: the moves of an evaluation, a team's alerts.
     run = TierRun.objects.latest("pk")
-    queried = [f"{reverse('tiers:moves')}?run={run.pk}", f"{reverse('risk:inbox')}?who=team"]
+    queried = [
+        f"{reverse('tiers:moves')}?run={run.pk}",
+        f"{reverse('risk:inbox')}?who=team",
+        f"{reverse('customers:contact-merge', args=[star.pk])}?a={contact.pk}&b={twin_contact.pk}",
+    ]
     return {"admin": admin, "rep": rep, "star": star, "pages": _pages(fill) + queried}
 
 
