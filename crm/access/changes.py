@@ -10,7 +10,8 @@ the resource's own update service, so every rule of a normal write holds, and th
 request's audit event names the requester and the approver) or rejects it with a reason.
 A request is stale when one of its fields changed since it was proposed: approving it is
 refused then (other fields may have changed meanwhile; that does not matter).  The
-requester is notified of the outcome.
+requester is told the outcome (``notifications``: in the app and by e-mail, in the
+language they proposed in, once per requester for a bulk approval).
 """
 
 from __future__ import annotations
@@ -20,18 +21,19 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.accounts.models import Notification
 from crm.audit.services import customer_id_of
 from crm.core.errors import DomainError, NotPermitted, VersionConflict
 from crm.core.services import record_create, record_update
 
 from .choices import ChangeStatus
 from .models import ChangeRequest
+from .notifications import notify_decisions
 from .policy import Level, policy_for
 from .registry import get_resource
 from .scope import customers_visible_to, sees_everything
@@ -105,6 +107,8 @@ def change_propose(
             "previous": previous,
             "record_version": current_version,
             "requested_by": actor,
+            # The language the requester proposed in, which the outcome is told in.
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
     )
     return request
@@ -142,19 +146,6 @@ def _locked_pending(request: ChangeRequest, actor: Any, expected_version: int | 
     return locked
 
 
-def _notify(request: ChangeRequest) -> None:
-    if request.status == ChangeStatus.APPROVED:
-        title = _("Your proposed change to %(record)s was approved") % {"record": request.record_repr}
-    else:
-        title = _("Your proposed change to %(record)s was rejected") % {"record": request.record_repr}
-    body = request.reason
-    Notification.objects.get_or_create(
-        user_id=request.requested_by_id,
-        key=f"change-request-{request.pk}-{request.status}",
-        defaults={"title": title[:200], "body": body, "link": f"/api/v1/change-requests/{request.pk}/"},
-    )
-
-
 def _decide(locked: ChangeRequest, actor: Any, status: str, reason: str) -> ChangeRequest:
     return record_update(
         instance=locked,
@@ -178,11 +169,14 @@ def _stored_value(model: type[models.Model], name: str, value: Any) -> Any:
 
 
 @transaction.atomic
-def change_approve(*, actor: Any, request: ChangeRequest, expected_version: int | None = None) -> ChangeRequest:
+def change_approve(
+    *, actor: Any, request: ChangeRequest, expected_version: int | None = None, notify: bool = True
+) -> ChangeRequest:
     """Apply a pending request through the resource's update service, as the approver.
 
     Refused as stale when one of its fields changed since the proposal.  The request's
-    audit event names both the requester and the approver.
+    audit event names both the requester and the approver; the requester is told
+    (unless ``notify`` is false: a bulk approval tells each requester once for all).
     """
     if not may_decide(actor, request):
         raise NotPermitted(_("Only a manager of the record's team or an admin may decide this change."))
@@ -207,7 +201,8 @@ def change_approve(*, actor: Any, request: ChangeRequest, expected_version: int 
     else:
         record_update(instance=record, actor=actor, data=data, expected_version=None)
     decided = _decide(locked, actor, ChangeStatus.APPROVED, "")
-    _notify(decided)
+    if notify:
+        notify_decisions([decided])
     return decided
 
 
@@ -222,7 +217,7 @@ def change_reject(
         raise DomainError(field_errors={"reason": [_("Give a reason for the rejection.")]})
     locked = _locked_pending(request, actor, expected_version)
     decided = _decide(locked, actor, ChangeStatus.REJECTED, reason.strip())
-    _notify(decided)
+    notify_decisions([decided])
     return decided
 
 
@@ -238,7 +233,7 @@ def change_withdraw(*, actor: Any, request: ChangeRequest) -> ChangeRequest:
 def change_bulk_approve(*, actor: Any, ids: Iterable[int]) -> tuple[list[ChangeRequest], dict[int, str]]:
     """Approve many requests, each in its own transaction: the ones that cannot be
     approved (stale, decided, not the actor's to decide) are reported by id, the others
-    applied."""
+    applied.  Each requester is told once, listing their approved requests."""
     approved: list[ChangeRequest] = []
     failed: dict[int, str] = {}
     wanted = sorted({int(i) for i in ids})
@@ -249,9 +244,10 @@ def change_bulk_approve(*, actor: Any, ids: Iterable[int]) -> tuple[list[ChangeR
             failed[pk] = _("Not found.")
             continue
         try:
-            approved.append(change_approve(actor=actor, request=cr))
+            approved.append(change_approve(actor=actor, request=cr, notify=False))
         except DomainError as error:
             failed[pk] = str(error.message)
+    notify_decisions(approved)
     return approved, failed
 
 

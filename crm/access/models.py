@@ -94,6 +94,8 @@ class ChangeRequest(VersionedModel):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    #: The language the requester proposed in: the outcome is told to them in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("change request")
