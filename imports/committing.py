@@ -7,7 +7,8 @@ resource's viewset offers services for many records at once (``create_many_servi
 ``update_many_service``: customers, contacts, orders), a chunk is a few statements
 whatever its size; otherwise its rows are written one by one.  A chunk the database
 refuses as a whole (a unique value taken since the check) is written again row by row,
-to name the row at fault.
+to name the row at fault.  The values a row may only propose become change requests,
+one per record, made together for the chunk (``crm.access.changes.change_propose_many``).
 
 :func:`commit_plan` writes a whole plan in one transaction (the command, a workbook);
 an import job writes chunk after chunk, each in a transaction of its own with the job's
@@ -30,6 +31,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from crm.access.changes import change_propose_many
+from crm.access.models import ChangeRequest
 from crm.access.registry import Resource, get_resource
 from crm.access.scope import scoped_queryset
 from crm.audit.choices import Action, Source
@@ -39,7 +42,7 @@ from crm.core.errors import DomainError
 from tiers.services import tiers_import
 
 from .kinds import position
-from .rows import CREATE, DUPLICATE, UPDATE, Plan, Row
+from .rows import CREATE, DUPLICATE, PROPOSED, UNCHANGED, UPDATE, Plan, Row
 
 
 def chunk_rows() -> int:
@@ -64,6 +67,9 @@ class Done:
     action: str
     #: For an update, the values the record had before (what undoing it restores).
     before: dict[str, Any]
+    #: The change request proposing the row's values of fields the user may only
+    #: propose (a row that only proposes is ``UNCHANGED``: its record is not written).
+    proposal: ChangeRequest | None = None
 
 
 @dataclass
@@ -79,19 +85,37 @@ class Written:
     created: dict[int, Any] = field(default_factory=dict)
 
     def add(self, done: Sequence[Done]) -> None:
+        self.counts.update(written_counts(done))
         for item in done:
-            self.counts[item.action] += 1
             if item.action == CREATE and self.keep_created:
                 self.created[item.row.number] = item.record
 
+    @property
+    def rows(self) -> int:
+        """How many rows were written (records created or updated, or proposals made)."""
+        return sum(count for action, count in self.counts.items() if action != PROPOSED)
+
+
+def written_counts(done: Sequence[Done]) -> Counter[str]:
+    """What a chunk wrote: records created and updated, and (``PROPOSED``) the change
+    requests made for review."""
+    counts: Counter[str] = Counter(item.action for item in done if item.action != UNCHANGED)
+    proposals = sum(1 for item in done if item.proposal is not None)
+    if proposals:
+        counts[PROPOSED] = proposals
+    return counts
+
 
 def rows_to_write(plan: Plan, *, create_duplicates: bool = False) -> list[Row]:
-    """The rows an import writes, in the file's order: those to create or update, and the
-    suspected duplicates if the user chose to create them."""
+    """The rows an import writes, in the file's order: those to create or update, those
+    that only propose changes for review, and the suspected duplicates if the user chose
+    to create them."""
     return [
         row
         for row in plan.rows
-        if row.action in (CREATE, UPDATE) or (row.action == DUPLICATE and row.suspected and create_duplicates)
+        if row.action in (CREATE, UPDATE)
+        or (row.action == UNCHANGED and row.proposed)
+        or (row.action == DUPLICATE and row.suspected and create_duplicates)
     ]
 
 
@@ -138,19 +162,51 @@ def write_rows(plan: Plan, rows: Sequence[Row], *, user: Any) -> list[Done]:
     try:
         with transaction.atomic():
             done = _write(resource, rows, user=user, together=True)
-            return _write_tiers(plan, rows, done, user=user)
+            return _write_proposals(resource, rows, _write_tiers(plan, rows, done, user=user), user=user)
     except IntegrityError:
         # The database refused the chunk as a whole: row by row, to say which row.
         with transaction.atomic():
             done = _write(resource, rows, user=user, together=False)
-            return _write_tiers(plan, rows, done, user=user)
+            return _write_proposals(resource, rows, _write_tiers(plan, rows, done, user=user), user=user)
+
+
+def _write_proposals(resource: Resource, rows: Sequence[Row], done: list[Done], *, user: Any) -> list[Done]:
+    """Make the chunk's change requests: one per record whose row proposes values of
+    fields the user may only propose, as the API does (the record keeps its values
+    until a manager approves; a value equal to the record's proposes nothing), all in
+    a few statements (``change_propose_many``).  A record the import creates is created
+    without those values and the request proposes them.  A row that only proposes is
+    kept as ``UNCHANGED``, with its request."""
+    proposing = [row for row in rows if row.proposed]
+    if not proposing:
+        return done
+    by_row = {item.row.number: item for item in done}
+    records = [by_row[row.number].record if row.number in by_row else row.record for row in proposing]
+    try:
+        requests = change_propose_many(
+            actor=user,
+            resource=resource.name,
+            entries=[(record, row.proposed) for record, row in zip(records, proposing, strict=True)],
+        )
+    except DomainError as error:
+        raise RowRefused(proposing[0].number, _message(error)) from error
+    for row, record, request in zip(proposing, records, requests, strict=True):
+        if request is None:
+            continue
+        item = by_row.get(row.number)
+        if item is None:
+            item = Done(row, record, UNCHANGED, {})
+            done.append(item)
+        item.proposal = request
+    done.sort(key=lambda item: item.row.number)
+    return done
 
 
 def _write_tiers(plan: Plan, rows: Sequence[Row], done: list[Done], *, user: Any) -> list[Done]:
     """Give the customers of the chunk the tiers their rows name (a star-rated table's
     当前等级, rated on its 上次评级日期), each with a history entry saying it was imported.
     Undoing the import gives an updated customer its tier back."""
-    tiered = [row for row in rows if row.extras.get("current_tier") is not None]
+    tiered = [row for row in rows if row.extras.get("current_tier") is not None and row.action != UNCHANGED]
     if not tiered:
         return done
     by_row = {item.row.number: item for item in done}
@@ -185,7 +241,7 @@ def _write_tiers(plan: Plan, rows: Sequence[Row], done: list[Done], *, user: Any
 
 def _write(resource: Resource, rows: Sequence[Row], *, user: Any, together: bool) -> list[Done]:
     viewset = resource.viewset
-    creates = [row for row in rows if row.action != UPDATE]
+    creates = [row for row in rows if row.action not in (UPDATE, UNCHANGED)]
     updates = [row for row in rows if row.action == UPDATE]
     befores = {row.number: {name: _stored(getattr(row.record, name, None)) for name in row.data} for row in updates}
     done: list[Done] = []
@@ -343,8 +399,7 @@ def commit_windows(
                 except RowRefused as error:
                     raise DomainError(_("%(error)s Nothing was imported.") % {"error": error.message}) from error
                 if progress is not None:
-                    done = sum(written.counts.values())
-                    progress(done, max(total, done))
+                    progress(written.rows, max(total, written.rows))
         if last is not None:
             audit_summary(
                 last,

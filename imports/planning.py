@@ -10,6 +10,13 @@ validation, record scope and field policy as every other channel.  A row whose k
 customer code, a tax id, an e-mail …) names a record the user may see updates it, or is
 unchanged; a row that names its customer by code, tax id or exact name is linked to it.
 
+A column the user may only propose (the ``propose`` level of the field policy) is not
+refused: its values that differ from the record's are the row's proposal
+(``Row.proposed``), checked as the API checks one, and the import makes one change
+request per record of them (a new record is created without them, and the request
+proposes them); the plan counts them (``PROPOSED``: the changes that will wait for
+approval).
+
 Nothing is written: the plan says, per row, create, update, unchanged, duplicate or
 error, with every problem at its row and column in words.
 """
@@ -31,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import relations, serializers, validators
 
+from crm.access.changes import proposable_fields, proposed_changes
 from crm.access.registry import Resource, get_resource, may
 from crm.access.scope import customers_visible_to, held_beyond_scope, scoped_queryset
 from crm.accounts.models import Team, User
@@ -86,6 +94,9 @@ class _Context:
         self.unique: dict[str, str] = {}
         self.unique_holders: dict[str, dict[str, set[int]]] = {}
         self._tiers: dict[str, Tier] | None = None
+        #: The fields the user may only propose: a row's values of them become a change
+        #: request for review (``crm.access.changes``) instead of being written.
+        self.proposable: set[str] = set()
 
     def tier(self, text: str) -> Parsed[Tier]:
         """The tier a cell names: by its name in either language or its code, with the
@@ -136,7 +147,7 @@ class _Context:
             serializer.fields["customer"].required = not linked_later
         serializer.instance = record
         serializer.initial_data = payload
-        for cached in ("_validated_data", "_errors", "_data"):
+        for cached in ("_validated_data", "_errors", "_data", "proposed"):
             serializer.__dict__.pop(cached, None)
         return serializer
 
@@ -427,6 +438,9 @@ def plan_windows(
     context = _Context(user, resource)
     context.new_customers = new_customers if new_customers is not None else {}
     fields = resource.viewset.serializer_class(context={"request": context.request}).fields
+    if resource.governed and user is not None:
+        mapped = [m.field for m in used if m.field and m.field in fields]
+        context.proposable = proposable_fields(user, resource.name, mapped)
     withheld = [
         (m.column, m.field) for m in matches if m.field is not None and m.field in refusals and m.field in fields
     ]
@@ -449,6 +463,7 @@ def plan_windows(
             rows=batch,
             encoding=source.encoding,
             delimiter=source.delimiter,
+            proposable=context.proposable,
         )
         if orders is None:
             orders = _date_orders(plan, used, fields)
@@ -489,7 +504,7 @@ def _check_window(
     for row, payload in zip(plan.rows, payloads, strict=True):
         if payload is not None:
             _check_row(plan, row, payload, used, context)
-        value = row.data.get(key)
+        value = row.data.get(key, row.evidence.get(key) if key in context.proposable else None)
         if value not in (None, "") and row.action != ERROR:
             if str(value) in seen:
                 row.problems.append(
@@ -638,6 +653,7 @@ def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match],
     _find_existing(plan, row, payload, used, context)
     if row.action == ERROR:
         return
+    proposing = {name: payload.pop(name) for name in list(payload) if name in context.proposable}
     serializer = context.serializer(row.record, payload, linked_later=row.customer_ref is not None)
     if not serializer.is_valid():
         for name, messages in serializer.errors.items():
@@ -666,9 +682,52 @@ def _check_row(plan: Plan, row: Row, payload: dict[str, Any], used: list[Match],
             row.problems.append(Problem(row.number, _column_of(used, name), f"{_header_of(used, name)}: {message}"))
         row.action = ERROR
         return
+    if proposing and not _check_proposals(row, proposing, serializer, used, context):
+        row.action = ERROR
+        return
     tier = row.extras.get("current_tier")
     if row.record is not None and _same(row.record, row.data) and (tier is None or tier.pk == row.record.tier_id):
         row.action = UNCHANGED
+
+
+def _check_proposals(
+    row: Row, proposing: dict[str, Any], serializer: Any, used: list[Match], context: _Context
+) -> bool:
+    """Check the row's values of the fields the user may only propose, as the API checks
+    a proposal (each field's own validation, the model's input rules, a unique value
+    taken by another record), and keep those that would change the record as the row's
+    proposal.  A new record is compared with a record of the model's defaults: it is
+    created without these values, and a change request proposes them.  Returns whether
+    the values are fine (the problems are the row's)."""
+    checked: dict[str, Any] = {}
+    known = len(row.problems)
+    for name, value in proposing.items():
+        field = serializer.fields[name]
+        try:
+            checked[name] = field.run_validation(value)
+        except serializers.ValidationError as error:
+            for message in _flatten(error.detail):
+                row.problems.append(Problem(row.number, _column_of(used, name), f"{_header_of(used, name)}: {message}"))
+            continue
+        model_field = _model_field(context.resource.model, field.source)
+        for message in field_problems(model_field, checked[name]) if model_field is not None else []:
+            row.problems.append(Problem(row.number, _column_of(used, name), f"{_header_of(used, name)}: {message}"))
+    taken = context.taken_values(checked, row.record)
+    if row.record is not None:
+        for name, message in taken:
+            row.problems.append(Problem(row.number, _column_of(used, name), f"{_header_of(used, name)}: {message}"))
+    if len(row.problems) > known:
+        return False
+    # What the row says is evidence still (a tax id tells a duplicate), written or not.
+    row.evidence.update({name: value for name, value in checked.items() if value not in (None, "")})
+    record = row.record if row.record is not None else context.resource.model()
+    changed = proposed_changes(record, checked)
+    # For a new record, a value another record holds makes it a suspected duplicate
+    # (``duplicates``: the user chooses), not an error; it is not proposed, as the API
+    # refuses to propose it.
+    held = {name for name, _message in taken}
+    row.proposed = {name: checked[name] for name in changed if name not in held}
+    return True
 
 
 def _place(payload: dict[str, Any], name: str, value: Any, implied: dict[str, Any]) -> None:

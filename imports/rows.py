@@ -14,6 +14,9 @@ from .kinds import CUSTOMER_REFERENCES, ImportKind
 
 #: The actions a row may take.
 CREATE, UPDATE, UNCHANGED, DUPLICATE, ERROR = "create", "update", "unchanged", "duplicate", "error"
+#: The count of rows whose values of fields the user may only propose become a change
+#: request (one per record) waiting for a manager's approval.
+PROPOSED = "proposed"
 
 
 @dataclass
@@ -47,6 +50,15 @@ class Row:
     #: What the row's extra columns give beyond the record's fields (the tier a table
     #: gave a customer: ``current_tier``).
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The values of fields the user may only propose that differ from the record's (a
+    #: new record's: its defaults): one change request for the record, never written.
+    proposed: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def proposes(self) -> bool:
+        """Whether importing the row proposes changes for review (a row in error or a
+        suspected duplicate proposes nothing unless it is written after all)."""
+        return bool(self.proposed) and self.action in (CREATE, UPDATE, UNCHANGED)
 
     def customer_references(self, record: Any = None) -> list[tuple[str, str]]:
         """How other sheets may name the customer this row creates: by the code, tax id
@@ -78,10 +90,18 @@ class Plan:
     delimiter: str | None = None
     #: The file's name, as the records' history names it.
     file_name: str = ""
+    #: The fields the user may only propose (``Row.proposed``).
+    proposable: set[str] = field(default_factory=set)
 
     @property
     def counts(self) -> Counter[str]:
-        return Counter(row.action for row in self.rows)
+        """How many rows take each action, and (``PROPOSED``) how many records get a
+        change request for review."""
+        counts = Counter(row.action for row in self.rows)
+        proposals = sum(1 for row in self.rows if row.proposes)
+        if proposals:
+            counts[PROPOSED] = proposals
+        return counts
 
     @property
     def problems(self) -> list[Problem]:

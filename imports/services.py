@@ -12,7 +12,8 @@ import it on a worker, undo it.
   and resume a cancelled or failed import.
 - **Undo** (within ``CRM_IMPORT_UNDO_DAYS``): the records the import created are removed
   and those it updated get their values back, each only if it is at the version the
-  import left it at; a record changed since is kept and named.
+  import left it at; a record changed since is kept and named.  The change requests the
+  import made for review and still pending are withdrawn.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.access.changes import change_withdraw_many
 from crm.access.registry import CREATE, UPDATE, get_resource, may
 from crm.audit.choices import Action, Source
 from crm.audit.context import audit_context
@@ -56,6 +58,7 @@ from .committing import (
     chunks,
     rows_to_write,
     write_rows,
+    written_counts,
 )
 from .kinds import ARCHIVE, KINDS, position
 from .models import ImportedRecord, ImportJob, SavedMapping
@@ -63,7 +66,7 @@ from .planning import plan_import_windows, plan_workbook
 from .report import ErrorReport, column_letter
 from .rows import CREATE as CREATE_ROW
 from .rows import DUPLICATE as SUSPECTED
-from .rows import ERROR, Plan, Problem, Row
+from .rows import ERROR, PROPOSED, UNCHANGED, Plan, Problem, Row
 
 
 def headers_key(headers: list[str]) -> str:
@@ -249,7 +252,14 @@ def _details(plan: Plan, actor: Any = None, sheet: int = 0) -> dict[str, Any]:
     return {
         "duplicates": _duplicates(plan, actor, sheet) if actor is not None else [],
         "columns": [
-            {"column": column_letter(m.column), "header": m.header, "field": m.field, "how": m.how}
+            {
+                "column": column_letter(m.column),
+                "header": m.header,
+                "field": m.field,
+                "how": m.how,
+                # The column's values are proposed for review, not written.
+                "review": m.field in plan.proposable,
+            }
             for m in plan.matches
         ],
         "refused": [{"column": column_letter(c), "header": h, "reason": str(r)} for c, h, r in plan.refused],
@@ -562,27 +572,36 @@ def _write_chunk(
             fresh.save()
             return fresh
         kind = plan.kind.code if fresh.kind == ARCHIVE else ""
+        entries = [
+            ImportedRecord(
+                job=fresh,
+                kind=kind,
+                record_id=item.record.pk,
+                action=item.action,
+                version=getattr(item.record, "version", 1),
+                before=item.before,
+            )
+            for item in done
+            if item.action != UNCHANGED
+        ]
+        # The change requests the import made, for undoing it to withdraw them.
+        entries += [
+            ImportedRecord(job=fresh, kind=PROPOSALS, record_id=item.proposal.pk, action=PROPOSED, version=1)
+            for item in done
+            if item.proposal is not None
+        ]
         ImportedRecord.objects.bulk_create(
-            [
-                ImportedRecord(
-                    job=fresh,
-                    kind=kind,
-                    record_id=item.record.pk,
-                    action=item.action,
-                    version=getattr(item.record, "version", 1),
-                    before=item.before,
-                )
-                for item in done
-            ],
+            entries,
             update_conflicts=True,
             unique_fields=["job", "kind", "record_id"],
             update_fields=["version"],
         )
+        chunk_counts = written_counts(done)
         written = Counter(fresh.counts.get("written", {}))
-        written.update(item.action for item in done)
+        written.update(chunk_counts)
         by_kind = dict(fresh.counts.get("written_by_kind", {}))
         of_kind: Counter[str] = Counter(by_kind.get(plan.kind.code, {}))
-        of_kind.update(item.action for item in done)
+        of_kind.update(chunk_counts)
         by_kind[plan.kind.code] = dict(of_kind)
         fresh.counts = {**fresh.counts, "written": dict(written), "written_by_kind": by_kind}
         fresh.done_rows += len(chunk)
@@ -611,12 +630,21 @@ def _finish(job_id: int, *, state: str, message: str) -> ImportJob:
 UNDOABLE = (ImportState.DONE, ImportState.FAILED, ImportState.CANCELLED)
 
 
+#: The kind of an import's entries that name the change requests it made
+#: (``ImportedRecord.kind``), not records it wrote.
+PROPOSALS = "change-requests"
+
+
 @transaction.atomic
 def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> tuple[int, list[str]]:
-    """Undo an import; returns how many records were put back and what was kept."""
+    """Undo an import; returns how many records were put back and what was kept.  The
+    change requests the import made and that still wait are withdrawn (those decided
+    since stay decided: an approved value is the manager's, not the import's)."""
     job = _locked(job, expected_version)
     entries = list(job.records.order_by("-id"))
-    if job.state not in UNDOABLE or (job.state != ImportState.DONE and not entries):
+    proposals = [entry.record_id for entry in entries if entry.kind == PROPOSALS]
+    entries = [entry for entry in entries if entry.kind != PROPOSALS]
+    if job.state not in UNDOABLE or (job.state != ImportState.DONE and not entries and not proposals):
         raise DomainError(_("Only an import that ran can be undone."))
     if job.finished_at and timezone.now() - job.finished_at > dt.timedelta(days=undo_days()):
         raise DomainError(_("An import can be undone for %(days)d days.") % {"days": undo_days()})
@@ -628,6 +656,7 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
     undone = 0
     kept: list[str] = []
     with audit_context(source=Source.IMPORT, request_id=job.request_id):
+        withdrawn = change_withdraw_many(actor=actor, ids=proposals, requested_by=job.created_by) if proposals else 0
         for entry in entries:
             kind = entry.kind or job.kind
             record = records.get((kind, entry.record_id))
@@ -662,6 +691,8 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
                 kept.append(f"{record}: {error.message}")
             else:
                 undone += 1
+    if withdrawn:
+        kept.append(_("%(n)d change requests of the import were withdrawn.") % {"n": withdrawn})
     job.state = ImportState.UNDONE
     job.message = "\n".join(kept)
     job.version += 1
@@ -669,7 +700,13 @@ def import_undo(*, actor: Any, job: ImportJob, expected_version: int | None) -> 
     audit_bulk(
         resource="imports.importjob",
         actor=actor,
-        summary={"label": f"import undone {job.kind}", "import": job.request_id, "undone": undone, "kept": len(kept)},
+        summary={
+            "label": f"import undone {job.kind}",
+            "import": job.request_id,
+            "undone": undone,
+            "kept": len(kept),
+            "withdrawn": withdrawn,
+        },
     )
     return undone, kept
 

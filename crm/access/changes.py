@@ -12,12 +12,15 @@ A request is stale when one of its fields changed since it was proposed: approvi
 refused then (other fields may have changed meanwhile; that does not matter).  The
 requester is told the outcome (``notifications``: in the app and by e-mail, in the
 language they proposed in, once per requester for a bulk approval).
+
+Imports propose too (``change_propose_many``, one request per record, written together),
+and undoing an import withdraws its requests still pending (``change_withdraw_many``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from crm.audit.services import customer_id_of
 from crm.core.errors import DomainError, NotPermitted, VersionConflict
-from crm.core.services import record_create, record_update
+from crm.core.services import record_create, record_create_many, record_update, record_update_many
 
 from .choices import ChangeStatus
 from .models import ChangeRequest
@@ -62,23 +65,10 @@ def proposable_fields(user: Any, resource: str, names: Iterable[str], request: A
     return {name for name in names if policy.level(resource, name) == Level.PROPOSE}
 
 
-@transaction.atomic
-def change_propose(
-    *, actor: Any, resource: str, instance: models.Model, data: Mapping[str, Any], expected_version: int | None
-) -> ChangeRequest | None:
-    """Record a proposal of new values for ``propose``-level fields of ``instance``.
-
-    Only the fields whose value differs from the record's are kept; with none, nothing is
-    recorded and None is returned.  A field the actor may not propose is refused; so is a
-    proposal based on an older version of the record.
-    """
-    allowed = proposable_fields(actor, resource, data)
-    refused = {name: [_("You may not change this field.")] for name in data if name not in allowed}
-    if refused:
-        raise DomainError(field_errors=refused)
-    current_version = getattr(instance, "version", None)
-    if expected_version is not None and current_version is not None and expected_version != current_version:
-        raise VersionConflict(current_version=current_version)
+def _proposal(instance: models.Model, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The proposed values of ``data`` that differ from the record's, and the record's
+    values of those fields, both as JSON (a value equal to the current one proposes
+    nothing)."""
     model = type(instance)
     changes: dict[str, Any] = {}
     previous: dict[str, Any] = {}
@@ -93,25 +83,106 @@ def change_propose(
         if value != now:
             changes[name] = _json(value)
             previous[name] = _json(now)
+    return changes, previous
+
+
+def proposed_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``data`` that would change ``instance`` (as JSON): what a proposal
+    of them would hold."""
+    return _proposal(instance, data)[0]
+
+
+def _request_data(
+    actor: Any, resource: str, instance: models.Model, changes: dict[str, Any], previous: dict[str, Any]
+) -> dict[str, Any]:
+    """A change request's values; ``language`` is the one the requester proposed in,
+    which the outcome is told in."""
+    return {
+        "resource": resource,
+        "record_id": instance.pk,
+        "record_repr": str(instance)[:200],
+        "customer_id": customer_id_of(instance),
+        "changes": changes,
+        "previous": previous,
+        "record_version": getattr(instance, "version", None),
+        "requested_by": actor,
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+    }
+
+
+def _refuse_unproposable(actor: Any, resource: str, names: Iterable[str]) -> None:
+    names = set(names)
+    allowed = proposable_fields(actor, resource, names)
+    refused = {name: [_("You may not change this field.")] for name in sorted(names - allowed)}
+    if refused:
+        raise DomainError(field_errors=refused)
+
+
+@transaction.atomic
+def change_propose(
+    *, actor: Any, resource: str, instance: models.Model, data: Mapping[str, Any], expected_version: int | None
+) -> ChangeRequest | None:
+    """Record a proposal of new values for ``propose``-level fields of ``instance``.
+
+    Only the fields whose value differs from the record's are kept; with none, nothing is
+    recorded and None is returned.  A field the actor may not propose is refused; so is a
+    proposal based on an older version of the record.
+    """
+    _refuse_unproposable(actor, resource, data)
+    current_version = getattr(instance, "version", None)
+    if expected_version is not None and current_version is not None and expected_version != current_version:
+        raise VersionConflict(current_version=current_version)
+    changes, previous = _proposal(instance, data)
     if not changes:
         return None
-    request = record_create(
-        model=ChangeRequest,
-        actor=actor,
-        data={
-            "resource": resource,
-            "record_id": instance.pk,
-            "record_repr": str(instance)[:200],
-            "customer_id": customer_id_of(instance),
-            "changes": changes,
-            "previous": previous,
-            "record_version": current_version,
-            "requested_by": actor,
-            # The language the requester proposed in, which the outcome is told in.
-            "language": translation.get_language() or settings.LANGUAGE_CODE,
-        },
+    return record_create(
+        model=ChangeRequest, actor=actor, data=_request_data(actor, resource, instance, changes, previous)
     )
-    return request
+
+
+@transaction.atomic
+def change_propose_many(
+    *, actor: Any, resource: str, entries: Sequence[tuple[models.Model, Mapping[str, Any]]]
+) -> list[ChangeRequest | None]:
+    """:func:`change_propose` for many records at once (an import's chunk): per record
+    of ``entries`` (the record as it stands now, and the values proposed for it), one
+    request holding the values that differ, or None where none does.  The requests are
+    written with one insert and their audit events with one more, whatever their
+    number; a field the actor may not propose is refused for all of them."""
+    _refuse_unproposable(actor, resource, {name for _instance, data in entries for name in data})
+    wanted: list[int] = []
+    rows: list[dict[str, Any]] = []
+    for index, (instance, data) in enumerate(entries):
+        changes, previous = _proposal(instance, data)
+        if changes:
+            wanted.append(index)
+            rows.append(_request_data(actor, resource, instance, changes, previous))
+    results: list[ChangeRequest | None] = [None] * len(entries)
+    if rows:
+        created = record_create_many(model=ChangeRequest, actor=actor, rows=rows)
+        for index, change in zip(wanted, created, strict=True):
+            results[index] = change
+    return results
+
+
+@transaction.atomic
+def change_withdraw_many(*, actor: Any, ids: Iterable[int], requested_by: Any = None) -> int:
+    """Withdraw the pending requests among ``ids`` proposed by ``requested_by`` (the
+    actor by default), in a few statements with one audit event each, naming the actor;
+    those decided or withdrawn already are left as they are.  Undoing an import
+    withdraws the requests it made this way, whoever may undo the import.  Returns how
+    many were withdrawn."""
+    requester = requested_by if requested_by is not None else actor
+    pending = list(
+        ChangeRequest.objects.select_for_update()
+        .filter(pk__in=list(ids), requested_by_id=getattr(requester, "pk", None), status=ChangeStatus.PENDING)
+        .order_by("pk")
+    )
+    if not pending:
+        return 0
+    changes = [(change.pk, {"status": ChangeStatus.WITHDRAWN}, change.version) for change in pending]
+    record_update_many(model=ChangeRequest, actor=actor, changes=changes)
+    return len(pending)
 
 
 def may_decide(user: Any, request: ChangeRequest) -> bool:

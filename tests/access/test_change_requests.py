@@ -11,7 +11,7 @@ import pytest
 from django.utils import translation
 
 from crm.access.changes import change_approve, change_propose
-from crm.access.models import ChangeRequest
+from crm.access.models import ChangeRequest, FieldPermission
 from crm.access.policy import Level, policy_for
 from crm.access.registry import get_resource
 from crm.accounts.choices import Role
@@ -198,14 +198,21 @@ def test_approving_through_the_service_refuses_the_requester(rep1: Any, customer
     assert getattr(refused.value, "status_code", None) == 403
 
 
-def test_an_import_refuses_a_propose_level_column_and_says_why(rep1: Any, manager: Any) -> None:
+def test_an_import_takes_a_propose_level_column_as_a_proposal(rep1: Any, manager: Any, outsider: Any) -> None:
+    """A column at ``propose`` is a target of an import (its values become change
+    requests, see tests/imports/test_proposals.py); below it, it is refused."""
     resource = get_resource("customers")
     assert resource is not None
     with translation.override("en"):
-        refused = {t.field: t.refused for t in targets_for(resource, rep1)}
+        rep = {t.field: t.refused for t in targets_for(resource, rep1)}
         allowed = {t.field: t.refused for t in targets_for(resource, manager)}
-    assert "propose" in refused["tax_id"] and "review" in refused["credit_limit"]
+    assert rep["tax_id"] == rep["credit_limit"] == rep["payment_terms_days"] == ""
     assert allowed["tax_id"] == ""
+    FieldPermission.objects.update_or_create(
+        resource="customers", field="tax_id", role=Role.REP, defaults={"level": "read"}
+    )
+    with translation.override("en"):
+        assert "may not write" in {t.field: t.refused for t in targets_for(resource, outsider)}["tax_id"]
 
 
 def test_the_approvals_inbox_lists_oldest_first_and_decides(

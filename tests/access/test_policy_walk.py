@@ -1,4 +1,5 @@
-"""A generated walk over every governed resource × field × role × channel.
+"""A generated walk over every governed resource × field × role × channel (and the
+import channel, field by field and level by level, for a rep's customers).
 
 For each resource the walk gives every (field, role) cell a level, cycling through
 ``hidden, masked, read, propose, write`` so that each level meets every field and role,
@@ -27,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import xlsxwriter
 
 from crm.access.choices import FieldLevel
 from crm.access.filters import _base, filter_fields
@@ -36,6 +38,8 @@ from crm.access.policy import Level
 from crm.access.registry import governed_resources
 from crm.accounts.choices import Role
 from crm.core.spreadsheets import csv_cell
+from imports.committing import commit_plan
+from imports.planning import plan_import
 from risk.models import AlertComment
 from tests.factories import (
     ActivityFactory,
@@ -321,3 +325,57 @@ def test_every_resource_field_role_and_channel_follows_the_policy(
         print(f"\nfield-policy walk: {walk.checked} combinations checked, {len(walk.failures)} failed")
     assert walk.failures == [], "\n".join(walk.failures[:40])
     assert walk.checked > 1000
+
+
+#: Customer fields an import may fill, each with a value other than the walk's record's.
+IMPORTED = {
+    "tax_id": "91330100MA2B3C4W01",
+    "credit_limit": 250000,
+    "payment_terms_days": 60,
+    "annual_revenue": 9000000,
+    "employee_count": 400,
+    "website": "https://example.org",
+}
+
+
+def test_the_import_channel_follows_the_policy_at_every_level(tmp_path: Any, rep1: Any) -> None:
+    """The import channel, field by field and level by level, for a rep updating their
+    customer: a column at ``write`` is written; at ``propose`` it becomes a change
+    request and the record keeps its value; below, the column is refused and nothing
+    changes."""
+    customer = _records(rep1)["customers"]
+    model = type(customer)
+    walk = Walk()
+    for field, value in IMPORTED.items():
+        for level in LEVELS:
+            FieldPermission.objects.filter(resource="customers").delete()
+            if level != FieldLevel.WRITE:
+                FieldPermission.objects.create(resource="customers", field=field, role=Role.REP, level=level)
+            path = tmp_path / f"{field}-{level}.xlsx"
+            book = xlsxwriter.Workbook(str(path))
+            sheet = book.add_worksheet()
+            for column, cell in enumerate((("code", customer.code), ("name", customer.name), (field, value))):
+                sheet.write(0, column, cell[0])
+                sheet.write(1, column, cell[1])
+            book.close()
+            where = f"import customers.{field} at {level}"
+            before = model.objects.filter(pk=customer.pk).values(field).get()[field]
+            plan = plan_import(path, user=rep1, kind="customers", key="code")
+            refused = [header for _column, header, _reason in plan.refused]
+            commit_plan(plan, user=rep1, file_name=path.name)
+            after = model.objects.filter(pk=customer.pk).values(field).get()[field]
+            proposals = list(ChangeRequest.objects.filter(record_id=customer.pk, status="pending"))
+            if level == FieldLevel.WRITE:
+                walk.check(not refused and str(after) in (str(value), f"{value}.00"), f"{where}: not written")
+                walk.check(not proposals, f"{where}: proposed instead of written")
+                model.objects.filter(pk=customer.pk).update(**{field: before})
+            elif level == FieldLevel.PROPOSE:
+                walk.check(not refused and after == before, f"{where}: refused, or written without review")
+                walk.check(len(proposals) == 1 and list(proposals[0].changes) == [field], f"{where}: no change request")
+                walk.check(plan.counts.get("proposed") == 1, f"{where}: the dry run does not count the proposal")
+            else:
+                walk.check(refused == [field] and after == before, f"{where}: not refused")
+                walk.check(not proposals, f"{where}: proposed below propose")
+            ChangeRequest.objects.all().delete()
+    print(f"import channel: {walk.checked} checks")
+    assert walk.failures == []

@@ -34,7 +34,13 @@ def test_upload_run_errors_and_undo(
     assert checked.status_code == 201, checked.content
     body = checked.json()
     assert body["counts"] == {"create": 1, "error": 1} and body["state"] == "checked" and body["has_error_report"]
-    assert body["details"]["columns"][1] == {"column": "B", "header": "客户名称", "field": "name", "how": "exact"}
+    assert body["details"]["columns"][1] == {
+        "column": "B",
+        "header": "客户名称",
+        "field": "name",
+        "how": "exact",
+        "review": False,
+    }
     assert body["details"]["problems"][0]["row"] == 3 and body["details"]["problems"][0]["column"] == "C"
     job_url = f"{URL}{body['id']}/"
     report = client.get(f"{job_url}errors/")

@@ -118,7 +118,8 @@ def _score(header: str, name: str) -> tuple[float, str]:
 def targets_for(resource: Resource, user: Any) -> list[Target]:
     """The fields of ``resource`` a column may fill, known by their names in both
     languages and their synonyms; those the user may not write carry the reason, so a
-    column matched to one is shown refused rather than silently dropped."""
+    column matched to one is shown refused rather than silently dropped.  A field the
+    user may only propose is a target: its values become change requests for review."""
     with translation.override("zh-hans"):
         chinese = dict(field_labels(resource.viewset))
     with translation.override("en"):
@@ -130,10 +131,7 @@ def targets_for(resource: Resource, user: Any) -> list[Target]:
         refused = ""
         if field.read_only:
             refused = str(_("It is filled in by the system."))
-        elif policy is not None and policy.level(resource.name, name) == Level.PROPOSE:
-            # Changes to such a field are reviewed one record at a time, not imported.
-            refused = str(_("Your role may only propose changes to this field, on the record itself, for review."))
-        elif policy is not None and policy.level(resource.name, name) < Level.WRITE:
+        elif policy is not None and policy.level(resource.name, name) < Level.PROPOSE:
             refused = str(_("Your role may not write this field."))
         names = (chinese.get(name, name), english.get(name, name), *resource.synonyms.get(name, ()))
         targets.append(Target(field=name, names=names, refused=refused))

@@ -27,7 +27,7 @@ from ...kinds import KINDS, MODES
 from ...models import SavedMapping
 from ...planning import plan_import_windows, plan_workbook
 from ...report import ErrorReport, column_letter, write_error_report
-from ...rows import CREATE, UPDATE, Plan, Problem
+from ...rows import CREATE, PROPOSED, UNCHANGED, UPDATE, Plan, Problem
 
 
 class Command(BaseCommand):
@@ -86,7 +86,8 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was written.")
             return
-        total = summary.writes(options["create_duplicates"])
+        # The progress counts records written (a row that only proposes writes none).
+        total = summary.writes(options["create_duplicates"]) - summary.only_proposing
         try:
             written = commit_windows(
                 plan_import_windows(path, **planned),
@@ -143,6 +144,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Imported {kind} as {user.username}: {counts['create']} created, {counts['update']} updated."
         )
+        if counts[PROPOSED]:
+            waits = "1 change waits" if counts[PROPOSED] == 1 else f"{counts[PROPOSED]} changes wait"
+            self.stdout.write(f"{waits} for approval (change requests for review).")
 
     def _progress(self, done: int, total: int) -> None:
         self.stdout.write(f"  written {done:,} of {total:,} rows ({done * 100 // max(total, 1)}%)")
@@ -173,6 +177,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  column {column_letter(column)} {header!r} refused: {reason}")
         shown = ", ".join(f"{counts[action]} {action}" for action in ("create", "update", "unchanged", "duplicate"))
         self.stdout.write(f"Rows: {shown}, {counts['error']} with errors.")
+        if counts[PROPOSED]:
+            self.stdout.write(
+                f"{_changes(counts[PROPOSED])} will wait for approval: values of fields the user may only propose "
+                "go to a manager for review, and the records keep theirs until approved."
+            )
         for problem in summary.problems:
             where = f"row {problem.row}" + (
                 f", column {column_letter(problem.column)}" if problem.column is not None else ""
@@ -203,19 +212,28 @@ class _Summary:
         self.counts: Counter[str] = Counter()
         self.rows = 0
         self.suspected = 0
+        #: Rows that change nothing on their record but propose changes for review.
+        self.only_proposing = 0
         self.problems: list[Problem] = []
         self.problem_count = 0
 
     def writes(self, create_duplicates: bool) -> int:
-        """How many rows the import would write: those to create or update, and the
-        suspected duplicates when they are created anyway."""
-        return self.counts[CREATE] + self.counts[UPDATE] + (self.suspected if create_duplicates else 0)
+        """How many rows the import would write: those to create or update, those that
+        only propose changes for review, and the suspected duplicates when they are
+        created anyway."""
+        suspected = self.suspected if create_duplicates else 0
+        return self.counts[CREATE] + self.counts[UPDATE] + self.only_proposing + suspected
 
     def add(self, plan: Plan) -> _Summary:
         self.counts.update(plan.counts)
         self.rows += len(plan.rows)
         self.suspected += sum(1 for row in plan.rows if row.suspected)
+        self.only_proposing += sum(1 for row in plan.rows if row.action == UNCHANGED and row.proposed)
         problems = plan.problems
         self.problem_count += len(problems)
         self.problems += problems[: max(0, self.SHOWN - len(self.problems))]
         return self
+
+
+def _changes(n: int) -> str:
+    return "1 change" if n == 1 else f"{n} changes"
