@@ -86,15 +86,17 @@ def readable_fields(user: Any, resource: str, names: Any, request: Any = None) -
 
 
 #: Keys of an audit event's changes whose sides are whole records of the event's
-#: resource (the record a merge removed, the one an unmerge brought back).
-RECORD_CHANGES = frozenset({"merged", "unmerged"})
+#: resource, or several of its fields (the record a merge removed, the one an unmerge
+#: brought back, the values a merge gave the record kept).
+RECORD_CHANGES = frozenset({"merged", "unmerged", "kept"})
 
 
 def _mask_record(policy: Any, resource: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """A whole record's values as the viewer may see them (hidden fields left out)."""
     shown: dict[str, Any] = {}
     for name, value in record.items():
-        level = policy.level(resource, name)
+        # A stored row names a foreign key by its column (``owner_id``): the field's level rules.
+        level = min(policy.level(resource, name), policy.level(resource, name.removesuffix("_id")))
         if level == Level.HIDDEN:
             continue
         shown[name] = mask_value(value, kind_of(resource, name)) if level == Level.MASKED else value
