@@ -3,10 +3,10 @@
 Set-based, one transaction:
 
 1. every customer's keys go into a temporary table (``dup_keys``): its tax id's core
-   (:func:`~duplicates.normalise.normalise_tax_id`: old and new numbers agree), the
+   (:func:`~customers.normalise.normalise_tax_id`: old and new numbers agree), the
    digits of its switchboard and of its contacts' phones and mobiles, its and its
    contacts' e-mails, the company domains of those e-mails, and its name key
-   (:func:`~duplicates.normalise.normalise_company_name`) with its city (or province
+   (:func:`~customers.normalise.normalise_company_name`) with its city (or province
    when the city is empty);
 2. the table is joined to itself per key: two customers with the same key are a
    candidate pair (``a < b``).  A key held by more than ``CROWDED`` customers (a shared
@@ -37,9 +37,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Contact, Customer
+from customers.normalise import (
+    company_domain,
+    normalise_company_name,
+    normalise_email,
+    normalise_phone,
+    normalise_tax_id,
+)
 
 from .models import DuplicateCandidate
-from .normalise import company_domain, normalise_company_name, normalise_email, normalise_phone, normalise_tax_id
 from .reasons import NAME_ENOUGH, WEIGHTS
 
 #: Customers sharing one key beyond this many are not paired on it.

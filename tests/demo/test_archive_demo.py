@@ -19,10 +19,10 @@ from crm.accounts.models import User
 from crm.audit.models import AuditEvent
 from crm.core.validation import record_validate
 from customers.models import Customer
+from customers.normalise import normalise_company_name, normalise_tax_id
 from customers.selectors import with_verification
 from customers.verification import due_q
 from duplicates.models import DuplicateCandidate
-from duplicates.normalise import normalise_company_name, normalise_tax_id
 from tests.demo import read_then_roll_back
 from workspace.selectors import archive_health
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from duplicates.normalise import (
+from customers.normalise import (
     company_domain,
     normalise_company_name,
     normalise_email,
