@@ -12,7 +12,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Substr, Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
@@ -201,6 +201,10 @@ class Customer(VersionedModel):
             GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="customer_code_trgm"),
             GinIndex(OpClass(Upper("short_name"), name="gin_trgm_ops"), name="customer_short_name_trgm"),
             GinIndex(OpClass(Digits("phone"), name="gin_trgm_ops"), name="customer_phone_digits_trgm"),
+            # The duplicate check while a customer is created (customers.similar): a
+            # unified code's core (the old tax number in it), and e-mails and their domains.
+            models.Index(Substr("tax_id", 3, 15), name="customer_tax_id_core"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="customer_email_trgm"),
         ]
 
     def __str__(self) -> str:

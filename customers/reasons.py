@@ -1,8 +1,11 @@
-"""Why a pair is proposed, and what each reason weighs.
+"""Why two customers look like one company, and what each reason weighs.
 
-A reason is stored as ``{"code": ..., "params": {...}}`` and said in the reader's
-language when it is shown, so that a pair found in the night reads well in Chinese and
-in English alike.
+A reason is ``{"code": ..., "params": {...}}`` (the duplicate finder stores it with a
+pair; the check while a customer is created, :mod:`customers.similar`, gives it with a
+match) and is said in the reader's language when it is shown, so that a pair found in
+the night reads well in Chinese and in English alike.  Said of a customer the reader may
+not see, a reason names its kind only, never the value (:func:`describe` with
+``values=False``).
 """
 
 from __future__ import annotations
@@ -51,12 +54,16 @@ def score(reasons: list[dict[str, Any]]) -> int:
     return min(100, weights[0] + sum(weights[1:]) // 2)
 
 
-def describe(reason: dict[str, Any]) -> str:
-    """A reason in the reader's language, e.g. "names 92% alike, both in 杭州"."""
+def describe(reason: dict[str, Any], *, values: bool = True) -> str:
+    """A reason in the reader's language, e.g. "names 92% alike, both in 杭州"; with
+    ``values=False`` only its kind ("same phone number"), for a customer the reader may
+    not see.  A same name without a place (found anywhere) is "same name"."""
     params = reason.get("params") or {}
     code = reason.get("code")
     if code == "same_tax_id":
         return _("same tax id")
+    if not values:
+        return _kind(code)
     if code == "same_phone":
         return _("same phone number %(phone)s") % {"phone": params.get("value", "")}
     if code == "same_email":
@@ -64,9 +71,23 @@ def describe(reason: dict[str, Any]) -> str:
     if code == "same_domain":
         return _("same e-mail domain %(domain)s") % {"domain": params.get("value", "")}
     if code in ("same_name", "similar_name"):
+        if not params.get("place"):
+            return _kind(code)
         percent = round(float(params.get("likeness", 1)) * 100)
         return _("names %(percent)d%% alike, both in %(place)s") % {
             "percent": percent,
             "place": params.get("place", ""),
         }
     return str(code)
+
+
+def _kind(code: Any) -> str:
+    """A reason's kind without its value."""
+    kinds = {
+        "same_phone": _("same phone number"),
+        "same_email": _("same e-mail"),
+        "same_domain": _("same e-mail domain"),
+        "same_name": _("same name"),
+        "similar_name": _("similar name"),
+    }
+    return kinds.get(str(code), str(code))

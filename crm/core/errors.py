@@ -6,6 +6,9 @@ each to one status code with a JSON body that names the fields involved.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,9 +21,17 @@ class DomainError(Exception):
     #: Where a write of many records stopped: the place of the record at fault.
     row_index: int | None = None
 
-    def __init__(self, message: str | None = None, *, field_errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field_errors: dict[str, list[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         self.message = str(message or self.default_message)
         self.field_errors = field_errors or {}
+        #: More of the answer beside code, message and fields (what a refusal found).
+        self.extra = dict(extra or {})
         super().__init__(self.message)
 
 

@@ -57,7 +57,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=exc.status_code,
         )
     if isinstance(exc, DomainError):
-        return Response(_body(exc.default_code, exc.message, exc.field_errors), status=exc.status_code)
+        return Response(_body(exc.default_code, exc.message, exc.field_errors, **exc.extra), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         fields = _validation_dict(exc)
         return Response(_body("invalid", _("Some fields are not valid."), fields), status=400)
