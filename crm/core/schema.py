@@ -31,6 +31,7 @@ It also keeps the answers' schemas true:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -162,7 +163,9 @@ class CRMAutoSchema(AutoSchema):
     def _inherits(self, method: str) -> bool:
         """Whether the view answers ``method`` with ``ScopedModelViewSet``'s own handler."""
         base = self._base()
-        return base is not None and getattr(type(self.view), method, None) is getattr(base, method)
+        own = getattr(type(self.view), method, None)
+        # extend_schema_view documents an inherited handler through a copy that wraps it.
+        return base is not None and own is not None and inspect.unwrap(own) is getattr(base, method)
 
     def _versioned_action(self) -> bool:
         """One of the view's own actions that change a versioned record (its

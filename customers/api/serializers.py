@@ -36,8 +36,30 @@ class ContactBriefSerializer(FieldPolicySerializerMixin, serializers.ModelSerial
         read_only_fields = fields
 
 
-class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+class CreateAnywayMixin:
+    """``create_anyway``: create although similar records exist (the 409 lists them).
+    Write-only; taken out of the data here and kept on the serializer for the view."""
+
+    create_anyway_help = ""
+    create_anyway: bool = False
+
+    def get_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().get_fields()  # type: ignore[misc]
+        fields["create_anyway"] = serializers.BooleanField(
+            label=_("create anyway"), write_only=True, required=False, default=False, help_text=self.create_anyway_help
+        )
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        self.create_anyway = bool(attrs.pop("create_anyway", False))
+        return super().validate(attrs)  # type: ignore[misc, no-any-return]
+
+
+class CustomerSerializer(CreateAnywayMixin, FieldPolicySerializerMixin, serializers.ModelSerializer):
     policy_resource = "customers"
+    create_anyway_help = (
+        "On create: create the customer even though similar customers exist (without it, a 409 lists them)."
+    )
 
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     owner_name = serializers.CharField(label=_("owner name"), source="owner.__str__", read_only=True)
@@ -151,8 +173,11 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
         return list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))
 
 
-class ContactSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
+class ContactSerializer(CreateAnywayMixin, FieldPolicySerializerMixin, serializers.ModelSerializer):
     policy_resource = "contacts"
+    create_anyway_help = (
+        "On create: create the contact even though the customer has a similar one (without it, a 409 lists them)."
+    )
 
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
@@ -259,6 +284,48 @@ class ServiceNeedSerializer(FieldPolicySerializerMixin, serializers.ModelSeriali
             *STAMPS,
         )
         read_only_fields = STAMPS
+
+
+class SimilarReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="same_tax_id, same_phone, same_email, same_domain, same_name, similar_name")
+    text = serializers.CharField(help_text="The reason in the caller's language (without values for a hidden match).")
+
+
+class SimilarCustomerSerializer(serializers.Serializer):
+    """A similar customer as the caller may be told of it: one outside their scope has
+    null ``id``, ``code``, ``name`` and ``score``, and says whom to ask."""
+
+    visible = serializers.BooleanField()
+    id = serializers.IntegerField(allow_null=True)
+    code = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    owner_name = serializers.CharField()
+    manager_name = serializers.CharField(allow_null=True)
+    score = serializers.IntegerField(allow_null=True, min_value=0, max_value=100)
+    reasons = SimilarReasonSerializer(many=True)
+
+
+class SimilarContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(allow_null=True)
+    reasons = SimilarReasonSerializer(many=True)
+
+
+class _RefusalSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="similar_customers / similar_contacts, or another conflict's code")
+    message = serializers.CharField()
+
+
+class SimilarCustomersRefusalSerializer(_RefusalSerializer):
+    """409 on create: similar customers exist (``similar``), or another conflict (a tax id taken)."""
+
+    similar = SimilarCustomerSerializer(many=True, required=False)
+
+
+class SimilarContactsRefusalSerializer(_RefusalSerializer):
+    """409 on create: the customer has similar contacts (``similar``), or another conflict."""
+
+    similar = SimilarContactSerializer(many=True, required=False)
 
 
 class TimelineEntrySerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -26,6 +26,7 @@ from crm.core.spreadsheets import XLSX
 from .. import merging, selectors, services
 from ..contact_duplicates import contact_duplicates, describe
 from ..models import Activity, Contact, Customer, ServiceNeed
+from ..similar import refuse_similar_contact, refuse_similar_customer
 from .filtersets import ActivityFilterSet, ContactFilterSet, CustomerFilterSet, ServiceNeedFilterSet
 from .serializers import (
     ActivityCheckInSerializer,
@@ -38,6 +39,8 @@ from .serializers import (
     ContactUnmergeSerializer,
     CustomerSerializer,
     ServiceNeedSerializer,
+    SimilarContactsRefusalSerializer,
+    SimilarCustomersRefusalSerializer,
     TimelineSerializer,
 )
 
@@ -89,8 +92,35 @@ class TimelineQuerySerializer(serializers.Serializer):
     before = serializers.DateTimeField(required=False)
 
 
+_CREATE_ANYWAY = OpenApiParameter(
+    "create_anyway",
+    OpenApiTypes.BOOL,
+    description="Create even though similar records exist (as the body's create_anyway).",
+)
+
+
+def _create_anyway(request: Request, serializer: serializers.BaseSerializer) -> bool:
+    """Whether the caller confirmed a create despite similar records: the body's
+    ``create_anyway`` or ``?create_anyway=true``."""
+    flag = str(request.query_params.get("create_anyway", "")).strip().lower()
+    return bool(getattr(serializer, "create_anyway", False)) or flag in ("true", "1", "yes", "on")
+
+
+@extend_schema_view(
+    create=extend_schema(
+        parameters=[_CREATE_ANYWAY],
+        responses={201: CustomerSerializer, 409: SimilarCustomersRefusalSerializer},
+    )
+)
 class CustomerViewSet(RevealMixin, ScopedModelViewSet):
-    """Customers the caller may see.  Reps create and edit their own; managers also delete."""
+    """Customers the caller may see.  Reps create and edit their own; managers also delete.
+
+    A create is refused with 409 (``code: similar_customers``) when the book holds
+    customers like the new one (:mod:`customers.similar`: the whole book is searched, and
+    the answer's ``similar`` names only those the caller may see); ``create_anyway``
+    creates it all the same.  Updates and imports (``customer_create_many``) do not run
+    the check; there is no upsert by natural key here.
+    """
 
     model = Customer
     resource = "customers"
@@ -119,6 +149,16 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     delete_service = staticmethod(services.customer_delete)
 
     selector = staticmethod(selectors.customer_api_list)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> Customer:  # type: ignore[override]
+        if not _create_anyway(self.request, serializer):
+            refuse_similar_customer(
+                user=self.request.user,
+                data=dict(serializer.validated_data),
+                policy=policy_for(self.request.user, self.request),
+            )
+        return super().perform_create(serializer)  # type: ignore[return-value]
+
     file_actions = frozenset({"export", "archive", "archive_set"})
     #: Business verbs that take the version the caller saw (If-Match) and answer the new ETag.
     if_match_actions = frozenset({"verify"})
@@ -201,7 +241,20 @@ def _answer_header(name: str, kind: OpenApiTypes, description: str) -> OpenApiPa
     return OpenApiParameter(name, kind, OpenApiParameter.HEADER, required=True, response=[200], description=description)
 
 
+@extend_schema_view(
+    create=extend_schema(
+        parameters=[_CREATE_ANYWAY],
+        responses={201: ContactSerializer, 409: SimilarContactsRefusalSerializer},
+    )
+)
 class ContactViewSet(RevealMixin, ScopedModelViewSet):
+    """Contacts of the customers the caller may see.
+
+    A create is refused with 409 (``code: similar_contacts``) when the customer has a
+    contact with the same mobile, e-mail or name (listed in ``similar``);
+    ``create_anyway`` creates it all the same.  Imports do not run the check.
+    """
+
     model = Contact
     resource = "contacts"
     serializer_class = ContactSerializer
@@ -283,6 +336,13 @@ class ContactViewSet(RevealMixin, ScopedModelViewSet):
         response["ETag"] = etag_for(kept)
         response["Location"] = f"/api/v1/contacts/{back.pk}/"
         return response
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> Contact:  # type: ignore[override]
+        if not _create_anyway(self.request, serializer):
+            refuse_similar_contact(
+                data=dict(serializer.validated_data), policy=policy_for(self.request.user, self.request)
+            )
+        return super().perform_create(serializer)  # type: ignore[return-value]
 
 
 class ActivityViewSet(RevealMixin, ScopedModelViewSet):
