@@ -44,6 +44,7 @@ from customers.contact_duplicates import contact_pairs, readable_reasons
 from customers.forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
 from customers.models import Customer, SavedView
 from customers.selectors import activity_list, contact_list, customer_list, customer_timeline, service_need_list
+from customers.similar import contacts_shown_to, proposal_from, shown_to, similar_contacts, similar_customers
 from customers.verification import is_due, verify_due_at
 from feedback import services as feedback_services
 from feedback.forms import FeedbackForm, SatisfactionForm, ServiceRecordForm
@@ -217,19 +218,37 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
 
 
 # ------------------------------------------------------------------ create
+def _confirmed(request: HttpRequest) -> bool:
+    """Whether the user pressed "Create anyway" under the similar records shown."""
+    return request.POST.get("create_anyway") == "1"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create_view(request: HttpRequest) -> HttpResponse:
+    """A new customer.  Before it is written the book is searched for similar customers
+    (customers.similar); when there are some and the user has not confirmed, the form
+    comes back (409, nothing written, the values kept) listing them — those the user may
+    not see only as "ask their owner" — with a "Create anyway" button."""
     if not may(request.user, CREATE, "customers"):
         raise PermissionDenied
     form = CustomerForm(request.POST or None, user=request.user, request=request)
     status = 200
+    similar: list[dict[str, Any]] = []
     if request.method == "POST":
-        customer, status = submit(form, lambda: services.customer_create(actor=request.user, data=form.writable_data()))
-        if customer is not None:
-            messages.success(request, _("Created %(customer)s.") % {"customer": customer})
-            return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
-    return render(request, "customers/create.html", {"form": form}, status=status)
+        if form.is_valid() and not _confirmed(request):
+            matches = similar_customers(user=request.user, proposal=proposal_from(form.writable_data()))
+            similar = shown_to(matches, policy=policy_for(request.user, request))
+        if similar:
+            status = 409
+        else:
+            customer, status = submit(
+                form, lambda: services.customer_create(actor=request.user, data=form.writable_data())
+            )
+            if customer is not None:
+                messages.success(request, _("Created %(customer)s.") % {"customer": customer})
+                return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
+    return render(request, "customers/create.html", {"form": form, "similar": similar}, status=status)
 
 
 # ------------------------------------------------------------------ the 360 page
@@ -262,6 +281,9 @@ class Section:
     #: A line above the rows, worked out from them: ``(policy, customer, rows)`` → a dict
     #: with its ``text`` and ``url``, or None (possible duplicate contacts).
     notice: Callable[[Any, Customer, list[Any]], Any] | None = None
+    #: The records like a new one, as the user may be told of them (the form comes back
+    #: listing them, with "Create anyway"): ``(request, customer, data) -> [...]``.
+    similar: Callable[[HttpRequest, Customer, dict[str, Any]], list[dict[str, Any]]] | None = None
 
 
 def _duplicate_contacts_notice(policy: Any, customer: Customer, rows: list[Any]) -> dict[str, str] | None:
@@ -278,6 +300,16 @@ def _duplicate_contacts_notice(policy: Any, customer: Customer, rows: list[Any])
     return {"text": text % {"count": count}, "url": url}
 
 
+def _similar_contacts(request: HttpRequest, customer: Customer, data: dict[str, Any]) -> list[dict[str, Any]]:
+    matches = similar_contacts(
+        customer=customer,
+        name=str(data.get("name") or ""),
+        mobile=str(data.get("mobile") or ""),
+        email=str(data.get("email") or ""),
+    )
+    return contacts_shown_to(matches, policy=policy_for(request.user, request))
+
+
 def _sections() -> dict[str, Section]:
     sections = [
         Section(
@@ -286,6 +318,7 @@ def _sections() -> dict[str, Section]:
             lambda user, c: contact_list(user=user).filter(customer=c).order_by("-is_primary", "name", "id"),
             ContactForm, services.contact_create, services.contact_update, limit=50,
             card=("title", "mobile", "wechat", "email"), notice=_duplicate_contacts_notice,
+            similar=_similar_contacts,
         ),
         Section(
             "activities", gettext_lazy("Follow-ups"), "activities",
@@ -472,7 +505,12 @@ def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None =
     form = _make_form(section, request, customer, request.POST if request.method == "POST" else None, instance)
     _initial(section, form)
     status = 200
-    if request.method == "POST":
+    similar: list[dict[str, Any]] = []
+    if request.method == "POST" and instance is None and section.similar and not _confirmed(request):
+        if form.is_valid():
+            similar = section.similar(request, customer, form.writable_data())
+        status = 409 if similar else status
+    if request.method == "POST" and not similar:
 
         def save() -> Model:
             data = form.writable_data()
@@ -500,7 +538,14 @@ def section_form_view(request: HttpRequest, pk: int, key: str, row: int | None =
             if not request.htmx:  # type: ignore[attr-defined]
                 return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]) + f"#{section.key}")
             return _render_section(request, customer, section, saved=True)
-    context = {"customer": customer, "section": section, "form": form, "row": instance, "conflict": status == 409}
+    context = {
+        "customer": customer,
+        "section": section,
+        "form": form,
+        "row": instance,
+        "conflict": status == 409 and not similar,
+        "similar": similar,
+    }
     if not request.htmx:  # type: ignore[attr-defined]
         return render(request, "customers/section_form_page.html", context, status=status)
     response = render(request, "customers/partials/section_form.html", context, status=status)
