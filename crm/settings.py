@@ -345,6 +345,9 @@ SPECTACULAR_SETTINGS = {
         "ImportStateEnum": "imports.choices.ImportState",
         "PaymentMethodEnum": "transactions.choices.PaymentMethod",
         "SurveyMethodEnum": "feedback.choices.SurveyMethod",
+        # A customer's create has a serializer of its own (customers.api): one name for both.
+        "CustomerKindEnum": "customers.choices.CustomerKind",
+        "CustomerSourceEnum": "customers.choices.CustomerSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -37,29 +37,21 @@ class ContactBriefSerializer(FieldPolicySerializerMixin, serializers.ModelSerial
 
 
 class CreateAnywayMixin:
-    """``create_anyway``: create although similar records exist (the 409 lists them).
-    Write-only; taken out of the data here and kept on the serializer for the view."""
+    """A create that may go ahead although similar records exist (the 409 lists them):
+    ``create_anyway`` is taken out of the data here and kept for the view as
+    ``confirmed``.  Only the create's serializer has it: it is no field of the record
+    (imports, exports, the field policy and the console never see it)."""
 
-    create_anyway_help = ""
-    create_anyway: bool = False
-
-    def get_fields(self) -> dict[str, Any]:
-        fields: dict[str, Any] = super().get_fields()  # type: ignore[misc]
-        fields["create_anyway"] = serializers.BooleanField(
-            label=_("create anyway"), write_only=True, required=False, default=False, help_text=self.create_anyway_help
-        )
-        return fields
+    #: Whether the caller sent ``create_anyway: true``.
+    confirmed: bool = False
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        self.create_anyway = bool(attrs.pop("create_anyway", False))
+        self.confirmed = bool(attrs.pop("create_anyway", False))
         return super().validate(attrs)  # type: ignore[misc, no-any-return]
 
 
-class CustomerSerializer(CreateAnywayMixin, FieldPolicySerializerMixin, serializers.ModelSerializer):
+class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
     policy_resource = "customers"
-    create_anyway_help = (
-        "On create: create the customer even though similar customers exist (without it, a 409 lists them)."
-    )
 
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     owner_name = serializers.CharField(label=_("owner name"), source="owner.__str__", read_only=True)
@@ -75,7 +67,7 @@ class CustomerSerializer(CreateAnywayMixin, FieldPolicySerializerMixin, serializ
 
     class Meta:
         model = Customer
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "code",
             "name",
@@ -173,18 +165,15 @@ class CustomerSerializer(CreateAnywayMixin, FieldPolicySerializerMixin, serializ
         return list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))
 
 
-class ContactSerializer(CreateAnywayMixin, FieldPolicySerializerMixin, serializers.ModelSerializer):
+class ContactSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):
     policy_resource = "contacts"
-    create_anyway_help = (
-        "On create: create the contact even though the customer has a similar one (without it, a 409 lists them)."
-    )
 
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
         model = Contact
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "customer",
             "customer_name",
@@ -214,6 +203,35 @@ class ContactSerializer(CreateAnywayMixin, FieldPolicySerializerMixin, serialize
         if len(value) > 20:
             raise serializers.ValidationError("At most 20 accounts.")
         return value
+
+
+def create_anyway_field(help_text: str) -> serializers.BooleanField:
+    """The write-only ``create_anyway`` flag of a create (:class:`CreateAnywayMixin`)."""
+    return serializers.BooleanField(
+        label=_("create anyway"), write_only=True, required=False, default=False, help_text=help_text
+    )
+
+
+class CustomerCreateSerializer(CreateAnywayMixin, CustomerSerializer):
+    """A new customer (``POST /customers/``), which may be confirmed despite similar ones."""
+
+    create_anyway = create_anyway_field(
+        "Create the customer even though similar customers exist (without it, a 409 lists them)."
+    )
+
+    class Meta(CustomerSerializer.Meta):
+        fields = (*CustomerSerializer.Meta.fields, "create_anyway")
+
+
+class ContactCreateSerializer(CreateAnywayMixin, ContactSerializer):
+    """A new contact (``POST /contacts/``), which may be confirmed despite similar ones."""
+
+    create_anyway = create_anyway_field(
+        "Create the contact even though its customer has a similar one (without it, a 409 lists them)."
+    )
+
+    class Meta(ContactSerializer.Meta):
+        fields = (*ContactSerializer.Meta.fields, "create_anyway")
 
 
 class ActivitySerializer(FieldPolicySerializerMixin, serializers.ModelSerializer):

@@ -33,10 +33,12 @@ from .serializers import (
     ActivityCompleteSerializer,
     ActivitySerializer,
     ActivitySnoozeSerializer,
+    ContactCreateSerializer,
     ContactMergeSerializer,
     ContactPairSerializer,
     ContactSerializer,
     ContactUnmergeSerializer,
+    CustomerCreateSerializer,
     CustomerSerializer,
     ServiceNeedSerializer,
     SimilarContactsRefusalSerializer,
@@ -103,7 +105,19 @@ def _create_anyway(request: Request, serializer: serializers.BaseSerializer) -> 
     """Whether the caller confirmed a create despite similar records: the body's
     ``create_anyway`` or ``?create_anyway=true``."""
     flag = str(request.query_params.get("create_anyway", "")).strip().lower()
-    return bool(getattr(serializer, "create_anyway", False)) or flag in ("true", "1", "yes", "on")
+    return bool(getattr(serializer, "confirmed", False)) or flag in ("true", "1", "yes", "on")
+
+
+class CreateCheckedMixin:
+    """A create through its own serializer (``create_serializer_class``, which takes
+    ``create_anyway``); every other action through ``serializer_class``."""
+
+    create_serializer_class: type[serializers.BaseSerializer]
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if getattr(self, "action", None) == "create":
+            return self.create_serializer_class
+        return super().get_serializer_class()  # type: ignore[misc, no-any-return]
 
 
 @extend_schema_view(
@@ -112,7 +126,7 @@ def _create_anyway(request: Request, serializer: serializers.BaseSerializer) -> 
         responses={201: CustomerSerializer, 409: SimilarCustomersRefusalSerializer},
     )
 )
-class CustomerViewSet(RevealMixin, ScopedModelViewSet):
+class CustomerViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
     """Customers the caller may see.  Reps create and edit their own; managers also delete.
 
     A create is refused with 409 (``code: similar_customers``) when the book holds
@@ -125,6 +139,7 @@ class CustomerViewSet(RevealMixin, ScopedModelViewSet):
     model = Customer
     resource = "customers"
     serializer_class = CustomerSerializer
+    create_serializer_class = CustomerCreateSerializer
     filterset_class = CustomerFilterSet
     search_fields = ("name", "short_name", "code", "city", "tax_id")
     #: A phone number is found however it is typed: the switchboard, or a contact's.
@@ -247,7 +262,7 @@ def _answer_header(name: str, kind: OpenApiTypes, description: str) -> OpenApiPa
         responses={201: ContactSerializer, 409: SimilarContactsRefusalSerializer},
     )
 )
-class ContactViewSet(RevealMixin, ScopedModelViewSet):
+class ContactViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
     """Contacts of the customers the caller may see.
 
     A create is refused with 409 (``code: similar_contacts``) when the customer has a
@@ -258,6 +273,7 @@ class ContactViewSet(RevealMixin, ScopedModelViewSet):
     model = Contact
     resource = "contacts"
     serializer_class = ContactSerializer
+    create_serializer_class = ContactCreateSerializer
     filterset_class = ContactFilterSet
     search_fields = ("name", "title", "department", "email", "customer__name")
     phone_search = (("contacts", "mobile", "mobile"), ("contacts", "phone", "phone"))
