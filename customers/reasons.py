@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 #: What each reason adds to a pair's score (capped at 100).  A tax id is one company's;
 #: a phone or an e-mail nearly so; a domain and a similar name only point that way.
@@ -87,7 +88,7 @@ def _kind(code: Any) -> str:
         "same_phone": _("same phone number"),
         "same_email": _("same e-mail"),
         "same_domain": _("same e-mail domain"),
-        "same_name": _("same name"),
-        "similar_name": _("similar name"),
+        "same_name": pgettext("company", "same name"),
+        "similar_name": pgettext("company", "similar name"),
     }
     return kinds.get(str(code), str(code))
