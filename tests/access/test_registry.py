@@ -70,7 +70,14 @@ MATRIX: dict[str, dict[str, set[str]]] = {
     "alert-comments": {},
     "risk-scans": {"start": MANAGERS},
     "imports": {},
-    "duplicate-candidates": {CREATE: set(), UPDATE: set(), DELETE: set(), "not_duplicate": MANAGERS},
+    "duplicate-candidates": {
+        CREATE: set(),
+        UPDATE: set(),
+        DELETE: set(),
+        "not_duplicate": MANAGERS,
+        "merge": MANAGERS,
+        "unmerge": MANAGERS,
+    },
 }
 
 
