@@ -78,9 +78,13 @@ def _key(reference: models.ForeignKey[Any, Any]) -> str:
     return f"{reference.model._meta.label_lower}:{reference.name}"
 
 
-def _move(reference: models.ForeignKey[Any, Any], *, source: int, target: int, only: list[int] | None) -> list[int]:
-    """Point the rows of ``reference`` that name contact ``source`` at ``target`` in one
-    statement (a new version and update stamp where the model has them); their ids."""
+def move_references(
+    reference: models.ForeignKey[Any, Any], *, source: int, target: int, only: list[int] | None
+) -> list[int]:
+    """Point the rows of ``reference`` that name record ``source`` (a contact, a customer)
+    at ``target`` in one statement (a new version and update stamp where the model has
+    them), only those of ids ``only`` when given; their ids.  A merge and its undo both
+    move rows this way."""
     model = reference.model
     quote = connection.ops.quote_name
     names = {f.name for f in model._meta.concrete_fields}
@@ -98,11 +102,11 @@ def _move(reference: models.ForeignKey[Any, Any], *, source: int, target: int, o
         sql += f" AND {pk} = ANY(%s)"
         params.append(only)
     with connection.cursor() as cursor:
-        try:  # a unique constraint over the contact column (none today) may refuse the move
+        try:  # a unique constraint over the moved column may refuse the move
             cursor.execute(f"{sql} RETURNING {pk}", params)
         except IntegrityError as error:
             label = str(model._meta.verbose_name_plural)
-            message = _("The %(records)s of the two contacts cannot be joined.") % {"records": label}
+            message = _("The %(records)s of the two records cannot be joined.") % {"records": label}
             raise DomainError(message) from error
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -182,7 +186,7 @@ def contact_merge(
     kept.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)
     moved = {}
     for reference in contact_references():
-        ids = _move(reference, source=gone.pk, target=kept.pk, only=None)
+        ids = move_references(reference, source=gone.pk, target=kept.pk, only=None)
         if ids:
             moved[_key(reference)] = ids
     with connection.cursor() as cursor:
@@ -285,7 +289,7 @@ def contact_unmerge(*, actor: Any, survivor: Contact, event_id: int, expected_ve
     for reference in contact_references():
         ids = moved.get(_key(reference))
         if ids:
-            moved_back[_key(reference)] = _move(reference, source=kept.pk, target=back.pk, only=ids)
+            moved_back[_key(reference)] = move_references(reference, source=kept.pk, target=back.pk, only=ids)
     audit_record(
         action=Action.UNMERGE,
         instance=kept,

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +42,7 @@ from crm.audit.choices import Action
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_changes, jsonable
 from crm.core.errors import DomainError, VersionConflict
+from customers.merging import move_references
 from customers.models import Contact, Customer
 from risk.choices import OPEN_STATUSES, AlertStatus
 from risk.models import RiskAlert
@@ -81,7 +82,7 @@ def chosen_fields() -> list[models.Field[Any, Any]]:
     return [field for field in Customer._meta.concrete_fields if field.name not in NOT_CHOSEN]
 
 
-def child_relations() -> Iterator[tuple[type[models.Model], models.Field[Any, Any]]]:
+def child_relations() -> Iterator[tuple[type[models.Model], models.ForeignKey[Any, Any]]]:
     """Every kind of record that points to a customer and moves with it, as (model,
     foreign key); found from the models themselves, so a new kind moves too."""
     for relation in Customer._meta.get_fields(include_hidden=True):
@@ -112,27 +113,6 @@ def _restore(model: type[models.Model], row: Mapping[str, Any]) -> models.Model:
     if stamps:
         model._default_manager.filter(pk=instance.pk).update(**stamps)
     return instance
-
-
-def _has_version(model: type[models.Model]) -> bool:
-    return any(field.name == "version" for field in model._meta.concrete_fields)
-
-
-def _move(model: type[models.Model], fk: models.Field[Any, Any], *, to: int, where: Q) -> list[int]:
-    """Point the rows of ``model`` that ``where`` selects at customer ``to`` in one
-    statement (their version goes up: they changed); return their ids."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(str(fk.column))
-    pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
-    compiler = model._default_manager.filter(where).values("pk").query.get_compiler(using="default")
-    select, params = compiler.as_sql()
-    bump = ", version = version + 1" if _has_version(model) else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = %s{bump} WHERE {pk} IN ({select}) RETURNING {pk}",  # noqa: S608
-            [to, *params],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _chosen_values(
@@ -207,7 +187,7 @@ def customer_merge(
     set_aside = _set_aside(survivor_id, merged_id)
     moved: dict[str, list[int]] = {}
     for model, fk in child_relations():
-        ids_moved = _move(model, fk, to=survivor_id, where=Q(**{fk.attname: merged_id}))
+        ids_moved = move_references(fk, source=merged_id, target=survivor_id, only=None)
         if ids_moved:
             moved[model._meta.label_lower] = ids_moved
     requests = _move_requests(survivor_id, merged_id)
@@ -349,13 +329,12 @@ def customer_unmerge(*, actor: Any, candidate: DuplicateCandidate, expected_vers
     except IntegrityError as error:
         raise DomainError(_("The customer cannot be restored: another customer now has its code or tax id.")) from error
 
-    relations = {model._meta.label_lower: (model, fk) for model, fk in child_relations()}
+    relations = {model._meta.label_lower: fk for model, fk in child_relations()}
     counts: dict[str, int] = {}
     for label, ids in record["moved"]["after"].items():
         if label not in relations:
             continue
-        model, fk = relations[label]
-        counts[label] = len(_move(model, fk, to=merged_id, where=Q(pk__in=ids, **{fk.attname: survivor.pk})))
+        counts[label] = len(move_references(relations[label], source=survivor.pk, target=merged_id, only=ids))
     set_aside = record["set_aside"]["before"]
     Contact.objects.filter(pk__in=set_aside["unprimaried"], customer_id=merged_id).update(
         is_primary=True, version=F("version") + 1
