@@ -629,7 +629,8 @@ class DemoSeeder:
                 CASE WHEN sparse THEN NULL ELSE employees END,
                 CASE WHEN sparse OR pg_temp.r(id, %(s113)s) < 0.15 THEN NULL
                      ELSE round((employees * (80000 + pg_temp.r(id, %(s10)s) * 900000))::numeric, -4) END,
-                CASE WHEN variant = 4 AND pg_temp.r(src, %(s11)s) >= 0.08
+                -- One source's second twin of the same variant gets none: tax ids are unique.
+                CASE WHEN variant = 4 AND variant_rn = 1 AND pg_temp.r(src, %(s11)s) >= 0.08
                      THEN lpad(postal, 6, '0') || lpad(upper(to_hex(src)), 9, '0')
                      WHEN variant IS NOT NULL OR pg_temp.r(id, %(s11)s) < 0.08 THEN ''
                      ELSE '91' || lpad(postal, 6, '0') || lpad(upper(to_hex(id)), 9, '0') || chr(65 + (id %% 26)::int)
@@ -652,6 +653,8 @@ class DemoSeeder:
             FROM (
                 SELECT n.id, n.src,
                        CASE WHEN n.src IS NOT NULL THEN pg_temp.n(1, 4, n.id, %(s102)s) END AS variant,
+                       row_number() OVER (PARTITION BY n.src, CASE WHEN n.src IS NOT NULL
+                                          THEN pg_temp.n(1, 4, n.id, %(s102)s) END ORDER BY n.id) AS variant_rn,
                        coalesce(s.ci, n.ci) AS ci, coalesce(s.ind, n.ind) AS ind,
                        coalesce(s.foreign_co, n.foreign_co) AS foreign_co, coalesce(s.brand_u, n.brand_u) AS brand,
                        coalesce(s.foreign_name, n.foreign_name) AS fname, coalesce(s.suffix, n.suffix) AS suffix,
