@@ -115,6 +115,21 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
             queryset = queryset.prefetch_related(*self.prefetch_related)
         return queryset
 
+    def get_object(self) -> Any:
+        """The one record the URL names, from the scope; the list's filter, search and
+        ordering backends only run when the request names a parameter (they would
+        build a whole filter form to narrow one row by its key)."""
+        self._one_record = True
+        try:
+            return super().get_object()
+        finally:
+            self._one_record = False
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if getattr(self, "_one_record", False) and not self.request.query_params:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
         response = Response(self.get_serializer(instance).data)
