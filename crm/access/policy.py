@@ -28,6 +28,8 @@ from .choices import FieldLevel
 from .models import FieldPermission
 
 _REQUEST_ATTR = "_crm_field_policy"
+#: The table of the last digest this process saw (see ``_cached_table``).
+_LOCAL: dict[str, PolicyTable] = {}
 
 
 class Level(IntEnum):
@@ -72,11 +74,18 @@ def _cached_table() -> PolicyTable:
             "ORDER BY resource, field, role), '')) FROM access_fieldpermission"
         )
         (digest,) = cursor.fetchone()
+    table = _LOCAL.get(digest)
+    if table is not None:
+        return table
     key = f"field-policy:{digest}"
     table = cache.get(key)
     if table is None:
         table = _load()
         cache.set(key, table, timeout=24 * 3600)
+    # Kept in the process too, for the current digest only, so a request reads no more
+    # than the digest: the table is never changed after it is loaded.
+    _LOCAL.clear()
+    _LOCAL[digest] = table
     return table  # type: ignore[no-any-return]
 
 
