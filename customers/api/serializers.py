@@ -140,12 +140,12 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
 
     @extend_schema_field(serializers.IntegerField(min_value=0, max_value=100))
     def get_completeness(self, customer: Customer) -> int:
-        """How complete the archive is (0-100, customers.completeness): annotated on
-        lists, computed for a record just written."""
+        """How complete the archive is (0-100, customers.completeness), from the
+        contacts prefetched with the customer (read here for a record just written)."""
         annotated = getattr(customer, "completeness", None)
         if annotated is not None:
             return int(annotated)
-        return completeness(customer).percent
+        return completeness(customer, customer.contacts.all()).percent
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_tier_evaluated_at(self, customer: Customer) -> Any:
