@@ -13,12 +13,14 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from crm.core.serializers import BuiltOnceFieldsMixin
+
 from .masking import kind_of, mask_value
 from .policy import Level, policy_for
 from .registry import resource_of_model
 
 
-class FieldPolicySerializerMixin:
+class FieldPolicySerializerMixin(BuiltOnceFieldsMixin):
     """Mix into a serializer whose fields are those of the API resource ``policy_resource``."""
 
     policy_resource: ClassVar[str]
