@@ -1,11 +1,104 @@
 """List pagination shared by every endpoint."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class StandardPagination(PageNumberPagination):
-    """``?page=`` and ``?page_size=`` (at most 200); the rows are under ``results``."""
+    """``?page=`` and ``?page_size=`` (at most 200); the rows are under ``results``.
+
+    ``count`` is exact up to ``CRM_LIST_COUNT_CAP`` rows (10,000).  Past it, ``count``
+    is the cap and ``count_capped`` is true: counting a million rows on every page costs
+    more than the page, and nobody pages through a million rows to the end.  ``next``
+    and ``previous`` are exact whatever the count: a page reads one row more than it
+    shows, so ``next`` is there exactly when another row is.  ``page=last`` is the last
+    page of the rows counted.
+    """
 
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        size = self.get_page_size(request)
+        if not size:
+            return None
+        self.request = request
+        cap = int(getattr(settings, "CRM_LIST_COUNT_CAP", 10_000))
+        raw = request.query_params.get(self.page_query_param) or "1"
+        if raw in self.last_page_strings:
+            self.count, self.count_capped = self._count(queryset, cap)
+            number = max(1, -(-self.count // size))
+        else:
+            try:
+                number = int(raw)
+            except ValueError:
+                number = 0
+            # Past the end of any table (and of PostgreSQL's OFFSET) is a page that is not there.
+            if not 1 <= number <= 2**62 // size:
+                raise NotFound(_("Invalid page."))
+        offset = (number - 1) * size
+        rows = list(queryset[offset : offset + size + 1])
+        self.has_next = len(rows) > size
+        rows = rows[:size]
+        if not rows and number > 1:
+            raise NotFound(_("Invalid page."))
+        if raw not in self.last_page_strings:
+            if number == 1 and not self.has_next:
+                self.count, self.count_capped = len(rows), False
+            else:
+                self.count, self.count_capped = self._count(queryset, cap)
+        self.number, self.size = number, size
+        return rows
+
+    @staticmethod
+    def _count(queryset: QuerySet[Any], cap: int) -> tuple[int, bool]:
+        counted = queryset.order_by()[: cap + 1].count()
+        return min(counted, cap), counted > cap
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        url = self.request.build_absolute_uri()  # type: ignore[union-attr]
+        return replace_query_param(url, self.page_query_param, self.number + 1)
+
+    def get_previous_link(self) -> str | None:
+        if self.number <= 1:
+            return None
+        url = self.request.build_absolute_uri()  # type: ignore[union-attr]
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "count_capped": self.count_capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count"]["description"] = (
+            "How many rows match, counted up to CRM_LIST_COUNT_CAP (10,000); see count_capped."
+        )
+        described["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "True when more rows match than were counted: count is then the cap.",
+        }
+        described["required"] = ["count", "count_capped", "results"]
+        return described
