@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from rest_framework.serializers import BaseSerializer
+
 
 class BuiltOnceFieldsMixin:
     """A serializer whose fields are worked out once per class, not on every request.
@@ -22,4 +24,18 @@ class BuiltOnceFieldsMixin:
         if pattern is None:
             pattern = super().get_fields()  # type: ignore[misc]
             cls._fields_pattern = pattern  # type: ignore[attr-defined]
-        return {name: copy.deepcopy(field) for name, field in pattern.items()}
+        return {name: _fresh(field) for name, field in pattern.items()}
+
+
+def _fresh(field: Any) -> Any:
+    """A copy of a pattern field, ready to be bound to a new serializer.
+
+    A field that holds other fields (a nested serializer, a list's child, a related
+    list's child) is copied deeply, so that its children are bound to the copy and read
+    the new request's context.  Any other field is copied shallowly: binding only sets
+    attributes on the copy, and what it shares with the pattern (validators, choices, a
+    queryset, messages) is never changed after the field is made.
+    """
+    if isinstance(field, BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
+        return copy.deepcopy(field)
+    return copy.copy(field)
