@@ -204,6 +204,8 @@ class Customer(VersionedModel):
             # The duplicate check while a customer is created (customers.similar): a
             # unified code's core (the old tax number in it), and e-mails and their domains.
             models.Index(Substr("tax_id", 3, 15), name="customer_tax_id_core"),
+            # The API's search matches a whole tax id, in any case (``=tax_id``).
+            models.Index(Upper("tax_id"), name="customer_tax_id_upper"),
             GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="customer_email_trgm"),
         ]
 

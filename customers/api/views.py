@@ -141,7 +141,10 @@ class CustomerViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
     serializer_class = CustomerSerializer
     create_serializer_class = CustomerCreateSerializer
     filterset_class = CustomerFilterSet
-    search_fields = ("name", "short_name", "code", "city", "tax_id")
+    # Each searched column has an index the search can use (trigrams on the names and the
+    # code, a whole tax id on its own): one column without would scan the whole book.
+    # The city is a filter (``?city=``), not a search.
+    search_fields = ("name", "short_name", "code", "=tax_id")
     #: A phone number is found however it is typed: the switchboard, or a contact's.
     phone_search = selectors.CUSTOMER_PHONES
     ordering_fields = (
