@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import django_filters as filters
 
+from crm.core.filtersets import ChoicesFilter
+
 from ..choices import CampaignStatus, Channel, ParticipationStatus
 from ..models import Campaign, Participation
 
 
 class CampaignFilterSet(filters.FilterSet):
-    channel = filters.MultipleChoiceFilter(choices=Channel.choices)
-    status = filters.MultipleChoiceFilter(choices=CampaignStatus.choices)
+    channel = ChoicesFilter(choices=Channel.choices)
+    status = ChoicesFilter(choices=CampaignStatus.choices)
     start_after = filters.DateFilter(field_name="start_date", lookup_expr="gte")
     start_before = filters.DateFilter(field_name="start_date", lookup_expr="lte")
 
@@ -20,7 +22,7 @@ class CampaignFilterSet(filters.FilterSet):
 
 
 class ParticipationFilterSet(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=ParticipationStatus.choices)
+    status = ChoicesFilter(choices=ParticipationStatus.choices)
 
     class Meta:
         model = Participation

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Exists, OuterRef, QuerySet
 
+from crm.core.filtersets import ChoicesFilter
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
 
@@ -13,10 +14,10 @@ from ..models import Activity, Contact, Customer, ServiceNeed
 
 
 class CustomerFilterSet(filters.FilterSet):
-    lifecycle_stage = filters.MultipleChoiceFilter(choices=LifecycleStage.choices)
-    industry = filters.MultipleChoiceFilter(choices=Industry.choices)
-    region = filters.MultipleChoiceFilter(choices=Region.choices)
-    kind = filters.MultipleChoiceFilter(choices=CustomerKind.choices)
+    lifecycle_stage = ChoicesFilter(choices=LifecycleStage.choices)
+    industry = ChoicesFilter(choices=Industry.choices)
+    region = ChoicesFilter(choices=Region.choices)
+    kind = ChoicesFilter(choices=CustomerKind.choices)
     tier = filters.CharFilter(field_name="tier__code")
     tag = filters.CharFilter(method="filter_tag", label="tag")
     has_open_alert = filters.BooleanFilter(method="filter_open_alert", label="has open alert")
@@ -51,7 +52,7 @@ class ContactFilterSet(filters.FilterSet):
 
 
 class ActivityFilterSet(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=ActivityKind.choices)
+    kind = ChoicesFilter(choices=ActivityKind.choices)
     due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
@@ -61,8 +62,8 @@ class ActivityFilterSet(filters.FilterSet):
 
 
 class ServiceNeedFilterSet(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=NeedStatus.choices)
-    priority = filters.MultipleChoiceFilter(choices=Priority.choices)
+    status = ChoicesFilter(choices=NeedStatus.choices)
+    priority = ChoicesFilter(choices=Priority.choices)
 
     class Meta:
         model = ServiceNeed

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import django_filters as filters
 
+from crm.core.filtersets import ChoicesFilter
+
 from ..choices import CandidateStatus
 from ..models import DuplicateCandidate
 
 
 class DuplicateCandidateFilterSet(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=CandidateStatus.choices)
+    status = ChoicesFilter(choices=CandidateStatus.choices)
     min_score = filters.NumberFilter(field_name="score", lookup_expr="gte", label="min score")
 
     class Meta:

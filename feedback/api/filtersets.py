@@ -5,13 +5,15 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
+from crm.core.filtersets import ChoicesFilter
+
 from ..choices import FeedbackKind, FeedbackStatus, ServiceType
 from ..models import Feedback, SatisfactionResponse, ServiceRecord
 from ..selectors import feedback_overdue, open_feedback, service_overdue
 
 
 class ServiceRecordFilterSet(filters.FilterSet):
-    service_type = filters.MultipleChoiceFilter(choices=ServiceType.choices)
+    service_type = ChoicesFilter(choices=ServiceType.choices)
     rating_min = filters.NumberFilter(field_name="rating", lookup_expr="gte")
     rating_max = filters.NumberFilter(field_name="rating", lookup_expr="lte")
     service_date_after = filters.DateFilter(field_name="service_date", lookup_expr="gte")
@@ -34,8 +36,8 @@ class ServiceRecordFilterSet(filters.FilterSet):
 
 
 class FeedbackFilterSet(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=FeedbackKind.choices)
-    status = filters.MultipleChoiceFilter(choices=FeedbackStatus.choices)
+    kind = ChoicesFilter(choices=FeedbackKind.choices)
+    status = ChoicesFilter(choices=FeedbackStatus.choices)
     received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
     received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     open = filters.BooleanFilter(method="filter_open", label="open")

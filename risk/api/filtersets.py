@@ -5,12 +5,14 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
+from crm.core.filtersets import ChoicesFilter
+
 from ..choices import OPEN_STATUSES, AlertStatus, RiskKind, Severity
 from ..models import AlertComment, RiskAlert, RiskRule
 
 
 class RiskRuleFilterSet(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=RiskKind.choices)
+    kind = ChoicesFilter(choices=RiskKind.choices)
 
     class Meta:
         model = RiskRule
@@ -18,8 +20,8 @@ class RiskRuleFilterSet(filters.FilterSet):
 
 
 class RiskAlertFilterSet(filters.FilterSet):
-    severity = filters.MultipleChoiceFilter(choices=Severity.choices)
-    status = filters.MultipleChoiceFilter(choices=AlertStatus.choices)
+    severity = ChoicesFilter(choices=Severity.choices)
+    status = ChoicesFilter(choices=AlertStatus.choices)
     open = filters.BooleanFilter(method="filter_open", label="open")
     raised_after = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="gte")
     raised_before = filters.IsoDateTimeFilter(field_name="raised_at", lookup_expr="lt")

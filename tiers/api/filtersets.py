@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import django_filters as filters
 
+from crm.core.filtersets import ChoicesFilter
+
 from ..choices import ChangeKind
 from ..models import TierChange
 
 
 class TierChangeFilterSet(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=ChangeKind.choices)
+    kind = ChoicesFilter(choices=ChangeKind.choices)
     from_tier = filters.CharFilter(field_name="from_tier__code")
     to_tier = filters.CharFilter(field_name="to_tier__code")
     changed_after = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
+from crm.core.filtersets import ChoicesFilter
+
 from ..choices import PaymentKind, PaymentMethod, PaymentState, TransactionStatus
 from ..models import Payment, Product, Transaction
 from ..selectors import overdue_condition
@@ -17,9 +19,9 @@ class ProductFilterSet(filters.FilterSet):
 
 
 class TransactionFilterSet(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=TransactionStatus.choices)
-    payment_state = filters.MultipleChoiceFilter(choices=PaymentState.choices)
-    payment_method = filters.MultipleChoiceFilter(choices=PaymentMethod.choices)
+    status = ChoicesFilter(choices=TransactionStatus.choices)
+    payment_state = ChoicesFilter(choices=PaymentState.choices)
+    payment_method = ChoicesFilter(choices=PaymentMethod.choices)
     order_date_after = filters.DateFilter(field_name="order_date", lookup_expr="gte")
     order_date_before = filters.DateFilter(field_name="order_date", lookup_expr="lte")
     amount_min = filters.NumberFilter(field_name="amount", lookup_expr="gte")
@@ -39,8 +41,8 @@ class TransactionFilterSet(filters.FilterSet):
 
 
 class PaymentFilterSet(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=PaymentKind.choices)
-    method = filters.MultipleChoiceFilter(choices=PaymentMethod.choices)
+    kind = ChoicesFilter(choices=PaymentKind.choices)
+    method = ChoicesFilter(choices=PaymentMethod.choices)
     paid_on_after = filters.DateFilter(field_name="paid_on", lookup_expr="gte")
     paid_on_before = filters.DateFilter(field_name="paid_on", lookup_expr="lte")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 
 from crm.core.api import ScopedModelViewSet
+from crm.core.filtersets import ChoicesFilter
 
 from ..choices import Action, Source
 from ..models import AuditEvent
@@ -13,8 +14,8 @@ from .serializers import AuditEventSerializer
 
 
 class AuditEventFilterSet(filters.FilterSet):
-    action = filters.MultipleChoiceFilter(choices=Action.choices)
-    source = filters.MultipleChoiceFilter(choices=Source.choices)
+    action = ChoicesFilter(choices=Action.choices)
+    source = ChoicesFilter(choices=Source.choices)
     occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
