@@ -189,7 +189,9 @@ def cmd_start(env: dict[str, str]) -> int:
                 "--bind",
                 f"{host}:{port}",
                 "--workers",
-                os.environ.get("WEB_CONCURRENCY", "2"),
+                # gunicorn's advice for sync workers, which wait on the database: 2 × cores + 1,
+                # so that one slow page does not hold up everyone else's requests.
+                os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)),
                 "--access-logfile",
                 "-",
             ],
