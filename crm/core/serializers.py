@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.utils import translation
 from rest_framework.serializers import BaseSerializer
 
 
@@ -14,16 +15,22 @@ class BuiltOnceFieldsMixin:
     A ``ModelSerializer`` reads its model's fields, their validators and choices to
     build its own fields each time it is used, which costs a small request more than its
     query.  The fields a class builds never depend on the request (no serializer here
-    overrides ``get_fields``), so the first set built is kept as a pattern and each use
-    gets fresh copies of it, as DRF does with declared fields.
+    overrides ``get_fields``), so the first set built in each language is kept as a
+    pattern and each use gets fresh copies of it, as DRF does with declared fields.
     """
 
     def get_fields(self) -> dict[str, Any]:
         cls = type(self)
-        pattern = cls.__dict__.get("_fields_pattern")
+        patterns = cls.__dict__.get("_fields_patterns")
+        if patterns is None:
+            patterns = {}
+            cls._fields_patterns = patterns  # type: ignore[attr-defined]
+        # One pattern per language: DRF writes some texts out while it builds a field
+        # (the "already exists" message of a unique field), in the language of the moment.
+        language = translation.get_language()
+        pattern = patterns.get(language)
         if pattern is None:
-            pattern = super().get_fields()  # type: ignore[misc]
-            cls._fields_pattern = pattern  # type: ignore[attr-defined]
+            pattern = patterns[language] = super().get_fields()  # type: ignore[misc]
         return {name: _fresh(field) for name, field in pattern.items()}
 
 

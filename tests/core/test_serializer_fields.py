@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import translation
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from crm.access.models import FieldPermission
 from customers.api.serializers import CustomerSerializer
@@ -53,3 +55,14 @@ def test_nested_rows_follow_each_request_s_policy(api: Any, rep1: Any, admin_use
     for user, expected in ((rep1, False), (admin_user, True), (rep1, False), (admin_user, True)):
         mobile = api(user).get(f"/api/v1/customers/{customer.pk}/").json()["contacts"][0]["mobile"]
         assert (mobile == "13812345678") is expected, (user.username, mobile)
+
+
+def test_texts_written_out_while_building_follow_the_language() -> None:
+    """DRF formats a unique field's "already exists" message while it builds the field."""
+    seen = []
+    for language in ("zh-hans", "en", "zh-hans", "en"):
+        with translation.override(language):
+            (unique,) = [v for v in CustomerSerializer().fields["tax_id"].validators if isinstance(v, UniqueValidator)]
+            seen.append(str(unique.message))
+    assert seen[0] == seen[2] and seen[1] == seen[3]
+    assert "already exists" in seen[1] and "已存在" in seen[0]
