@@ -139,7 +139,26 @@ class PolicyOrderingFilter(OrderingFilter):
                 raise exceptions.ValidationError(
                     {self.ordering_param: [_("You may not sort by this field: %(f)s") % {"f": ", ".join(refused)}]}
                 )
-        return super().get_ordering(request, queryset, view)
+        return tie_broken(super().get_ordering(request, queryset, view))
+
+
+def tie_broken(ordering: Any) -> Any:
+    """An ordering that ends on the record's id, in the direction of its last term.
+
+    Rows equal in every sorted column (a city, a stage, a tier) come back in any order
+    the database likes, and may change places between two pages: a client paging through
+    a list sorted by city could see a customer twice and another never.  The id makes
+    the order total.
+    """
+    if not ordering:
+        return ordering
+    terms = list(ordering)
+    names = {str(term).lstrip("-") for term in terms if isinstance(term, str)}
+    if names & {"pk", "id"}:
+        return terms
+    last = terms[-1]
+    descending = last.startswith("-") if isinstance(last, str) else bool(getattr(last, "descending", False))
+    return [*terms, "-pk" if descending else "pk"]
 
 
 def phone_condition(

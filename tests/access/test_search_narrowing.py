@@ -51,3 +51,20 @@ def test_a_whole_tax_id_is_found_in_any_case_and_the_city_is_a_filter(api: Any, 
     assert [r["id"] for r in client.get(URL, {"search": "91330100ma2cdefg1x"}).json()["results"]] == [found.pk]
     assert client.get(URL, {"search": "91330100MA2C"}).json()["count"] == 0
     assert [r["id"] for r in client.get(URL, {"city": "杭州"}).json()["results"]] == [found.pk]
+
+
+def test_a_sort_by_a_shared_value_pages_every_row_once(api: Any, rep1: Any) -> None:
+    """Customers of one city come back in id order within it, so pages never overlap."""
+    same = [CustomerFactory(owner=rep1, city="杭州", name=f"客户{n}") for n in (3, 1, 2, 5, 4)]
+    client = api(rep1)
+    for ordering, expected in (
+        ("city", sorted(c.pk for c in same)),
+        ("-city", sorted((c.pk for c in same), reverse=True)),
+    ):
+        seen, url = [], URL
+        params: dict[str, Any] | None = {"ordering": ordering, "page_size": 2}
+        while url:
+            body = client.get(url, params).json()
+            seen += [row["id"] for row in body["results"]]
+            url, params = body["next"], None
+        assert seen == expected, ordering
