@@ -140,13 +140,6 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
     return customers.order_by(*order)
 
 
-def capped_count(queryset: QuerySet[Any], cap: int = 10_000) -> tuple[int, bool]:
-    """How many rows, counting at most ``cap`` (a million-row count is not worth its time):
-    returns (count, whether there are more)."""
-    count = queryset.order_by()[: cap + 1].count()
-    return min(count, cap), count > cap
-
-
 @dataclass(frozen=True)
 class CustomerFigures:
     spend_12m: Decimal

@@ -37,6 +37,7 @@ from crm.access.registry import CREATE, UPDATE, may, role_of
 from crm.accounts.choices import Role
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
+from crm.core.pagination import capped_count
 from crm.core.validation import parse_page
 from customers import services
 from customers.completeness import completeness
@@ -62,7 +63,6 @@ from transactions.selectors import payment_list, transaction_list
 from .selectors import (
     CustomerFilters,
     archive_health,
-    capped_count,
     customer_call_link,
     customer_figures,
     customer_search,

@@ -14,6 +14,14 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
+    """How many rows, counting at most ``cap`` (``CRM_LIST_COUNT_CAP``, 10,000): a
+    million-row count is not worth its time.  Returns (count, whether there are more)."""
+    cap = settings.CRM_LIST_COUNT_CAP if cap is None else cap
+    counted = queryset.order_by()[: cap + 1].count()
+    return min(counted, cap), counted > cap
+
+
 class StandardPagination(PageNumberPagination):
     """``?page=`` and ``?page_size=`` (at most 200); the rows are under ``results``.
 
@@ -34,10 +42,10 @@ class StandardPagination(PageNumberPagination):
         if not size:
             return None
         self.request = request
-        cap = int(getattr(settings, "CRM_LIST_COUNT_CAP", 10_000))
         raw = request.query_params.get(self.page_query_param) or "1"
-        if raw in self.last_page_strings:
-            self.count, self.count_capped = self._count(queryset, cap)
+        last = raw in self.last_page_strings
+        if last:
+            self.count, self.count_capped = capped_count(queryset)
             number = max(1, -(-self.count // size))
         else:
             try:
@@ -53,18 +61,12 @@ class StandardPagination(PageNumberPagination):
         rows = rows[:size]
         if not rows and number > 1:
             raise NotFound(_("Invalid page."))
-        if raw not in self.last_page_strings:
-            if number == 1 and not self.has_next:
-                self.count, self.count_capped = len(rows), False
-            else:
-                self.count, self.count_capped = self._count(queryset, cap)
+        if number == 1 and not self.has_next:
+            self.count, self.count_capped = len(rows), False  # every row is on this page
+        elif not last:
+            self.count, self.count_capped = capped_count(queryset)
         self.number, self.size = number, size
         return rows
-
-    @staticmethod
-    def _count(queryset: QuerySet[Any], cap: int) -> tuple[int, bool]:
-        counted = queryset.order_by()[: cap + 1].count()
-        return min(counted, cap), counted > cap
 
     def get_next_link(self) -> str | None:
         if not self.has_next:
