@@ -26,16 +26,26 @@ def django_setup() -> None:
     django.setup()
 
 
-def median_ms(fn: Callable[[], object], *, repeat: int = 15, warmup: int = 3) -> float:
-    """Median wall time of ``fn`` in milliseconds, after a few warm-up calls."""
+def samples_ms(
+    fn: Callable[[], object], *, repeat: int = 15, warmup: int = 3, enough_ms: float | None = None
+) -> list[float]:
+    """Wall times of ``fn`` in milliseconds, after a few warm-up calls; with
+    ``enough_ms``, stop after two calls slower than that (slow enough to know)."""
     for _ in range(warmup):
         fn()
-    samples = []
+    samples: list[float] = []
     for _ in range(repeat):
         started = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        if enough_ms is not None and len(samples) >= 2 and samples[-1] > enough_ms:
+            break
+    return samples
+
+
+def median_ms(fn: Callable[[], object], *, repeat: int = 15, warmup: int = 3) -> float:
+    """Median wall time of ``fn`` in milliseconds, after a few warm-up calls."""
+    return statistics.median(samples_ms(fn, repeat=repeat, warmup=warmup))
 
 
 def line(name: str, figure: float, floor: float, unit: str) -> None:

@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 from typing import Any
 
-from _setup import django_setup
+from _setup import django_setup, samples_ms
 
 GOAL_MS = 30.0
 
@@ -45,17 +44,6 @@ def main() -> None:
     def p95(samples: list[float]) -> float:
         ordered = sorted(samples)
         return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-
-    def timed(fn: Any, runs: int) -> list[float]:
-        fn()
-        samples = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            fn()
-            samples.append((time.perf_counter() - started) * 1000)
-            if samples[-1] > 2000 and len(samples) >= 2:
-                break  # slow enough to know
-        return samples
 
     slow: list[tuple[float, str]] = []
     total = 0
@@ -93,7 +81,7 @@ def main() -> None:
                     answer = client.get(url, query)
                     assert answer.status_code == 200, (url, query, answer.status_code, answer.content[:200])
 
-                samples = timed(request, args.runs)
+                samples = samples_ms(request, repeat=args.runs, warmup=1, enough_ms=2000)
                 with CaptureQueriesContext(connection) as captured:
                     request()
                 statements = [
@@ -108,7 +96,7 @@ def main() -> None:
                             cursor.execute(sql)
                             cursor.fetchall()
 
-                floor = statistics.median(timed(raw, 3))
+                floor = statistics.median(samples_ms(raw, repeat=3, warmup=1))
                 figure = p95(samples)
                 total += 1
                 name = f"{resource.name} {label} as {role}"
