@@ -206,8 +206,13 @@ class CrashLab:
         message["properties"]["delivery_info"]["routing_key"] = self.healthy
         client.lpush(self.healthy, dumps(message))
 
-    def settled(self) -> None:
-        """Wait until the healthy worker has nothing waiting and nothing unacknowledged."""
+    def settled(self, quiet: float = 1.0) -> None:
+        """Wait until the healthy worker has had nothing waiting and nothing
+        unacknowledged for ``quiet`` seconds.
+
+        One look is not enough: a worker takes a message off its queue (BRPOP) a moment
+        before it records it as unacknowledged, and a look in between sees neither.
+        """
         from kombu.utils.json import loads
 
         def idle() -> bool:
@@ -216,8 +221,18 @@ class CrashLab:
                     return False
                 return all(loads(raw)[2] != self.healthy for raw in client.hvals(channel.unacked_key))
 
+        idle_since: list[float] = []
+
+        def quiet_for_a_while() -> bool:
+            if not idle():
+                idle_since.clear()
+                return False
+            if not idle_since:
+                idle_since.append(time.monotonic())
+            return time.monotonic() - idle_since[0] >= quiet
+
         try:
-            wait_for(idle, "the healthy worker to finish its tasks")
+            wait_for(quiet_for_a_while, "the healthy worker to finish its tasks")
         except AssertionError as exc:
             raise AssertionError(f"{exc}:\n{self.log('healthy')}") from None
 
