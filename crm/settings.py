@@ -389,6 +389,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # ... or the day's risk scan once its time (set by an admin, stored in the database)
     # has passed.
     "risk-scan-if-due": {"task": "risk.scan_if_due", "schedule": 60},
+    # The tier dashboard's figures, which writers append to, folded into one row per key;
+    # and each night counted again from the records.
+    "compact-tier-figures": {"task": "tiers.compact_figures", "schedule": 120},
+    "rebuild-tier-figures": {"task": "tiers.rebuild_figures", "schedule": crontab(minute=30, hour=2)},
     # Exports kept past their time (CRM_EXPORT_KEEP_HOURS) are removed.
     "purge-exports": {"task": "core.purge_exports", "schedule": 3600},
     # Every Sunday at 03:00, the duplicate finder goes through the whole book.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.access.scope import sees_everything
 from crm.core.localized import localized, localized_property
 from crm.core.models import BackgroundJob, JobPart, VersionedModel
 from customers.choices import LifecycleStage
@@ -332,3 +333,105 @@ class LifecycleChange(models.Model):
     def get_to_stage_display(self) -> str:
 
         return str(dict(LifecycleStage.choices).get(self.to_stage, self.to_stage))
+
+
+# ------------------------------------------------------------------ the dashboard's figures
+class _TeamFigure(models.Model):
+    """A row of one of the dashboard's figures, per team (abstract).
+
+    The database keeps these tables itself (tiers migration 0010): every statement that
+    inserts, changes or deletes customers, orders or tier changes appends the difference
+    it makes, grouped, as new rows (never updating one, so that no two writers wait on
+    each other); a figure is the sum of its rows.  ``tier_figures_compact`` folds the
+    rows into one per key every few minutes, and ``tier_figures_rebuild`` recounts them
+    from the records each night.  The application never writes them otherwise.
+
+    Scoped per team: who sees every customer reads every row, a manager the rows of the
+    teams they manage; what else a user may see (their own customers outside those
+    teams) the dashboard counts from the records themselves.
+    """
+
+    scope_path: ClassVar[str | None] = ""
+
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), on_delete=models.DO_NOTHING, db_constraint=False,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_queryset(cls, user: Any) -> models.QuerySet[Any]:
+        figures = cls._default_manager.all()
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return figures.none()
+        if sees_everything(user):
+            return figures
+        return figures.filter(team__manager=user)
+
+
+class TierCount(_TeamFigure):
+    """How many customers of a team hold a tier, by region and industry."""
+
+    tier = models.ForeignKey(
+        Tier, verbose_name=_("tier"), on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    region = models.CharField(_("region"), max_length=20, blank=True)
+    industry = models.CharField(_("industry"), max_length=30, blank=True)
+    customers = models.IntegerField(_("customers"), default=0)
+
+    class Meta:
+        verbose_name = _("customers per tier")
+        verbose_name_plural = _("customers per tier")
+
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.tier_id}/{self.region}/{self.industry}: {self.customers}"
+
+
+class TierRevenue(_TeamFigure):
+    """What a team's customers of a tier ordered in a month (neither cancelled nor
+    refunded), by their tier now."""
+
+    tier = models.ForeignKey(
+        Tier, verbose_name=_("tier"), on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    month = models.DateField(_("month"))
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("revenue per tier")
+        verbose_name_plural = _("revenue per tier")
+        indexes = [models.Index(fields=["month"], name="tierrevenue_month")]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.tier_id}/{self.month:%Y-%m}: {self.amount}"
+
+
+class TierMoveCount(_TeamFigure):
+    """How many of a team's customers an evaluation run moved from one tier to another."""
+
+    run = models.ForeignKey(
+        TierRun, verbose_name=_("evaluation run"), on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )  # fmt: skip
+    from_tier = models.ForeignKey(
+        Tier, verbose_name=_("from tier"), on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    to_tier = models.ForeignKey(
+        Tier, verbose_name=_("to tier"), on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    kind = models.CharField(_("kind"), max_length=20, choices=ChangeKind.choices)
+    moves = models.IntegerField(_("moves"), default=0)
+
+    class Meta:
+        verbose_name = _("tier moves per run")
+        verbose_name_plural = _("tier moves per run")
+        indexes = [models.Index(fields=["run"], name="tiermovecount_run")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.team_id}: {self.from_tier_id} → {self.to_tier_id} × {self.moves}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,15 +13,15 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.access.scope import customers_visible_to, scoped_queryset
+from crm.access.scope import customers_visible_to, scoped_queryset, sees_everything
 from customers.models import Customer
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
 from transactions.choices import TransactionStatus
 from transactions.models import Transaction
 
-from .choices import PERIOD_MONTHS, ReviewPeriod, RunState
-from .models import LifecycleChange, ScoringPolicy, Tier, TierChange, TierRun
+from .choices import PERIOD_MONTHS, ChangeKind, ReviewPeriod, RunState
+from .models import LifecycleChange, ScoringPolicy, Tier, TierChange, TierCount, TierMoveCount, TierRevenue, TierRun
 
 
 def tier_list(*, user: Any) -> QuerySet[Tier]:
@@ -107,54 +108,81 @@ class TierDashboard:
     last_run: Any
 
 
-def tier_dashboard(*, user: Any, since_days: int = 365) -> TierDashboard:
-    """Every figure of the tier dashboard over the customers ``user`` may see, each from
-    one aggregate query: customers and revenue per tier, the moves of the last evaluation
-    (from tier × to tier), the moves of the recent evaluations, key accounts at risk, and
-    the spread of tiers by region and by industry."""
+def twelve_months_since(today: dt.date, months: int = 12) -> dt.date:
+    """The first day of the window of the dashboard's revenue: this month and the
+    ``months - 1`` before it."""
+    return today.replace(day=1) - relativedelta(months=months - 1)
+
+
+def _add(total: Counter[Any], rows: Any) -> None:
+    for *key, value in rows:
+        total[key[0] if len(key) == 1 else tuple(key)] += value or 0
+
+
+def tier_dashboard(*, user: Any, months: int = 12) -> TierDashboard:
+    """Every figure of the tier dashboard over the customers ``user`` may see: customers
+    and revenue per tier (this month and the eleven before), the moves of the last
+    evaluation (from tier × to tier), the moves of the recent evaluations, key accounts at
+    risk, and the spread of tiers by region and by industry.
+
+    The figures of whole teams come from the tables the database keeps per team
+    (``tiers.models.TierCount``, ``TierRevenue`` and ``TierMoveCount``): who sees every
+    customer sums every team's, a manager the teams they manage, in a few rows whatever
+    the size of the book.  The customers a user sees outside those teams (a rep's own, a
+    manager's own in another team) are counted from the records, as few as one person
+    owns.  A constant number of queries for each role."""
 
     customers = customers_visible_to(user)
+    # What the per-team figures do not cover: none for who sees everything, else the
+    # user's own customers outside the teams they manage (a scope is its owner's
+    # customers and its managed teams' customers).
+    rest = None if sees_everything(user) else customers.filter(owner=user).exclude(team__manager=user)
     tiers = list(Tier.objects.order_by("rank"))
-    counts: dict[Any, int] = dict(
-        customers.order_by().values_list("tier").annotate(n=Count("id")).values_list("tier", "n")
-    )
-    since = timezone.localdate() - dt.timedelta(days=since_days)
-    revenue: dict[Any, Any] = dict(
-        Transaction.objects.filter(customer__in=customers, order_date__gte=since)
-        .exclude(status__in=[TransactionStatus.CANCELLED, TransactionStatus.REFUNDED])
-        .order_by()
-        .values_list("customer__tier")
-        .annotate(total=Sum("amount"))
-        .values_list("customer__tier", "total")
-    )
+    since = twelve_months_since(timezone.localdate(), months)
+
+    cells: Counter[Any] = Counter()
+    _add(cells, scoped_queryset(TierCount, user).order_by().values_list("tier", "region", "industry")
+         .annotate(n=Sum("customers")).values_list("tier", "region", "industry", "n"))  # fmt: skip
+    revenue: Counter[Any] = Counter()
+    _add(revenue, scoped_queryset(TierRevenue, user).filter(month__gte=since).order_by().values_list("tier")
+         .annotate(total=Sum("amount")).values_list("tier", "total"))  # fmt: skip
+    if rest is not None:
+        _add(cells, rest.order_by().values_list("tier", "region", "industry").annotate(n=Count("id"))
+             .values_list("tier", "region", "industry", "n"))  # fmt: skip
+        _add(revenue, Transaction.objects.filter(customer__in=rest, order_date__gte=since)
+             .exclude(status__in=[TransactionStatus.CANCELLED, TransactionStatus.REFUNDED]).order_by()
+             .values_list("customer__tier").annotate(total=Sum("amount"))
+             .values_list("customer__tier", "total"))  # fmt: skip
+    counts: Counter[Any] = Counter()
+    for (tier_id, _region, _industry), n in cells.items():
+        counts[tier_id] += n
     rows = [{"tier": t, "customers": counts.get(t.pk, 0), "revenue": revenue.get(t.pk) or 0} for t in tiers]
     rows.append({"tier": None, "customers": counts.get(None, 0), "revenue": revenue.get(None) or 0})
 
     runs = list(TierRun.objects.filter(state=RunState.DONE).order_by("-as_of")[:8])
     last_run = runs[0] if runs else None
     matrix: dict[str, Any] = {"run": last_run, "cells": {}, "tiers": tiers}
-    if last_run is not None:
-        moves = (
-            TierChange.objects.filter(run=last_run, customer__in=customers)
-            .order_by()
-            .values_list("from_tier", "to_tier")
-            .annotate(n=Count("id"))
-        )
-        matrix["cells"] = {(f, t): n for f, t, n in moves}
-    trend_rows = (
-        TierChange.objects.filter(run__in=runs, customer__in=customers)
-        .order_by()
-        .values("run")
-        .annotate(
-            up=Count("id", filter=Q(kind__in=["upgrade", "initial"])),
-            down=Count("id", filter=Q(kind="downgrade")),
-        )
-    )
-    by_run: dict[Any, Any] = {row["run"]: row for row in trend_rows}
-    trend = [
-        {"run": run, "up": by_run.get(run.pk, {}).get("up", 0), "down": by_run.get(run.pk, {}).get("down", 0)}
-        for run in reversed(runs)
-    ]
+    moves: Counter[Any] = Counter()
+    if runs:
+        _add(moves, scoped_queryset(TierMoveCount, user).filter(run__in=runs).order_by()
+             .values_list("run", "from_tier", "to_tier", "kind").annotate(n=Sum("moves"))
+             .values_list("run", "from_tier", "to_tier", "kind", "n"))  # fmt: skip
+        if rest is not None:
+            _add(moves, TierChange.objects.filter(run__in=runs, customer__in=rest).order_by()
+                 .values_list("run", "from_tier", "to_tier", "kind").annotate(n=Count("id"))
+                 .values_list("run", "from_tier", "to_tier", "kind", "n"))  # fmt: skip
+    up_kinds = {ChangeKind.UPGRADE, ChangeKind.INITIAL}
+    by_run: dict[Any, dict[str, int]] = {run.pk: {"up": 0, "down": 0} for run in runs}
+    for (run_id, from_tier, to_tier, kind), n in moves.items():
+        if not n:
+            continue
+        if last_run is not None and run_id == last_run.pk:
+            matrix["cells"][(from_tier, to_tier)] = matrix["cells"].get((from_tier, to_tier), 0) + n
+        if kind in up_kinds:
+            by_run[run_id]["up"] += n
+        elif kind == ChangeKind.DOWNGRADE:
+            by_run[run_id]["down"] += n
+    trend = [{"run": run, **by_run[run.pk]} for run in reversed(runs)]
     open_alerts = RiskAlert.objects.filter(customer=OuterRef("pk"), status__in=OPEN_STATUSES)
     at_risk = list(
         customers.filter(lifecycle_stage="key")
@@ -164,15 +192,17 @@ def tier_dashboard(*, user: Any, since_days: int = 365) -> TierDashboard:
     )
 
     def spread(field: str) -> list[dict[str, Any]]:
-        data = customers.order_by().values_list(field, "tier").annotate(n=Count("id"))
+        place = 1 if field == "region" else 2
         table: dict[str, dict[Any, int]] = {}
-        for key, tier_id, n in data:
-            table.setdefault(key, {})[tier_id] = n
+        for key, n in cells.items():
+            if n:
+                by_tier = table.setdefault(key[place], {})
+                by_tier[key[0]] = by_tier.get(key[0], 0) + n
         labels = dict(getattr(Customer._meta.get_field(field), "choices", None) or [])
         return [
-            {"key": key, "label": labels.get(key, key or "—"), "cells": [cells.get(t.pk, 0) for t in tiers],
-             "total": sum(cells.values())}
-            for key, cells in sorted(table.items(), key=lambda item: -sum(item[1].values()))
+            {"key": key, "label": labels.get(key, key or "—"), "cells": [by_tier.get(t.pk, 0) for t in tiers],
+             "total": sum(by_tier.values())}
+            for key, by_tier in sorted(table.items(), key=lambda item: (-sum(item[1].values()), item[0]))
         ]  # fmt: skip
 
     return TierDashboard(

@@ -361,7 +361,12 @@ def tier_run_evaluate_chunk(*, chunk_id: int, on_worker: bool = False) -> bool:
     (``crm.core.jobs.job_part_run``).  ``on_worker``: the chunk runs on a worker beside the
     run's other chunks (``crm.core.jobs.part_settings``), and the run's owners are told by
     a task of their own.  Returns whether it worked."""
-    return job_part_run(TIER_RUN_JOB, part_id=chunk_id, on_worker=on_worker)
+    worked = job_part_run(TIER_RUN_JOB, part_id=chunk_id, on_worker=on_worker)
+    if worked:
+        # A chunk appends a few thousand rows to the dashboard's figures: fold them now,
+        # so that the dashboard sums a few rows per key even while a run goes on.
+        tier_figures_compact()
+    return worked
 
 
 @transaction.atomic
@@ -438,3 +443,39 @@ def tier_run_evaluate_now(*, actor: Any, trigger: str, as_of: Any = None) -> Tie
         tier_run_evaluate_chunk(chunk_id=chunk_id)
     run.refresh_from_db()
     return run
+
+
+# ------------------------------------------------------------------ the dashboard's figures
+_FIGURES_LOCK = "SELECT pg_advisory_lock(hashtext('tiers_figures'))"
+_FIGURES_UNLOCK = "SELECT pg_advisory_unlock(hashtext('tiers_figures'))"
+
+
+@transaction.atomic
+def tier_figures_compact() -> None:
+    """Fold the dashboard's figures (``tiers.models.TierCount``, ``TierRevenue``,
+    ``TierMoveCount``) into one row per key, dropping keys that sum to nothing.  The sums
+    stay the same at every moment: rows appended by writers not yet committed stay."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tiers_figures_compact()")
+
+
+def tier_figures_rebuild() -> None:
+    """Count the dashboard's figures again from the customers, orders and tier changes,
+    in one snapshot, so that they are right again whatever went wrong (a restored
+    backup, rows written with the triggers off, an order and a move of its customer
+    committed at the same moment).  About four seconds at a million customers."""
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            # Inside a caller's transaction, whose snapshot rules: no other folding meanwhile.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('tiers_figures'))")
+            cursor.execute("SELECT tiers_figures_rebuild()")
+            return
+        # The lock first, then the snapshot: a snapshot older than a folding just
+        # committed would fail to delete the rows that folding replaced.
+        cursor.execute(_FIGURES_LOCK)
+        try:
+            with transaction.atomic():
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute("SELECT tiers_figures_rebuild()")
+        finally:
+            cursor.execute(_FIGURES_UNLOCK)

@@ -48,3 +48,17 @@ def evaluate_tiers_if_due() -> int | None:
     if schedule.policy is None or schedule.next_due is None or schedule.next_due > timezone.now():
         return None
     return services.tier_run_start(actor=None, trigger=RunTrigger.SCHEDULE).pk
+
+
+@shared_task(acks_late=True, name="tiers.compact_figures")
+def compact_tier_figures() -> None:
+    """Celery beat calls this every two minutes: the dashboard's figures folded into one
+    row per key (done twice, it changes nothing)."""
+    services.tier_figures_compact()
+
+
+@shared_task(acks_late=True, name="tiers.rebuild_figures")
+def rebuild_tier_figures() -> None:
+    """Celery beat calls this each night: the dashboard's figures counted again from the
+    records (done twice, it counts the same)."""
+    services.tier_figures_rebuild()
