@@ -140,6 +140,9 @@ class Customer(VersionedModel):
     tier = models.ForeignKey(
         "tiers.Tier", verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
     )
+    # The rank of that tier (0: none), kept by the database (customers migration 0018), so
+    # that a list sorted by tier reads an index instead of sorting the whole book.
+    tier_rank = models.PositiveSmallIntegerField(_("tier rank"), default=0, db_default=0, editable=False)
     tier_score = models.DecimalField(_("tier score"), max_digits=7, decimal_places=2, null=True, blank=True)
     tier_since = models.DateTimeField(_("tier since"), null=True, blank=True)
     # Since when the score has been below the tier's threshold (the downgrade grace runs
@@ -190,11 +193,20 @@ class Customer(VersionedModel):
             models.Index(fields=["team", "lifecycle_stage"], name="customer_team_stage"),
             models.Index(fields=["tier", "lifecycle_stage"], name="customer_tier_stage"),
             models.Index(fields=["industry", "region"], name="customer_industry_region"),
-            models.Index(fields=["updated_at"], name="customer_updated"),
             # The churned few: the risk scan's inactivity rule leaves them out.
             models.Index(fields=["id"], condition=Q(lifecycle_stage="churned"), name="customer_churned"),
             # The default list order; without it a page of a million customers is a full sort.
             models.Index(fields=["name", "id"], name="customer_name_id"),
+            # Every other order the lists offer, each ending on the id as the lists' orders do.
+            models.Index(fields=["tier_rank", "id"], name="customer_tier_rank_id"),
+            models.Index(fields=["tier_score", "id"], name="customer_tier_score_id"),
+            models.Index(fields=["lifecycle_stage", "id"], name="customer_stage_id"),
+            models.Index(fields=["city", "id"], name="customer_city_id"),
+            models.Index(fields=["annual_revenue", "id"], name="customer_revenue_id"),
+            models.Index(fields=["influence_score", "id"], name="customer_influence_id"),
+            models.Index(fields=["updated_at", "id"], name="customer_updated_id"),
+            # Key accounts by name: the tier dashboard's "at risk" and a rep's day list them.
+            models.Index(fields=["name", "id"], condition=Q(lifecycle_stage="key"), name="customer_key_name"),
             GinIndex(fields=["tags"], name="customer_tags_gin"),
             # The list's search is a substring match; trigram indexes keep it off a full scan.
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm"),

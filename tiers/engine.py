@@ -217,6 +217,7 @@ CHANGED = """WHERE decision <> 'unchanged'
 _UPDATE = """
 UPDATE customers_customer c
 SET tier_id = s.new_tier,
+    tier_rank = COALESCE(s.new_rank, 0),
     tier_score = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN round(s.score::numeric, 2) ELSE c.tier_score END,
     tier_since = CASE WHEN s.new_tier IS DISTINCT FROM s.tier_id THEN %(as_of)s ELSE c.tier_since END,
     tier_below_since = s.new_below_since,

@@ -57,8 +57,8 @@ SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "-name": ("name", ("-name", "-id")),
     "code": ("code", ("code", "id")),
     "-code": ("code", ("-code", "-id")),
-    "tier": ("tier", (F("tier__rank").asc(nulls_first=True), "id")),
-    "-tier": ("tier", (F("tier__rank").desc(nulls_last=True), "-id")),
+    "tier": ("tier", ("tier_rank", "id")),  # no tier (0) first
+    "-tier": ("tier", ("-tier_rank", "-id")),
     "stage": ("lifecycle_stage", ("lifecycle_stage", "id")),
     "-stage": ("lifecycle_stage", ("-lifecycle_stage", "-id")),
     "updated": ("updated_at", ("updated_at", "id")),

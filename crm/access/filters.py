@@ -139,7 +139,18 @@ class PolicyOrderingFilter(OrderingFilter):
                 raise exceptions.ValidationError(
                     {self.ordering_param: [_("You may not sort by this field: %(f)s") % {"f": ", ".join(refused)}]}
                 )
-        return tie_broken(super().get_ordering(request, queryset, view))
+        ordering = super().get_ordering(request, queryset, view)
+        # A column that stands for an offered one and keeps its order with an index
+        # (the customer's own tier rank for ``tier__rank``).
+        columns = getattr(view, "ordering_columns", None)
+        if ordering and columns:
+            ordering = [_column(term, columns) if isinstance(term, str) else term for term in ordering]
+        return tie_broken(ordering)
+
+
+def _column(term: str, columns: dict[str, str]) -> str:
+    sign, name = ("-", term[1:]) if term.startswith("-") else ("", term)
+    return sign + columns.get(name, name)
 
 
 def tie_broken(ordering: Any) -> Any:

@@ -159,6 +159,9 @@ class CustomerViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
         "lifecycle_stage",
         "city",
     )
+    #: Sorting by tier reads the customer's own copy of its tier's rank (0: no tier, the
+    #: lowest), which an index keeps in order.
+    ordering_columns = {"tier__rank": "tier_rank"}
     ordering = ("name", "id")
     create_service = staticmethod(services.customer_create)
     update_service = staticmethod(services.customer_update)
