@@ -24,6 +24,7 @@ from crm.access.policy import policy_for
 from crm.access.registry import CREATE, UPDATE, may
 from crm.core.errors import DomainError
 from crm.core.forms import submit
+from crm.core.pagination import CappedPaginator
 
 from . import services
 from .forms import CampaignForm, RecordStepForm
@@ -66,7 +67,7 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     if status:
         participants = participants.filter(status=status)
-    page = Paginator(participants, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(participants, 50).get_page(request.GET.get("page"))
     stats = campaign_stats(campaign=campaign, user=request.user)
     labels = dict(Participation._meta.get_field("status").choices or [])
     participants_table = table(policy, "participations", Participation, page.object_list, PARTICIPANT_FIELDS)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from crm.access.policy import Level, policy_for
 from crm.access.registry import may
 from crm.audit.models import AuditEvent
 from crm.core.errors import DomainError, VersionConflict
+from crm.core.pagination import CappedPaginator
 from customers.models import Customer
 
 from . import merging, selectors, services
@@ -46,7 +46,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
     if status not in CandidateStatus.values:
         status = CandidateStatus.OPEN
     pairs = selectors.candidate_list(user=request.user).filter(status=status)
-    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"pair": pair, "reasons": [describe(reason) for reason in pair.reasons]} for pair in page]
     context = {"page": page, "rows": rows, "status": status, "statuses": CandidateStatus.choices}
     return render(request, "duplicates/list.html", context)

@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -33,6 +32,7 @@ from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.core.errors import DomainError
 from crm.core.forms import submit
+from crm.core.pagination import CappedPaginator
 from crm.core.validation import parse_id
 
 from . import selectors, services
@@ -255,7 +255,7 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
     policy = policy_for(user, request)
     narrowed, counting = _feedback_narrowed(request, params)
     rows = selectors.feedback_by_status(rows=narrowed, status=counting["filters"].status, sort=_sort(params))
-    page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
+    page = CappedPaginator(rows, PER_PAGE).get_page(params.get("page"))
     shared = _FeedbackRows(request, counting["query"])
     context = {
         **counting,
@@ -519,7 +519,7 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
     policy = policy_for(user, request)
     narrowed, counting = _service_narrowed(request, params)
     rows = selectors.service_by_result(rows=narrowed, status=counting["filters"].status, sort=_sort(params))
-    page = Paginator(rows, PER_PAGE).get_page(params.get("page"))
+    page = CappedPaginator(rows, PER_PAGE).get_page(params.get("page"))
     shared = _ServiceRows(request, counting["query"])
     context = {
         **counting,

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -27,6 +26,7 @@ from crm.accounts.models import User
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
 from crm.core.pages import JobListView, JobStartView
+from crm.core.pagination import CappedPaginator
 
 from . import display, selectors, services
 from .choices import OPEN_STATUSES, URGENT_SEVERITIES, AlertStatus, ScanTrigger, Severity
@@ -127,7 +127,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     if sort not in selectors.GROUP_SORTS:
         sort = "urgency"
     alerts, filters = _inbox_alerts(request, who)
-    page = Paginator(selectors.risk_alert_groups(alerts=alerts, sort=sort), 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(selectors.risk_alert_groups(alerts=alerts, sort=sort), 25).get_page(request.GET.get("page"))
     groups = selectors.risk_alert_group_fill(alerts=alerts, rows=page.object_list)
     items = []
     for group in groups:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from crm.access.registry import may
 from crm.access.scope import customers_visible_to
 from crm.core.pages import JobListView, JobStartView
+from crm.core.pagination import CappedPaginator
 from crm.core.validation import parse_id
 
 from . import services
@@ -62,7 +62,7 @@ def moves_view(request: HttpRequest) -> HttpResponse:
         changes = changes.filter(kind__in=["upgrade", "initial"])
     elif kind in ("downgrade", "override", "override_expired"):
         changes = changes.filter(kind=kind)
-    page = Paginator(changes.order_by("customer__name", "id"), 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(changes.order_by("customer__name", "id"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "tiers/moves.html", {"run": run, "page": page, "query": query.urlencode()})

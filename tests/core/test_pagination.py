@@ -85,3 +85,27 @@ def test_the_capped_count_costs_the_same_for_every_scope(api: Any, rep1: Any, ad
     assert body["count"] == 3 and body["count_capped"] is True
     (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert "LIMIT 4" in count
+
+
+# ------------------------------------------------------------------ the workspace's pages
+def test_a_workspace_queue_says_more_than_the_cap(client: Any, rep1: Any, settings: Any) -> None:
+    from tests.factories import FeedbackFactory
+
+    customer = CustomerFactory(owner=rep1)
+    for _n in range(4):
+        FeedbackFactory(customer=customer)
+    client.force_login(rep1)
+    settings.CRM_LIST_COUNT_CAP = 10
+    page = client.get("/service/feedback/", {"status": ""})
+    assert page.context["page"].paginator.count == 4 and not page.context["page"].paginator.more
+    settings.CRM_LIST_COUNT_CAP = 3
+    page = client.get("/service/feedback/", {"status": ""})
+    assert page.context["page"].paginator.count == 3 and page.context["page"].paginator.more
+    assert "超过 3 条" in page.content.decode()  # the page speaks Chinese by default
+
+
+def test_the_capped_paginator_counts_a_list_as_it_is() -> None:
+    from crm.core.pagination import CappedPaginator
+
+    paginator = CappedPaginator(list(range(30)), 10)
+    assert (paginator.count, paginator.more, paginator.num_pages) == (30, False, 3)
