@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from crm.access.scope import scoped_queryset
+from crm.access.scope import scoped_queryset, sees_everything
 from crm.accounts.choices import Role
-from crm.accounts.models import User
+from crm.accounts.models import Team, User
+from crm.core.pagination import capped_count
 
 from .choices import FeedbackStatus, ServiceResult
 from .models import Feedback, SatisfactionResponse, ServiceRecord
@@ -102,7 +103,11 @@ def feedback_by_status(*, rows: QuerySet[Feedback], status: str, sort: str = "")
 
 
 def feedback_counts(*, rows: QuerySet[Feedback]) -> dict[str, int]:
-    """How many of ``rows`` are in each status, open, overdue and in all: one query."""
+    """How many of ``rows`` are in each status, open, overdue and in all: one query, over
+    at most ``CRM_LIST_COUNT_CAP`` rows (none when there are more: counting a manager's
+    whole queue at a million customers would cost seconds on every page)."""
+    if capped_count(rows)[1]:
+        return {}
     return rows.order_by().aggregate(
         all=Count("id"),
         open=Count("id", filter=open_feedback()),
@@ -180,7 +185,10 @@ def service_by_result(*, rows: QuerySet[ServiceRecord], status: str, sort: str =
 
 
 def service_counts(*, rows: QuerySet[ServiceRecord]) -> dict[str, int]:
-    """How many of ``rows`` have each result, are open, overdue and in all: one query."""
+    """How many of ``rows`` have each result, are open, overdue and in all: one query, over
+    at most ``CRM_LIST_COUNT_CAP`` rows (none when there are more, as ``feedback_counts``)."""
+    if capped_count(rows)[1]:
+        return {}
     return rows.order_by().aggregate(
         all=Count("id"),
         open=Count("id", filter=open_service()),
@@ -212,9 +220,21 @@ def service_follow_up(record: ServiceRecord, today: dt.date | None = None) -> Fo
     return FollowUp(max(0, (today - record.service_date).days), False, False, today > due, due)
 
 
-def handlers_in(*, rows: QuerySet[Any], field: str) -> QuerySet[User]:
-    """The people who hold any of ``rows`` (for the handler filter), by name."""
-    return User.objects.filter(pk__in=rows.order_by().values(f"{field}_id")).order_by("username")
+def handlers_in(*, rows: QuerySet[Any], field: str, user: Any) -> QuerySet[User]:
+    """The people who hold any of ``rows`` (for the handler filter), by name, among those
+    who may hold work ``user`` sees: for who sees everything, anyone; else the user, the
+    members of the teams they manage, their own team's manager and the administrators.
+
+    Each candidate is one probe of the handler's index, so the filter costs the same for a
+    manager's whole queue at a million customers as for a rep's own."""
+    people = User.objects.all()
+    if not sees_everything(user):
+        people = people.filter(
+            Q(pk=user.pk) | Q(team__manager=user) | Q(role=Role.ADMIN) | Q(is_superuser=True)
+            | Q(pk__in=Team.objects.filter(pk=user.team_id).values("manager_id"))
+        )  # fmt: skip
+    holds = rows.order_by().filter(**{f"{field}_id": OuterRef("pk")})
+    return people.filter(Exists(holds)).order_by("username")
 
 
 def assignable_people() -> list[User]:
