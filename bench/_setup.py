@@ -43,6 +43,38 @@ def samples_ms(
     return samples
 
 
+def p95(samples: list[float]) -> float:
+    """The 95th percentile of ``samples`` (of ten, the slowest but none)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+class Goal:
+    """Cases timed against a goal in milliseconds: each printed as its p95 beside its
+    floor; those over the goal are listed again by ``summary``."""
+
+    def __init__(self, ms: float, width: int) -> None:
+        self.ms, self.width = ms, width
+        self.total = 0
+        self.slow: list[tuple[float, str]] = []
+
+    def case(self, name: str, figure: float, floor: float, queries: int) -> None:
+        self.total += 1
+        flag = "  SLOW" if figure > self.ms else ""
+        print(
+            f"{name[: self.width]:<{self.width}} p95 {figure:9.1f} ms  floor {floor:9.1f} ms"
+            f"  ratio {figure / floor:6.2f}  ({queries} queries){flag}",
+            flush=True,
+        )
+        if figure > self.ms:
+            self.slow.append((figure, name))
+
+    def summary(self) -> None:
+        print(f"\n{self.total} cases; {len(self.slow)} over {self.ms:.0f} ms:")
+        for figure, name in sorted(self.slow, reverse=True):
+            print(f"  {figure:9.1f} ms  {name}")
+
+
 def median_ms(fn: Callable[[], object], *, repeat: int = 15, warmup: int = 3) -> float:
     """Median wall time of ``fn`` in milliseconds, after a few warm-up calls."""
     return statistics.median(samples_ms(fn, repeat=repeat, warmup=warmup))

@@ -18,7 +18,7 @@ import os
 import statistics
 from typing import Any
 
-from _setup import django_setup, samples_ms
+from _setup import Goal, django_setup, p95, samples_ms
 
 GOAL_MS = 30.0
 
@@ -41,12 +41,7 @@ def main() -> None:
     from crm.access.registry import all_resources
     from crm.accounts.models import User
 
-    def p95(samples: list[float]) -> float:
-        ordered = sorted(samples)
-        return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-
-    slow: list[tuple[float, str]] = []
-    total = 0
+    goal = Goal(GOAL_MS, 70)
     for role in args.roles.split(","):
         client = APIClient()
         client.force_authenticate(User.objects.get(username=role))
@@ -97,20 +92,8 @@ def main() -> None:
                             cursor.fetchall()
 
                 floor = statistics.median(samples_ms(raw, repeat=3, warmup=1))
-                figure = p95(samples)
-                total += 1
-                name = f"{resource.name} {label} as {role}"
-                flag = "  SLOW" if figure > GOAL_MS else ""
-                print(
-                    f"{name[:70]:<70} p95 {figure:9.1f} ms  floor {floor:9.1f} ms  ratio {figure / floor:6.2f}"
-                    f"  ({len(statements)} queries){flag}",
-                    flush=True,
-                )
-                if figure > GOAL_MS:
-                    slow.append((figure, name))
-    print(f"\n{total} cases; {len(slow)} over {GOAL_MS:.0f} ms:")
-    for figure, name in sorted(slow, reverse=True):
-        print(f"  {figure:9.1f} ms  {name}")
+                goal.case(f"{resource.name} {label} as {role}", p95(samples), floor, len(statements))
+    goal.summary()
 
 
 def _search_word(rows: list[dict[str, Any]], fields: Any) -> str:
