@@ -193,7 +193,7 @@ CRM_BUSINESS_YEARS_AHEAD = int(env("CRM_BUSINESS_YEARS_AHEAD", "10"))
 # The next follow-up a logged call or visit proposes is due this many days later.
 CRM_FOLLOW_UP_DAYS = int(env("CRM_FOLLOW_UP_DAYS", "7"))
 # API lists count their rows up to this many; past it, "count" is this and "count_capped" true.
-CRM_LIST_COUNT_CAP = int(env("CRM_LIST_COUNT_CAP", "10000"))
+CRM_LIST_COUNT_CAP = int(env("CRM_LIST_COUNT_CAP", "2000"))
 # How often an owner confirms a customer's archive ("still right"), unless its tier says otherwise.
 CRM_VERIFY_DAYS = int(env("CRM_VERIFY_DAYS", "180"))
 # For how many days a merge of two customers (or two contacts) can be undone.

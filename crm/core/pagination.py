@@ -17,7 +17,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
-    """How many rows, counting at most ``cap`` (``CRM_LIST_COUNT_CAP``, 10,000): a
+    """How many rows, counting at most ``cap`` (``CRM_LIST_COUNT_CAP``, 2,000): a
     million-row count is not worth its time.  Returns (count, whether there are more)."""
     cap = settings.CRM_LIST_COUNT_CAP if cap is None else cap
     counted = queryset.order_by()[: cap + 1].count()
@@ -43,7 +43,7 @@ class CappedPaginator(Paginator):
 class StandardPagination(PageNumberPagination):
     """``?page=`` and ``?page_size=`` (at most 200); the rows are under ``results``.
 
-    ``count`` is exact up to ``CRM_LIST_COUNT_CAP`` rows (10,000).  Past it, ``count``
+    ``count`` is exact up to ``CRM_LIST_COUNT_CAP`` rows (2,000).  Past it, ``count``
     is the cap and ``count_capped`` is true: counting a million rows on every page costs
     more than the page, and nobody pages through a million rows to the end.  ``next``
     and ``previous`` are exact whatever the count: a page reads one row more than it
@@ -114,7 +114,7 @@ class StandardPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         described = super().get_paginated_response_schema(schema)
         described["properties"]["count"]["description"] = (
-            "How many rows match, counted up to CRM_LIST_COUNT_CAP (10,000); see count_capped."
+            "How many rows match, counted up to CRM_LIST_COUNT_CAP (2,000); see count_capped."
         )
         described["properties"]["count_capped"] = {
             "type": "boolean",
