@@ -14,11 +14,14 @@ from _setup import django_setup, line, median_ms
 
 def main() -> None:
     django_setup()
+    from django.conf import settings
     from django.db import connection
     from rest_framework.test import APIClient
 
     from crm.accounts.models import User
     from customers.models import Customer
+
+    cap = settings.CRM_LIST_COUNT_CAP
 
     def client_for(username: str) -> APIClient:
         client = APIClient()
@@ -57,7 +60,7 @@ def main() -> None:
 
         def sql_page(where: str = where, params: list[object] = params) -> None:
             # The list counts up to CRM_LIST_COUNT_CAP rows (crm.core.pagination), and so does its floor.
-            raw(f"SELECT count(*) FROM (SELECT 1 FROM customers_customer c {where} LIMIT 10001) x", params)
+            raw(f"SELECT count(*) FROM (SELECT 1 FROM customers_customer c {where} LIMIT {cap + 1}) x", params)
             raw(f"SELECT {columns} FROM {joins} {where} ORDER BY c.name, c.id LIMIT 50", params)
             raw(
                 "SELECT * FROM customers_contact WHERE customer_id IN "
