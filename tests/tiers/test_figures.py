@@ -227,3 +227,19 @@ def test_the_dashboard_asks_as_often_whatever_the_book(
         _buyer(rep1, 100_000 * n + 1)
     services.tier_run_evaluate_now(actor=None, trigger=RunTrigger.COMMAND)
     assert queries() == few
+
+
+def test_emptying_a_table_empties_its_figures(rep1: Any) -> None:
+    _buyer(rep1, 100_000)
+    services.tier_run_evaluate_now(actor=None, trigger=RunTrigger.COMMAND)
+    assert all(_kept().values())
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a TRUNCATE may not leave pending
+        cursor.execute("TRUNCATE tiers_tierchange")
+    assert not _kept()["moves"] and _kept()["count"] and _kept()["revenue"]
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE transactions_transaction CASCADE")
+    assert not _kept()["revenue"] and _kept()["count"]
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE customers_customer CASCADE")
+    assert _kept() == _counted() == {"count": Counter(), "revenue": Counter(), "moves": Counter()}
