@@ -264,8 +264,11 @@ def my_day(*, user: Any, limit: int = 20) -> MyDay:
         .select_related("customer", "contact")
         .order_by("due_at", "id")
     )
-    # Open alerts grouped by customer and rule (one line of work each), most urgent first.
-    alerts = risk_alert_list(user=user).filter(Q(customer__owner=user) | Q(assignee=user))
+    # Open alerts grouped by customer and rule (one line of work each), most urgent first:
+    # on the user's own customers (their ids first: a join would test every open alert of
+    # a manager's team against its customer) or handed to the user.
+    own = customer_list(user=user).filter(owner=user).order_by().values("id")
+    alerts = risk_alert_list(user=user).filter(Q(customer_id__in=own) | Q(assignee=user))
     key_accounts = (
         customer_list(user=user)
         .filter(owner=user, lifecycle_stage=LifecycleStage.KEY)
