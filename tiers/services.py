@@ -343,10 +343,11 @@ def _close_run(job: TierRun, *, on_worker: bool = False) -> None:
     run.save(update_fields=["summary"])
     if totals.get("rows_written", 0) > max(10_000, totals.get("evaluated", 0) // 10):
         # Many tiers and stages moved: refresh the planner's statistics now, not when
-        # autovacuum gets to it, so that the pages' queries keep their plans.
-
+        # autovacuum gets to it, so that the pages' queries keep their plans (with a
+        # million new history rows it thought a run had one, and the tier dashboard read
+        # every move of the run to find a rep's 246 customers': 1.8 s instead of 48 ms).
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE customers_customer")
+            cursor.execute("ANALYZE customers_customer, tiers_tierchange, tiers_lifecyclechange")
     audit_bulk(
         resource="tiers.tierrun",
         actor=run.requested_by,
