@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.access.scope import sees_everything
+from crm.access.scope import team_scope_q
 from crm.core.localized import localized, localized_property
 from crm.core.models import BackgroundJob, JobPart, VersionedModel
 from customers.choices import LifecycleStage
@@ -363,12 +363,7 @@ class _TeamFigure(models.Model):
 
     @classmethod
     def scope_queryset(cls, user: Any) -> models.QuerySet[Any]:
-        figures = cls._default_manager.all()
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return figures.none()
-        if sees_everything(user):
-            return figures
-        return figures.filter(team__manager=user)
+        return cls._default_manager.filter(team_scope_q(user))
 
 
 class TierCount(_TeamFigure):

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.access.scope import customers_visible_to, scoped_queryset, sees_everything
+from crm.access.scope import customers_visible_to, scoped_queryset, sees_everything, team_scope_q
 from customers.models import Customer
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
@@ -136,7 +136,7 @@ def tier_dashboard(*, user: Any, months: int = 12) -> TierDashboard:
     # What the per-team figures do not cover: none for who sees everything, else the
     # user's own customers outside the teams they manage (a scope is its owner's
     # customers and its managed teams' customers).
-    rest = None if sees_everything(user) else customers.filter(owner=user).exclude(team__manager=user)
+    rest = None if sees_everything(user) else customers.filter(owner=user).exclude(team_scope_q(user))
     tiers = list(Tier.objects.order_by("rank"))
     since = twelve_months_since(timezone.localdate(), months)
 

@@ -43,9 +43,23 @@ def customer_scope_q(user: Any, path: str = "") -> Q:
     prefix = f"{path}__" if path else ""
     mine = Q(**{f"{prefix}owner": user})
     if user.role == Role.MANAGER:
-        return mine | Q(**{f"{prefix}team__manager": user})
+        return mine | team_scope_q(user, f"{prefix}team")
     if user.role == Role.REP:
         return mine
+    return _NOTHING
+
+
+def team_scope_q(user: Any, path: str = "team") -> Q:
+    """The condition on a team (reached through ``path``) for ``user`` to see every
+    customer assigned to it: any team for who sees everything, the teams they manage for
+    a manager, none otherwise.  Figures kept per team (the tier dashboard's) are scoped
+    by it; a user's own customers outside those teams are theirs by ``customer_scope_q``."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _NOTHING
+    if sees_everything(user):
+        return Q()
+    if user.role == Role.MANAGER:
+        return Q(**{f"{path}__manager": user})
     return _NOTHING
 
 
