@@ -10,6 +10,7 @@ errors (422, or 409 when the row changed meanwhile).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -48,6 +49,9 @@ from .models import Feedback, ServiceRecord
 from .selectors import QueueFilters
 
 PER_PAGE = 50
+#: Up to this many people a picker lists as a select; beyond, a user name is typed, with
+#: this many suggestions (a company of thousands of reps is not one select).
+PICKER_LIMIT = 200
 SORTS = [("", gettext_lazy("Longest waiting first when open")), ("oldest", gettext_lazy("Oldest first")),
          ("newest", gettext_lazy("Newest first"))]  # fmt: skip
 #: What selected feedback may be moved to (nothing moves back to new).
@@ -105,6 +109,9 @@ def _filters(
     handler = (params.get("handler") or "").strip()
     if handler not in ("mine", "none") and parse_id(handler) is None:
         handler = ""
+    if name := (params.get("handler_name") or "").strip()[:150]:
+        # A typed user name (a picker of many people): its holder, or nobody's id (0).
+        handler = str(User.objects.filter(username=name).values_list("pk", flat=True).first() or 0)
     kind = params.get("kind") or ""
     return QueueFilters(
         status=params.get("status", default_status) if _reads(policy, resource, fields["status"]) else "",
@@ -138,14 +145,29 @@ def _candidates(obj: Any, admins: list[User]) -> list[tuple[int, str]]:
     return found
 
 
-def _bulk_people(user: Any) -> list[User]:
+@dataclass(frozen=True)
+class Picker:
+    """People to choose one of: all of them in a select when they are few
+    (``PICKER_LIMIT``), else the first of them as suggestions for a typed user name."""
+
+    people: list[User]
+    typed: bool
+
+
+def _picker(people: QuerySet[User]) -> Picker:
+    """``people`` (ordered) as a picker: one query, never more than the limit read."""
+    first = list(people[: PICKER_LIMIT + 1])
+    return Picker(first[:PICKER_LIMIT], len(first) > PICKER_LIMIT)
+
+
+def _bulk_people(user: Any) -> QuerySet[User]:
     """Whom a manager may hand selected rows to: the members of the teams they manage
     and themselves (an admin: any active rep or manager).  Each must see every selected
     customer, which the service checks."""
     people = User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER])
     if not getattr(user, "is_admin", False):
         people = people.filter(Q(team__manager=user) | Q(pk=user.pk))
-    return list(people.order_by("username"))
+    return people.order_by("username")
 
 
 def _back(name: str, params: str) -> str:
@@ -262,10 +284,11 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
         "page": page,
         "items": [shared.item(obj) for obj in page.object_list],
         "kinds": FeedbackKind.choices,
-        "handlers": selectors.handlers_in(rows=narrowed, field="handler", user=user),
+        "handlers": _picker(selectors.handlers_in(rows=narrowed, field="handler", user=user)),
+        "handler_name": (params.get("handler_name") or "").strip()[:150],
         "shows": {name: _reads(policy, "feedback", name) for name in ("status", "kind", "handler", "received_at")},
         "bulk_statuses": BULK_STATUSES if shared.writes["status"] else [],
-        "bulk_people": _bulk_people(user) if shared.may_assign else [],
+        "bulk_people": _picker(_bulk_people(user)) if shared.may_assign else None,
         "bulk_take": shared.writes["handler"],
         "bulk_error": bulk_error,
         "deadline_hours": selectors.feedback_response_deadline().total_seconds() / 3600,
@@ -375,7 +398,14 @@ def _ids(request: HttpRequest) -> list[int]:
 
 
 def _person(request: HttpRequest, value: str) -> Any:
-    """The person a bulk assign names: ``me``, ``none`` (nobody) or a user id."""
+    """The person a bulk assign names: a typed user name (``person_name``) if one is
+    given, else ``me``, ``none`` (nobody) or a user id."""
+    name = request.POST.get("person_name", "").strip()
+    if name:
+        person = _bulk_people(request.user).filter(username=name).first()
+        if person is None:
+            raise DomainError(_("No such user among those you may choose."))
+        return person
     if value == "me":
         return request.user
     if value == "none":
@@ -526,10 +556,11 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
         "page": page,
         "items": [shared.item(obj) for obj in page.object_list],
         "kinds": ServiceType.choices,
-        "handlers": selectors.handlers_in(rows=narrowed, field="staff", user=user),
+        "handlers": _picker(selectors.handlers_in(rows=narrowed, field="staff", user=user)),
+        "handler_name": (params.get("handler_name") or "").strip()[:150],
         "shows": {name: _reads(policy, "service-records", name) for name in SERVICE_FILTERED},
         "bulk_statuses": ServiceResult.choices if shared.writes["result"] else [],
-        "bulk_people": _bulk_people(user) if shared.may_assign else [],
+        "bulk_people": _picker(_bulk_people(user)) if shared.may_assign else None,
         "bulk_take": shared.writes["staff"],
         "bulk_error": bulk_error,
         "follow_up_days": selectors.service_follow_up_days(),

@@ -53,3 +53,41 @@ def test_the_status_counts_stop_at_the_cap(rep1: Any, settings: Any) -> None:
     assert selectors.service_counts(rows=service)["all"] == 3
     settings.CRM_LIST_COUNT_CAP = 2
     assert selectors.feedback_counts(rows=feedback) == {} and selectors.service_counts(rows=service) == {}
+
+
+def test_many_people_are_picked_by_typed_user_name(client: Any, rep1: Any, admin_user: Any, monkeypatch: Any) -> None:
+    """Over the picker's limit the handler filter and the bulk assignment stop listing
+    every person: a user name is typed, with the first of them suggested."""
+    from feedback import views
+    from feedback.models import Feedback
+
+    customer = CustomerFactory(owner=rep1, team=rep1.team)
+    helpers = [UserFactory(username=f"helper{n}", role=Role.REP) for n in range(3)]
+    rows = [FeedbackFactory(customer=customer, handler=person) for person in helpers]
+    client.force_login(admin_user)
+    small = client.get("/service/feedback/?status=")
+    assert not small.context["handlers"].typed and 'data-testid="handler-name"' not in small.content.decode()
+    assert [p.username for p in small.context["handlers"].people] == ["helper0", "helper1", "helper2"]
+
+    monkeypatch.setattr(views, "PICKER_LIMIT", 2)
+    for address in ("/service/feedback/?status=", "/service/records/?status="):
+        page = client.get(address)
+        html = page.content.decode()
+        assert page.status_code == 200 and 'data-testid="bulk-person-name"' in html
+        assert len(page.context["bulk_people"].people) == 2 and page.context["bulk_people"].typed
+    page = client.get("/service/feedback/?status=")
+    html = page.content.decode()
+    assert page.context["handlers"].typed and 'data-testid="handler-name"' in html
+    assert f'<option value="{helpers[0].pk}"' not in html  # no select of everyone
+    typed = client.get("/service/feedback/?status=&handler_name=helper2")
+    assert [item["obj"].pk for item in typed.context["items"]] == [rows[2].pk]
+    assert client.get("/service/feedback/?status=&handler_name=nobody-such").context["items"] == []
+
+    done = client.post(
+        "/service/feedback/bulk/", {"ids": [rows[0].pk], "act": "assign", "person": "me", "person_name": "rep1"}
+    )
+    assert done.status_code == 302 and Feedback.objects.get(pk=rows[0].pk).handler == rep1
+    refused = client.post(
+        "/service/feedback/bulk/", {"ids": [rows[0].pk], "act": "assign", "person_name": admin_user.username}
+    )
+    assert refused.status_code == 422 and "没有这个用户" in refused.content.decode()
