@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 
+from tests.concurrent import held_open
 from tests.factories import CustomerFactory, TransactionFactory
 from transactions.models import CustomerOrderStats, Transaction
 
@@ -59,21 +59,8 @@ def test_a_bulk_insert_and_an_order_moved_to_another_customer(rep1: Any) -> None
 def test_two_transactions_ordering_for_one_customer_at_once_are_both_counted(rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     TransactionFactory(customer=customer, order_date=D, status="completed")
-    inside = threading.Event()
-
-    def other() -> None:
-        try:
-            with transaction.atomic():
-                TransactionFactory(customer=customer, order_date=D + dt.timedelta(days=5), status="completed")
-                inside.set()
-                # Hold the transaction open while the main thread orders too.
-                threading.Event().wait(0.5)
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=other)
-    worker.start()
-    assert inside.wait(10)
-    TransactionFactory(customer=customer, order_date=D + dt.timedelta(days=9), status="completed")
-    worker.join(10)
+    with held_open(
+        lambda: TransactionFactory(customer=customer, order_date=D + dt.timedelta(days=5), status="completed")
+    ):
+        TransactionFactory(customer=customer, order_date=D + dt.timedelta(days=9), status="completed")
     assert _stats(customer) == (3, D, D + dt.timedelta(days=9))
