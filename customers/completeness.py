@@ -5,7 +5,10 @@ The weights sum to 100, so the score is a percentage.  It is computed on the rec
 whatever the reader may see: a reader is told only which fields are missing (their
 names, never values).  :func:`completeness_expression` gives it in SQL for lists (annotate
 and filter on it); :func:`completeness` in Python for one customer — both from
-:data:`FIELDS`, so they agree.
+:data:`FIELDS`, so they agree.  The database also keeps every customer's score, as
+points from its fields and from its contacts (``ArchiveState``, customers migration
+0019, for archive health over a whole book); its weights are these, and a test checks
+that it scores every archive as :func:`completeness` does.
 """
 
 from __future__ import annotations

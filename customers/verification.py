@@ -39,12 +39,13 @@ def verify_due_at(customer: Customer) -> dt.datetime:
     return since + dt.timedelta(days=verify_days(customer))
 
 
-def verify_due_expression() -> Any:
-    """SQL: when each customer falls due (joins the tier; annotate it as ``verify_due_at``)."""
+def verify_due_expression(since: Any = None) -> Any:
+    """SQL: when each customer falls due (joins the tier; annotate it as ``verify_due_at``).
+    ``since``: where its period starts, if not its own last verification or creation (a
+    copy kept elsewhere, ``ArchiveState.verify_since``, with its ``tier`` beside it)."""
     days = Coalesce(F("tier__verify_days"), Value(settings.CRM_VERIFY_DAYS), output_field=IntegerField())
-    return ExpressionWrapper(
-        Coalesce(F("last_verified_at"), F("created_at")) + _DaysInterval(days), output_field=DateTimeField()
-    )
+    start = since if since is not None else Coalesce(F("last_verified_at"), F("created_at"))
+    return ExpressionWrapper(start + _DaysInterval(days), output_field=DateTimeField())
 
 
 def due_q(now: dt.datetime | None = None) -> Q:

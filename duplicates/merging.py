@@ -43,7 +43,7 @@ from crm.audit.models import AuditEvent
 from crm.audit.services import audit_changes, jsonable
 from crm.core.errors import DomainError, VersionConflict
 from customers.merging import move_references
-from customers.models import Contact, Customer
+from customers.models import ArchiveState, Contact, Customer
 from risk.choices import OPEN_STATUSES, AlertStatus
 from risk.models import RiskAlert
 from transactions.models import CustomerOrderStats
@@ -71,8 +71,9 @@ NOT_CHOSEN = frozenset(
 )
 
 #: Records that refer to a customer but do not move with it: the audit trail stays as it
-#: was written, pairs are handled by the merge itself, and the buying rhythm is derived.
-NOT_MOVED: frozenset[type[models.Model]] = frozenset({AuditEvent, DuplicateCandidate, CustomerOrderStats})
+#: was written, pairs are handled by the merge itself, and the buying rhythm and the
+#: archive state are derived (the database keeps them).
+NOT_MOVED: frozenset[type[models.Model]] = frozenset({AuditEvent, DuplicateCandidate, CustomerOrderStats, ArchiveState})
 
 SIDES = ("a", "b")
 

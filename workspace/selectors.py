@@ -22,15 +22,15 @@ from crm.access.scope import scoped_queryset
 from crm.accounts.models import User
 from crm.core.phones import phone_digits
 from customers.choices import LifecycleStage
-from customers.completeness import COMPLETE_PERCENT, completeness_expression
-from customers.models import Activity, Contact, Customer
+from customers.completeness import COMPLETE_PERCENT
+from customers.models import Activity, ArchiveState, Contact, Customer
 from customers.selectors import (
     CUSTOMER_PHONES,
     customer_list,
     customers_due_for_verification,
     with_verification,
 )
-from customers.verification import due_q
+from customers.verification import due_q, verify_due_expression
 from duplicates.choices import CandidateStatus
 from duplicates.models import DuplicateCandidate
 from feedback.models import SatisfactionResponse
@@ -340,29 +340,38 @@ class ArchiveHealth:
 
 def archive_health(*, user: Any) -> ArchiveHealth:
     """Share of the customers in ``user``'s scope verified within their period, share
-    complete (at least COMPLETE_PERCENT) and average completeness, per owner and in all
-    — one grouped query over the scope."""
-    customers = scoped_queryset(Customer, user)
+    complete (at least COMPLETE_PERCENT) and average completeness, per owner and in all.
+
+    Counted from the customers' archive states (``ArchiveState``, a narrow copy the
+    database keeps) in one grouped query, and the owners' names in one more: a few bytes
+    per customer, whatever the size of the scope."""
     now = timezone.now()
-    rows = with_verification(customers).annotate(completeness=completeness_expression())
+    score = F("field_points") + F("contact_points")
     grouped = (
-        rows.order_by()
-        .values("owner_id", "owner__first_name", "owner__last_name", "owner__username")
+        scoped_queryset(ArchiveState, user)
+        .annotate(due_at=verify_due_expression(since=F("verify_since")), score=score)
+        .order_by()
+        .values("owner_id")
         .annotate(
-            n=Count("id"),
-            verified=Count("id", filter=Q(verify_due_at__gt=now)),
-            complete=Count("id", filter=Q(completeness__gte=COMPLETE_PERCENT)),
-            average=Avg("completeness"),
+            n=Count("pk"),
+            verified=Count("pk", filter=Q(due_at__gt=now)),
+            complete=Count("pk", filter=Q(score__gte=COMPLETE_PERCENT)),
+            points=Sum("score"),
         )
-        .order_by("owner__username")
     )
-    owners: list[HealthRow] = []
-    for row in grouped:
-        person = User(first_name=row["owner__first_name"], last_name=row["owner__last_name"])
-        name = person.get_full_name() or row["owner__username"]
-        owners.append(
-            HealthRow(row["owner_id"], name, row["n"], row["verified"], row["complete"], float(row["average"] or 0))
-        )
+    figures = {row["owner_id"]: row for row in grouped}
+    people = User.objects.filter(pk__in=list(figures)).only("username", "first_name", "last_name")
+    owners = [
+        HealthRow(
+            person.pk,
+            person.get_full_name() or person.username,
+            figures[person.pk]["n"],
+            figures[person.pk]["verified"],
+            figures[person.pk]["complete"],
+            figures[person.pk]["points"] / figures[person.pk]["n"],
+        )  # fmt: skip
+        for person in sorted(people, key=lambda person: person.username)
+    ]
     count = sum(row.customers for row in owners)
     total = HealthRow(
         None,
@@ -372,6 +381,7 @@ def archive_health(*, user: Any) -> ArchiveHealth:
         sum(row.complete for row in owners),
         (sum(row.average * row.customers for row in owners) / count) if count else 0.0,
     )
+    customers = scoped_queryset(Customer, user)
     return ArchiveHealth(
         total=total,
         owners=owners,

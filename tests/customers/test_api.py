@@ -301,9 +301,7 @@ def test_timeline_titles_read_as_words(api: Any, rep1: Any) -> None:
     description shows its amount as money (¥252,000), not "252000.00 CNY"."""
     customer = CustomerFactory(owner=rep1)
     client = api(rep1)
-    client.post(
-        "/api/v1/activities/", {"customer": customer.pk, "kind": "call", "subject": "回访"}, format="json"
-    )
+    client.post("/api/v1/activities/", {"customer": customer.pk, "kind": "call", "subject": "回访"}, format="json")
     TransactionFactory(customer=customer, description="", amount=Decimal("252000.00"), currency="CNY")
     entries = client.get(f"/api/v1/customers/{customer.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
     titles = {entry["kind"]: entry["title"] for entry in reversed(entries)}
