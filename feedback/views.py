@@ -10,7 +10,6 @@ errors (422, or 409 when the row changed meanwhile).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -31,6 +30,7 @@ from crm.access.policy import Level, UserPolicy, policy_for
 from crm.access.registry import UPDATE, may
 from crm.accounts.choices import Role
 from crm.accounts.models import User
+from crm.accounts.selectors import people_picker
 from crm.core.errors import DomainError
 from crm.core.forms import submit
 from crm.core.pagination import CappedPaginator
@@ -49,9 +49,6 @@ from .models import Feedback, ServiceRecord
 from .selectors import QueueFilters
 
 PER_PAGE = 50
-#: Up to this many people a picker lists as a select; beyond, a user name is typed, with
-#: this many suggestions (a company of thousands of reps is not one select).
-PICKER_LIMIT = 200
 SORTS = [("", gettext_lazy("Longest waiting first when open")), ("oldest", gettext_lazy("Oldest first")),
          ("newest", gettext_lazy("Newest first"))]  # fmt: skip
 #: What selected feedback may be moved to (nothing moves back to new).
@@ -143,21 +140,6 @@ def _candidates(obj: Any, admins: list[User]) -> list[tuple[int, str]]:
             seen.add(person.pk)
             found.append((person.pk, str(person)))
     return found
-
-
-@dataclass(frozen=True)
-class Picker:
-    """People to choose one of: all of them in a select when they are few
-    (``PICKER_LIMIT``), else the first of them as suggestions for a typed user name."""
-
-    people: list[User]
-    typed: bool
-
-
-def _picker(people: QuerySet[User]) -> Picker:
-    """``people`` (ordered) as a picker: one query, never more than the limit read."""
-    first = list(people[: PICKER_LIMIT + 1])
-    return Picker(first[:PICKER_LIMIT], len(first) > PICKER_LIMIT)
 
 
 def _bulk_people(user: Any) -> QuerySet[User]:
@@ -284,11 +266,11 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
         "page": page,
         "items": [shared.item(obj) for obj in page.object_list],
         "kinds": FeedbackKind.choices,
-        "handlers": _picker(selectors.handlers_in(rows=narrowed, field="handler", user=user)),
+        "handlers": people_picker(selectors.handlers_in(rows=narrowed, field="handler", user=user)),
         "handler_name": (params.get("handler_name") or "").strip()[:150],
         "shows": {name: _reads(policy, "feedback", name) for name in ("status", "kind", "handler", "received_at")},
         "bulk_statuses": BULK_STATUSES if shared.writes["status"] else [],
-        "bulk_people": _picker(_bulk_people(user)) if shared.may_assign else None,
+        "bulk_people": people_picker(_bulk_people(user)) if shared.may_assign else None,
         "bulk_take": shared.writes["handler"],
         "bulk_error": bulk_error,
         "deadline_hours": selectors.feedback_response_deadline().total_seconds() / 3600,
@@ -556,11 +538,11 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
         "page": page,
         "items": [shared.item(obj) for obj in page.object_list],
         "kinds": ServiceType.choices,
-        "handlers": _picker(selectors.handlers_in(rows=narrowed, field="staff", user=user)),
+        "handlers": people_picker(selectors.handlers_in(rows=narrowed, field="staff", user=user)),
         "handler_name": (params.get("handler_name") or "").strip()[:150],
         "shows": {name: _reads(policy, "service-records", name) for name in SERVICE_FILTERED},
         "bulk_statuses": ServiceResult.choices if shared.writes["result"] else [],
-        "bulk_people": _picker(_bulk_people(user)) if shared.may_assign else None,
+        "bulk_people": people_picker(_bulk_people(user)) if shared.may_assign else None,
         "bulk_take": shared.writes["staff"],
         "bulk_error": bulk_error,
         "follow_up_days": selectors.service_follow_up_days(),

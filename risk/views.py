@@ -23,6 +23,7 @@ from crm.access.display import HIDDEN, display_value
 from crm.access.policy import Level, policy_for
 from crm.access.registry import CREATE, UPDATE, may
 from crm.accounts.models import User
+from crm.accounts.selectors import people_picker
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
 from crm.core.pages import JobListView, JobStartView
@@ -154,7 +155,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         "show_assignee": who != "mine",
         **display.group_flags(user, policy),
         "may_comment": may(user, CREATE, "alert-comments") and policy.level("alert-comments", "body") >= Level.WRITE,
-        "assignees": selectors.risk_assignee_choices(user=user) if manages else [],
+        "assignees": people_picker(selectors.risk_assignee_choices(user=user)) if manages else None,
         "statuses": [("open", _("Open or acknowledged")), *AlertStatus.choices, ("all", _("All"))],
         "severities": [("urgent", _("High or critical")), *Severity.choices],
         "rules": [
@@ -230,6 +231,8 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         assignee_id = request.POST.get("assignee") or ""
         assignee = User.objects.filter(pk=int(assignee_id)).first() if assignee_id.isdigit() else None
+        if name := request.POST.get("assignee_name", "").strip():  # typed, from a picker of many
+            assignee = selectors.risk_assignee_choices(user=request.user).filter(username=name).first()
         return _act(
             request,
             lambda versions: services.risk_alert_bulk_assign(actor=request.user, versions=versions,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -10,6 +11,25 @@ from django.utils import timezone
 from crm.access.scope import scoped_queryset
 
 from .models import APIToken, Team, User
+
+#: Up to this many people a picker lists as a select; beyond, a user name is typed, with
+#: this many suggestions (a company of thousands of reps is not one select).
+PICKER_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Picker:
+    """People to choose one of: all of them in a select when they are few
+    (``PICKER_LIMIT``), else the first of them as suggestions for a typed user name."""
+
+    people: list[User]
+    typed: bool
+
+
+def people_picker(people: QuerySet[User]) -> Picker:
+    """``people`` (ordered) as a picker: one query, never more than the limit read."""
+    first = list(people[: PICKER_LIMIT + 1])
+    return Picker(first[:PICKER_LIMIT], len(first) > PICKER_LIMIT)
 
 
 def user_list(*, user: Any) -> QuerySet[User]:

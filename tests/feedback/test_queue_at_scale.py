@@ -58,7 +58,7 @@ def test_the_status_counts_stop_at_the_cap(rep1: Any, settings: Any) -> None:
 def test_many_people_are_picked_by_typed_user_name(client: Any, rep1: Any, admin_user: Any, monkeypatch: Any) -> None:
     """Over the picker's limit the handler filter and the bulk assignment stop listing
     every person: a user name is typed, with the first of them suggested."""
-    from feedback import views
+    from crm.accounts import selectors as people
     from feedback.models import Feedback
 
     customer = CustomerFactory(owner=rep1, team=rep1.team)
@@ -69,7 +69,7 @@ def test_many_people_are_picked_by_typed_user_name(client: Any, rep1: Any, admin
     assert not small.context["handlers"].typed and 'data-testid="handler-name"' not in small.content.decode()
     assert [p.username for p in small.context["handlers"].people] == ["helper0", "helper1", "helper2"]
 
-    monkeypatch.setattr(views, "PICKER_LIMIT", 2)
+    monkeypatch.setattr(people, "PICKER_LIMIT", 2)
     for address in ("/service/feedback/?status=", "/service/records/?status="):
         page = client.get(address)
         html = page.content.decode()

@@ -364,3 +364,22 @@ def test_my_day_and_the_360_page_cost_the_same_queries_for_many_groups(
         assert len(client.get("/").context["day"].alerts) == 13
     with django_assert_max_num_queries(len(page.captured_queries)):
         client.get(f"/customers/{customer.pk}/")
+
+
+def test_an_inbox_of_many_people_hands_alerts_on_by_typed_user_name(
+    client: Any, manager: Any, rep1: Any, monkeypatch: Any
+) -> None:
+    """Over the picker's limit the bulk reassignment takes a user name, with the first
+    people suggested, instead of a select of everyone the user may hand alerts to."""
+    from crm.accounts import selectors as people
+
+    alerts = _late_invoices(CustomerFactory(owner=rep1), RiskRuleFactory(), 2)
+    client.force_login(manager)
+    assert not client.get("/alerts/").context["assignees"].typed
+    monkeypatch.setattr(people, "PICKER_LIMIT", 1)
+    page = client.get("/alerts/")
+    assert page.context["assignees"].typed and 'data-testid="bulk-assignee-name"' in page.content.decode()
+    assert len(page.context["assignees"].people) == 1
+    ticked = ",".join(f"{a.pk}:{a.version}" for a in alerts)
+    client.post("/alerts/bulk/", {"alerts": ticked, "action": "assign", "assignee_name": manager.username})
+    assert set(RiskAlert.objects.values_list("assignee", flat=True)) == {manager.pk}
