@@ -12,14 +12,15 @@ from typing import Any
 from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.access.choices import ChangeStatus
 from crm.access.display import contact_link
 from crm.access.filters import phone_condition
 from crm.access.models import ChangeRequest
 from crm.access.policy import Level, UserPolicy
-from crm.access.scope import scoped_queryset
-from crm.accounts.models import User
+from crm.access.scope import scoped_queryset, sees_everything
+from crm.accounts.models import Team, User
 from crm.core.phones import phone_digits
 from customers.choices import LifecycleStage
 from customers.completeness import COMPLETE_PERCENT
@@ -309,7 +310,8 @@ def changes_waiting(*, customers: QuerySet[Customer]) -> int:
 
 @dataclass(frozen=True)
 class HealthRow:
-    """One rep's (or the whole team's) archive health."""
+    """One rep's, one team's (or the whole scope's) archive health: ``owner_id`` or
+    ``team_id`` says whose row it is."""
 
     owner_id: int | None
     owner_name: str
@@ -317,6 +319,7 @@ class HealthRow:
     verified: int
     complete: int
     average: float
+    team_id: int | None = None
 
     @property
     def verified_percent(self) -> int:
@@ -329,29 +332,70 @@ class HealthRow:
 
 @dataclass(frozen=True)
 class ArchiveHealth:
-    """The archive's health in a manager's scope: the total, one row per owner, and the
-    queues that exist (None: not kept, the tile is hidden)."""
+    """The archive's health in a manager's scope: the total, one row per owner (or, for
+    who sees the whole company, one per team), and the queues that exist (None: not
+    kept, the tile is hidden).  ``team``: the team narrowed to, if any."""
 
     total: HealthRow
     owners: list[HealthRow]
     duplicates_waiting: int
     changes_waiting: int
+    teams: list[HealthRow] = field(default_factory=list)
+    team: Team | None = None
 
 
-def archive_health(*, user: Any) -> ArchiveHealth:
+def archive_health(*, user: Any, team: int | None = None) -> ArchiveHealth:
     """Share of the customers in ``user``'s scope verified within their period, share
-    complete (at least COMPLETE_PERCENT) and average completeness, per owner and in all.
+    complete (at least COMPLETE_PERCENT) and average completeness, in all and per owner;
+    for who sees the whole company, per team, each opened (``team``) to its owners.
 
     Counted from the customers' archive states (``ArchiveState``, a narrow copy the
-    database keeps) in one grouped query, and the owners' names in one more: a few bytes
-    per customer, whatever the size of the scope."""
+    database keeps) in one grouped query, and the owners' or teams' names in one more: a
+    few bytes per customer, whatever the size of the scope."""
+    states = scoped_queryset(ArchiveState, user)
+    customers = scoped_queryset(Customer, user)
+    narrowed = Team.objects.filter(pk=team).first() if team is not None else None
+    if team is not None:
+        states, customers = states.filter(team_id=team), customers.filter(team_id=team)
+    by_team = team is None and sees_everything(user)
+    figures = _health_figures(states, "team_id" if by_team else "owner_id")
+    rows: list[HealthRow] = []
+    if by_team:
+        names = {t.pk: t.name for t in Team.objects.filter(pk__in=[k for k in figures if k is not None])}
+        keys = sorted(figures, key=lambda key: (key is None, names.get(key, "")))
+        rows = [_health_row(figures[key], None, names.get(key, str(_("No team"))), team_id=key) for key in keys]
+    else:
+        people = User.objects.filter(pk__in=list(figures)).only("username", "first_name", "last_name")
+        for person in sorted(people, key=lambda person: person.username):
+            rows.append(_health_row(figures[person.pk], person.pk, person.get_full_name() or person.username))
+    count = sum(row.customers for row in rows)
+    total = HealthRow(
+        None,
+        "",
+        count,
+        sum(row.verified for row in rows),
+        sum(row.complete for row in rows),
+        (sum(row.average * row.customers for row in rows) / count) if count else 0.0,
+    )
+    return ArchiveHealth(
+        total=total,
+        owners=[] if by_team else rows,
+        teams=rows if by_team else [],
+        team=narrowed,
+        duplicates_waiting=duplicates_waiting(customers=customers),
+        changes_waiting=changes_waiting(customers=customers),
+    )
+
+
+def _health_figures(states: QuerySet[ArchiveState], key: str) -> dict[Any, dict[str, Any]]:
+    """Customers, verified, complete and points per ``key`` of ``states``: one query."""
     now = timezone.now()
-    score = F("field_points") + F("contact_points")
     grouped = (
-        scoped_queryset(ArchiveState, user)
-        .annotate(due_at=verify_due_expression(since=F("verify_since")), score=score)
+        states.annotate(
+            due_at=verify_due_expression(since=F("verify_since")), score=F("field_points") + F("contact_points")
+        )
         .order_by()
-        .values("owner_id")
+        .values(key)
         .annotate(
             n=Count("pk"),
             verified=Count("pk", filter=Q(due_at__gt=now)),
@@ -359,32 +403,9 @@ def archive_health(*, user: Any) -> ArchiveHealth:
             points=Sum("score"),
         )
     )
-    figures = {row["owner_id"]: row for row in grouped}
-    people = User.objects.filter(pk__in=list(figures)).only("username", "first_name", "last_name")
-    owners = [
-        HealthRow(
-            person.pk,
-            person.get_full_name() or person.username,
-            figures[person.pk]["n"],
-            figures[person.pk]["verified"],
-            figures[person.pk]["complete"],
-            figures[person.pk]["points"] / figures[person.pk]["n"],
-        )  # fmt: skip
-        for person in sorted(people, key=lambda person: person.username)
-    ]
-    count = sum(row.customers for row in owners)
-    total = HealthRow(
-        None,
-        "",
-        count,
-        sum(row.verified for row in owners),
-        sum(row.complete for row in owners),
-        (sum(row.average * row.customers for row in owners) / count) if count else 0.0,
-    )
-    customers = scoped_queryset(Customer, user)
-    return ArchiveHealth(
-        total=total,
-        owners=owners,
-        duplicates_waiting=duplicates_waiting(customers=customers),
-        changes_waiting=changes_waiting(customers=customers),
-    )
+    return {row[key]: row for row in grouped}
+
+
+def _health_row(figures: dict[str, Any], owner_id: int | None, name: str, team_id: int | None = None) -> HealthRow:
+    n = figures["n"]
+    return HealthRow(owner_id, name, n, figures["verified"], figures["complete"], figures["points"] / n, team_id)

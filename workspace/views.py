@@ -38,7 +38,7 @@ from crm.accounts.choices import Role
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
 from crm.core.pagination import capped_count
-from crm.core.validation import parse_page
+from crm.core.validation import parse_id, parse_page
 from customers import services
 from customers.completeness import completeness
 from customers.contact_duplicates import contact_pairs, readable_reasons
@@ -86,7 +86,8 @@ def archive_health_view(request: HttpRequest) -> HttpResponse:
     """Managers and admins: how current and complete their team's archive is, per rep."""
     if role_of(request.user) not in (Role.MANAGER, Role.ADMIN) and not request.user.is_superuser:
         raise PermissionDenied
-    return render(request, "customers/archive_health.html", {"health": archive_health(user=request.user)})
+    team = parse_id(request.GET.get("team", ""))
+    return render(request, "customers/archive_health.html", {"health": archive_health(user=request.user, team=team)})
 
 
 # ------------------------------------------------------------------ customer list

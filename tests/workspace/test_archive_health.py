@@ -124,3 +124,27 @@ def test_duplicates_and_changes_waiting_are_counted_within_scope(
     assert health.duplicates_waiting == 1 and health.changes_waiting == 1
     DuplicateCandidate.objects.filter(customer_a=first).update(status="not_duplicate")
     assert archive_health(user=manager).duplicates_waiting == 0
+
+
+def test_an_admin_sees_a_row_per_team_and_opens_one_to_its_owners(
+    client: Any, admin_user: Any, rep1: Any, outsider: Any, archive: Any
+) -> None:
+    """The whole company is one row per team (a company of thousands of reps is not one
+    table); a team opens to its owners; customers without a team have their own row."""
+    CustomerFactory(owner=rep1, team=None)
+    health = archive_health(user=admin_user)
+    assert health.owners == [] and {row.team_id for row in health.teams} == {rep1.team_id, outsider.team_id, None}
+    assert sum(row.customers for row in health.teams) == health.total.customers == 5
+    ours = archive_health(user=admin_user, team=rep1.team_id)
+    assert ours.team == rep1.team and ours.teams == [] and ours.total.customers == 3
+    assert {row.owner_id for row in ours.owners} == {rep1.pk, archive["rep2"][0].owner_id}
+    client.force_login(admin_user)
+    page = client.get("/archive-health/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="health-teams"' in page and f"?team={rep1.team_id}" in page and "未分组" in page
+    opened = client.get(f"/archive-health/?team={rep1.team_id}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="health-owners"' in opened and 'data-testid="all-teams"' in opened
+    assert client.get("/archive-health/?team=x").status_code == 200
+
+
+def test_a_manager_opening_another_team_sees_nothing_of_it(manager: Any, outsider: Any, archive: Any) -> None:
+    assert archive_health(user=manager, team=outsider.team_id).total.customers == 0
