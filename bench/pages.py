@@ -1,7 +1,7 @@
 """Every workspace page at scale, as the heaviest role that sees it, against the raw SQL
 the same page runs.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench python bench/pages.py [--runs 20]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench python bench/pages.py [--runs 20] [--only text]
 
 Needs a database loaded with seed_demo (L: a million customers), graded and scanned.
 Each page is rendered in process (Django's test client, signed in; no network); the
@@ -23,6 +23,7 @@ GOAL_MS = 100.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", default="", help="time only the cases whose name holds this text")
     args = parser.parse_args()
     django_setup()
     from django.db import connection
@@ -42,6 +43,9 @@ def main() -> None:
         return client
 
     def measure(name: str, client: Client, url: str, params: dict[str, str] | None = None) -> None:
+        if args.only not in name:
+            return
+
         def page() -> None:
             response = client.get(url, params or {})
             assert response.status_code == 200, (url, response.status_code)
@@ -83,6 +87,7 @@ def main() -> None:
     measure("customer 360 as rep1", rep1, f"/customers/{customer.pk}/")
     measure("customer 360 as admin", admin, f"/customers/{customer.pk}/")
     measure("archive health as manager", manager, "/archive-health/")
+    measure("archive health as admin", admin, "/archive-health/")
     measure("approvals as manager", manager, "/approvals/")
     measure("tier dashboard as rep1", rep1, "/tiers/")
     measure("tier dashboard as manager", manager, "/tiers/")
