@@ -21,7 +21,6 @@ from crm.access.scope import scoped_queryset
 from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.core.errors import DomainError
-from crm.core.localized import localized_expression
 
 from .choices import OPEN_STATUSES, SEVERITY_ORDER, AlertStatus, Severity
 from .models import RiskAlert, RiskRule, RiskScan, RiskSettings
@@ -116,8 +115,12 @@ class AlertGroup:
 
 def risk_alert_groups(*, alerts: QuerySet[RiskAlert], sort: str = "urgency") -> QuerySet[Any]:
     """The alerts grouped by customer and rule, one row each (a dict of the fields of
-    :class:`AlertGroup` but the alerts), in one ``GROUP BY`` statement: a customer with
-    five late invoices is one line of work, not five.  Page it like any queryset."""
+    :class:`AlertGroup` but the alerts and, unless sorted by customer, the names), in one
+    ``GROUP BY`` statement: a customer with five late invoices is one line of work, not
+    five.  Page it like any queryset; :func:`risk_alert_group_fill` names the groups of
+    a page (reading every grouped alert's customer to name the groups of all the pages
+    would cost a look-up per open alert)."""
+    names = {"customer_name": Min("customer__name")} if sort == "customer" else {}
     return (
         alerts.order_by()
         .values("customer_id", "rule_id")
@@ -127,8 +130,7 @@ def risk_alert_groups(*, alerts: QuerySet[RiskAlert], sort: str = "urgency") -> 
             open_count=Count("id", filter=Q(status__in=OPEN_STATUSES)),
             earliest_due=Min("due_at", filter=Q(status__in=OPEN_STATUSES)),
             latest_raised=Max("raised_at"),
-            customer_name=Min("customer__name"),
-            rule_name=Min(localized_expression("name", through="rule__")),
+            **names,
         )
         .order_by(*GROUP_SORTS.get(sort, GROUP_SORTS["urgency"]))
     )
@@ -142,7 +144,7 @@ def risk_alert_group_fill(*, alerts: QuerySet[RiskAlert], rows: Iterable[dict[st
         AlertGroup(
             customer_id=row["customer_id"], rule_id=row["rule_id"], worst=SEVERITY_ORDER[row["worst_rank"]],
             count=row["count"], open_count=row["open_count"], earliest_due=row["earliest_due"],
-            latest_raised=row["latest_raised"], customer_name=row["customer_name"], rule_name=row["rule_name"],
+            latest_raised=row["latest_raised"], customer_name="", rule_name="",
         )
         for row in rows
     ]  # fmt: skip
@@ -159,7 +161,10 @@ def risk_alert_group_fill(*, alerts: QuerySet[RiskAlert], rows: Iterable[dict[st
         .order_by("-rank", F("due_at").asc(nulls_last=True), "id")
     )
     for alert in members:
-        by_key[(alert.customer_id, alert.rule_id)].alerts.append(alert)
+        group = by_key[(alert.customer_id, alert.rule_id)]
+        if not group.alerts:
+            group.customer_name, group.rule_name = alert.customer.name, str(alert.rule.name)
+        group.alerts.append(alert)
     return groups
 
 
