@@ -196,6 +196,10 @@ class Customer(VersionedModel):
             models.Index(fields=["industry", "region"], name="customer_industry_region"),
             # The churned few: the risk scan's inactivity rule leaves them out.
             models.Index(fields=["id"], condition=Q(lifecycle_stage="churned"), name="customer_churned"),
+            # The record scope of everything a customer holds (alerts, feedback, service
+            # records ...): a look-up of each record's customer reads its owner and team
+            # from this index alone, not from the customer's wide row.
+            models.Index(fields=["id"], include=["owner", "team"], name="customer_scope_probe"),
             # The default list order; without it a page of a million customers is a full sort.
             models.Index(fields=["name", "id"], name="customer_name_id"),
             # Every other order the lists offer, each ending on the id as the lists' orders do.
