@@ -21,6 +21,7 @@ from crm.access.scope import scoped_queryset
 from crm.accounts.choices import Role
 from crm.accounts.models import User
 from crm.core.errors import DomainError
+from crm.core.validation import parse_id
 
 from .choices import OPEN_STATUSES, SEVERITY_ORDER, AlertStatus, Severity
 from .models import RiskAlert, RiskRule, RiskScan, RiskSettings
@@ -186,9 +187,10 @@ def parse_versions(values: Iterable[str]) -> dict[int, int]:
             if not pair.strip():
                 continue
             pk, _sep, version = pair.strip().partition(":")
-            if not (pk.isdigit() and version.isdigit()):
+            alert, seen = parse_id(pk), parse_id(version)
+            if alert is None or seen is None:
                 raise DomainError(_("Choose the alerts to work on again."))
-            versions[int(pk)] = int(version)
+            versions[alert] = seen
     return versions
 
 

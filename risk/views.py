@@ -28,6 +28,7 @@ from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import submit
 from crm.core.pages import JobListView, JobStartView
 from crm.core.pagination import CappedPaginator
+from crm.core.validation import parse_id
 
 from . import display, selectors, services
 from .choices import OPEN_STATUSES, URGENT_SEVERITIES, AlertStatus, ScanTrigger, Severity
@@ -93,8 +94,8 @@ def _inbox_alerts(request: HttpRequest, who: str) -> tuple[Any, dict[str, Any]]:
         rows = rows.filter(severity=severity)
     if rule:
         rows = rows.filter(rule__code=rule)
-    if customer.isdigit():
-        rows = rows.filter(customer_id=int(customer))
+    if (customer_id := parse_id(customer)) is not None:
+        rows = rows.filter(customer_id=customer_id)
     if breached:
         rows = rows.filter(status__in=OPEN_STATUSES, due_at__lt=now)
     if query := (request.GET.get("q") or "").strip():
@@ -230,7 +231,7 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
         if not may(request.user, "assign", "risk-alerts"):
             raise PermissionDenied
         assignee_id = request.POST.get("assignee") or ""
-        assignee = User.objects.filter(pk=int(assignee_id)).first() if assignee_id.isdigit() else None
+        assignee = User.objects.filter(pk=pk).first() if (pk := parse_id(assignee_id)) is not None else None
         if name := request.POST.get("assignee_name", "").strip():  # typed, from a picker of many
             assignee = selectors.risk_assignee_choices(user=request.user).filter(username=name).first()
         return _act(

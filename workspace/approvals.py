@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from crm.access.changes import change_bulk_approve, change_reject, decidable_requests
 from crm.access.registry import may
 from crm.core.errors import DomainError
+from crm.core.validation import parse_id
 
 #: How many pending requests the inbox shows at once (the oldest).
 PAGE_SIZE = 100
@@ -42,7 +43,7 @@ def approvals_view(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 messages.error(request, "; ".join([error.message, *sum(error.field_errors.values(), [])]))
         else:
-            ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+            ids = [pk for pk in (parse_id(v) for v in request.POST.getlist("ids")) if pk is not None]
             approved, failed = change_bulk_approve(actor=request.user, ids=ids)
             if approved:
                 messages.success(request, _("Approved: %(count)d.") % {"count": len(approved)})

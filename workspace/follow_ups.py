@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.access.registry import CREATE, UPDATE, may
 from crm.core.errors import DomainError, VersionConflict
 from crm.core.forms import CONFLICT, REFUSED, show_refusal
+from crm.core.validation import parse_id
 from customers import services
 from customers.choices import ActivityKind
 from customers.forms import LogForm, NextStepForm, PlanForm
@@ -146,8 +147,8 @@ def plan_view(request: HttpRequest, pk: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     initial: dict[str, Any] = {}
     source = request.GET.get("after")
-    if source and source.isdigit():
-        done = activity_list(user=request.user).filter(customer=customer, pk=int(source)).first()
+    if (after := parse_id(source)) is not None:
+        done = activity_list(user=request.user).filter(customer=customer, pk=after).first()
         if done is not None:  # the follow-up of a done one: the same kind, contact and subject
             initial = {"kind": done.kind, "contact": done.contact_id, "subject": done.subject}
     form = PlanForm(data, user=request.user, request=request, customer=customer, initial=initial)
@@ -178,9 +179,10 @@ def _follow_up(request: HttpRequest, pk: int) -> Activity:
 def _version(request: HttpRequest) -> int:
     """The version the button was shown with: a tap never changes a record blind."""
     value = request.POST.get("version", "")
-    if not value.isdigit():
+    version = parse_id(value)
+    if version is None:
         raise VersionConflict(message=_("This button does not say which version it changes; reload the page."))
-    return int(value)
+    return version
 
 
 def _tapped(

@@ -387,7 +387,7 @@ class AuditLogView(AdminOnly, View):
             return None
         customers = customers_visible_to(self.request.user)
         match = (
-            customers.filter(Q(code=text) | (Q(pk=int(text)) if text.isdigit() else Q(pk__in=[])))
+            customers.filter(Q(code=text) | (Q(pk=pk) if (pk := parse_id(text)) is not None else Q(pk__in=[])))
             .values_list("pk", flat=True)
             .first()
         )
