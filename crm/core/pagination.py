@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound
@@ -14,6 +14,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from crm.core.validation import parse_page
 
 
 def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
@@ -38,6 +40,23 @@ class CappedPaginator(Paginator):
             return super().count
         count, self.more = capped_count(self.object_list)
         return count
+
+
+def grouped_page(queryset: QuerySet[Any], per_page: int, number: str | None) -> Page:
+    """A page of ``queryset``, a statement that must work out every row before it can
+    return any (rows grouped and sorted by their aggregates), with its count from the
+    same statement (a window over the grouped rows): the rows are grouped once, not once
+    to count them and once more for the page.  The count is exact, since the statement
+    reads every row anyway.  A page number past the end gives the last page, as
+    :class:`CappedPaginator` does (counting apart, then)."""
+    paginator = CappedPaginator(queryset, per_page)
+    wanted = parse_page(number)
+    offset = (wanted - 1) * per_page
+    rows = list(queryset.annotate(grouped_total=Window(Count("*")))[offset : offset + per_page])
+    if not rows and wanted > 1:
+        return paginator.get_page(wanted)
+    paginator.__dict__["count"] = rows[0]["grouped_total"] if rows else 0
+    return Page(rows, wanted, paginator)
 
 
 class StandardPagination(PageNumberPagination):

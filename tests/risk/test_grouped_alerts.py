@@ -117,6 +117,15 @@ def test_groups_are_paged(client: Any, rep1: Any) -> None:
     assert len(client.get("/alerts/").context["groups"]) == 25
     second = client.get("/alerts/?page=2")
     assert len(second.context["groups"]) == 2 and second.context["page"].paginator.count == 27
+    assert second.context["page"].number == 2 and not second.context["page"].has_next()
+    beyond = client.get("/alerts/?page=9")  # past the end: the last page
+    assert beyond.context["page"].number == 2 and len(beyond.context["groups"]) == 2
+    assert len(client.get("/alerts/?page=x").context["groups"]) == 25
+    # A rep's groups (reached through their customers) are worked out once, for the page
+    # and its count together.
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/alerts/")
+    assert sum("GROUP BY" in query["sql"] and "risk_riskalert" in query["sql"] for query in queries) == 1
 
 
 # ------------------------------------------------------------------ group actions
