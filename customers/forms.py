@@ -13,6 +13,7 @@ from crm.access.policy import Level
 from crm.access.scope import scoped_queryset
 from crm.accounts.choices import Role
 from crm.accounts.models import User
+from crm.accounts.selectors import PICKER_LIMIT
 from crm.core.errors import DomainError
 from crm.core.forms import RecordForm, formfield
 from tiers.models import Tier
@@ -37,7 +38,7 @@ class UserByNameField(forms.CharField):
     """A person picked by user name from ``queryset`` (typed, with suggestions): a select
     of every rep of a large company would be thousands of options."""
 
-    SUGGESTIONS = 200
+    SUGGESTIONS = PICKER_LIMIT
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.queryset = User.objects.none()
