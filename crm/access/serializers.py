@@ -35,18 +35,38 @@ class FieldPolicySerializerMixin(BuiltOnceFieldsMixin):
         user = getattr(request, "user", None)
         return policy_for(user, request) if user is not None else None
 
+    def _levels(self) -> dict[str, Level]:
+        """The caller's level of each readable field that is not plainly readable,
+        read once per serializer (a list's child renders every row of the page)."""
+        levels: dict[str, Level] | None = self.__dict__.get("_policy_levels")
+        if levels is None:
+            policy = self._policy()
+            levels = {}
+            if policy is not None:
+                for field in self._readable_fields:  # type: ignore[attr-defined]
+                    level = policy.level(self.policy_resource, field.field_name)
+                    if level <= Level.MASKED:
+                        levels[field.field_name] = level
+            self._policy_levels = levels
+        return levels
+
+    def left_out(self) -> frozenset[str]:
+        """Hidden fields are never read, let alone rendered."""
+        return frozenset(name for name, level in self._levels().items() if level == Level.HIDDEN)
+
     def to_representation(self, instance: Any) -> Any:
         data = super().to_representation(instance)  # type: ignore[misc]
-        policy = self._policy()
-        if policy is None:
-            return data
-        fields = self.fields  # type: ignore[attr-defined]
-        for name in list(data):
-            level = policy.level(self.policy_resource, name)
-            if level == Level.HIDDEN:
-                del data[name]
-            elif level == Level.MASKED:
-                data[name] = mask_value(data[name], kind_of(self.policy_resource, name, fields.get(name)))
+        masked = self.__dict__.get("_masked_kinds")
+        if masked is None:
+            fields = self.fields  # type: ignore[attr-defined]
+            masked = self._masked_kinds = [
+                (name, kind_of(self.policy_resource, name, fields.get(name)))
+                for name, level in self._levels().items()
+                if level == Level.MASKED
+            ]
+        for name, kind in masked:
+            if name in data:
+                data[name] = mask_value(data[name], kind)
         return data
 
     def to_internal_value(self, data: Any) -> Any:

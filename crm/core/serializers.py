@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import translation
+from rest_framework import fields as drf_fields
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject, RelatedField
 from rest_framework.serializers import BaseSerializer
+
+#: One rendered field: its name, the bound field, the model column read straight off the
+#: instance (None: the field reads its value itself) and how the value is written out.
+Step = tuple[str, Any, str | None, Callable[[Any], Any]]
 
 
 class BuiltOnceFieldsMixin:
@@ -33,6 +42,53 @@ class BuiltOnceFieldsMixin:
             pattern = patterns[language] = super().get_fields()  # type: ignore[misc]
         return {name: _fresh(field) for name, field in pattern.items()}
 
+    def left_out(self) -> frozenset[str]:
+        """The readable fields this serializer does not render at all (the field
+        policy's hidden ones); none here."""
+        return frozenset()
+
+    def representation_plan(self) -> list[Step]:
+        """How this serializer renders a record, worked out on its first record and kept
+        for the others (a list's child renders every row of the page).
+
+        A field that shows one of the model's own columns reads it straight off the
+        record: DRF's general path (sources that may be dotted, callables, mappings,
+        defaults) costs more than the column's value.  Every other field reads its value
+        as DRF does.  A text or whole number is written out as ``str``/``int``, which is
+        what those fields do; every other field writes its own value.
+        """
+        plan: list[Step] | None = self.__dict__.get("_representation_plan")
+        if plan is None:
+            meta = getattr(self, "Meta", None)
+            model = getattr(meta, "model", None)
+            leave_out = self.left_out()
+            plan = [
+                (field.field_name, field, _column(model, field), _writer(field))
+                for field in self._readable_fields  # type: ignore[attr-defined]
+                if field.field_name not in leave_out
+            ]
+            self._representation_plan = plan
+        return plan
+
+    def to_representation(self, instance: Any) -> Any:
+        """DRF's ``Serializer.to_representation``, following :meth:`representation_plan`."""
+        meta = getattr(self, "Meta", None)
+        model = getattr(meta, "model", None)
+        columns = model is not None and isinstance(instance, model)
+        data: dict[str, Any] = {}
+        for name, field, column, write in self.representation_plan():
+            if columns and column is not None:
+                value = getattr(instance, column)
+                data[name] = None if value is None else write(value)
+                continue
+            try:
+                value = field.get_attribute(instance)
+            except SkipField:
+                continue
+            empty = value.pk is None if isinstance(value, PKOnlyObject) else value is None
+            data[name] = None if empty else write(value)
+        return data
+
 
 def _fresh(field: Any) -> Any:
     """A copy of a pattern field, ready to be bound to a new serializer.
@@ -46,3 +102,35 @@ def _fresh(field: Any) -> Any:
     if isinstance(field, BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
         return copy.deepcopy(field)
     return copy.copy(field)
+
+
+def _column(model: Any, field: Any) -> str | None:
+    """The model column a serializer field shows as it is, if it is one."""
+    if model is None or isinstance(field, BaseSerializer | RelatedField):
+        return None
+    if type(field).get_attribute is not drf_fields.Field.get_attribute:
+        return None  # the field reads its value its own way (a method, the whole record)
+    if field.source == "*" or len(field.source_attrs) != 1:
+        return None
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+    if not model_field.concrete or model_field.is_relation or model_field.attname != field.source:
+        return None
+    return field.source  # type: ignore[no-any-return]
+
+
+#: DRF fields whose ``to_representation`` is ``str(value)`` or ``int(value)``: when a
+#: field still has that method, the builtin is called straight away.
+_PLAIN_WRITERS: tuple[tuple[Any, Callable[[Any], Any]], ...] = (
+    (drf_fields.CharField, str),
+    (drf_fields.IntegerField, int),
+)
+
+
+def _writer(field: Any) -> Callable[[Any], Any]:
+    for base, builtin in _PLAIN_WRITERS:
+        if type(field).to_representation is base.to_representation:
+            return builtin
+    return field.to_representation  # type: ignore[no-any-return]

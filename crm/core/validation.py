@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -326,6 +327,10 @@ def _guard(cls: type, method: str, error: Callable[[str], Exception], *, dates: 
     setattr(cls, method, parse)
 
 
+#: The end of an ISO 8601 time whose offset has seconds (``+08:05:43``).
+_SECONDS_OFFSET = re.compile(r"[+-]\d\d:\d\d:\d\d(?:\.\d+)?$")
+
+
 def _rfc3339(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """Render a time whose local offset has seconds (before 1901 most zones kept local
     mean time: +08:05:43 in Shanghai) in UTC, so that every offset is ``hh:mm``."""
@@ -335,8 +340,8 @@ def _rfc3339(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     @functools.wraps(original)
     def render(self: Any, value: Any) -> Any:
         output = original(self, value)
-        if not isinstance(value, dt.datetime) or not isinstance(output, str):
-            return output
+        if not isinstance(output, str) or not _SECONDS_OFFSET.search(output) or not isinstance(value, dt.datetime):
+            return output  # the usual case, told from the text alone
         if str(getattr(self, "format", api_settings.DATETIME_FORMAT)).lower() != ISO_8601:
             return output
         local = self.enforce_timezone(value)

@@ -19,6 +19,9 @@ from ..models import Activity, Contact, Customer, ServiceNeed
 
 STAMPS = ("version", "created_at", "updated_at")
 
+#: Writes out the times a serializer computes (it holds no state of a request).
+_TIME = serializers.DateTimeField()
+
 
 class TierBriefSerializer(serializers.ModelSerializer):
     class Meta:
@@ -135,8 +138,11 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
         extra_kwargs: dict[str, Any] = {"code": {"validators": []}}
 
     def _schedule(self) -> Any:
-
-        return tier_schedule(request=self.context.get("request"))
+        """The tier schedule, read once for all the rows this serializer renders."""
+        schedule = self.__dict__.get("_tier_schedule")
+        if schedule is None:
+            schedule = self._tier_schedule = tier_schedule(request=self.context.get("request"))
+        return schedule
 
     @extend_schema_field(serializers.IntegerField(min_value=0, max_value=100))
     def get_completeness(self, customer: Customer) -> int:
@@ -154,12 +160,12 @@ class CustomerSerializer(FieldPolicySerializerMixin, serializers.ModelSerializer
         last = schedule.last_as_of
         if last is None or (customer.created_at and customer.created_at > last):
             return None
-        return serializers.DateTimeField().to_representation(schedule.last_finished_at)
+        return _TIME.to_representation(schedule.last_finished_at)
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_tier_next_evaluation_at(self, customer: Customer) -> Any:
         due = self._schedule().next_due
-        return serializers.DateTimeField().to_representation(due) if due else None
+        return _TIME.to_representation(due) if due else None
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(tag.strip() for tag in value if tag.strip()))
