@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crm.access.scope import scoped_queryset
+from crm.core.statements import Prepared
 
 from .models import APIToken, Team, User
 
@@ -58,10 +59,18 @@ def api_token_ancestors_active(*, token: APIToken) -> bool:
     return working.count() == len(set(token.ancestors))
 
 
+#: The look-up that opens every API request, compiled once (``crm.core.statements``).
+_TOKEN_BY_DIGEST = Prepared(
+    lambda digest: APIToken.objects.select_related("user", "user__team").filter(key_hash=digest).order_by("pk")[:1],
+    str,
+)
+
+
 def api_token_for_key(*, key: str) -> APIToken | None:
     """The token with this key, with its user, if it may be used now: it and every token
     it was created with are neither revoked nor expired, and its user is active."""
-    token = APIToken.objects.select_related("user", "user__team").filter(key_hash=APIToken.digest(key)).first()
+    found = _TOKEN_BY_DIGEST(APIToken.digest(key))
+    token = found[0] if found else None
     if token is None or not token.is_active or not token.user.is_active:
         return None
     return token if api_token_ancestors_active(token=token) else None

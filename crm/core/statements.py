@@ -1,0 +1,78 @@
+"""Querysets of a fixed shape, compiled to SQL once per process.
+
+Turning a queryset into SQL costs more than running a small statement: the token look-up
+that opens every API request (the token, its user and the user's team, about forty
+columns) took 0.6-0.9 ms to compile and 0.2 ms to run.  A statement whose shape never
+changes, only its values, is compiled once here and run with each call's values, through
+Django's own iterable, so that what comes back (model instances, the related records of
+``select_related``) is exactly what the queryset gives.
+
+Only a shape that depends on nothing but the code may be prepared: never a queryset built
+from a user's scope, whose conditions change with the user.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+#: Values no real call passes, one per parameter, to find the parameters in the compiled
+#: statement (a text and a whole number: the columns a key look-up compares).
+_SENTINEL_TEXT = "\x7fprepared-parameter-{}\x7f"
+_SENTINEL_NUMBER = -7_337_000_000_000
+
+
+class Prepared(Generic[M]):
+    """``build(*values)`` returns the queryset; a call with the values returns its rows.
+
+    Each parameter is a text or a whole number (``kinds``), used once in the statement.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type) -> None:
+        self.build = build
+        self.kinds = kinds
+        self._compiled: dict[str, tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[int, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def _sentinels(self) -> list[Any]:
+        return [
+            _SENTINEL_TEXT.format(index) if kind is str else _SENTINEL_NUMBER - index
+            for index, kind in enumerate(self.kinds)
+        ]
+
+    def _compile(self, alias: str) -> tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[int, ...]]:
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            with self._lock:
+                sentinels = self._sentinels()
+                queryset = self.build(*sentinels).using(alias)
+                compiler = queryset.query.get_compiler(using=alias)
+                sql, params = compiler.as_sql()
+                positions = []
+                for sentinel in sentinels:
+                    found = [index for index, value in enumerate(params) if value == sentinel]
+                    if len(found) != 1:
+                        raise ValueError(f"a prepared parameter must appear once in the statement: {sql}")
+                    positions.append(found[0])
+                compiled = self._compiled[alias] = (queryset, compiler, sql, tuple(params), tuple(positions))
+        return compiled
+
+    def __call__(self, *values: Any, using: str = "default") -> list[M]:
+        if len(values) != len(self.kinds) or not all(isinstance(v, k) for v, k in zip(values, self.kinds, strict=True)):
+            raise TypeError(f"expected values of {self.kinds}, got {values!r}")
+        queryset, compiler, sql, params, positions = self._compile(connections[using].alias)
+        bound = list(params)
+        for position, value in zip(positions, values, strict=True):
+            bound[position] = value
+        statement = copy.copy(compiler)
+        statement.as_sql = lambda *args, **kwargs: (sql, tuple(bound))  # the compiled SQL, this call's values
+        run = queryset._chain()  # type: ignore[attr-defined]
+        run.query.get_compiler = lambda *args, **kwargs: statement
+        return list(run)

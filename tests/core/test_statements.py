@@ -1,0 +1,82 @@
+"""A prepared statement returns what its queryset returns, compiled once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
+
+from crm.accounts.models import APIToken, User
+from crm.accounts.selectors import api_token_for_key
+from crm.accounts.services import api_token_create
+from crm.core.statements import Prepared
+
+pytestmark = pytest.mark.django_db
+
+
+def _by_name_and_team() -> Prepared[User]:
+    return Prepared(
+        lambda username, team: (
+            User.objects.select_related("team").filter(username=username, team_id=team).order_by("pk")
+        ),
+        str,
+        int,
+    )
+
+
+def test_it_returns_what_the_queryset_returns_with_each_call_s_values(rep1: Any, rep2: Any, outsider: Any) -> None:
+    users = _by_name_and_team()
+    for user in (rep1, rep2, outsider, rep1):
+        (found,) = users(user.username, user.team_id)
+        expected = User.objects.select_related("team").get(pk=user.pk)
+        assert found.pk == expected.pk and found.team == expected.team
+        assert [f.attname for f in found._meta.concrete_fields if f.attname in found.__dict__] == [
+            f.attname for f in expected._meta.concrete_fields
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert found.team.name == expected.team.name  # the related record came with it
+        assert len(queries) == 0
+    assert users(rep1.username, outsider.team_id) == []
+    assert users("' OR 1=1 --", rep1.team_id) == []  # values are parameters, never SQL
+
+
+def test_it_compiles_once(rep1: Any, monkeypatch: Any) -> None:
+    users = _by_name_and_team()
+    users(rep1.username, rep1.team_id)
+    compiled = []
+    original = SQLCompiler.as_sql
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            users(rep1.username, rep1.team_id)
+    assert compiled == [] and len(queries) == 3
+
+
+def test_wrong_values_are_refused() -> None:
+    users = _by_name_and_team()
+    with pytest.raises(TypeError):
+        users(1, 2)
+    with pytest.raises(TypeError):
+        users("rep1")
+    twice = Prepared(lambda name: User.objects.filter(username=name) | User.objects.filter(email=name), str)
+    with pytest.raises(ValueError, match="once"):
+        twice("rep1")
+
+
+def test_a_token_is_found_by_its_key_with_its_user_in_one_query(rep1: Any) -> None:
+    _token, key = api_token_create(actor=rep1, user=rep1, name="one query", scopes=["read"])
+    with CaptureQueriesContext(connection) as queries:
+        token = api_token_for_key(key=key)
+        assert token is not None and token.user == rep1 and token.user.team == rep1.team
+    assert len(queries) == 1
+    assert api_token_for_key(key=key + "x") is None
+    APIToken.objects.filter(pk=token.pk).update(revoked_at="2026-01-01T00:00:00Z")
+    assert api_token_for_key(key=key) is None
