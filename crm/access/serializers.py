@@ -43,10 +43,10 @@ class FieldPolicySerializerMixin(BuiltOnceFieldsMixin):
             policy = self._policy()
             levels = {}
             if policy is not None:
-                for field in self._readable_fields:  # type: ignore[attr-defined]
-                    level = policy.level(self.policy_resource, field.field_name)
+                for name, *_ in self.shared_plan():
+                    level = policy.level(self.policy_resource, name)
                     if level <= Level.MASKED:
-                        levels[field.field_name] = level
+                        levels[name] = level
             self._policy_levels = levels
         return levels
 
@@ -58,9 +58,9 @@ class FieldPolicySerializerMixin(BuiltOnceFieldsMixin):
         data = super().to_representation(instance)  # type: ignore[misc]
         masked = self.__dict__.get("_masked_kinds")
         if masked is None:
-            fields = self.fields  # type: ignore[attr-defined]
+            kept = {name: field for name, _column, _writer, field in self.shared_plan()}
             masked = self._masked_kinds = [
-                (name, kind_of(self.policy_resource, name, fields.get(name)))
+                (name, kind_of(self.policy_resource, name, kept[name]))
                 for name, level in self._levels().items()
                 if level == Level.MASKED
             ]

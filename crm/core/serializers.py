@@ -13,9 +13,15 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject, RelatedField
 from rest_framework.serializers import BaseSerializer
 
-#: One rendered field: its name, the bound field, the model column read straight off the
-#: instance (None: the field reads its value itself) and how the value is written out.
+#: One rendered field: its name, the field bound to this serializer (None: the writer
+#: needs no bound field), the model column read straight off the instance (None: the
+#: field reads its value itself) and how the value is written out.
 Step = tuple[str, Any, str | None, Callable[[Any], Any]]
+
+#: A readable field as every use of a serializer class renders it: its name, the model
+#: column it shows as it is, the writer every use may share (None: each use binds its
+#: own field) and the field bound once for the class (its type tells a masked value's kind).
+Shared = tuple[str, str | None, Callable[[Any], Any] | None, Any]
 
 
 class BuiltOnceFieldsMixin:
@@ -26,21 +32,48 @@ class BuiltOnceFieldsMixin:
     query.  The fields a class builds never depend on the request (no serializer here
     overrides ``get_fields``), so the first set built in each language is kept as a
     pattern and each use gets fresh copies of it, as DRF does with declared fields.
+
+    Rendering a record needs fewer still (see :meth:`representation_plan`): a column
+    written out by one of DRF's own scalar fields is written by a field kept for the
+    class, and only the other fields are copied and bound to the serializer.
     """
 
-    def get_fields(self) -> dict[str, Any]:
-        cls = type(self)
-        patterns = cls.__dict__.get("_fields_patterns")
-        if patterns is None:
-            patterns = {}
-            cls._fields_patterns = patterns  # type: ignore[attr-defined]
+    def _pattern(self) -> dict[str, Any]:
         # One pattern per language: DRF writes some texts out while it builds a field
         # (the "already exists" message of a unique field), in the language of the moment.
-        language = translation.get_language()
-        pattern = patterns.get(language)
-        if pattern is None:
-            pattern = patterns[language] = super().get_fields()  # type: ignore[misc]
-        return {name: _fresh(field) for name, field in pattern.items()}
+        return _kept_per_language(type(self), "_fields_patterns", super().get_fields)  # type: ignore[misc]
+
+    def get_fields(self) -> dict[str, Any]:
+        return {name: _fresh(field) for name, field in self._pattern().items()}
+
+    def shared_plan(self) -> list[Shared]:
+        """The readable fields of this class, as :data:`Shared`, worked out once per
+        class and language from a use bound to no record and no request."""
+        cls = type(self)
+
+        def build() -> list[Shared]:
+            model = getattr(getattr(cls, "Meta", None), "model", None)
+            template = cls(context={})  # type: ignore[call-arg]
+            shared = []
+            for field in template._readable_fields:  # type: ignore[attr-defined]
+                column = _column(model, field)
+                writer = _writer(field) if column is not None and type(field) in _SCALARS else None
+                shared.append((field.field_name, column, writer, field))
+            return shared
+
+        return _kept_per_language(cls, "_shared_plans", build)
+
+    def bound_field(self, name: str) -> Any:
+        """The field ``name`` bound to this serializer, bound alone when the serializer's
+        whole set of fields was not needed yet."""
+        if "fields" in self.__dict__:  # DRF's fields, once built, are kept on the instance
+            return self.fields[name]  # type: ignore[attr-defined]
+        alone: dict[str, Any] = self.__dict__.setdefault("_fields_alone", {})
+        field = alone.get(name)
+        if field is None:
+            field = alone[name] = _fresh(self._pattern()[name])
+            field.bind(field_name=name, parent=self)
+        return field
 
     def left_out(self) -> frozenset[str]:
         """The readable fields this serializer does not render at all (the field
@@ -55,18 +88,22 @@ class BuiltOnceFieldsMixin:
         record: DRF's general path (sources that may be dotted, callables, mappings,
         defaults) costs more than the column's value.  Every other field reads its value
         as DRF does.  A text or whole number is written out as ``str``/``int``, which is
-        what those fields do; every other field writes its own value.
+        what those fields do; every other field writes its own value.  A column that one
+        of DRF's scalar fields writes needs nothing of this serializer (no record, no
+        request), so the field kept for the class writes it.
         """
         plan: list[Step] | None = self.__dict__.get("_representation_plan")
         if plan is None:
-            meta = getattr(self, "Meta", None)
-            model = getattr(meta, "model", None)
             leave_out = self.left_out()
-            plan = [
-                (field.field_name, field, _column(model, field), _writer(field))
-                for field in self._readable_fields  # type: ignore[attr-defined]
-                if field.field_name not in leave_out
-            ]
+            plan = []
+            for name, column, writer, _template in self.shared_plan():
+                if name in leave_out:
+                    continue
+                if writer is not None:
+                    plan.append((name, None, column, writer))
+                else:
+                    field = self.bound_field(name)
+                    plan.append((name, field, column, _writer(field)))
             self._representation_plan = plan
         return plan
 
@@ -82,12 +119,25 @@ class BuiltOnceFieldsMixin:
                 data[name] = None if value is None else write(value)
                 continue
             try:
-                value = field.get_attribute(instance)
+                value = (field or self.bound_field(name)).get_attribute(instance)
             except SkipField:
                 continue
             empty = value.pk is None if isinstance(value, PKOnlyObject) else value is None
             data[name] = None if empty else write(value)
         return data
+
+
+def _kept_per_language(cls: type, attribute: str, build: Callable[[], Any]) -> Any:
+    """What ``build`` gives, kept on the class itself (not its subclasses) per language."""
+    kept = cls.__dict__.get(attribute)
+    if kept is None:
+        kept = {}
+        setattr(cls, attribute, kept)
+    language = translation.get_language()
+    value = kept.get(language)
+    if value is None:
+        value = kept[language] = build()
+    return value
 
 
 def _fresh(field: Any) -> Any:
@@ -120,6 +170,29 @@ def _column(model: Any, field: Any) -> str | None:
         return None
     return field.source  # type: ignore[no-any-return]
 
+
+#: DRF's own scalar fields: writing a value out needs nothing but the value and the
+#: field's own options (format, places, choices), never its serializer or the request.
+_SCALARS = frozenset(
+    {
+        drf_fields.BooleanField,
+        drf_fields.CharField,
+        drf_fields.ChoiceField,
+        drf_fields.DateField,
+        drf_fields.DateTimeField,
+        drf_fields.DecimalField,
+        drf_fields.DurationField,
+        drf_fields.EmailField,
+        drf_fields.FloatField,
+        drf_fields.IntegerField,
+        drf_fields.IPAddressField,
+        drf_fields.JSONField,
+        drf_fields.SlugField,
+        drf_fields.TimeField,
+        drf_fields.URLField,
+        drf_fields.UUIDField,
+    }
+)
 
 #: DRF fields whose ``to_representation`` is ``str(value)`` or ``int(value)``: when a
 #: field still has that method, the builtin is called straight away.
