@@ -34,6 +34,7 @@ from crm.accounts.selectors import people_picker
 from crm.core.errors import DomainError
 from crm.core.forms import submit
 from crm.core.pagination import CappedPaginator
+from crm.core.statements import without_parallel_workers
 from crm.core.validation import parse_id
 
 from . import selectors, services
@@ -254,6 +255,7 @@ def _feedback_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySe
     }
 
 
+@without_parallel_workers
 def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200, bulk_error: str = "") -> HttpResponse:
     user = request.user
     policy = policy_for(user, request)
@@ -526,6 +528,7 @@ def _service_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySet
     }
 
 
+@without_parallel_workers
 def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200, bulk_error: str = "") -> HttpResponse:
     user = request.user
     policy = policy_for(user, request)

@@ -1,4 +1,8 @@
-"""Querysets of a fixed shape, compiled to SQL once per process.
+"""How a page's statements are compiled and planned.
+
+Querysets of a fixed shape, compiled to SQL once per process (:class:`Prepared`), and
+pages whose short statements are planned without parallel workers
+(:func:`without_parallel_workers`).
 
 Turning a queryset into SQL costs more than running a small statement: the token look-up
 that opens every API request (the token, its user and the user's team, about forty
@@ -14,12 +18,15 @@ from a user's scope, whose conditions change with the user.
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.db.models import Model, QuerySet
+
+from .jobs import local_settings
 
 M = TypeVar("M", bound=Model)
 
@@ -76,3 +83,27 @@ class Prepared(Generic[M]):
         run = queryset._chain()  # type: ignore[attr-defined]
         run.query.get_compiler = lambda *args, **kwargs: statement
         return list(run)
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def without_parallel_workers(view: V) -> V:
+    """Run ``view``'s statements with no parallel workers (``max_parallel_workers_per_gather
+    = 0``) and then put the setting back.
+
+    A work queue reads one page of open records in a scope reached through each record's
+    customer.  Planning for the whole scope, PostgreSQL starts parallel workers for it and
+    waits for them before the page's first row: at a million customers the manager's
+    feedback page waited 23 ms for its workers and read its 50 rows in 33 ms, against 6 ms
+    in one process.  Pages that aggregate a whole book (archive health, the dashboards)
+    keep their workers, and so does the alert inbox, which measured the same either way.
+    """
+
+    @functools.wraps(view)
+    def serial(*args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(), connection.cursor() as cursor:
+            with local_settings(cursor, max_parallel_workers_per_gather="0"):
+                return view(*args, **kwargs)
+
+    return serial  # type: ignore[return-value]

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.accounts.models import APIToken, User
 from crm.accounts.selectors import api_token_for_key
 from crm.accounts.services import api_token_create
-from crm.core.statements import Prepared
+from crm.core.statements import Prepared, without_parallel_workers
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +80,43 @@ def test_a_token_is_found_by_its_key_with_its_user_in_one_query(rep1: Any) -> No
     assert api_token_for_key(key=key + "x") is None
     APIToken.objects.filter(pk=token.pk).update(revoked_at="2026-01-01T00:00:00Z")
     assert api_token_for_key(key=key) is None
+
+
+def _workers() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        return str(cursor.fetchone()[0])
+
+
+def test_a_view_runs_without_parallel_workers_and_puts_the_setting_back() -> None:
+    before = _workers()
+    assert before != "0"
+
+    @without_parallel_workers
+    def page() -> str:
+        return _workers()
+
+    assert page() == "0"
+    assert _workers() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("/service/feedback/", "feedback_feedback"),
+        ("/service/records/", "feedback_servicerecord"),
+    ],
+)
+def test_the_work_queues_read_their_rows_without_parallel_workers(
+    client: Any, manager: Any, url: str, table: str
+) -> None:
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    serial = [i for i, sql in enumerate(statements) if "'max_parallel_workers_per_gather', '0'" in sql]
+    restored = [i for i, sql in enumerate(statements) if "set_config" in sql and i not in serial]
+    reads = [i for i, sql in enumerate(statements) if f'FROM "{table}"' in sql]
+    assert serial and restored and reads
+    assert serial[0] < min(reads) and max(reads) < restored[-1]
+    assert _workers() != "0"
