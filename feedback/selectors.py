@@ -102,6 +102,12 @@ def feedback_by_status(*, rows: QuerySet[Feedback], status: str, sort: str = "")
     return _in_order(rows, "received_at", sort == "oldest" or (waiting and sort != "newest"))
 
 
+def feedback_status_count(counts: dict[str, int], status: str) -> int | None:
+    """How many rows :func:`feedback_by_status` gives for ``status``, read off ``counts``
+    (:func:`feedback_counts` of the same rows); None when they were not counted."""
+    return counts.get(status if status == "open" or status in FeedbackStatus.values else "all")
+
+
 def feedback_counts(*, rows: QuerySet[Feedback]) -> dict[str, int]:
     """How many of ``rows`` are in each status, open, overdue and in all: one query, over
     at most ``CRM_LIST_COUNT_CAP`` rows (none when there are more: counting a manager's
@@ -182,6 +188,12 @@ def service_by_result(*, rows: QuerySet[ServiceRecord], status: str, sort: str =
     elif status in ServiceResult.values:
         rows = rows.filter(result=status)
     return _in_order(rows, "service_date", sort == "oldest" or (status == "open" and sort != "newest"))
+
+
+def service_result_count(counts: dict[str, int], status: str) -> int | None:
+    """How many rows :func:`service_by_result` gives for ``status``, read off ``counts``
+    (:func:`service_counts` of the same rows); None when they were not counted."""
+    return counts.get(status if status == "open" or status in ServiceResult.values else "all")
 
 
 def service_counts(*, rows: QuerySet[ServiceRecord]) -> dict[str, int]:

@@ -260,8 +260,10 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
     user = request.user
     policy = policy_for(user, request)
     narrowed, counting = _feedback_narrowed(request, params)
-    rows = selectors.feedback_by_status(rows=narrowed, status=counting["filters"].status, sort=_sort(params))
-    page = CappedPaginator(rows, PER_PAGE).get_page(params.get("page"))
+    tab = counting["filters"].status
+    rows = selectors.feedback_by_status(rows=narrowed, status=tab, sort=_sort(params))
+    known = selectors.feedback_status_count(counting["counts"], tab)
+    page = CappedPaginator(rows, PER_PAGE).counted(known).get_page(params.get("page"))
     shared = _FeedbackRows(request, counting["query"])
     context = {
         **counting,
@@ -533,8 +535,10 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
     user = request.user
     policy = policy_for(user, request)
     narrowed, counting = _service_narrowed(request, params)
-    rows = selectors.service_by_result(rows=narrowed, status=counting["filters"].status, sort=_sort(params))
-    page = CappedPaginator(rows, PER_PAGE).get_page(params.get("page"))
+    tab = counting["filters"].status
+    rows = selectors.service_by_result(rows=narrowed, status=tab, sort=_sort(params))
+    known = selectors.service_result_count(counting["counts"], tab)
+    page = CappedPaginator(rows, PER_PAGE).counted(known).get_page(params.get("page"))
     shared = _ServiceRows(request, counting["query"])
     context = {
         **counting,

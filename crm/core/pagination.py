@@ -41,6 +41,13 @@ class CappedPaginator(Paginator):
         count, self.more = capped_count(self.object_list)
         return count
 
+    def counted(self, count: int | None) -> CappedPaginator:
+        """Take ``count``, worked out already (exactly, within the cap), instead of
+        counting the rows again; None leaves the paginator to count them."""
+        if count is not None:
+            self.__dict__["count"] = count
+        return self
+
 
 def grouped_page(queryset: QuerySet[Any], per_page: int, number: str | None) -> Page:
     """A page of ``queryset``, a statement that must work out every row before it can
@@ -55,7 +62,7 @@ def grouped_page(queryset: QuerySet[Any], per_page: int, number: str | None) -> 
     rows = list(queryset.annotate(grouped_total=Window(Count("*")))[offset : offset + per_page])
     if not rows and wanted > 1:
         return paginator.get_page(wanted)
-    paginator.__dict__["count"] = rows[0]["grouped_total"] if rows else 0
+    paginator.counted(rows[0]["grouped_total"] if rows else 0)
     return Page(rows, wanted, paginator)
 
 
