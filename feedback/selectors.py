@@ -91,21 +91,28 @@ def _in_order(rows: QuerySet[Any], field: str, oldest: bool) -> QuerySet[Any]:
     return rows.order_by(field, "id") if oldest else rows.order_by(f"-{field}", "-id")
 
 
+def _tab(status: str, values: list[str]) -> str:
+    """The queue tab a ``status`` parameter shows: ``open``, one of ``values``, or
+    ``all`` for anything else.  The rows of a tab and their count both follow it."""
+    return status if status == "open" or status in values else "all"
+
+
 def feedback_by_status(*, rows: QuerySet[Feedback], status: str, sort: str = "") -> QuerySet[Feedback]:
     """``rows`` of one status (``open``: new or in progress).  ``sort``: ``oldest`` or
     ``newest`` first; by default what waits longest first when open, else the latest."""
-    waiting = status in ("open", FeedbackStatus.NEW, FeedbackStatus.IN_PROGRESS)
-    if status == "open":
+    tab = _tab(status, FeedbackStatus.values)
+    waiting = tab in ("open", FeedbackStatus.NEW, FeedbackStatus.IN_PROGRESS)
+    if tab == "open":
         rows = rows.filter(open_feedback())
-    elif status in FeedbackStatus.values:
-        rows = rows.filter(status=status)
+    elif tab != "all":
+        rows = rows.filter(status=tab)
     return _in_order(rows, "received_at", sort == "oldest" or (waiting and sort != "newest"))
 
 
 def feedback_status_count(counts: dict[str, int], status: str) -> int | None:
     """How many rows :func:`feedback_by_status` gives for ``status``, read off ``counts``
     (:func:`feedback_counts` of the same rows); None when they were not counted."""
-    return counts.get(status if status == "open" or status in FeedbackStatus.values else "all")
+    return counts.get(_tab(status, FeedbackStatus.values))
 
 
 def feedback_counts(*, rows: QuerySet[Feedback]) -> dict[str, int]:
@@ -183,17 +190,18 @@ def service_queue(*, user: Any, filters: QueueFilters, searchable: tuple[str, ..
 def service_by_result(*, rows: QuerySet[ServiceRecord], status: str, sort: str = "") -> QuerySet[ServiceRecord]:
     """``rows`` of one result (``open``: any but resolved).  ``sort``: ``oldest`` or
     ``newest`` first; by default the oldest first when open, else the latest."""
-    if status == "open":
+    tab = _tab(status, ServiceResult.values)
+    if tab == "open":
         rows = rows.filter(open_service())
-    elif status in ServiceResult.values:
-        rows = rows.filter(result=status)
-    return _in_order(rows, "service_date", sort == "oldest" or (status == "open" and sort != "newest"))
+    elif tab != "all":
+        rows = rows.filter(result=tab)
+    return _in_order(rows, "service_date", sort == "oldest" or (tab == "open" and sort != "newest"))
 
 
 def service_result_count(counts: dict[str, int], status: str) -> int | None:
     """How many rows :func:`service_by_result` gives for ``status``, read off ``counts``
     (:func:`service_counts` of the same rows); None when they were not counted."""
-    return counts.get(status if status == "open" or status in ServiceResult.values else "all")
+    return counts.get(_tab(status, ServiceResult.values))
 
 
 def service_counts(*, rows: QuerySet[ServiceRecord]) -> dict[str, int]:
