@@ -58,6 +58,9 @@ class Prepared(Generic[M]):
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
+                compiled = self._compiled.get(alias)  # another thread may have compiled it meanwhile
+                if compiled is not None:
+                    return compiled
                 sentinels = self._sentinels()
                 queryset = self.build(*sentinels).using(alias)
                 compiler = queryset.query.get_compiler(using=alias)
