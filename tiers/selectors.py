@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access.scope import customers_visible_to, scoped_queryset, sees_everything, team_scope_q
+from crm.core.statements import Prepared
 from customers.models import Customer
 from risk.choices import OPEN_STATUSES
 from risk.models import RiskAlert
@@ -71,22 +71,22 @@ def next_due(policy: ScoringPolicy | None, last_as_of: datetime | None) -> datet
     return last_as_of + relativedelta(months=PERIOD_MONTHS[ReviewPeriod(policy.period)])
 
 
-@functools.cache
-def _schedule_statement() -> tuple[str, tuple[Any, ...]]:
-    """The schedule's statement: the active policy with the last finished run's dates.
-    Compiled once per process (it takes no argument), for every customer the API
-    represents asks for it, and compiling it cost three times running it."""
+def _schedule_query() -> QuerySet[ScoringPolicy]:
     last = TierRun.objects.filter(state=RunState.DONE).order_by("-as_of")
-    query = (
+    return (
         ScoringPolicy.objects.filter(is_active=True)
         .annotate(
             last_as_of=Subquery(last.values("as_of")[:1]),
             last_finished_at=Subquery(last.values("finished_at")[:1]),
         )
         .order_by("pk")[:1]
-    ).query
-    sql, params = query.sql_with_params()
-    return sql, tuple(params)
+    )
+
+
+#: The schedule's statement: the active policy with the last finished run's dates.
+#: Compiled once per process (``crm.core.statements``): every customer the API
+#: represents asks for it, and compiling it cost three times running it.
+_SCHEDULE = Prepared(_schedule_query)
 
 
 def tier_schedule(*, request: Any = None) -> TierSchedule:
@@ -94,8 +94,8 @@ def tier_schedule(*, request: Any = None) -> TierSchedule:
     cached = getattr(request, "_tier_schedule", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    sql, params = _schedule_statement()
-    policy = next(iter(ScoringPolicy.objects.raw(sql, params)), None)
+    found = _SCHEDULE()
+    policy = found[0] if found else None
     last_as_of = getattr(policy, "last_as_of", None)
     schedule = TierSchedule(
         last_as_of=last_as_of,
