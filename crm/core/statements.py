@@ -77,11 +77,13 @@ class Prepared(Generic[M]):
     def __call__(self, *values: Any, using: str = "default") -> list[M]:
         if len(values) != len(self.kinds) or not all(isinstance(v, k) for v, k in zip(values, self.kinds, strict=True)):
             raise TypeError(f"expected values of {self.kinds}, got {values!r}")
-        queryset, compiler, sql, params, positions = self._compile(connections[using].alias)
+        here = connections[using]  # this thread's connection: each thread has its own
+        queryset, compiler, sql, params, positions = self._compile(here.alias)
         bound = list(params)
         for position, value in zip(positions, values, strict=True):
             bound[position] = value
         statement = copy.copy(compiler)
+        statement.connection = here  # the compiler kept the connection of the thread that compiled it
         statement.as_sql = lambda *args, **kwargs: (sql, tuple(bound))  # the compiled SQL, this call's values
         run = queryset._chain()  # type: ignore[attr-defined]
         run.query.get_compiler = lambda *args, **kwargs: statement

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -120,3 +121,23 @@ def test_the_work_queues_read_their_rows_without_parallel_workers(
     assert serial and restored and reads
     assert serial[0] < min(reads) and max(reads) < restored[-1]
     assert _workers() != "0"
+
+
+def test_a_statement_compiled_in_one_thread_runs_in_another(rep1: Any) -> None:
+    """Each thread runs it on its own connection (a threaded server, the test server)."""
+    users = _by_name_and_team()
+    users(rep1.username, rep1.team_id)  # compiled here
+    outcome: list[Any] = []
+
+    def elsewhere() -> None:
+        try:
+            outcome.append(users(rep1.username, rep1.team_id))
+        except Exception as error:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert outcome == [[]]  # ran (the other thread does not see this test's transaction)
