@@ -12,9 +12,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access.scope import scoped_queryset
+from crm.access.scope import ScopedStatement, scoped_queryset
 from crm.audit.models import AuditEvent
 from crm.core.formats import money, record_kind
+from crm.core.statements import Prepared, attach_prefetched
 from feedback.models import Feedback, SatisfactionResponse, ServiceRecord
 from risk.models import RiskAlert
 from tiers.models import TierChange
@@ -33,13 +34,37 @@ CUSTOMER_PHONES = (
 )
 
 
+#: The order a customer's contacts are shown in: the primary contact first, then by name.
+CONTACT_ORDER = ("-is_primary", "name", "id")
+
+
+def _customer_rows(*, user: Any) -> QuerySet[Customer]:
+    return scoped_queryset(Customer, user).select_related("owner", "team", "tier")
+
+
 def customer_list(*, user: Any) -> QuerySet[Customer]:
     """The customers ``user`` may see, with what a list row shows (owner, team, tier, contacts)."""
-    return (
-        scoped_queryset(Customer, user)
-        .select_related("owner", "team", "tier")
-        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name", "id")))
+    return _customer_rows(user=user).prefetch_related(
+        Prefetch("contacts", queryset=Contact.objects.order_by(*CONTACT_ORDER))
     )
+
+
+# One customer by its id, as :func:`customer_list` gives it: compiled once per scope form
+# (``crm.access.scope.ScopedStatement``), its contacts once for all.  Compiling the two
+# statements cost a detail 1.1-1.8 ms of its 7 ms of CPU, more than running them.
+_ONE_CUSTOMER = ScopedStatement(lambda user, pk: _customer_rows(user=user).filter(pk=pk), int)
+_CONTACTS_OF = Prepared(lambda customer: Contact.objects.filter(customer_id=customer).order_by(*CONTACT_ORDER), int)
+
+
+def customer_one(*, user: Any, pk: int) -> Customer | None:
+    """The customer ``pk`` if ``user`` may see it, with what :func:`customer_list` reads
+    with it (owner, team, tier, its contacts in order): two queries."""
+    found = _ONE_CUSTOMER(user, pk)
+    if not found:
+        return None
+    customer = found[0]
+    attach_prefetched(customer, "contacts", _CONTACTS_OF(customer.pk))
+    return customer
 
 
 def customer_api_list(*, user: Any) -> QuerySet[Customer]:

@@ -13,19 +13,25 @@ Every queryset in the project that shows records to a user is built by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, TypeVar
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 
 from crm.accounts.choices import Role
 from crm.core.errors import KeyTaken
+from crm.core.statements import Prepared
 
 M = TypeVar("M", bound=Model)
 
 _NOTHING = Q(pk__in=[])
+
+#: The forms a user's customer condition takes (:func:`scope_shape`).
+NOTHING, EVERYTHING, TEAMS_AND_OWN, OWN = "nothing", "everything", "teams_and_own", "own"
 
 
 def sees_everything(user: Any) -> bool:
@@ -34,19 +40,34 @@ def sees_everything(user: Any) -> bool:
     )
 
 
+def scope_shape(user: Any) -> str:
+    """The form of ``user``'s customer condition, which only its values (the user's id)
+    tell apart from another user's of the same form: nothing (signed out, inactive or
+    no role that owns customers), everything (admins and integrations), the teams the
+    user manages and their own customers (a manager), their own customers (a rep)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    if sees_everything(user):
+        return EVERYTHING
+    if user.role == Role.MANAGER:
+        return TEAMS_AND_OWN
+    if user.role == Role.REP:
+        return OWN
+    return NOTHING
+
+
 def customer_scope_q(user: Any, path: str = "") -> Q:
     """The condition on a customer (reached through ``path``) for ``user`` to see it."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    shape = scope_shape(user)
+    if shape == NOTHING:
         return _NOTHING
-    if sees_everything(user):
+    if shape == EVERYTHING:
         return Q()
     prefix = f"{path}__" if path else ""
     mine = Q(**{f"{prefix}owner": user})
-    if user.role == Role.MANAGER:
+    if shape == TEAMS_AND_OWN:
         return mine | team_scope_q(user, f"{prefix}team")
-    if user.role == Role.REP:
-        return mine
-    return _NOTHING
+    return mine
 
 
 def team_scope_q(user: Any, path: str = "team") -> Q:
@@ -54,11 +75,10 @@ def team_scope_q(user: Any, path: str = "team") -> Q:
     customer assigned to it: any team for who sees everything, the teams they manage for
     a manager, none otherwise.  Figures kept per team (the tier dashboard's) are scoped
     by it; a user's own customers outside those teams are theirs by ``customer_scope_q``."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return _NOTHING
-    if sees_everything(user):
+    shape = scope_shape(user)
+    if shape == EVERYTHING:
         return Q()
-    if user.role == Role.MANAGER:
+    if shape == TEAMS_AND_OWN:
         return Q(**{f"{path}__manager": user})
     return _NOTHING
 
@@ -116,3 +136,53 @@ def held_beyond_scope(model: type[M], user: Any, field: str, values: Iterable[An
     everywhere = model._default_manager.filter(**{f"{field}__in": wanted})
     visible = scoped_queryset(model, user).filter(**{f"{field}__in": wanted})
     return set(everywhere.values_list(field, flat=True)) - set(visible.values_list(field, flat=True))
+
+
+def _stand_in(shape: str, user_id: int) -> Any:
+    """A user of ``shape`` with id ``user_id``, never saved: what a scoped statement is
+    built for (:class:`ScopedStatement`)."""
+    role = {EVERYTHING: Role.ADMIN, TEAMS_AND_OWN: Role.MANAGER, OWN: Role.REP}[shape]
+    stand_in = get_user_model()(pk=user_id, role=role, is_active=True, is_superuser=False)
+    assert scope_shape(stand_in) == shape
+    return stand_in
+
+
+class ScopedStatement(Generic[M]):
+    """A look-up of fixed shape among the records a user may see, compiled once per scope
+    form (:func:`scope_shape`) and run with the caller's id and the call's values.
+
+    ``build(user, *values)`` returns the queryset, starting from this module's scope; it
+    may use nothing of ``user`` but what the scope uses (a stand-in that carries only the
+    role and the id is passed).  The scope still decides: a manager's statement is the
+    manager's condition with the caller's id, an admin's has none, and a user whose form
+    is "nothing" finds nothing without a query.  The tests compare it with the queryset
+    for every role.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type) -> None:
+        self.build = build
+        self.kinds = kinds
+        self._by_shape: dict[str, Prepared[M]] = {}
+        self._lock = threading.Lock()
+
+    def _prepared(self, shape: str) -> Prepared[M]:
+        prepared = self._by_shape.get(shape)
+        if prepared is None:
+            with self._lock:
+                prepared = self._by_shape.get(shape)
+                if prepared is None:
+                    build, kinds = self.build, self.kinds
+                    if shape == EVERYTHING:  # no condition, so no id to bind
+                        prepared = Prepared(lambda *values: build(_stand_in(shape, 0), *values), *kinds)
+                    else:
+                        prepared = Prepared(lambda uid, *values: build(_stand_in(shape, uid), *values), int, *kinds)
+                    self._by_shape[shape] = prepared
+        return prepared
+
+    def __call__(self, user: Any, *values: Any) -> list[M]:
+        shape = scope_shape(user)
+        if shape == NOTHING:
+            return []
+        if shape == EVERYTHING:
+            return self._prepared(shape)(*values)
+        return self._prepared(shape)(int(user.pk), *values)

@@ -83,6 +83,13 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 # --------------------------------------------------------------------- viewsets
+def _whole_number(value: Any) -> int | None:
+    """``value`` as a record id, if it is one (digits, within a bigint)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     """A model endpoint whose rows come from the record scope and whose writes are services.
 
@@ -104,6 +111,9 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
 
     #: A selector ``(user=...) -> QuerySet`` that shapes the rows (it starts from the scope).
     selector: Any = None
+    #: ``(user=..., pk=...) -> record or None``: the one record a detail shows, as the
+    #: selector gives it, read with prepared statements (``crm.access.scope.ScopedStatement``).
+    one_record: Any = None
 
     def get_queryset(self) -> QuerySet[Any]:
         if self.selector is not None:
@@ -119,6 +129,13 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
         """The one record the URL names, from the scope; the list's filter, search and
         ordering backends only run when the request names a parameter (they would
         build a whole filter form to narrow one row by its key)."""
+        if self.one_record is not None and self.action == "retrieve" and not self.request.query_params:
+            key = _whole_number(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+            instance = None if key is None else self.one_record(user=self.request.user, pk=key)
+            if instance is not None:
+                self.check_object_permissions(self.request, instance)
+                return instance
+            # Not found (or not a key): the general path answers, with its own 404.
         self._one_record = True
         try:
             return super().get_object()

@@ -11,8 +11,9 @@ changes, only its values, is compiled once here and run with each call's values,
 Django's own iterable, so that what comes back (model instances, the related records of
 ``select_related``) is exactly what the queryset gives.
 
-Only a shape that depends on nothing but the code may be prepared: never a queryset built
-from a user's scope, whose conditions change with the user.
+Only a shape that depends on nothing but the code may be prepared here: never a queryset
+built from a user's scope, whose conditions change with the user.  The scope's own forms
+are prepared by ``crm.access.scope.ScopedStatement``, one statement per form.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ _SENTINEL_NUMBER = -7_337_000_000_000
 class Prepared(Generic[M]):
     """``build(*values)`` returns the queryset; a call with the values returns its rows.
 
-    Each parameter is a text or a whole number (``kinds``), used once in the statement.
+    Each parameter is a text or a whole number (``kinds``); every place the statement
+    uses it is bound to the call's value (a manager's scope names the manager twice).
     """
 
     def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type) -> None:
         self.build = build
         self.kinds = kinds
-        self._compiled: dict[str, tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[int, ...]]] = {}
+        self._compiled: dict[str, tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[tuple[int, ...], ...]]] = {}
         self._lock = threading.Lock()
 
     def _sentinels(self) -> list[Any]:
@@ -54,7 +56,7 @@ class Prepared(Generic[M]):
             for index, kind in enumerate(self.kinds)
         ]
 
-    def _compile(self, alias: str) -> tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[int, ...]]:
+    def _compile(self, alias: str) -> tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[tuple[int, ...], ...]]:
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
@@ -67,10 +69,10 @@ class Prepared(Generic[M]):
                 sql, params = compiler.as_sql()
                 positions = []
                 for sentinel in sentinels:
-                    found = [index for index, value in enumerate(params) if value == sentinel]
-                    if len(found) != 1:
-                        raise ValueError(f"a prepared parameter must appear once in the statement: {sql}")
-                    positions.append(found[0])
+                    found = tuple(index for index, value in enumerate(params) if value == sentinel)
+                    if not found:
+                        raise ValueError(f"a prepared parameter must appear in the statement: {sql}")
+                    positions.append(found)
                 compiled = self._compiled[alias] = (queryset, compiler, sql, tuple(params), tuple(positions))
         return compiled
 
@@ -80,14 +82,33 @@ class Prepared(Generic[M]):
         here = connections[using]  # this thread's connection: each thread has its own
         queryset, compiler, sql, params, positions = self._compile(here.alias)
         bound = list(params)
-        for position, value in zip(positions, values, strict=True):
-            bound[position] = value
+        for places, value in zip(positions, values, strict=True):
+            for place in places:
+                bound[place] = value
         statement = copy.copy(compiler)
         statement.connection = here  # the compiler kept the connection of the thread that compiled it
         statement.as_sql = lambda *args, **kwargs: (sql, tuple(bound))  # the compiled SQL, this call's values
         run = queryset._chain()  # type: ignore[attr-defined]
         run.query.get_compiler = lambda *args, **kwargs: statement
         return list(run)
+
+
+def attach_prefetched(instance: Model, name: str, rows: list[Any]) -> None:
+    """Leave on ``instance`` what ``prefetch_related(name)`` leaves for a reverse foreign
+    key: ``instance.<name>.all()`` answers ``rows`` without a query, and each row knows
+    ``instance`` as its parent.  For a record read with a prepared statement, whose related
+    rows come from a prepared statement of their own."""
+    relation = instance._meta.get_field(name)
+    parent = relation.field  # type: ignore[union-attr]
+    for row in rows:
+        parent.set_cached_value(row, instance)
+    kept = relation.related_model._default_manager.all()  # type: ignore[union-attr]
+    kept._result_cache = rows
+    kept._prefetch_done = True  # type: ignore[union-attr]
+    cache = getattr(instance, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    cache[relation.cache_name] = kept  # type: ignore[union-attr]
 
 
 V = TypeVar("V", bound=Callable[..., Any])

@@ -170,6 +170,7 @@ class CustomerViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
     delete_service = staticmethod(services.customer_delete)
 
     selector = staticmethod(selectors.customer_api_list)
+    one_record = staticmethod(selectors.customer_one)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> Customer:  # type: ignore[override]
         if not _create_anyway(self.request, serializer):

@@ -67,9 +67,16 @@ def test_wrong_values_are_refused() -> None:
         users(1, 2)
     with pytest.raises(TypeError):
         users("rep1")
+    unused = Prepared(lambda name: User.objects.filter(username="rep1"), str)
+    with pytest.raises(ValueError, match="must appear"):
+        unused("rep1")
+
+
+def test_a_value_used_twice_is_bound_at_each_place(rep1: Any, rep2: Any) -> None:
     twice = Prepared(lambda name: User.objects.filter(username=name) | User.objects.filter(email=name), str)
-    with pytest.raises(ValueError, match="once"):
-        twice("rep1")
+    assert [u.pk for u in twice(rep1.username)] == [rep1.pk]
+    assert [u.pk for u in twice(rep2.email)] == [rep2.pk]
+    assert twice("nobody") == []
 
 
 def test_a_token_is_found_by_its_key_with_its_user_in_one_query(rep1: Any) -> None:
