@@ -114,6 +114,10 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     #: ``(user=..., pk=...) -> record or None``: the one record a detail shows, as the
     #: selector gives it, read with prepared statements (``crm.access.scope.ScopedStatement``).
     one_record: Any = None
+    #: ``(records) -> None``: attaches what the serializer reads of related records to one
+    #: page of the list with prepared statements, in place of the selector's
+    #: ``prefetch_related`` (which compiles its statement for every page).
+    page_related: Any = None
 
     def get_queryset(self) -> QuerySet[Any]:
         if self.selector is not None:
@@ -141,6 +145,14 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
             return super().get_object()
         finally:
             self._one_record = False
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        if self.page_related is None or not isinstance(queryset, QuerySet):
+            return super().paginate_queryset(queryset)
+        page = super().paginate_queryset(queryset.prefetch_related(None))
+        if page is not None:
+            self.page_related(page)
+        return page
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if getattr(self, "_one_record", False) and not self.request.query_params:

@@ -12,3 +12,10 @@ class CoreConfig(AppConfig):
         from .validation import input_rules_install
 
         input_rules_install()
+        # ``field__any_of``: a list of values as one parameter, for prepared statements.
+        from django.db.models import Field, ForeignObject
+
+        from .statements import AnyOf
+
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(AnyOf)  # a relation's lookups are its own

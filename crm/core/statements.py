@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from django.db import connection, connections, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Lookup, Model, QuerySet
 
 from .jobs import local_settings
 
@@ -37,11 +37,26 @@ _SENTINEL_TEXT = "\x7fprepared-parameter-{}\x7f"
 _SENTINEL_NUMBER = -7_337_000_000_000
 
 
+class AnyOf(Lookup):  # type: ignore[type-arg]
+    """``field__any_of=[...]``: ``field = ANY(%s)``, the list bound as one array, so that the
+    statement's text is the same whatever the number of values and can be prepared (an
+    ``__in`` writes one placeholder per value).  Registered on every field by
+    ``CoreConfig.ready``."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
 class Prepared(Generic[M]):
     """``build(*values)`` returns the queryset; a call with the values returns its rows.
 
-    Each parameter is a text or a whole number (``kinds``); every place the statement
-    uses it is bound to the call's value (a manager's scope names the manager twice).
+    Each parameter is a text, a whole number or a list of whole numbers (``kinds``; a list
+    goes with ``__any_of``); every place the statement uses it is bound to the call's
+    value (a manager's scope names the manager twice).
     """
 
     def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type) -> None:
@@ -52,7 +67,11 @@ class Prepared(Generic[M]):
 
     def _sentinels(self) -> list[Any]:
         return [
-            _SENTINEL_TEXT.format(index) if kind is str else _SENTINEL_NUMBER - index
+            _SENTINEL_TEXT.format(index)
+            if kind is str
+            else [_SENTINEL_NUMBER - index]
+            if kind is list
+            else _SENTINEL_NUMBER - index
             for index, kind in enumerate(self.kinds)
         ]
 

@@ -171,6 +171,7 @@ class CustomerViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
 
     selector = staticmethod(selectors.customer_api_list)
     one_record = staticmethod(selectors.customer_one)
+    page_related = staticmethod(selectors.attach_contacts)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> Customer:  # type: ignore[override]
         if not _create_anyway(self.request, serializer):

@@ -79,6 +79,15 @@ def test_a_value_used_twice_is_bound_at_each_place(rep1: Any, rep2: Any) -> None
     assert twice("nobody") == []
 
 
+def test_a_list_of_numbers_is_one_parameter(rep1: Any, rep2: Any, outsider: Any) -> None:
+    """``__any_of`` binds the list as one array: one statement for any number of values."""
+    users = Prepared(lambda ids: User.objects.filter(pk__any_of=ids).order_by("pk"), list)
+    assert [u.pk for u in users([rep1.pk])] == [rep1.pk]
+    assert [u.pk for u in users([outsider.pk, rep1.pk, rep2.pk])] == sorted([rep1.pk, rep2.pk, outsider.pk])
+    assert users([]) == []
+    assert list(User.objects.filter(team__any_of=[rep1.team_id])) == list(User.objects.filter(team=rep1.team_id))
+
+
 def test_a_token_is_found_by_its_key_with_its_user_in_one_query(rep1: Any) -> None:
     _token, key = api_token_create(actor=rep1, user=rep1, name="one query", scopes=["read"])
     with CaptureQueriesContext(connection) as queries:

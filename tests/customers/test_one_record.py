@@ -161,3 +161,28 @@ def test_a_detail_reads_the_customer_and_its_contacts_in_two_statements(
     assert sum('FROM "customers_customer"' in sql for sql in reads) == 1
     assert sum('FROM "customers_contact"' in sql for sql in reads) == 1
     assert Contact.objects.filter(customer=book[0]).count() == 3
+
+
+def test_a_list_page_shows_the_contacts_the_prefetch_shows(
+    book: list[Customer], api: Any, rep1: Any, manager: Any, admin_user: Any
+) -> None:
+    """The list attaches each page's contacts with one prepared statement: the same rows,
+    in the same order, as the selector's ``prefetch_related``."""
+    for user in (rep1, manager, admin_user):
+        answer = api(user).get("/api/v1/customers/", {"page_size": 3})
+        assert answer.status_code == 200
+        shown = answer.json()["results"]
+        ids = [row["id"] for row in shown]
+        expected = {c.pk: c for c in customer_api_list(user=user).filter(pk__in=ids)}
+        context = {"request": answer.wsgi_request}
+        for row in shown:
+            want = CustomerSerializer(expected[row["id"]], context=context).data
+            assert row["contacts"] == want["contacts"]
+            assert row["completeness"] == want["completeness"]
+
+
+def test_a_customer_without_contacts_gets_none(api: Any, rep1: Any) -> None:
+    lonely = CustomerFactory(owner=rep1, team=rep1.team)
+    assert api(rep1).get(f"/api/v1/customers/{lonely.pk}/").json()["contacts"] == []
+    (row,) = api(rep1).get("/api/v1/customers/").json()["results"]
+    assert row["contacts"] == []
