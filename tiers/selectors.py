@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access.scope import customers_visible_to, scoped_queryset, sees_everything, team_scope_q
+from crm.core import generations
 from crm.core.statements import Prepared
 from customers.models import Customer
 from risk.choices import OPEN_STATUSES
@@ -89,23 +90,39 @@ def _schedule_query() -> QuerySet[ScoringPolicy]:
 _SCHEDULE = Prepared(_schedule_query)
 
 
+#: The schedule this process read last, under the generation it was read at (the runs' and
+#: the policies' tables: ``crm.core.generations``).
+_KEPT: dict[str, TierSchedule] = {}
+
+
 def tier_schedule(*, request: Any = None) -> TierSchedule:
-    """The schedule (one query), memoised on the request when there is one."""
+    """The schedule, memoised on the request when there is one, and kept by the process
+    while no run or policy changes (no query of its own then)."""
     cached = getattr(request, "_tier_schedule", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    token = generations.current(generations.TIER_SCHEDULE)
+    schedule = _KEPT.get(token) if token is not None else None
+    if schedule is None:
+        schedule = _read_schedule()
+        if token is not None:
+            _KEPT.clear()
+            _KEPT[token] = schedule
+    if request is not None:
+        request._tier_schedule = schedule
+    return schedule
+
+
+def _read_schedule() -> TierSchedule:
     found = _SCHEDULE()
     policy = found[0] if found else None
     last_as_of = getattr(policy, "last_as_of", None)
-    schedule = TierSchedule(
+    return TierSchedule(
         last_as_of=last_as_of,
         last_finished_at=getattr(policy, "last_finished_at", None),
         next_due=next_due(policy, last_as_of),
         policy=policy,
     )
-    if request is not None:
-        request._tier_schedule = schedule
-    return schedule
 
 
 # ------------------------------------------------------------------ the manager's dashboard

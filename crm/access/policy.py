@@ -8,9 +8,10 @@ field and role (``FieldPermission`` rows); a field without a row is ``write`` fo
 role (the API's own read-only fields stay read-only).  Every channel asks this module:
 serializers, filter/search/ordering parameters, the timeline and the audit viewer.
 
-The whole policy is a few hundred rows.  It is cached in the shared cache (Redis) under
-a fingerprint of the rows, so a change applies on the next request of every worker
-without a restart; within one request the policy costs one small query.
+The whole policy is a few hundred rows.  It is cached in the shared cache (Redis) and in
+each process under the rows' generation (``crm.core.generations``), which any change to
+them replaces, so a change applies on the next request of every worker without a restart;
+a request reads the generation with the others, in one small query.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from crm.accounts.choices import Role
+from crm.core import generations
 
 from .choices import FieldLevel
 from .models import FieldPermission
@@ -59,21 +61,31 @@ def _load() -> PolicyTable:
     return table
 
 
-def _cached_table() -> PolicyTable:
-    """The policy table, from the shared cache when the rows have not changed since.
-
-    The cache key is a digest of the rows' content computed by the database in one small
-    query; any insert, update or delete (even one made outside the application) changes
-    it, so every worker sees a change on its next request, and a rolled-back change is
-    never served.
-    """
-
+def _digest() -> str:
+    """The rows' generation; without one (a table emptied by a test's flush), a digest of
+    their content, which the database computes."""
+    token = generations.current(generations.FIELD_POLICY)
+    if token is not None:
+        return token
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT md5(coalesce(string_agg(concat_ws('|', resource, field, role, level, reveal_allowed), ',' "
             "ORDER BY resource, field, role), '')) FROM access_fieldpermission"
         )
         (digest,) = cursor.fetchone()
+    return str(digest)
+
+
+def _cached_table() -> PolicyTable:
+    """The policy table, from the process or the shared cache when the rows have not
+    changed since.
+
+    The key is the rows' generation: any insert, update or delete (even one made outside
+    the application) replaces it in the same transaction, so every worker sees a change on
+    its next request, and a rolled-back change is never served.
+    """
+
+    digest = _digest()
     table = _LOCAL.get(digest)
     if table is not None:
         return table

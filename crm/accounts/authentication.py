@@ -12,8 +12,10 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
+
+from crm.core import generations
 
 from .models import APIToken
 from .selectors import api_token_for_key
@@ -39,6 +41,10 @@ class APITokenAuthentication(authentication.BaseAuthentication):
         token = api_token_for_key(key=key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        if request.method in permissions.SAFE_METHODS:
+            # A read takes the generations its token's look-up carried (crm.core.generations);
+            # a write reads them when it first needs them, as it always did.
+            generations.remember(getattr(token, "generations", None))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
             APIToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import JSONField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from crm.access.scope import scoped_queryset
+from crm.core import generations
 from crm.core.statements import Prepared
 
 from .models import APIToken, Team, User
@@ -59,9 +61,16 @@ def api_token_ancestors_active(*, token: APIToken) -> bool:
     return working.count() == len(set(token.ancestors))
 
 
-#: The look-up that opens every API request, compiled once (``crm.core.statements``).
+#: The look-up that opens every API request, compiled once (``crm.core.statements``): the
+#: token by its key's digest, with its user and their team, and the generations of what
+#: the processes keep (``crm.core.generations``), which a read keeps for the rest of it.
 _TOKEN_BY_DIGEST = Prepared(
-    lambda digest: APIToken.objects.select_related("user", "user__team").filter(key_hash=digest).order_by("pk")[:1],
+    lambda digest: (
+        APIToken.objects.select_related("user", "user__team")
+        .annotate(generations=RawSQL(generations.ALL_TOKENS, (), output_field=JSONField()))  # noqa: S611 - a constant
+        .filter(key_hash=digest)
+        .order_by("pk")[:1]
+    ),
     str,
 )
 

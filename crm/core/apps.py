@@ -19,3 +19,7 @@ class CoreConfig(AppConfig):
 
         Field.register_lookup(AnyOf)
         ForeignObject.register_lookup(AnyOf)  # a relation's lookups are its own
+        # What a process keeps between requests is checked once per request.
+        from . import generations
+
+        generations.install()

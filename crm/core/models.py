@@ -154,3 +154,28 @@ class ExportPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.export_id}:{self.number}"
+
+
+class Generation(models.Model):
+    """A token for each kind of data that the processes keep between requests (the field
+    policy, the tier schedule).  A trigger on the tables the data is read from replaces
+    the token in the same transaction as any change to them (``crm.core.generations``),
+    so a process that finds the token it kept its copy under may use that copy, and a
+    rolled-back change replaces nothing.  Written only by those triggers; never shown."""
+
+    scope_path: ClassVar[str | None] = None
+
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    token = models.UUIDField(_("token"))
+
+    class Meta:
+        verbose_name = _("generation")
+        verbose_name_plural = _("generations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_queryset(cls, user: object) -> models.QuerySet[Generation]:
+        """Internal bookkeeping: nobody reads it through the scope."""
+        return cls.objects.none()
