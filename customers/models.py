@@ -287,6 +287,41 @@ class ArchiveState(models.Model):
         return cls._default_manager.filter(customer_scope_q(user))
 
 
+class CustomerScopeCopy(models.Model):
+    """A record of a customer's that carries a copy of its customer's owner and team, and
+    is scoped by them exactly as its customer is (``crm.access.scope``), without looking
+    up the customer of each record: a manager's queue of open feedback or alerts reads
+    them from its own rows.
+
+    The database keeps the copies (customers migration 0021 and the migrations of each
+    app that copies): they are taken whenever a record is written with its customer,
+    whatever the application wrote in them, and follow a customer whose owner or team
+    changes, in the same transaction.  The application never writes them.
+    """
+
+    customer_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer's owner"), on_delete=models.DO_NOTHING,
+        db_constraint=False, db_index=False, null=True, blank=True, editable=False, related_name="+",
+    )  # fmt: skip
+    customer_team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("customer's team"), on_delete=models.DO_NOTHING,
+        db_constraint=False, db_index=False, null=True, blank=True, editable=False, related_name="+",
+    )  # fmt: skip
+
+    #: The copies are the database's, not a change anyone made to the record.
+    audit_exclude: ClassVar[frozenset[str]] = VersionedModel.audit_exclude | {"customer_owner", "customer_team"}
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_queryset(cls, user: Any) -> models.QuerySet[Any]:
+        """The records of the customers ``user`` sees, by the owner and team copied here."""
+        return cls._default_manager.filter(  # type: ignore[attr-defined,no-any-return]
+            customer_scope_q(user, owner="customer_owner", team="customer_team")
+        )
+
+
 class Contact(VersionedModel):
     """A person at a customer.  At most one contact per customer is the primary one."""
 

@@ -12,11 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import VersionedModel
 from crm.core.validation import happened, planned
+from customers.models import CustomerScopeCopy
 
 from .choices import FeedbackChannel, FeedbackKind, FeedbackStatus, ServiceResult, ServiceType, SurveyMethod
 
 
-class ServiceRecord(VersionedModel):
+class ServiceRecord(CustomerScopeCopy, VersionedModel):
     """One service visit or call: what was done, by whom, with what result and rating."""
 
     scope_path: ClassVar[str | None] = "customer"
@@ -72,7 +73,7 @@ class ServiceRecord(VersionedModel):
         return f"{self.service_date} {self.get_service_type_display()}"
 
 
-class Feedback(VersionedModel):
+class Feedback(CustomerScopeCopy, VersionedModel):
     """A suggestion, complaint, praise or question from a customer, and our response."""
 
     scope_path: ClassVar[str | None] = "customer"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.jobs import LAST_ID
 from crm.core.localized import localized, localized_property
 from crm.core.models import BackgroundJob, JobPart, VersionedModel
+from customers.models import CustomerScopeCopy
 
 from .choices import DEFAULT_SLA_HOURS, AlertStatus, RiskKind, ScanTrigger, Severity
 
@@ -68,7 +69,7 @@ class RiskRule(VersionedModel):
         return str(self.name)
 
 
-class RiskAlert(VersionedModel):
+class RiskAlert(CustomerScopeCopy, VersionedModel):
     """One risk found on one customer, and the work to answer it.
 
     At most one alert is open (open or acknowledged) per customer, rule and subject, so

@@ -56,17 +56,21 @@ def scope_shape(user: Any) -> str:
     return NOTHING
 
 
-def customer_scope_q(user: Any, path: str = "") -> Q:
-    """The condition on a customer (reached through ``path``) for ``user`` to see it."""
+def customer_scope_q(user: Any, path: str = "", *, owner: str = "owner", team: str = "team") -> Q:
+    """The condition on a customer (reached through ``path``) for ``user`` to see it.
+
+    ``owner`` and ``team`` name the customer's owner and team there: a record that
+    carries a copy of its customer's (``customers.models.CustomerScopeCopy``) names its
+    copies, and is then scoped without looking up its customer."""
     shape = scope_shape(user)
     if shape == NOTHING:
         return _NOTHING
     if shape == EVERYTHING:
         return Q()
     prefix = f"{path}__" if path else ""
-    mine = Q(**{f"{prefix}owner": user})
+    mine = Q(**{f"{prefix}{owner}": user})
     if shape == TEAMS_AND_OWN:
-        return mine | team_scope_q(user, f"{prefix}team")
+        return mine | team_scope_q(user, f"{prefix}{team}")
     return mine
 
 

@@ -111,6 +111,8 @@ def _clean_many(instances: Sequence[models.Model], exclude_clean: Iterable[str])
             error.row_index = index  # type: ignore[attr-defined]
             raise
     for field in links:
+        if not field.editable:
+            continue  # kept by the database, never written here (a customer's owner copied on its records)
         wanted = {getattr(instance, field.attname) for instance in instances} - {None}
         if not wanted:
             continue
