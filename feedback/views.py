@@ -33,6 +33,7 @@ from crm.accounts.models import User
 from crm.accounts.selectors import people_picker
 from crm.core.errors import DomainError
 from crm.core.forms import submit
+from crm.core.pages import Addresses
 from crm.core.pagination import CappedPaginator
 from crm.core.statements import without_parallel_workers
 from crm.core.validation import parse_id
@@ -188,6 +189,35 @@ def _act(form: Any, fields: tuple[str, ...], save: Callable[[], Any]) -> tuple[A
 
 
 # --------------------------------------------------------------------- feedback
+
+
+def _feedback_row_words() -> dict[str, str]:
+    """The words every row shows, translated once per page instead of once per row."""
+    return {
+        "actions": _("Actions"),
+        "assign": _("Assign"),
+        "change": _("Change"),
+        "customer": _("Customer"),
+        "handler": _("Handler"),
+        "new_status": _("New status"),
+        "nobody": _("Nobody"),
+        "overdue": _("Overdue"),
+        "received": _("Received"),
+        "resolved_with_this_response": _("Resolved with this response"),
+        "response": _("Response"),
+        "response_time": _("Response time"),
+        "response_to_the_customer": _("Response to the customer"),
+        "save_the_response": _("Save the response"),
+        "select": _("Select"),
+        "status": _("Status"),
+        "subject": _("Subject"),
+        "take_it": _("Take it"),
+        "current_version": _("The row now shows the current version."),
+        "what_the_customer_said": _("What the customer said"),
+        "work": _("Work"),
+    }
+
+
 class _FeedbackRows:
     """What every feedback row of one request shares: read once, not per row.  ``query``:
     the queue's filters, for going back to them after an act without htmx."""
@@ -204,6 +234,11 @@ class _FeedbackRows:
             name: self.may_update and _writes(self.policy, "feedback", name)
             for name in ("handler", "status", "response")
         }
+        self.addresses = {
+            "customer": Addresses("customers:detail"),
+            **{act: Addresses(f"feedback:feedback-{act}") for act in ("assign", "respond", "status")},
+        }
+        self.words = _feedback_row_words()
 
     def item(self, obj: Feedback, *, form: Any = None, panel: str = "", saved: str = "") -> dict[str, Any]:
         shown = _shown(self.policy, "feedback", obj, FEEDBACK_SHOWN)
@@ -211,6 +246,11 @@ class _FeedbackRows:
         return {
             "obj": obj,
             "shown": shown,
+            "t": self.words,
+            "urls": {
+                act: address(obj.customer_id if act == "customer" else obj.pk)
+                for act, address in self.addresses.items()
+            },
             "status_code": obj.status if shown["status"] is not None else "",
             "wait": wait,
             "wait_text": duration_text(wait.seconds) if wait else "",
@@ -457,6 +497,35 @@ def _refusal(error: DomainError) -> str:
 
 
 # ---------------------------------------------------------------------- service
+
+
+def _service_row_words() -> dict[str, str]:
+    """The words every row shows, translated once per page instead of once per row."""
+    return {
+        "actions": _("Actions"),
+        "assign": _("Assign"),
+        "customer": _("Customer"),
+        "customer_comment": _("Customer comment"),
+        "follow_up": _("Follow-up"),
+        "follow_up_by": _("Follow up by"),
+        "follow_up_notes": _("Follow-up notes"),
+        "follow_up_time": _("Follow-up time"),
+        "nobody": _("Nobody"),
+        "overdue": _("Overdue"),
+        "resolved_at_the_visit": _("Resolved at the visit"),
+        "result": _("Result"),
+        "save_the_follow_up": _("Save the follow-up"),
+        "select": _("Select"),
+        "service": _("Service"),
+        "service_date": _("Service date"),
+        "staff": _("Staff"),
+        "take_it": _("Take it"),
+        "current_version": _("The row now shows the current version."),
+        "what_was_done": _("What was done"),
+        "work": _("Work"),
+    }
+
+
 class _ServiceRows:
     """What every service row of one request shares: read once, not per row."""
 
@@ -472,6 +541,12 @@ class _ServiceRows:
             name: self.may_update and _writes(self.policy, "service-records", name)
             for name in ("staff", "result", "follow_up", "due_date")
         }
+        self.addresses = {
+            "customer": Addresses("customers:detail"),
+            "assign": Addresses("feedback:service-assign"),
+            "follow_up": Addresses("feedback:service-follow-up"),
+        }
+        self.words = _service_row_words()
 
     def item(self, obj: ServiceRecord, *, form: Any = None, panel: str = "", saved: str = "") -> dict[str, Any]:
         shown = _shown(self.policy, "service-records", obj, SERVICE_SHOWN)
@@ -479,6 +554,11 @@ class _ServiceRows:
         return {
             "obj": obj,
             "shown": shown,
+            "t": self.words,
+            "urls": {
+                act: address(obj.customer_id if act == "customer" else obj.pk)
+                for act, address in self.addresses.items()
+            },
             "result_code": obj.result if shown["result"] is not None else "",
             "wait": selectors.service_follow_up(obj, self.today) if reads_dates else None,
             "due_visible": self.policy.level("service-records", "due_date") >= Level.READ,

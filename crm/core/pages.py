@@ -25,6 +25,21 @@ from django.views import View
 
 from crm.access.registry import may
 
+#: An id no record has, put in an address to find where the id goes (:class:`Addresses`).
+_MARK = "987654321987654321"
+
+
+class Addresses:
+    """The address of one view for each of many records: reversed once, each record's id
+    put in its place.  A queue of fifty rows shows eight addresses a row, and reversing
+    each cost a tenth of the page."""
+
+    def __init__(self, name: str) -> None:
+        self._head, self._tail = reverse(name, args=[_MARK]).split(_MARK, 1)
+
+    def __call__(self, pk: Any) -> str:
+        return f"{self._head}{int(pk)}{self._tail}"
+
 
 class AdminOnly(LoginRequiredMixin, UserPassesTestMixin):
     """Admins only: a signed-in non-admin gets 403, a visitor is sent to sign in."""
