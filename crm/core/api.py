@@ -31,6 +31,7 @@ from crm.access.scope import scoped_queryset
 
 from .errors import PreconditionRequired, VersionConflict
 from .export import ExportMixin
+from .validation import parse_id
 
 # --------------------------------------------------------------- optimistic locking
 # Our ETags are strong and are the record's version in quotes: "7".  If-Match compares
@@ -83,13 +84,6 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 # --------------------------------------------------------------------- viewsets
-def _whole_number(value: Any) -> int | None:
-    """``value`` as a record id, if it is one (digits, within a bigint)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    return None
-
-
 class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     """A model endpoint whose rows come from the record scope and whose writes are services.
 
@@ -134,7 +128,7 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
         ordering backends only run when the request names a parameter (they would
         build a whole filter form to narrow one row by its key)."""
         if self.one_record is not None and self.action == "retrieve" and not self.request.query_params:
-            key = _whole_number(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+            key = parse_id(str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")))
             instance = None if key is None else self.one_record(user=self.request.user, pk=key)
             if instance is not None:
                 self.check_object_permissions(self.request, instance)
