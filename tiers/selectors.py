@@ -90,24 +90,14 @@ def _schedule_query() -> QuerySet[ScoringPolicy]:
 _SCHEDULE = Prepared(_schedule_query)
 
 
-#: The schedule this process read last, under the generation it was read at (the runs' and
-#: the policies' tables: ``crm.core.generations``).
-_KEPT: dict[str, TierSchedule] = {}
-
-
 def tier_schedule(*, request: Any = None) -> TierSchedule:
     """The schedule, memoised on the request when there is one, and kept by the process
     while no run or policy changes (no query of its own then)."""
     cached = getattr(request, "_tier_schedule", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    token = generations.current(generations.TIER_SCHEDULE)
-    schedule = _KEPT.get(token) if token is not None else None
-    if schedule is None:
-        schedule = _read_schedule()
-        if token is not None:
-            _KEPT.clear()
-            _KEPT[token] = schedule
+    # Kept under the generation of the runs' and the policies' tables.
+    schedule = generations.kept(generations.TIER_SCHEDULE, lambda _token: _read_schedule())
     if request is not None:
         request._tier_schedule = schedule
     return schedule

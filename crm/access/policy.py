@@ -30,8 +30,6 @@ from .choices import FieldLevel
 from .models import FieldPermission
 
 _REQUEST_ATTR = "_crm_field_policy"
-#: The table of the last digest this process saw (see ``_cached_table``).
-_LOCAL: dict[str, PolicyTable] = {}
 
 
 class Level(IntEnum):
@@ -61,12 +59,9 @@ def _load() -> PolicyTable:
     return table
 
 
-def _digest() -> str:
-    """The rows' generation; without one (a table emptied by a test's flush), a digest of
-    their content, which the database computes."""
-    token = generations.current(generations.FIELD_POLICY)
-    if token is not None:
-        return token
+def _content_digest() -> str:
+    """A digest of the rows' content, which the database computes: their key in the shared
+    cache when they have no generation (a table emptied by a test's flush)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT md5(coalesce(string_agg(concat_ws('|', resource, field, role, level, reveal_allowed), ',' "
@@ -76,29 +71,26 @@ def _digest() -> str:
     return str(digest)
 
 
-def _cached_table() -> PolicyTable:
-    """The policy table, from the process or the shared cache when the rows have not
-    changed since.
-
-    The key is the rows' generation: any insert, update or delete (even one made outside
-    the application) replaces it in the same transaction, so every worker sees a change on
-    its next request, and a rolled-back change is never served.
-    """
-
-    digest = _digest()
-    table = _LOCAL.get(digest)
-    if table is not None:
-        return table
-    key = f"field-policy:{digest}"
+def _shared_table(token: str | None) -> PolicyTable:
+    """The table from the shared cache (Redis) under the rows' generation, loaded and put
+    there when it is not."""
+    key = f"field-policy:{token or _content_digest()}"
     table = cache.get(key)
     if table is None:
         table = _load()
         cache.set(key, table, timeout=24 * 3600)
-    # Kept in the process too, for the current digest only, so a request reads no more
-    # than the digest: the table is never changed after it is loaded.
-    _LOCAL.clear()
-    _LOCAL[digest] = table
     return table  # type: ignore[no-any-return]
+
+
+def _cached_table() -> PolicyTable:
+    """The policy table, kept by the process while the rows' generation holds.
+
+    Any insert, update or delete of the rows (even one made outside the application)
+    replaces the generation in the same transaction, so every worker sees a change on its
+    next request, and a rolled-back change is never served.  The table is never changed
+    after it is loaded.
+    """
+    return generations.kept(generations.FIELD_POLICY, _shared_table)
 
 
 def role_for_policy(user: Any) -> str:

@@ -7,7 +7,7 @@ tables replaces a random token in ``core_generation`` (``crm.core.models.Generat
 the same transaction as the change, any change, whoever makes it.  A process keeps its
 copy under the token it was read with; a request reads every token in one query, on
 first need, and keeps them until it ends.  Outside a request (a worker's task, a
-command), every question reads the tokens anew.
+command), every question reads the tokens anew.  :func:`kept` is what a process keeps.
 
 A token that is missing (a table emptied by a test's flush) answers ``None``: the caller
 reads the rows themselves, as it would without a generation.
@@ -16,7 +16,8 @@ reads the rows themselves, as it would without a generation.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.signals import request_finished, request_started
 from django.db import connection
@@ -28,9 +29,13 @@ TIER_SCHEDULE = "tier_schedule"
 #: statement may carry (the API token's look-up).
 ALL_TOKENS = "SELECT jsonb_object_agg(name, token) FROM core_generation"
 
+T = TypeVar("T")
+
 _state = threading.local()
-#: Set on a request's tokens once they were read (a request may find none at all).
-_READ = "\x00read"
+#: A request's tokens before they are read (``_state.tokens`` is None outside a request).
+_UNREAD: dict[str, str] = {}
+#: What this process keeps: per name, the token it was read under and the value.
+_KEPT: dict[str, tuple[str, Any]] = {}
 
 
 def _read() -> dict[str, str]:
@@ -45,9 +50,8 @@ def current(name: str) -> str | None:
     tokens: dict[str, str] | None = getattr(_state, "tokens", None)
     if tokens is None:
         return _read().get(name)
-    if _READ not in tokens:
-        tokens.update(_read())
-        tokens[_READ] = ""
+    if tokens is _UNREAD:
+        tokens = _state.tokens = _read()
     return tokens.get(name)
 
 
@@ -55,11 +59,25 @@ def remember(tokens: dict[str, str] | None) -> None:
     """Keep ``tokens`` for the rest of this request, read by a statement the request ran
     anyway (the API token's look-up)."""
     if getattr(_state, "tokens", None) is not None:
-        _state.tokens = {**(tokens or {}), _READ: ""}
+        _state.tokens = dict(tokens or {})
+
+
+def kept(name: str, read: Callable[[str | None], T]) -> T:
+    """What ``read(token)`` gives, read once by this process for each generation of
+    ``name`` and kept while it holds; with no generation, ``read(None)`` every time."""
+    token = current(name)
+    if token is None:
+        return read(None)
+    entry = _KEPT.get(name)
+    if entry is not None and entry[0] == token:
+        return entry[1]  # type: ignore[no-any-return]
+    value = read(token)
+    _KEPT[name] = (token, value)
+    return value
 
 
 def _begin(**_kwargs: Any) -> None:
-    _state.tokens = {}
+    _state.tokens = _UNREAD
 
 
 def _end(**_kwargs: Any) -> None:

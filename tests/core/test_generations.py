@@ -117,3 +117,30 @@ def test_outside_a_request_every_question_reads_anew() -> None:
     first = generations.current(generations.FIELD_POLICY)
     FieldPermission.objects.create(resource="customers", field="phone", role="rep", level="masked")
     assert generations.current(generations.FIELD_POLICY) not in (None, first)
+
+
+def test_what_a_process_keeps_is_read_once_per_generation() -> None:
+    reads: list[str | None] = []
+
+    def read(token: str | None) -> int:
+        reads.append(token)
+        return len(reads)
+
+    def bump() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO core_generation (name, token) VALUES ('kept_in_a_test', gen_random_uuid()) "
+                "ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token"
+            )
+
+    bump()
+    assert generations.kept("kept_in_a_test", read) == 1
+    assert generations.kept("kept_in_a_test", read) == 1 and len(reads) == 1
+    bump()
+    assert generations.kept("kept_in_a_test", read) == 2  # a new generation: read anew
+    assert reads[0] != reads[1] and None not in reads
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_generation WHERE name = 'kept_in_a_test'")
+    generations.kept("kept_in_a_test", read)
+    generations.kept("kept_in_a_test", read)
+    assert reads[2:] == [None, None]  # no generation: read every time, keep nothing
