@@ -13,7 +13,6 @@ Every queryset in the project that shows records to a user is built by
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
@@ -167,20 +166,16 @@ class ScopedStatement(Generic[M]):
         self.build = build
         self.kinds = kinds
         self._by_shape: dict[str, Prepared[M]] = {}
-        self._lock = threading.Lock()
 
     def _prepared(self, shape: str) -> Prepared[M]:
         prepared = self._by_shape.get(shape)
-        if prepared is None:
-            with self._lock:
-                prepared = self._by_shape.get(shape)
-                if prepared is None:
-                    build, kinds = self.build, self.kinds
-                    if shape == EVERYTHING:  # no condition, so no id to bind
-                        prepared = Prepared(lambda *values: build(_stand_in(shape, 0), *values), *kinds)
-                    else:
-                        prepared = Prepared(lambda uid, *values: build(_stand_in(shape, uid), *values), int, *kinds)
-                    self._by_shape[shape] = prepared
+        if prepared is None:  # cheap to make: it compiles on its first call, once, under its lock
+            build, kinds = self.build, self.kinds
+            if shape == EVERYTHING:  # no condition, so no id to bind
+                prepared = Prepared(lambda *values: build(_stand_in(shape, 0), *values), *kinds)
+            else:
+                prepared = Prepared(lambda uid, *values: build(_stand_in(shape, uid), *values), int, *kinds)
+            prepared = self._by_shape.setdefault(shape, prepared)
         return prepared
 
     def __call__(self, user: Any, *values: Any) -> list[M]:
