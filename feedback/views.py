@@ -181,6 +181,18 @@ def _row_response(
     return render(request, "feedback/queue_item.html", context, status=status)
 
 
+class _RowAddresses:
+    """Where a queue row links: its customer, and each act on its record (``act=view
+    name``), each address reversed once per page (``crm.core.pages.Addresses``)."""
+
+    def __init__(self, **acts: str) -> None:
+        self.customer = Addresses("customers:detail")
+        self.acts = {act: Addresses(name) for act, name in acts.items()}
+
+    def of(self, obj: Any) -> dict[str, str]:
+        return {"customer": self.customer(obj.customer_id), **{act: at(obj.pk) for act, at in self.acts.items()}}
+
+
 def _act(form: Any, fields: tuple[str, ...], save: Callable[[], Any]) -> tuple[Any, int]:
     """Validate and save one act; an act on fields the viewer may not write is a 403."""
     if not any(form.levels.get(field) == Level.WRITE for field in fields):
@@ -234,10 +246,9 @@ class _FeedbackRows:
             name: self.may_update and _writes(self.policy, "feedback", name)
             for name in ("handler", "status", "response")
         }
-        self.addresses = {
-            "customer": Addresses("customers:detail"),
-            **{act: Addresses(f"feedback:feedback-{act}") for act in ("assign", "respond", "status")},
-        }
+        self.addresses = _RowAddresses(
+            assign="feedback:feedback-assign", respond="feedback:feedback-respond", status="feedback:feedback-status"
+        )
         self.words = _feedback_row_words()
 
     def item(self, obj: Feedback, *, form: Any = None, panel: str = "", saved: str = "") -> dict[str, Any]:
@@ -247,10 +258,7 @@ class _FeedbackRows:
             "obj": obj,
             "shown": shown,
             "t": self.words,
-            "urls": {
-                act: address(obj.customer_id if act == "customer" else obj.pk)
-                for act, address in self.addresses.items()
-            },
+            "urls": self.addresses.of(obj),
             "status_code": obj.status if shown["status"] is not None else "",
             "wait": wait,
             "wait_text": duration_text(wait.seconds) if wait else "",
@@ -541,11 +549,7 @@ class _ServiceRows:
             name: self.may_update and _writes(self.policy, "service-records", name)
             for name in ("staff", "result", "follow_up", "due_date")
         }
-        self.addresses = {
-            "customer": Addresses("customers:detail"),
-            "assign": Addresses("feedback:service-assign"),
-            "follow_up": Addresses("feedback:service-follow-up"),
-        }
+        self.addresses = _RowAddresses(assign="feedback:service-assign", follow_up="feedback:service-follow-up")
         self.words = _service_row_words()
 
     def item(self, obj: ServiceRecord, *, form: Any = None, panel: str = "", saved: str = "") -> dict[str, Any]:
@@ -555,10 +559,7 @@ class _ServiceRows:
             "obj": obj,
             "shown": shown,
             "t": self.words,
-            "urls": {
-                act: address(obj.customer_id if act == "customer" else obj.pk)
-                for act, address in self.addresses.items()
-            },
+            "urls": self.addresses.of(obj),
             "result_code": obj.result if shown["result"] is not None else "",
             "wait": selectors.service_follow_up(obj, self.today) if reads_dates else None,
             "due_visible": self.policy.level("service-records", "due_date") >= Level.READ,
