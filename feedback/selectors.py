@@ -109,18 +109,31 @@ def feedback_by_status(*, rows: QuerySet[Feedback], status: str, sort: str = "")
     return _in_order(rows, "received_at", sort == "oldest" or (waiting and sort != "newest"))
 
 
-def feedback_status_count(counts: dict[str, int], status: str) -> int | None:
+#: The key of the counts that holds the cap when there were more rows than it.
+PAST_CAP = "past_cap"
+
+
+def feedback_status_count(counts: dict[str, int], status: str) -> tuple[int | None, bool]:
     """How many rows :func:`feedback_by_status` gives for ``status``, read off ``counts``
-    (:func:`feedback_counts` of the same rows); None when they were not counted."""
-    return counts.get(_tab(status, FeedbackStatus.values))
+    (:func:`feedback_counts` of the same rows), and whether there are more than that:
+    None when they were not counted."""
+    return _tab_count(counts, _tab(status, FeedbackStatus.values))
+
+
+def _tab_count(counts: dict[str, int], tab: str) -> tuple[int | None, bool]:
+    if tab == "all" and PAST_CAP in counts:  # all of them, counted up to the cap
+        return counts[PAST_CAP], True
+    return counts.get(tab), False
 
 
 def feedback_counts(*, rows: QuerySet[Feedback]) -> dict[str, int]:
     """How many of ``rows`` are in each status, open, overdue and in all: one query, over
-    at most ``CRM_LIST_COUNT_CAP`` rows (none when there are more: counting a manager's
-    whole queue at a million customers would cost seconds on every page)."""
-    if capped_count(rows)[1]:
-        return {}
+    at most ``CRM_LIST_COUNT_CAP`` rows.  When there are more, only the cap, under
+    ``PAST_CAP`` (the "All" tab's count): counting a manager's whole queue at a million
+    customers would cost seconds on every page."""
+    counted, more = capped_count(rows)
+    if more:
+        return {PAST_CAP: counted}
     return rows.order_by().aggregate(
         all=Count("id"),
         open=Count("id", filter=open_feedback()),
@@ -198,17 +211,19 @@ def service_by_result(*, rows: QuerySet[ServiceRecord], status: str, sort: str =
     return _in_order(rows, "service_date", sort == "oldest" or (tab == "open" and sort != "newest"))
 
 
-def service_result_count(counts: dict[str, int], status: str) -> int | None:
+def service_result_count(counts: dict[str, int], status: str) -> tuple[int | None, bool]:
     """How many rows :func:`service_by_result` gives for ``status``, read off ``counts``
-    (:func:`service_counts` of the same rows); None when they were not counted."""
-    return counts.get(_tab(status, ServiceResult.values))
+    (:func:`service_counts` of the same rows), and whether there are more than that: None
+    when they were not counted."""
+    return _tab_count(counts, _tab(status, ServiceResult.values))
 
 
 def service_counts(*, rows: QuerySet[ServiceRecord]) -> dict[str, int]:
     """How many of ``rows`` have each result, are open, overdue and in all: one query, over
-    at most ``CRM_LIST_COUNT_CAP`` rows (none when there are more, as ``feedback_counts``)."""
-    if capped_count(rows)[1]:
-        return {}
+    at most ``CRM_LIST_COUNT_CAP`` rows (past it only the cap, as ``feedback_counts``)."""
+    counted, more = capped_count(rows)
+    if more:
+        return {PAST_CAP: counted}
     return rows.order_by().aggregate(
         all=Count("id"),
         open=Count("id", filter=open_service()),

@@ -287,12 +287,15 @@ def _feedback_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySe
     narrowed = selectors.feedback_queue(
         user=request.user, filters=filters, searchable=_searchable(policy, "feedback", ("subject", "content"))
     )
-    counts = selectors.feedback_counts(rows=narrowed) if _reads(policy, "feedback", "status") else {}
+    counted = selectors.feedback_counts(rows=narrowed) if _reads(policy, "feedback", "status") else {}
+    # Past the cap only the "All" tab's rows were counted (up to it): no tab shows a count.
+    counts = {} if selectors.PAST_CAP in counted else counted
     kept = params.copy()
     kept.pop("page", None)
     return narrowed, {
         "filters": filters,
         "counts": counts,
+        "counted": counted,
         "tabs": [
             ("open", _("Open"), counts.get("open")),
             *((value, label, counts.get(value)) for value, label in FeedbackStatus.choices),
@@ -310,8 +313,8 @@ def _feedback_page(request: HttpRequest, params: QueryDict, *, status: int = 200
     narrowed, counting = _feedback_narrowed(request, params)
     tab = counting["filters"].status
     rows = selectors.feedback_by_status(rows=narrowed, status=tab, sort=_sort(params))
-    known = selectors.feedback_status_count(counting["counts"], tab)
-    page = CappedPaginator(rows, PER_PAGE).counted(known).get_page(params.get("page"))
+    known = selectors.feedback_status_count(counting["counted"], tab)
+    page = CappedPaginator(rows, PER_PAGE).counted(*known).get_page(params.get("page"))
     shared = _FeedbackRows(request, counting["query"])
     context = {
         **counting,
@@ -595,12 +598,15 @@ def _service_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySet
         filters=filters,
         searchable=_searchable(policy, "service-records", ("content", "staff_name")),
     )
-    counts = selectors.service_counts(rows=narrowed) if _reads(policy, "service-records", "result") else {}
+    counted = selectors.service_counts(rows=narrowed) if _reads(policy, "service-records", "result") else {}
+    # Past the cap only the "All" tab's rows were counted (up to it): no tab shows a count.
+    counts = {} if selectors.PAST_CAP in counted else counted
     kept = params.copy()
     kept.pop("page", None)
     return narrowed, {
         "filters": filters,
         "counts": counts,
+        "counted": counted,
         "tabs": [
             ("open", _("Open"), counts.get("open")),
             *((value, label, counts.get(value)) for value, label in ServiceResult.choices),
@@ -618,8 +624,8 @@ def _service_page(request: HttpRequest, params: QueryDict, *, status: int = 200,
     narrowed, counting = _service_narrowed(request, params)
     tab = counting["filters"].status
     rows = selectors.service_by_result(rows=narrowed, status=tab, sort=_sort(params))
-    known = selectors.service_result_count(counting["counts"], tab)
-    page = CappedPaginator(rows, PER_PAGE).counted(known).get_page(params.get("page"))
+    known = selectors.service_result_count(counting["counted"], tab)
+    page = CappedPaginator(rows, PER_PAGE).counted(*known).get_page(params.get("page"))
     shared = _ServiceRows(request, counting["query"])
     context = {
         **counting,

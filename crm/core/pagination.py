@@ -41,11 +41,13 @@ class CappedPaginator(Paginator):
         count, self.more = capped_count(self.object_list)
         return count
 
-    def counted(self, count: int | None) -> CappedPaginator:
-        """Take ``count``, worked out already (exactly, within the cap), instead of
-        counting the rows again; None leaves the paginator to count them."""
+    def counted(self, count: int | None, more: bool = False) -> CappedPaginator:
+        """Take ``count``, worked out already (exactly within the cap, or the cap with
+        ``more``), instead of counting the rows again; None leaves the paginator to count
+        them."""
         if count is not None:
             self.__dict__["count"] = count
+            self.more = more
         return self
 
 
