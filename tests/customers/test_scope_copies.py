@@ -110,7 +110,7 @@ def test_a_rolled_back_move_leaves_the_copies(rep1: Any, outsider: Any, team: An
     assert alert.customer_owner_id == rep1.pk
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_record_written_while_its_customer_moves_follows_the_move(reference_risk_rules: None) -> None:
     """The customer moves in one transaction while another writes a record of it: the
     writer waits for the move and copies the new owner (or the move waits for the writer
