@@ -4,11 +4,12 @@
 
 Needs a database loaded with seed_demo.  For each resource of the API (``/api/v1/``),
 as rep1, manager and admin: the first page (10 rows) as it comes, searched for a word
-its own rows hold, sorted by each column it offers either way, and narrowed by each of
-its choice, yes/no and number filters.  Each case is requested in process (signed in
-with a token's user, no network) ``--runs`` times; the figure is its 95th percentile
-(the slowest of 10), beside its floor: the same statements run directly.  The goal at L
-is 30 ms; the slowest cases are listed again at the end.
+its own rows hold (and for two characters of it), sorted by each column it offers
+either way, and narrowed by each of its choice, yes/no and number filters.  Each case
+is requested in process (signed in with a token's user, no network) ``--runs`` times;
+the figure is its 95th percentile (the slowest of 10), beside its floor: the same
+statements run directly.  The goal at L is 30 ms; the slowest cases are listed again
+at the end.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def main() -> None:
             word = _search_word(rows, search_fields)
             if word:
                 cases.append((f"search {word!r}", {"search": word}))
+                # Two characters of it: most Chinese brand names, too short for trigrams.
+                cases.append((f"search {word[2:4]!r}", {"search": word[2:4]}))
             ordering = getattr(viewset, "ordering_fields", ()) or ()
             if ordering == "__all__":
                 ordering = ()

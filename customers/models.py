@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.access.scope import customer_scope_q
 from crm.core.models import VersionedModel
 from crm.core.phones import Digits
+from crm.core.search import bigram_index
 from crm.core.validation import happened, planned
 
 from .choices import (
@@ -39,6 +40,10 @@ phone_validator = RegexValidator(
 # Unified social credit code (统一社会信用代码): 18 characters; older tax ids have 15-20.
 tax_id_validator = RegexValidator(r"^[0-9A-Z]{15,20}$", _("Enter a tax id of 15 to 20 digits or capital letters."))
 
+#: The text columns the searches of customers and of contacts cover (``search_bigrams``).
+CUSTOMER_SEARCHED = ("name", "short_name", "code")
+CONTACT_SEARCHED = ("name", "title", "department", "email")
+
 
 class Customer(VersionedModel):
     """A customer account: the company (or person) we sell to, with its archive fields.
@@ -50,6 +55,9 @@ class Customer(VersionedModel):
     """
 
     scope_path: ClassVar[str | None] = ""
+    #: The columns the list's search covers, whose two-character pieces one index keeps
+    #: (``crm.core.search``: a two-character name such as 华为 is found on it).
+    search_bigrams: ClassVar[tuple[str, ...]] = CUSTOMER_SEARCHED
 
     code = models.CharField(_("customer code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -218,6 +226,8 @@ class Customer(VersionedModel):
             GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="customer_code_trgm"),
             GinIndex(OpClass(Upper("short_name"), name="gin_trgm_ops"), name="customer_short_name_trgm"),
             GinIndex(OpClass(Digits("phone"), name="gin_trgm_ops"), name="customer_phone_digits_trgm"),
+            # A term too short for trigrams (most Chinese brand names) is found on this one.
+            GinIndex(bigram_index(CUSTOMER_SEARCHED), name="customer_search_bigrams"),
             # The duplicate check while a customer is created (customers.similar): a
             # unified code's core (the old tax number in it), and e-mails and their domains.
             models.Index(Substr("tax_id", 3, 15), name="customer_tax_id_core"),
@@ -326,6 +336,8 @@ class Contact(VersionedModel):
     """A person at a customer.  At most one contact per customer is the primary one."""
 
     scope_path: ClassVar[str | None] = "customer"
+    #: The columns the searches of contacts cover (``crm.core.search``), as the customer's.
+    search_bigrams: ClassVar[tuple[str, ...]] = CONTACT_SEARCHED
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
@@ -370,6 +382,7 @@ class Contact(VersionedModel):
             GinIndex(OpClass(Digits("mobile"), name="gin_trgm_ops"), name="contact_mobile_digits_trgm"),
             GinIndex(OpClass(Digits("phone"), name="gin_trgm_ops"), name="contact_phone_digits_trgm"),
             GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
+            GinIndex(bigram_index(CONTACT_SEARCHED), name="contact_search_bigrams"),
         ]
 
     def __str__(self) -> str:

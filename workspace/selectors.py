@@ -22,6 +22,7 @@ from crm.access.policy import Level, UserPolicy
 from crm.access.scope import scoped_queryset, sees_everything
 from crm.accounts.models import Team, User
 from crm.core.phones import phone_digits
+from crm.core.search import text_match
 from customers.choices import LifecycleStage
 from customers.completeness import COMPLETE_PERCENT
 from customers.models import Activity, ArchiveState, Contact, Customer
@@ -95,23 +96,24 @@ def customer_search(*, user: Any, policy: UserPolicy, filters: CustomerFilters) 
     if filters.q:
         term = filters.q.strip()
         digits = phone_digits(term)
-        own = Q()
-        via_contacts = Q()
+        own: list[str] = []
+        of_contacts: list[str] = []
         for resource, field, path in SEARCH_FIELDS:
             if policy.level(resource, field) < Level.READ:
                 continue
             if resource == "customers":
-                own |= Q(**{f"{path}__icontains": term})
+                own.append(f"{path}__icontains")
             else:
-                via_contacts |= Q(**{f"{field}__icontains": term})
-        condition = own
+                of_contacts.append(f"{field}__icontains")
+        condition = text_match(Customer, own, term)
+        via_contacts = text_match(Contact, of_contacts, term)
         # A phone number, however it was typed: the switchboard's or a contact's, as
         # the API finds it.
         by_phone = phone_condition(Customer, user, policy, CUSTOMER_PHONES, digits) if digits else None
         if by_phone is not None:
             condition |= by_phone
         if via_contacts:
-            # Matching contacts first, on their own trigram indexes: as one OR with the
+            # Matching contacts first, on their own trigram (or bigram) indexes: as one OR with the
             # customer's columns the planner would scan every contact.
             # Only the contacts the user may see are searched, so a match elsewhere neither
             # shows nor crowds out their own.

@@ -7,10 +7,12 @@ naming the parameter, and so is sorting by it; search skips it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
+from functools import reduce
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
@@ -18,6 +20,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 
 from crm.core.phones import Digits, phone_digits
+from crm.core.search import text_match
 
 from .policy import Level, UserPolicy, policy_for
 from .scope import scoped_queryset
@@ -77,12 +80,25 @@ class PolicySearchFilter(SearchFilter):
         # being ignored, which would answer "everything matches").
         if terms and not self.get_search_fields(view, request):
             return _by_ids(queryset, queryset.filter(by_phone)) if by_phone else queryset.none()
-        found = super().filter_queryset(request, queryset, view)
+        found = self._matching(request, queryset, view, terms)
         if not terms:
             return found
         if not by_phone:
             return _by_ids(queryset, found)
         return _by_ids(queryset, queryset.filter(Q(pk__in=found.values("pk")) | by_phone))
+
+    def _matching(self, request: Request, queryset: QuerySet[Any], view: Any, terms: list[str]) -> QuerySet[Any]:
+        """DRF's search: every term in one of the search fields.  Each term's look-ups
+        are OR-ed by ``crm.core.search.text_match``, so that a term too short for the
+        trigram indexes (a two-character Chinese name) is found on the bigram index."""
+        fields = self.get_search_fields(view, request)
+        if not fields or not terms:
+            return queryset
+        lookups = [self.construct_search(str(field), queryset) for field in fields]
+        found = queryset.filter(reduce(operator.and_, (text_match(queryset.model, lookups, term) for term in terms)))
+        if self.must_call_distinct(found, fields):
+            return queryset.filter(Exists(found.filter(pk=OuterRef("pk"))))
+        return found
 
     def _phone_condition(self, request: Request, queryset: QuerySet[Any], view: Any, terms: list[str]) -> Q | None:
         digits = phone_digits(" ".join(terms)) if terms else None
