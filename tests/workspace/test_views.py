@@ -120,6 +120,7 @@ def test_list_and_detail_cost_a_constant_number_of_queries(as_user: Any, rep1: A
     client = as_user(rep1)
     first = fill(2)
     client.get("/customers/")  # warm the policy cache
+    client.get(f"/customers/{first.pk}/")  # and the tier schedule (kept per generation)
     with CaptureQueriesContext(connection) as few:
         assert client.get("/customers/").status_code == 200
     with CaptureQueriesContext(connection) as few_detail:
