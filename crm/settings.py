@@ -393,6 +393,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # and each night counted again from the records.
     "compact-tier-figures": {"task": "tiers.compact_figures", "schedule": 120},
     "rebuild-tier-figures": {"task": "tiers.rebuild_figures", "schedule": crontab(minute=30, hour=2)},
+    # Archive health's figures, the same way.
+    "compact-archive-figures": {"task": "customers.compact_archive_figures", "schedule": 120},
+    "rebuild-archive-figures": {"task": "customers.rebuild_archive_figures", "schedule": crontab(minute=40, hour=2)},
     # Exports kept past their time (CRM_EXPORT_KEEP_HOURS) are removed.
     "purge-exports": {"task": "core.purge_exports", "schedule": 3600},
     # Every Sunday at 03:00, the duplicate finder goes through the whole book.

@@ -240,25 +240,10 @@ class Customer(VersionedModel):
         return f"{self.name} ({self.code})"
 
 
-class ArchiveState(models.Model):
-    """What archive health counts of one customer, kept by the database: its team, owner
-    and tier, since when its verification period runs (last verified, or created) and
-    the points its archive scores (``customers.completeness``: from its own fields, and
-    from its contacts).
+class _KeptTeamAndOwner(models.Model):
+    """A row the database keeps (abstract) under a team and an owner, copied from the
+    customers it stands for, and scoped by them exactly as those customers are."""
 
-    Triggers on customers and contacts keep it (customers migration 0019); the
-    application never writes it.  It is a narrow copy so that a manager's or an
-    admin's archive health reads a few bytes per customer from one index, instead of
-    every customer's wide row and two look-ups of its contacts.  It mirrors its
-    customer's owner and team, so it is scoped by them exactly as the customer is.
-    """
-
-    scope_path: ClassVar[str | None] = "customer"
-
-    customer = models.OneToOneField(
-        Customer, verbose_name=_("customer"), on_delete=models.DO_NOTHING, db_constraint=False,
-        primary_key=True, related_name="+",
-    )  # fmt: skip
     team = models.ForeignKey(
         "accounts.Team", verbose_name=_("team"), on_delete=models.DO_NOTHING, db_constraint=False,
         db_index=False, null=True, blank=True, related_name="+",
@@ -266,6 +251,36 @@ class ArchiveState(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.DO_NOTHING, db_constraint=False,
         db_index=False, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_queryset(cls, user: Any) -> models.QuerySet[Any]:
+        """The rows of the teams and owners whose customers ``user`` sees."""
+        return cls._default_manager.filter(customer_scope_q(user))
+
+
+class ArchiveState(_KeptTeamAndOwner):
+    """What archive health counts of one customer, kept by the database: its team, owner
+    and tier, since when its verification period runs (last verified, or created) and
+    the points its archive scores (``customers.completeness``: from its own fields, and
+    from its contacts).
+
+    Triggers on customers and contacts keep it (customers migration 0019); the
+    application never writes it.  It is a narrow copy so that archive health counts who
+    is overdue from one index, and keeps its figures per team and owner
+    (``ArchiveFigure``) from it, instead of reading every customer's wide row and two
+    look-ups of its contacts.  It mirrors its customer's owner and team, so it is scoped
+    by them exactly as the customer is.
+    """
+
+    scope_path: ClassVar[str | None] = "customer"
+
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), on_delete=models.DO_NOTHING, db_constraint=False,
+        primary_key=True, related_name="+",
     )  # fmt: skip
     tier = models.ForeignKey(
         "tiers.Tier", verbose_name=_("tier"), on_delete=models.DO_NOTHING, db_constraint=False,
@@ -279,22 +294,51 @@ class ArchiveState(models.Model):
         verbose_name = _("archive state")
         verbose_name_plural = _("archive states")
         indexes = [
-            # Archive health per owner of a team, from the index alone.
-            models.Index(
-                fields=["team", "owner"],
-                include=["tier", "verify_since", "field_points", "contact_points"],
-                name="archive_state_team_owner",
-            ),  # fmt: skip
+            # Who is overdue (archive health), the verification periods run out first: of
+            # a team, of an owner (a manager's own customers elsewhere), of everyone.
+            models.Index(fields=["team", "verify_since"], include=["tier", "owner"], name="archive_state_team_since"),
             models.Index(fields=["owner"], name="archive_state_owner"),
+            models.Index(fields=["verify_since"], include=["tier", "team", "owner"], name="archive_state_since"),
         ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.field_points + self.contact_points}%"
 
-    @classmethod
-    def scope_queryset(cls, user: Any) -> models.QuerySet[ArchiveState]:
-        """The rows of the customers ``user`` sees, by the owner and team copied here."""
-        return cls._default_manager.filter(customer_scope_q(user))
+
+class ArchiveFigure(_KeptTeamAndOwner):
+    """Archive health's figures per team and owner that do not move with time: how many
+    customers, how many of them complete (``COMPLETE_PERCENT`` or more) and their points
+    in all, kept by the database (customers migration 0023).
+
+    Every statement that writes archive states appends the difference it makes, grouped
+    by team and owner, as new rows (never updating one, so that no two writers wait on
+    each other); a figure is the sum of its rows.  ``archive_figures_compact`` folds them
+    into one row per team and owner every few minutes, and ``archive_figures_rebuild``
+    counts them again from the archive states each night.  The application never writes
+    them otherwise.  What does move with time (who is verified within their period) is
+    counted from the archive states that are overdue, on their own index.
+
+    Scoped by the team and owner, as the customers they count are.
+    """
+
+    scope_path: ClassVar[str | None] = ""
+
+    customers = models.IntegerField(_("customers"), default=0)
+    complete = models.IntegerField(_("complete"), default=0)
+    points = models.BigIntegerField(_("points"), default=0)
+
+    class Meta:
+        verbose_name = _("archive figure")
+        verbose_name_plural = _("archive figures")
+        indexes = [
+            models.Index(
+                fields=["team", "owner"], include=["customers", "complete", "points"], name="archive_figure_team"
+            ),
+            models.Index(fields=["owner"], name="archive_figure_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.owner_id}: {self.customers}"
 
 
 class CustomerScopeCopy(models.Model):

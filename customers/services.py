@@ -25,6 +25,7 @@ from crm.accounts.models import User
 from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, snapshot
 from crm.core.errors import DomainError
+from crm.core.figures import figures_fold, figures_recount
 from crm.core.services import record_create, record_create_many, record_delete, record_update, record_update_many
 from crm.core.validation import control_characters, record_validate
 
@@ -694,3 +695,16 @@ def customer_bulk_tag(*, actor: Any, ids: list[int], tag: str) -> int:
         summary={"label": "add tag", "tag": tag, "customers": targets, "changed": changed},
     )
     return changed
+
+
+# ------------------------------------------------------------------ archive health's figures
+def archive_figures_compact() -> None:
+    """Fold archive health's figures (``customers.models.ArchiveFigure``) into one row per
+    team and owner, dropping those that sum to nothing (``crm.core.figures``)."""
+    figures_fold("customers_archive_figures_compact")
+
+
+def archive_figures_rebuild() -> None:
+    """Count archive health's figures again from the archive states, in one snapshot
+    (``crm.core.figures``): about a second at a million customers."""
+    figures_recount("customers_archive_figures_rebuild", lock="customers_archive_figures")

@@ -39,18 +39,37 @@ def verify_due_at(customer: Customer) -> dt.datetime:
     return since + dt.timedelta(days=verify_days(customer))
 
 
-def verify_due_expression(since: Any = None) -> Any:
-    """SQL: when each customer falls due (joins the tier; annotate it as ``verify_due_at``).
-    ``since``: where its period starts, if not its own last verification or creation (a
-    copy kept elsewhere, ``ArchiveState.verify_since``, with its ``tier`` beside it)."""
+def verify_due_expression() -> Any:
+    """SQL: when each customer falls due (joins the tier; annotate it as ``verify_due_at``)."""
     days = Coalesce(F("tier__verify_days"), Value(settings.CRM_VERIFY_DAYS), output_field=IntegerField())
-    start = since if since is not None else Coalesce(F("last_verified_at"), F("created_at"))
+    start = Coalesce(F("last_verified_at"), F("created_at"))
     return ExpressionWrapper(start + _DaysInterval(days), output_field=DateTimeField())
 
 
 def due_q(now: dt.datetime | None = None) -> Q:
     """Filter for customers annotated with ``verify_due_at``: due by ``now``."""
     return Q(verify_due_at__lte=now or timezone.now())
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Filter for archive states (``ArchiveState``: a customer's ``tier`` and when its
+    period runs ``verify_since``) due by ``now``: since at or before ``now`` less their
+    tier's period, one range of the since index per length of period in use (the tiers'
+    periods read in one small query)."""
+    default = settings.CRM_VERIFY_DAYS
+    tiers = Customer._meta.get_field("tier").related_model._default_manager  # type: ignore[union-attr]
+    by_days: dict[int, list[int]] = {}
+    for pk, days in tiers.values_list("pk", "verify_days"):
+        by_days.setdefault(days if days is not None else default, []).append(pk)
+    latest = now - dt.timedelta(days=min([default, *by_days]))
+    if set(by_days) <= {default}:  # one period for all: one range
+        return Q(verify_since__lte=latest)
+    known = [pk for pks in by_days.values() for pk in pks]
+    # No tier (or one gone) takes the default period.
+    condition = ~Q(tier_id__in=known) & Q(verify_since__lte=now - dt.timedelta(days=default))
+    for days, pks in by_days.items():
+        condition |= Q(tier_id__in=pks, verify_since__lte=now - dt.timedelta(days=days))
+    return Q(verify_since__lte=latest) & condition
 
 
 def is_due(customer: Customer, now: dt.datetime | None = None) -> bool:

@@ -21,6 +21,7 @@ from crm.access.registry import may
 from crm.audit.choices import Action
 from crm.audit.services import audit_bulk, audit_record, snapshot
 from crm.core.errors import DomainError, NotPermitted
+from crm.core.figures import figures_fold, figures_recount
 from crm.core.jobs import (
     SILENT_AFTER,
     JobKind,
@@ -447,36 +448,14 @@ def tier_run_evaluate_now(*, actor: Any, trigger: str, as_of: Any = None) -> Tie
 
 
 # ------------------------------------------------------------------ the dashboard's figures
-_FIGURES_LOCK = "SELECT pg_advisory_lock(hashtext('tiers_figures'))"
-_FIGURES_UNLOCK = "SELECT pg_advisory_unlock(hashtext('tiers_figures'))"
-
-
-@transaction.atomic
 def tier_figures_compact() -> None:
     """Fold the dashboard's figures (``tiers.models.TierCount``, ``TierRevenue``,
-    ``TierMoveCount``) into one row per key, dropping keys that sum to nothing.  The sums
-    stay the same at every moment: rows appended by writers not yet committed stay."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT tiers_figures_compact()")
+    ``TierMoveCount``) into one row per key, dropping keys that sum to nothing
+    (``crm.core.figures``)."""
+    figures_fold("tiers_figures_compact")
 
 
 def tier_figures_rebuild() -> None:
     """Count the dashboard's figures again from the customers, orders and tier changes,
-    in one snapshot, so that they are right again whatever went wrong (a restored
-    backup, rows written with the triggers off, an order and a move of its customer
-    committed at the same moment).  About four seconds at a million customers."""
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:
-            # Inside a caller's transaction, whose snapshot rules: no other folding meanwhile.
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('tiers_figures'))")
-            cursor.execute("SELECT tiers_figures_rebuild()")
-            return
-        # The lock first, then the snapshot: a snapshot older than a folding just
-        # committed would fail to delete the rows that folding replaced.
-        cursor.execute(_FIGURES_LOCK)
-        try:
-            with transaction.atomic():
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cursor.execute("SELECT tiers_figures_rebuild()")
-        finally:
-            cursor.execute(_FIGURES_UNLOCK)
+    in one snapshot (``crm.core.figures``).  About four seconds at a million customers."""
+    figures_recount("tiers_figures_rebuild", lock="tiers_figures")

@@ -1,6 +1,6 @@
-"""The archive state the database keeps per customer (what archive health counts),
-through every kind of write to customers and their contacts: it always equals what the
-customer itself says now."""
+"""The archive state the database keeps per customer (what archive health counts), and
+the figures it keeps per team and owner, through every kind of write to customers and
+their contacts: they always equal what the customers themselves say now."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from customers.completeness import FIELDS, completeness
-from customers.models import ArchiveState, Contact, Customer
+from customers.completeness import COMPLETE_PERCENT, FIELDS, completeness
+from customers.models import ArchiveFigure, ArchiveState, Contact, Customer
 from tests.concurrent import held_open
 from tests.factories import ContactFactory, CustomerFactory, UserFactory, tier
 
@@ -35,6 +35,25 @@ def _all_agree() -> None:
     assert ArchiveState.objects.count() == len(customers)
     for customer in customers:
         assert _state(customer) == _recount(customer), customer
+    assert _figures() == _figures_recounted(customers)
+
+
+def _figures() -> dict[tuple[Any, Any], tuple[int, int, int]]:
+    """The kept figures per team and owner: the sums of their rows, none left at zero."""
+    sums: dict[tuple[Any, Any], list[int]] = {}
+    for row in ArchiveFigure.objects.all():
+        kept = sums.setdefault((row.team_id, row.owner_id), [0, 0, 0])
+        kept[0], kept[1], kept[2] = kept[0] + row.customers, kept[1] + row.complete, kept[2] + row.points
+    return {key: (n, c, p) for key, (n, c, p) in sums.items() if (n, c, p) != (0, 0, 0)}
+
+
+def _figures_recounted(customers: list[Customer]) -> dict[tuple[Any, Any], tuple[int, int, int]]:
+    sums: dict[tuple[Any, Any], tuple[int, int, int]] = {}
+    for customer in customers:
+        percent = completeness(customer).percent
+        n, c, p = sums.get((customer.team_id, customer.owner_id), (0, 0, 0))
+        sums[(customer.team_id, customer.owner_id)] = (n + 1, c + (percent >= COMPLETE_PERCENT), p + percent)
+    return sums
 
 
 @pytest.mark.django_db
@@ -50,8 +69,10 @@ def test_every_write_to_a_customer_is_carried_over(rep1: Any, rep2: Any, outside
     assert _state(customer) == _recount(customer)
     Customer.objects.filter(pk=customer.pk).update(team=None)
     assert _state(customer) == _recount(customer)
+    _all_agree()
     customer.delete()
     assert not ArchiveState.objects.filter(customer_id=customer.pk).exists()
+    _all_agree()
 
 
 @pytest.mark.django_db
@@ -91,6 +112,7 @@ def test_set_based_statements_and_an_emptied_table(rep1: Any) -> None:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a TRUNCATE may not leave pending
         cursor.execute("TRUNCATE customers_customer CASCADE")
     assert not ArchiveState.objects.exists()
+    assert _figures() == {}
 
 
 @pytest.mark.django_db
