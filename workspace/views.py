@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -70,6 +71,8 @@ from .selectors import (
 )
 
 PAGE_SIZE = 25
+#: Owners' rows per page of archive health.
+HEALTH_OWNERS_PER_PAGE = 50
 LIST_FIELDS = ("code", "name", "tier", "lifecycle_stage", "industry", "city", "owner", "updated_at")
 
 
@@ -87,7 +90,11 @@ def archive_health_view(request: HttpRequest) -> HttpResponse:
     if role_of(request.user) not in (Role.MANAGER, Role.ADMIN) and not request.user.is_superuser:
         raise PermissionDenied
     team = parse_id(request.GET.get("team", ""))
-    return render(request, "customers/archive_health.html", {"health": archive_health(user=request.user, team=team)})
+    health = archive_health(user=request.user, team=team)
+    # A manager of hundreds of reps reads their rows a page at a time; the totals are of all.
+    owners = Paginator(health.owners, HEALTH_OWNERS_PER_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({"team": team}) if team is not None else ""
+    return render(request, "customers/archive_health.html", {"health": health, "page": owners, "query": query})
 
 
 # ------------------------------------------------------------------ customer list

@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.access.changes import change_propose
+from crm.accounts.choices import Role
 from customers.models import Customer
 from duplicates.models import DuplicateCandidate
-from tests.factories import ContactFactory, CustomerFactory
+from tests.factories import ContactFactory, CustomerFactory, UserFactory
 from workspace.selectors import archive_health
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,25 @@ def test_an_admin_sees_a_row_per_team_and_opens_one_to_its_owners(
 
 def test_a_manager_opening_another_team_sees_nothing_of_it(manager: Any, outsider: Any, archive: Any) -> None:
     assert archive_health(user=manager, team=outsider.team_id).total.customers == 0
+
+
+def test_a_manager_of_many_reps_reads_their_rows_a_page_at_a_time(
+    client: Any, manager: Any, rep1: Any, rep2: Any, archive: Any, monkeypatch: Any
+) -> None:
+    """The owners' rows come a page at a time, in name order; the tiles count them all."""
+    from workspace import views
+
+    monkeypatch.setattr(views, "HEALTH_OWNERS_PER_PAGE", 1)
+    client.force_login(manager)
+    first = client.get("/archive-health/", HTTP_ACCEPT_LANGUAGE="en")
+    assert [row.owner_id for row in first.context["page"].object_list] == [rep1.pk]
+    assert first.context["health"].total.customers == 3
+    html = first.content.decode()
+    assert "Page 1 of 2" in html and 'href="?page=2"' in html
+    second = client.get("/archive-health/", {"page": "2"})
+    assert [row.owner_id for row in second.context["page"].object_list] == [rep2.pk]
+    assert client.get("/archive-health/", {"page": "nonsense"}).status_code == 200  # the first page
+    # An admin opening a team keeps it in the pages' links.
+    client.force_login(UserFactory(username="boss", role=Role.ADMIN))
+    opened = client.get("/archive-health/", {"team": rep1.team_id}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'href="?team={rep1.team_id}&amp;page=2"' in opened
