@@ -380,8 +380,10 @@ class Contact(VersionedModel):
     """A person at a customer.  At most one contact per customer is the primary one."""
 
     scope_path: ClassVar[str | None] = "customer"
-    #: The columns the searches of contacts cover (``crm.core.search``), as the customer's.
+    #: The columns the searches of contacts cover (``crm.core.search``), as the customer's;
+    #: the job title and department have no trigram index, so every term takes this one.
     search_bigrams: ClassVar[tuple[str, ...]] = CONTACT_SEARCHED
+    search_bigrams_always: ClassVar[bool] = True
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"

@@ -54,25 +54,51 @@ def needs_bigrams(term: str) -> bool:
     return len(term) >= 2 and _TRIGRAM_RUN.search(term) is None
 
 
+#: A related record's matches up to this many are looked for by their ids.
+RELATED_MATCHES = 5000
+
+
 def text_match(model: Any, lookups: Iterable[str], term: str) -> Q:
     """``term`` in any of ``lookups`` (``path__icontains`` and others, as a search names
     them), OR-ed.
 
-    When the term is too short for trigrams, the case-insensitive substring look-ups of
-    the columns the model's bigram index covers are AND-ed with that index's condition,
-    so that the database finds their rows on the index; every other look-up (an exact
-    tax id, a column of a related record) stays as it is beside them.
+    The case-insensitive substring look-ups of the columns the model's bigram index
+    covers are AND-ed with that index's condition when the term is too short for
+    trigrams (or always, for a model whose searched columns have no trigram index of
+    their own: ``search_bigrams_always``), so that the database finds their rows on the
+    index.  A look-up of a column of a related record that keeps such an index (a
+    contact's ``customer__name``) is matched there first: the record's own ids, up to
+    ``RELATED_MATCHES``, in the OR (an OR through a join would read every row).  Every
+    other look-up (an exact tax id) stays as it is beside them.
     """
     columns = bigram_columns(model)
     covered: list[Q] = []
     others: list[Q] = []
     for lookup in lookups:
         path = lookup[: -len(_CONTAINS)] if lookup.endswith(_CONTAINS) else None
-        (covered if path in columns else others).append(Q(**{lookup: term}))
-    if covered and needs_bigrams(term):
+        if path in columns:
+            covered.append(Q(**{lookup: term}))
+        else:
+            others.append(_related_match(model, path, term) if path else Q(**{lookup: term}))
+    always = getattr(model, "search_bigrams_always", False)
+    if covered and (needs_bigrams(term) or (always and len(term) >= 2)):
         pieces = DataContains(bigram_index(columns), Bigrams(Upper(Value(term, output_field=TextField()))))
         covered = [Q(pieces) & _any(covered)]
     return _any(covered + others)
+
+
+def _related_match(model: Any, path: str, term: str) -> Q:
+    """``path__icontains=term``; through a relation to a record with a bigram index that
+    covers the column, as the ids of the related records that match."""
+    relation, _sep, column = path.partition("__")
+    field = model._meta.get_field(relation) if column else None
+    if field is None or not field.many_to_one or column not in bigram_columns(field.related_model):
+        return Q(**{f"{path}{_CONTAINS}": term})
+    related = field.related_model._default_manager.filter(text_match(field.related_model, [column + _CONTAINS], term))
+    ids = list(related.order_by().values_list("pk", flat=True)[: RELATED_MATCHES + 1])
+    if len(ids) > RELATED_MATCHES:  # a very broad term: the database does it in one go
+        return Q(**{f"{field.attname}__in": related.values("pk")})
+    return Q(**{f"{field.attname}__in": ids})
 
 
 def _any(conditions: list[Q]) -> Q:

@@ -96,6 +96,25 @@ def test_the_contacts_api_finds_a_two_character_title(api: Any, rep1: Any, rep2:
     ContactFactory(customer=CustomerFactory(owner=rep2), name="赵敏", title="财务主管")  # not rep1's
     assert _found(api, rep1, "/api/v1/contacts/", "财务") == {"王芳"}
     assert _found(api, rep1, "/api/v1/contacts/", "王芳") == {"王芳"}
+    assert _found(api, rep1, "/api/v1/contacts/", "财务总监") == {"王芳"}  # any length, on the same index
+
+
+def test_a_contact_is_found_by_its_customers_name_through_the_customers_index(api: Any, rep1: Any, rep2: Any) -> None:
+    """The customers matching the term are found first, on their own index, and the
+    contacts of those of them the caller sees are listed: no join of every contact."""
+    ContactFactory(customer=CustomerFactory(owner=rep1, name="深圳市华为技术有限公司"), name="王芳")
+    ContactFactory(customer=CustomerFactory(owner=rep1, name="珠海格力电器"), name="李强")
+    ContactFactory(customer=CustomerFactory(owner=rep2, name="华为终端"), name="赵敏")  # rep2's
+    with CaptureQueriesContext(connection) as queries:
+        assert _found(api, rep1, "/api/v1/contacts/", "华为") == {"王芳"}
+    contacts_by_name = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "customers_contact"' in q["sql"] and 'UPPER("customers_customer"."name"' in q["sql"]
+    ]
+    assert contacts_by_name == []
+    assert _found(api, rep1, "/api/v1/contacts/", "华为技术") == {"王芳"}
+    assert _found(api, rep2, "/api/v1/contacts/", "华为") == {"赵敏"}
 
 
 def test_the_workspace_list_finds_a_two_character_name_of_a_customer_or_a_contact(client: Any, rep1: Any) -> None:
