@@ -120,6 +120,12 @@ def feedback_status_count(counts: dict[str, int], status: str) -> tuple[int | No
     return _tab_count(counts, _tab(status, FeedbackStatus.values))
 
 
+def tab_counts(counted: dict[str, int]) -> dict[str, int]:
+    """The counts the status tabs show, of :func:`feedback_counts` or
+    :func:`service_counts`: none past the cap (only the "All" tab's rows were counted)."""
+    return {} if PAST_CAP in counted else counted
+
+
 def _tab_count(counts: dict[str, int], tab: str) -> tuple[int | None, bool]:
     if tab == "all" and PAST_CAP in counts:  # all of them, counted up to the cap
         return counts[PAST_CAP], True

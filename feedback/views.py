@@ -288,8 +288,7 @@ def _feedback_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySe
         user=request.user, filters=filters, searchable=_searchable(policy, "feedback", ("subject", "content"))
     )
     counted = selectors.feedback_counts(rows=narrowed) if _reads(policy, "feedback", "status") else {}
-    # Past the cap only the "All" tab's rows were counted (up to it): no tab shows a count.
-    counts = {} if selectors.PAST_CAP in counted else counted
+    counts = selectors.tab_counts(counted)
     kept = params.copy()
     kept.pop("page", None)
     return narrowed, {
@@ -599,8 +598,7 @@ def _service_narrowed(request: HttpRequest, params: QueryDict) -> tuple[QuerySet
         searchable=_searchable(policy, "service-records", ("content", "staff_name")),
     )
     counted = selectors.service_counts(rows=narrowed) if _reads(policy, "service-records", "result") else {}
-    # Past the cap only the "All" tab's rows were counted (up to it): no tab shows a count.
-    counts = {} if selectors.PAST_CAP in counted else counted
+    counts = selectors.tab_counts(counted)
     kept = params.copy()
     kept.pop("page", None)
     return narrowed, {
