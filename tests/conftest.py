@@ -17,6 +17,28 @@ from tests.factories import TeamFactory, UserFactory, restore_shipped_rules, res
 
 
 @pytest.fixture
+def watch_compiling(monkeypatch: Any) -> Callable[[], list[Any]]:
+    """``watch_compiling()`` returns a list to which, from then on, the model of every
+    statement Django compiles is added: for telling that a prepared statement is not
+    compiled again."""
+
+    def watch() -> list[Any]:
+        from django.db.models.sql.compiler import SQLCompiler
+
+        compiled: list[Any] = []
+        original = SQLCompiler.as_sql
+
+        def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+            compiled.append(self.query.model)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+        return compiled
+
+    return watch
+
+
+@pytest.fixture
 def team(db: Any) -> Any:
     return TeamFactory(name="华东一组")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,7 +45,14 @@ from customers.completeness import completeness
 from customers.contact_duplicates import contact_pairs, readable_reasons
 from customers.forms import ActivityForm, BulkForm, ContactForm, CustomerFilterForm, CustomerForm, ServiceNeedForm
 from customers.models import Customer, SavedView
-from customers.selectors import activity_list, contact_list, customer_list, customer_timeline, service_need_list
+from customers.selectors import (
+    activity_list,
+    contact_list,
+    customer_count,
+    customer_list,
+    customer_timeline,
+    service_need_list,
+)
 from customers.similar import contacts_shown_to, proposal_from, shown_to, similar_contacts, similar_customers
 from customers.verification import is_due, verify_due_at
 from feedback import services as feedback_services
@@ -151,7 +158,10 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     rows = list(customers[offset : offset + PAGE_SIZE + 1])
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    total, more = capped_count(customers)
+    if replace(filters, sort=CustomerFilters.sort) == CustomerFilters():
+        total, more = customer_count(user=request.user)  # every customer seen: the kept figures count them
+    else:
+        total, more = capped_count(customers)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -162,19 +162,22 @@ class ScopedStatement(Generic[M]):
     for every role.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type, paged: bool = False) -> None:
         self.build = build
         self.kinds = kinds
+        self.paged = paged  # a page of the rows: each call ends with LIMIT and OFFSET (``Prepared``)
         self._by_shape: dict[str, Prepared[M]] = {}
 
     def _prepared(self, shape: str) -> Prepared[M]:
         prepared = self._by_shape.get(shape)
         if prepared is None:  # cheap to make: it compiles on its first call, once, under its lock
-            build, kinds = self.build, self.kinds
+            build, kinds, paged = self.build, self.kinds, self.paged
             if shape == EVERYTHING:  # no condition, so no id to bind
-                prepared = Prepared(lambda *values: build(_stand_in(shape, 0), *values), *kinds)
+                prepared = Prepared(lambda *values: build(_stand_in(shape, 0), *values), *kinds, paged=paged)
             else:
-                prepared = Prepared(lambda uid, *values: build(_stand_in(shape, uid), *values), int, *kinds)
+                prepared = Prepared(
+                    lambda uid, *values: build(_stand_in(shape, uid), *values), int, *kinds, paged=paged
+                )
             prepared = self._by_shape.setdefault(shape, prepared)
         return prepared
 

@@ -31,6 +31,7 @@ from crm.access.scope import scoped_queryset
 
 from .errors import PreconditionRequired, VersionConflict
 from .export import ExportMixin
+from .pagination import StandardPagination
 from .validation import parse_id
 
 # --------------------------------------------------------------- optimistic locking
@@ -112,6 +113,13 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
     #: page of the list with prepared statements, in place of the selector's
     #: ``prefetch_related`` (which compiles its statement for every page).
     page_related: Any = None
+    #: ``(user=..., limit=..., offset=...) -> records`` and ``(user=...) -> (count, more)``:
+    #: the list as it opens, with no parameter but the page and its size, read with
+    #: statements compiled once (``ScopedStatement``, ``paged``) in the viewset's default
+    #: ``ordering``, and counted as ``crm.core.pagination.capped_count`` counts the
+    #: selector's rows, but from figures kept for it.  Both or neither.
+    list_page: Any = None
+    list_count: Any = None
 
     def get_queryset(self) -> QuerySet[Any]:
         if self.selector is not None:
@@ -140,6 +148,23 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
         finally:
             self._one_record = False
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list; as it opens (:meth:`_opens_as_is`), from ``list_page`` and ``list_count``
+        without building the queryset at all."""
+        if self.list_page is None or not self._opens_as_is():
+            return super().list(request, *args, **kwargs)
+        user = request.user
+        page = cast(StandardPagination, self.paginator).paginate_rows(
+            lambda offset, limit: self.list_page(user=user, limit=limit, offset=offset),
+            lambda: self.list_count(user=user),
+            request,
+        )
+        if page is None:  # no pages (a viewset without a page size): the general path
+            return super().list(request, *args, **kwargs)
+        if self.page_related is not None:
+            self.page_related(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def paginate_queryset(self, queryset: Any) -> Any:
         if self.page_related is None or not isinstance(queryset, QuerySet):
             return super().paginate_queryset(queryset)
@@ -147,6 +172,14 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
         if page is not None:
             self.page_related(page)
         return page
+
+    def _opens_as_is(self) -> bool:
+        """Whether this is the list as it opens: no parameter but the page and its size,
+        so that no filter, search or sort applies and the rows come in ``ordering``."""
+        paginator = self.paginator
+        if self.action != "list" or not isinstance(paginator, StandardPagination):
+            return False
+        return set(self.request.query_params) <= {paginator.page_query_param, paginator.page_size_query_param}
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if getattr(self, "_one_record", False) and not self.request.query_params:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -84,6 +85,19 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 200
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        return self.paginate_rows(
+            lambda offset, limit: list(queryset[offset : offset + limit]), lambda: capped_count(queryset), request
+        )
+
+    def paginate_rows(
+        self,
+        read: Callable[[int, int], list[Any]],
+        count: Callable[[], tuple[int, bool]],
+        request: Request,
+    ) -> list[Any] | None:
+        """The page the request names, of rows that ``read(offset, limit)`` gives in
+        order and that ``count()`` counts as :func:`capped_count` does: for a list read
+        otherwise than by slicing a queryset (``ScopedModelViewSet.list_page``)."""
         size = self.get_page_size(request)
         if not size:
             return None
@@ -91,7 +105,7 @@ class StandardPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param) or "1"
         last = raw in self.last_page_strings
         if last:
-            self.count, self.count_capped = capped_count(queryset)
+            self.count, self.count_capped = count()
             number = max(1, -(-self.count // size))
         else:
             try:
@@ -101,8 +115,7 @@ class StandardPagination(PageNumberPagination):
             # Past the end of any table (and of PostgreSQL's OFFSET) is a page that is not there.
             if not 1 <= number <= 2**62 // size:
                 raise NotFound(_("Invalid page."))
-        offset = (number - 1) * size
-        rows = list(queryset[offset : offset + size + 1])
+        rows = read((number - 1) * size, size + 1)
         self.has_next = len(rows) > size
         rows = rows[:size]
         if not rows and number > 1:
@@ -110,7 +123,7 @@ class StandardPagination(PageNumberPagination):
         if number == 1 and not self.has_next:
             self.count, self.count_capped = len(rows), False  # every row is on this page
         elif not last:
-            self.count, self.count_capped = capped_count(queryset)
+            self.count, self.count_capped = count()
         self.number, self.size = number, size
         return rows
 

@@ -57,11 +57,17 @@ class Prepared(Generic[M]):
     Each parameter is a text, a whole number or a list of whole numbers (``kinds``; a list
     goes with ``__any_of``); every place the statement uses it is bound to the call's
     value (a manager's scope names the manager twice).
+
+    A ``paged`` statement reads one page of its rows: a call takes two more whole
+    numbers, how many rows and from which (``LIMIT`` and ``OFFSET``, bound as values;
+    Django writes a queryset's slice into the statement's text).  ``build`` returns the
+    queryset unsliced, in a total order.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type, paged: bool = False) -> None:
         self.build = build
         self.kinds = kinds
+        self.paged = paged
         self._compiled: dict[str, tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[tuple[int, ...], ...]]] = {}
         self._lock = threading.Lock()
 
@@ -84,6 +90,8 @@ class Prepared(Generic[M]):
                     return compiled
                 sentinels = self._sentinels()
                 queryset = self.build(*sentinels).using(alias)
+                if self.paged and (queryset.query.is_sliced or not queryset.ordered):
+                    raise ValueError("a paged statement is built unsliced, in a total order")
                 compiler = queryset.query.get_compiler(using=alias)
                 sql, params = compiler.as_sql()
                 positions = []
@@ -92,15 +100,24 @@ class Prepared(Generic[M]):
                     if not found:
                         raise ValueError(f"a prepared parameter must appear in the statement: {sql}")
                     positions.append(found)
+                if self.paged:
+                    sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, None, None]
                 compiled = self._compiled[alias] = (queryset, compiler, sql, tuple(params), tuple(positions))
         return compiled
 
     def __call__(self, *values: Any, using: str = "default") -> list[M]:
-        if len(values) != len(self.kinds) or not all(isinstance(v, k) for v, k in zip(values, self.kinds, strict=True)):
-            raise TypeError(f"expected values of {self.kinds}, got {values!r}")
+        kinds = (*self.kinds, int, int) if self.paged else self.kinds
+        if len(values) != len(kinds) or not all(isinstance(v, k) for v, k in zip(values, kinds, strict=True)):
+            raise TypeError(f"expected values of {kinds}, got {values!r}")
         here = connections[using]  # this thread's connection: each thread has its own
         queryset, compiler, sql, params, positions = self._compile(here.alias)
         bound = list(params)
+        if self.paged:
+            limit, offset = values[-2:]
+            if limit < 0 or offset < 0:
+                raise ValueError("a page starts at a row and holds rows: neither is negative")
+            bound[-2:] = [limit, offset]
+            values = values[:-2]
         for places, value in zip(positions, values, strict=True):
             for place in places:
                 bound[place] = value

@@ -162,7 +162,7 @@ class CustomerViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
     #: Sorting by tier reads the customer's own copy of its tier's rank (0: no tier, the
     #: lowest), which an index keeps in order.
     ordering_columns = {"tier__rank": "tier_rank"}
-    ordering = ("name", "id")
+    ordering = selectors.LIST_ORDER
     create_service = staticmethod(services.customer_create)
     update_service = staticmethod(services.customer_update)
     create_many_service = staticmethod(services.customer_create_many)
@@ -172,6 +172,8 @@ class CustomerViewSet(CreateCheckedMixin, RevealMixin, ScopedModelViewSet):
     selector = staticmethod(selectors.customer_api_list)
     one_record = staticmethod(selectors.customer_one)
     page_related = staticmethod(selectors.attach_contacts)
+    list_page = staticmethod(selectors.customer_list_page)
+    list_count = staticmethod(selectors.customer_count)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> Customer:  # type: ignore[override]
         if not _create_anyway(self.request, serializer):

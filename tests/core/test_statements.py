@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from crm.accounts.models import APIToken, User
@@ -44,17 +43,10 @@ def test_it_returns_what_the_queryset_returns_with_each_call_s_values(rep1: Any,
     assert users("' OR 1=1 --", rep1.team_id) == []  # values are parameters, never SQL
 
 
-def test_it_compiles_once(rep1: Any, monkeypatch: Any) -> None:
+def test_it_compiles_once(rep1: Any, watch_compiling: Any) -> None:
     users = _by_name_and_team()
     users(rep1.username, rep1.team_id)
-    compiled = []
-    original = SQLCompiler.as_sql
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    compiled = watch_compiling()
     with CaptureQueriesContext(connection) as queries:
         for _ in range(3):
             users(rep1.username, rep1.team_id)
@@ -157,3 +149,25 @@ def test_a_statement_compiled_in_one_thread_runs_in_another(rep1: Any) -> None:
     thread.start()
     thread.join()
     assert outcome == [[]]  # ran (the other thread does not see this test's transaction)
+
+
+def test_a_paged_statement_reads_the_page_it_is_given(rep1: Any, rep2: Any, outsider: Any, manager: Any) -> None:
+    users = Prepared(lambda role: User.objects.filter(role=role).order_by("username", "pk"), str, paged=True)
+    every = list(User.objects.filter(role=rep1.role).order_by("username", "pk"))
+    assert len(every) >= 3
+    for limit in range(1, len(every) + 2):
+        for offset in range(len(every) + 1):
+            assert [u.pk for u in users(rep1.role, limit, offset)] == [u.pk for u in every[offset : offset + limit]]
+    assert users(rep1.role, 0, 0) == []
+    with pytest.raises(TypeError):
+        users(rep1.role, 1)  # the page's size and start are part of every call
+    with pytest.raises(ValueError):
+        users(rep1.role, 1, -1)
+
+
+def test_a_paged_statement_is_built_whole_and_in_order() -> None:
+    sliced = Prepared(lambda name: User.objects.filter(username=name).order_by("pk")[:5], str, paged=True)
+    unordered = Prepared(lambda name: User.objects.filter(username=name).order_by(), str, paged=True)
+    for statement in (sliced, unordered):
+        with pytest.raises(ValueError):
+            statement("rep1", 10, 0)

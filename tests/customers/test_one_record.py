@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from crm.access.scope import EVERYTHING, NOTHING, OWN, TEAMS_AND_OWN, ScopedStatement, scope_shape
@@ -94,18 +93,11 @@ def test_a_user_who_sees_nothing_reads_nothing(book: list[Customer], rep1: Any) 
 
 
 def test_the_statements_are_compiled_once_per_scope_form(
-    book: list[Customer], rep1: Any, rep2: Any, manager: Any, admin_user: Any, monkeypatch: Any
+    book: list[Customer], rep1: Any, rep2: Any, manager: Any, admin_user: Any, watch_compiling: Any
 ) -> None:
     statement = ScopedStatement(lambda user, pk: Customer.objects.filter(pk=pk, owner=user), int)
     assert [c.pk for c in statement(rep1, book[0].pk)] == [book[0].pk]
-    compiled: list[Any] = []
-    original = SQLCompiler.as_sql
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    compiled = watch_compiling()
     assert statement(rep2, book[0].pk) == []  # another rep: the same statement, another id
     assert [c.pk for c in statement(rep2, book[1].pk)] == [book[1].pk]
     assert compiled == []
