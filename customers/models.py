@@ -512,6 +512,13 @@ class Activity(VersionedModel):
             # "My follow-ups due today": open items of one assignee by due time.
             models.Index(fields=["assignee", "due_at"], condition=Q(done=False), name="activity_open_due"),
             models.Index(fields=["customer", "occurred_at"], name="activity_customer_time"),
+            # Each order the list offers, ending on the id as the list's order does: a page
+            # of a whole company's follow-ups, or of a manager's teams, reads its rows from
+            # one end of one of these (either way), not from a sort of every row.
+            models.Index(fields=["created_at", "id"], name="activity_created"),
+            models.Index(fields=["due_at", "id"], name="activity_due"),
+            models.Index(fields=["occurred_at", "id"], name="activity_occurred"),
+            models.Index(fields=["done", "id"], name="activity_done"),
         ]
 
     def __str__(self) -> str:
