@@ -429,6 +429,11 @@ class Contact(VersionedModel):
             GinIndex(OpClass(Digits("phone"), name="gin_trgm_ops"), name="contact_phone_digits_trgm"),
             GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
             GinIndex(bigram_index(CONTACT_SEARCHED), name="contact_search_bigrams"),
+            # The orders the list offers on the contact's own columns, ending on the id as
+            # the list's order does (contacts loaded together share one creation time).
+            models.Index(fields=["name", "id"], name="contact_name_id"),
+            models.Index(fields=["created_at", "id"], name="contact_created_id"),
+            models.Index(fields=["updated_at", "id"], name="contact_updated_id"),
         ]
 
     def __str__(self) -> str:

@@ -10,15 +10,20 @@ from typing import Any
 import pytest
 from django.db.models import Index
 
-from customers.api.views import ActivityViewSet, CustomerViewSet
+from customers.api.views import ActivityViewSet, ContactViewSet, CustomerViewSet
 
 #: Lists whose tables grow with the book, each order of which is kept by an index.
-BIG_LISTS = [CustomerViewSet, ActivityViewSet]
+BIG_LISTS = [CustomerViewSet, ContactViewSet, ActivityViewSet]
+#: Columns whose own index serves: a customer's creation time is its own (each customer is
+#: stamped as it is written), so the few ties are sorted by id as they come.  Contacts
+#: loaded in one statement share one, hence their (created_at, id).
+OWN_INDEX_ENOUGH = {(CustomerViewSet.model, "created_at")}
 
 
 def _orders(model: Any) -> set[tuple[str, ...]]:
+    """The columns of each plain index of ``model``, in order."""
     return {
-        tuple(index.fields)
+        tuple(model._meta.get_field(name.lstrip("-")).attname for name in index.fields)
         for index in model._meta.indexes
         if isinstance(index, Index) and index.fields and not index.condition
     }
@@ -28,13 +33,15 @@ def _orders(model: Any) -> set[tuple[str, ...]]:
 def test_every_offered_order_has_an_index_ending_on_the_id(viewset: Any) -> None:
     indexes = _orders(viewset.model)
     columns = getattr(viewset, "ordering_columns", {})
-    default = tuple(term.lstrip("-") for term in viewset.ordering)
-    assert default in indexes
+    default = [viewset.model._meta.get_field(term.lstrip("-")).attname for term in viewset.ordering]
+    assert any(default[: len(index)] == list(index) for index in indexes)  # the leading columns, at least
     for name in viewset.ordering_fields:
+        if "__" in name:
+            continue  # a related record's column (a contact's customer name): not indexed here
         field = viewset.model._meta.get_field(columns.get(name, name))
         column = field.attname
         if column == "id" or field.unique:  # a unique column's own index orders it totally
             continue
-        if field.db_index:  # the column's own index, its ties sorted by id as they come (incremental sort)
+        if (viewset.model, column) in OWN_INDEX_ENOUGH:
             continue
-        assert (columns.get(name, name), "id") in indexes or (column, "id") in indexes, name
+        assert (column, "id") in indexes, name
