@@ -115,7 +115,7 @@ class Transaction(VersionedModel):
         _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
-    order_date = models.DateField(_("order date"), db_index=True, validators=[happened])
+    order_date = models.DateField(_("order date"), validators=[happened])
     payment_method = models.CharField(
         _("payment method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.BANK_TRANSFER
     )
@@ -195,6 +195,16 @@ class Transaction(VersionedModel):
             # no hash table), never from the table.
             models.Index(fields=["customer", "order_date"], include=["amount", "status"], name="txn_customer_metrics"),
             models.Index(fields=["status", "due_date"], name="txn_status_due"),
+            # Each order the list offers, ending on the id as the list's order does: a page of
+            # a whole company's orders is read from one end of one of these (either way),
+            # not from a sort of ten million rows (33-43 s at L, before).  The order date's
+            # also serves every look-up by date.
+            models.Index(fields=["order_date", "id"], name="txn_order_date_id"),
+            models.Index(fields=["amount", "id"], name="txn_amount_id"),
+            models.Index(fields=["due_date", "id"], name="txn_due_date_id"),
+            models.Index(fields=["created_at", "id"], name="txn_created_id"),
+            models.Index(fields=["status", "id"], name="txn_status_id"),
+            models.Index(fields=["payment_state", "id"], name="txn_payment_state_id"),
             # Recent cancellations: the risk scan's cancellation rule reads only these, all
             # of the window's by date, or some customers' by customer.
             models.Index(
