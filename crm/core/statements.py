@@ -68,7 +68,7 @@ class Prepared(Generic[M]):
         self.build = build
         self.kinds = kinds
         self.paged = paged
-        self._compiled: dict[str, tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[tuple[int, ...], ...]]] = {}
+        self._compiled: dict[str, tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[tuple[int, ...], ...], Any]] = {}
         self._lock = threading.Lock()
 
     def _sentinels(self) -> list[Any]:
@@ -81,7 +81,7 @@ class Prepared(Generic[M]):
             for index, kind in enumerate(self.kinds)
         ]
 
-    def _compile(self, alias: str) -> tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[tuple[int, ...], ...]]:
+    def _compile(self, alias: str) -> tuple[QuerySet[M], Any, str, tuple[Any, ...], tuple[tuple[int, ...], ...], Any]:
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
@@ -102,7 +102,11 @@ class Prepared(Generic[M]):
                     positions.append(found)
                 if self.paged:
                     sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, None, None]
-                compiled = self._compiled[alias] = (queryset, compiler, sql, tuple(params), tuple(positions))
+                # How each column's value is read back (a JSON document, a decimal) depends
+                # only on the columns: worked out once, not on every call.
+                converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+                compiled = (queryset, compiler, sql, tuple(params), tuple(positions), converters)
+                self._compiled[alias] = compiled
         return compiled
 
     def __call__(self, *values: Any, using: str = "default") -> list[M]:
@@ -110,7 +114,7 @@ class Prepared(Generic[M]):
         if len(values) != len(kinds) or not all(isinstance(v, k) for v, k in zip(values, kinds, strict=True)):
             raise TypeError(f"expected values of {kinds}, got {values!r}")
         here = connections[using]  # this thread's connection: each thread has its own
-        queryset, compiler, sql, params, positions = self._compile(here.alias)
+        queryset, compiler, sql, params, positions, converters = self._compile(here.alias)
         bound = list(params)
         if self.paged:
             limit, offset = values[-2:]
@@ -124,6 +128,7 @@ class Prepared(Generic[M]):
         statement = copy.copy(compiler)
         statement.connection = here  # the compiler kept the connection of the thread that compiled it
         statement.as_sql = lambda *args, **kwargs: (sql, tuple(bound))  # the compiled SQL, this call's values
+        statement.get_converters = lambda expressions: converters
         run = queryset._chain()  # type: ignore[attr-defined]
         run.query.get_compiler = lambda *args, **kwargs: statement
         return list(run)
