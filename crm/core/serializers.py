@@ -10,7 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import translation
 from rest_framework import fields as drf_fields
 from rest_framework.fields import SkipField
-from rest_framework.relations import PKOnlyObject, RelatedField
+from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField, RelatedField
 from rest_framework.serializers import BaseSerializer
 
 #: One rendered field: its name, the field bound to this serializer (None: the writer
@@ -57,7 +57,7 @@ class BuiltOnceFieldsMixin:
             shared = []
             for field in template._readable_fields:  # type: ignore[attr-defined]
                 column = _column(model, field)
-                writer = _writer(field) if column is not None and type(field) in _SCALARS else None
+                writer = _shared_writer(field) if column is not None else None
                 shared.append((field.field_name, column, writer, field))
             return shared
 
@@ -155,9 +155,12 @@ def _fresh(field: Any) -> Any:
 
 
 def _column(model: Any, field: Any) -> str | None:
-    """The model column a serializer field shows as it is, if it is one."""
-    if model is None or isinstance(field, BaseSerializer | RelatedField):
+    """The model column a serializer field shows as it is, if it is one: one of the
+    model's own columns, or the key a plain reference to another record shows."""
+    if model is None or isinstance(field, BaseSerializer):
         return None
+    if isinstance(field, RelatedField):
+        return _key_column(model, field)
     if type(field).get_attribute is not drf_fields.Field.get_attribute:
         return None  # the field reads its value its own way (a method, the whole record)
     if field.source == "*" or len(field.source_attrs) != 1:
@@ -169,6 +172,46 @@ def _column(model: Any, field: Any) -> str | None:
     if not model_field.concrete or model_field.is_relation or model_field.attname != field.source:
         return None
     return field.source  # type: ignore[no-any-return]
+
+
+def _key_column(model: Any, field: Any) -> str | None:
+    """The column holding the key that a reference field shows (``owner_id`` for
+    ``owner``), if the field is DRF's own primary-key reference to another record's
+    primary key: it shows the key as it is, which the record holds without looking up
+    the other record (what DRF's "pk only" reading does, at the cost of a bound field)."""
+    kind = type(field)
+    if not (
+        isinstance(field, PrimaryKeyRelatedField)
+        and field.pk_field is None
+        and kind.to_representation is PrimaryKeyRelatedField.to_representation
+        and kind.get_attribute is RelatedField.get_attribute
+        and kind.use_pk_only_optimization is PrimaryKeyRelatedField.use_pk_only_optimization
+        and field.source != "*"
+        and len(field.source_attrs) == 1
+    ):
+        return None
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+    if not (model_field.concrete and model_field.many_to_one):
+        return None
+    if model_field.target_field != model_field.related_model._meta.pk:
+        return None  # a reference by another unique column shows the other record's key
+    return model_field.attname  # type: ignore[no-any-return]
+
+
+def _shared_writer(field: Any) -> Callable[[Any], Any] | None:
+    """How a field that shows a column writes its value, when every use may share it."""
+    if type(field) in _SCALARS:
+        return _writer(field)
+    if isinstance(field, RelatedField):
+        return _as_is  # the key, as DRF's primary-key reference writes it
+    return None
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 #: DRF's own scalar fields: writing a value out needs nothing but the value and the
