@@ -8,10 +8,11 @@ naming the parameter, and so is sorting by it; search skips it.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import reduce
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -19,6 +20,7 @@ from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 
+from crm.core.pagination import counted_already
 from crm.core.phones import Digits, phone_digits
 from crm.core.search import text_match
 
@@ -84,18 +86,23 @@ class PolicySearchFilter(SearchFilter):
         if not terms:
             return found
         if not by_phone:
-            return _by_ids(queryset, found)
+            return _by_ids(queryset, found, lambda: self._matching(request, queryset, view, terms, by_index=False))
         return _by_ids(queryset, queryset.filter(Q(pk__in=found.values("pk")) | by_phone))
 
-    def _matching(self, request: Request, queryset: QuerySet[Any], view: Any, terms: list[str]) -> QuerySet[Any]:
+    def _matching(
+        self, request: Request, queryset: QuerySet[Any], view: Any, terms: list[str], *, by_index: bool = True
+    ) -> QuerySet[Any]:
         """DRF's search: every term in one of the search fields.  Each term's look-ups
         are OR-ed by ``crm.core.search.text_match``, so that a term too short for the
-        trigram indexes (a two-character Chinese name) is found on the bigram index."""
+        trigram indexes (a two-character Chinese name) is found on the bigram index
+        (``by_index``; else as plain look-ups, checked row by row)."""
         fields = self.get_search_fields(view, request)
         if not fields or not terms:
             return queryset
         lookups = [self.construct_search(str(field), queryset) for field in fields]
-        found = queryset.filter(reduce(operator.and_, (text_match(queryset.model, lookups, term) for term in terms)))
+        found = queryset.filter(
+            reduce(operator.and_, (text_match(queryset.model, lookups, term, by_index=by_index) for term in terms))
+        )
         if self.must_call_distinct(found, fields):
             return queryset.filter(Exists(found.filter(pk=OuterRef("pk"))))
         return found
@@ -116,24 +123,43 @@ class PolicySearchFilter(SearchFilter):
         return tuple(f for f in fields if policy.level(resource, _base(f)) >= Level.READ)
 
 
-#: A search matching at most this many rows is narrowed to their ids before the page is read.
-SEARCH_IDS_MAX = 1000
+#: A search matching at most this many rows is narrowed to their ids before the page is
+#: read (the list's count cap, 2,000, as it is by default).
+SEARCH_IDS_MAX = 2000
 
 
-def _by_ids(queryset: QuerySet[Any], found: QuerySet[Any]) -> QuerySet[Any]:
+def _by_ids(
+    queryset: QuerySet[Any], found: QuerySet[Any], walked: Callable[[], QuerySet[Any]] | None = None
+) -> QuerySet[Any]:
     """The rows a search found, as ``pk IN (their ids)`` when they are few.
 
-    Asked for the first page in name order, PostgreSQL walks the name index and checks
-    each row against the search, expecting a match soon; a rare name then costs a walk
-    through most of the table (seconds at a million rows).  The matches are found first
-    on the search's own indexes (at most ``SEARCH_IDS_MAX`` + 1 ids, one query), and the
-    page is then sorted among them.  A broader search keeps its condition: its matches
-    are common enough for the walk to meet a page of them at once.
+    The matches' ids are found first, on the search's own indexes, up to the list's
+    count cap and one more (one query).  When there are at most ``SEARCH_IDS_MAX``, the
+    page is sorted among them.  Asked for the first page in name order with the search's
+    condition, PostgreSQL would walk the name index and check each row, expecting a match
+    soon: a rare name then costs a walk through most of the table (seconds at a million
+    rows).
+
+    A broader search is paged by its condition (``walked``, when given: its plain
+    look-ups, without the bigram index's).  Its matches are at least one in every few
+    thousand rows, so a walk in the page's order meets a page of them at once.  Given
+    the index's condition instead, PostgreSQL guesses from the pieces of the term that
+    few rows hold them all, reads every match on the index and sorts them: 1.1 s at
+    L for a job title that 208,696 contacts hold.
+
+    That first query also tells the page's count (``crm.core.pagination.
+    counted_already``): finding the matches of a rare term reads every row, and counting
+    them did it a second time.
     """
-    ids = list(dict.fromkeys(found.order_by().values_list("pk", flat=True)[: SEARCH_IDS_MAX + 1]))
-    if len(ids) > SEARCH_IDS_MAX:
-        return found
-    return queryset.filter(pk__in=ids)
+    reach = max(SEARCH_IDS_MAX, settings.CRM_LIST_COUNT_CAP) + 1
+    read = list(found.order_by().values_list("pk", flat=True)[:reach])
+    ids = list(dict.fromkeys(read))  # a condition through a relation may name a row twice
+    matches = reach if len(read) == reach else len(ids)
+    if matches <= SEARCH_IDS_MAX:
+        narrowed = queryset.filter(pk__in=ids)
+    else:
+        narrowed = found if walked is None else walked()
+    return counted_already(narrowed, matches)
 
 
 class PolicyOrderingFilter(OrderingFilter):

@@ -21,10 +21,34 @@ from crm.core.validation import parse_page
 
 def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
     """How many rows, counting at most ``cap`` (``CRM_LIST_COUNT_CAP``, 2,000): a
-    million-row count is not worth its time.  Returns (count, whether there are more)."""
+    million-row count is not worth its time.  Returns (count, whether there are more).
+
+    Rows already counted on the way (:func:`counted_already`) are not counted again."""
     cap = settings.CRM_LIST_COUNT_CAP if cap is None else cap
+    known = getattr(queryset.query, "counted_already", None)
+    if known is not None and known[0] == cap and known[1] == _rows_named(queryset.query):
+        return known[2], known[3]
     counted = queryset.order_by()[: cap + 1].count()
     return min(counted, cap), counted > cap
+
+
+def counted_already(queryset: QuerySet[Any], found: int) -> QuerySet[Any]:
+    """``queryset``, whose rows were just read up to ``CRM_LIST_COUNT_CAP`` + 1 of them
+    (``found``), marked so that :func:`capped_count` answers from that instead of
+    counting them again: a search reads its matches' ids before the page, and a rare
+    term reads every row to find them.
+
+    The mark holds only while the rows stay the ones counted: a sort keeps it, and any
+    further condition (which changes what the statement's conditions read as text)
+    makes the count run again."""
+    cap = settings.CRM_LIST_COUNT_CAP
+    queryset.query.counted_already = (cap, _rows_named(queryset.query), min(found, cap), found > cap)  # type: ignore[attr-defined]
+    return queryset
+
+
+def _rows_named(query: Any) -> tuple[Any, ...]:
+    """What decides which rows ``query`` reads, as values to compare (a sort does not)."""
+    return (str(query.where), query.distinct, query.combinator, query.low_mark, query.high_mark)
 
 
 class CappedPaginator(Paginator):

@@ -58,9 +58,10 @@ def needs_bigrams(term: str) -> bool:
 RELATED_MATCHES = 5000
 
 
-def text_match(model: Any, lookups: Iterable[str], term: str) -> Q:
+def text_match(model: Any, lookups: Iterable[str], term: str, *, by_index: bool = True) -> Q:
     """``term`` in any of ``lookups`` (``path__icontains`` and others, as a search names
-    them), OR-ed.
+    them), OR-ed.  Without ``by_index``, that is all: the look-ups as they are, for a
+    statement that checks them row by row as it walks another index.
 
     The case-insensitive substring look-ups of the columns the model's bigram index
     covers are AND-ed with that index's condition when the term is too short for
@@ -71,6 +72,8 @@ def text_match(model: Any, lookups: Iterable[str], term: str) -> Q:
     ``RELATED_MATCHES``, in the OR (an OR through a join would read every row).  Every
     other look-up (an exact tax id) stays as it is beside them.
     """
+    if not by_index:
+        return _any([Q(**{lookup: term}) for lookup in lookups])
     columns = bigram_columns(model)
     covered: list[Q] = []
     others: list[Q] = []

@@ -1,4 +1,5 @@
-"""A search that matches few rows reads its page among their ids; a broad one keeps its condition."""
+"""A search that matches few rows reads its page among their ids; a broad one keeps its
+condition, checked as the page's order is walked; the query finding the ids also counts them."""
 
 from __future__ import annotations
 
@@ -41,7 +42,11 @@ def test_a_broad_match_keeps_its_condition(api: Any, rep1: Any, monkeypatch: Any
         body = api(rep1).get(URL, {"search": "酒店", "page_size": 2}).json()
     assert body["count"] == 5 and len(body["results"]) == 2 and body["next"]
     assert [row["id"] for row in body["results"]] == [c.pk for c in many[:2]]
-    assert "LIKE" in _page_query(queries.captured_queries)
+    page = _page_query(queries.captured_queries)
+    # Checked row by row as the page's order is walked: not read whole from the bigram
+    # index and sorted (which the first query, finding the ids, does use).
+    assert "LIKE" in page and "crm_bigrams" not in page
+    assert any("crm_bigrams" in q["sql"] for q in queries.captured_queries)
 
 
 def test_a_whole_tax_id_is_found_in_any_case_and_the_city_is_a_filter(api: Any, rep1: Any) -> None:
@@ -68,3 +73,47 @@ def test_a_sort_by_a_shared_value_pages_every_row_once(api: Any, rep1: Any) -> N
             seen += [row["id"] for row in body["results"]]
             url, params = body["next"], None
         assert seen == expected, ordering
+
+
+def _counts(queries: Any) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+
+
+@pytest.mark.parametrize("matching", [2, 5, 7])
+def test_a_search_counts_its_matches_as_it_finds_them(
+    api: Any, rep1: Any, rep2: Any, monkeypatch: Any, settings: Any, matching: int
+) -> None:
+    """The query that finds the matches' ids reads up to the count cap and one more, so
+    the page's count comes from it: rare (paged among the ids), broad (paged by the
+    condition), and past the cap (the cap, and ``count_capped``)."""
+    monkeypatch.setattr(filters, "SEARCH_IDS_MAX", 3)
+    settings.CRM_LIST_COUNT_CAP = 6
+    for n in range(matching):
+        CustomerFactory(owner=rep1, name=f"嘉兴织造{n}")
+    CustomerFactory(owner=rep2, name="嘉兴织造 (other rep)")
+    CustomerFactory(owner=rep1, name="宁波港务")
+    with CaptureQueriesContext(connection) as queries:
+        body = api(rep1).get(URL, {"search": "嘉兴织造", "page_size": 2}).json()
+    assert body["count"] == min(matching, 6)
+    assert body["count_capped"] is (matching > 6)
+    assert len(body["results"]) == 2 and bool(body["next"]) is (matching > 2)
+    assert _counts(queries.captured_queries) == []
+    last = api(rep1).get(URL, {"search": "嘉兴织造", "page_size": 2, "page": "last"}).json()
+    assert len(last["results"]) == (2 if matching > 6 else matching - 2 * ((matching - 1) // 2))
+
+
+def test_a_count_taken_on_the_way_does_not_outlive_a_further_condition(rep1: Any, settings: Any) -> None:
+    from crm.access.scope import scoped_queryset
+    from crm.core.pagination import capped_count, counted_already
+    from customers.models import Customer
+
+    settings.CRM_LIST_COUNT_CAP = 5
+    for n in range(3):
+        CustomerFactory(owner=rep1, name=f"温州眼镜{n}", city="温州" if n else "杭州")
+    rows = scoped_queryset(Customer, rep1)
+    marked = counted_already(rows, 3)
+    with CaptureQueriesContext(connection) as queries:
+        assert capped_count(marked.order_by("-name")) == (3, False)  # a sort keeps the rows
+    assert queries.captured_queries == []
+    assert capped_count(marked.filter(city="温州")) == (2, False)  # counted again
+    assert capped_count(marked, cap=2) == (2, True)  # another cap: counted again
