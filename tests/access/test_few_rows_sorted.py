@@ -1,0 +1,70 @@
+"""A rep's own rows are read whole and then sorted, whatever the order asked for; a
+manager's and an admin's are read from the order's index; reference data, which every
+user sees whole, is sorted as any list is.  The order is the same either way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crm.access.scope import reads_few
+from customers.models import Customer
+from tests.factories import CustomerFactory, ProductFactory, TransactionFactory
+from transactions.models import Product, Transaction
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "/api/v1/transactions/"
+
+
+def _page_sql(queries: Any, table: str) -> str:
+    (page,) = [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and "COUNT(*)" not in q["sql"] and table in q["sql"]
+    ]
+    return page
+
+
+def test_whose_rows_are_few(rep1: Any, manager: Any, admin_user: Any) -> None:
+    assert reads_few(Transaction, rep1) and reads_few(Customer, rep1)
+    assert not reads_few(Product, rep1)  # every user sees every product
+    assert not reads_few(Transaction, manager) and not reads_few(Transaction, admin_user)
+
+
+@pytest.mark.parametrize("ordering", ["amount", "-amount", "payment_state", "-created_at", "due_date", "-status"])
+def test_a_rep_s_sorted_rows_come_in_the_same_order(
+    api: Any, rep1: Any, admin_user: Any, team: Any, ordering: str
+) -> None:
+    customers = [CustomerFactory(owner=rep1, team=team) for _ in range(3)]
+    today = timezone.localdate()
+    for n in range(9):
+        TransactionFactory(
+            customer=customers[n % 3],
+            amount=Decimal(100 * (n % 4)),
+            status=("pending", "paid", "shipped")[n % 3],
+            due_date=None if n == 4 else today + dt.timedelta(days=n % 5),
+        )
+    TransactionFactory()  # another rep's
+    with CaptureQueriesContext(connection) as queries:
+        mine = api(rep1).get(ORDERS, {"ordering": ordering, "page_size": 50}).json()["results"]
+    assert "COALESCE" in _page_sql(queries.captured_queries, "transactions_transaction")
+    with CaptureQueriesContext(connection) as queries:
+        everyone = api(admin_user).get(ORDERS, {"ordering": ordering, "page_size": 50}).json()["results"]
+    assert "COALESCE" not in _page_sql(queries.captured_queries, "transactions_transaction")
+    ours = {c.pk for c in customers}
+    assert [row["id"] for row in mine] == [row["id"] for row in everyone if row["customer"] in ours]
+    assert len(mine) == 9
+
+
+def test_reference_data_is_sorted_as_any_list(api: Any, rep1: Any) -> None:
+    for price in ("30.00", "10.00", "20.00"):
+        ProductFactory(list_price=Decimal(price))
+    with CaptureQueriesContext(connection) as queries:
+        rows = api(rep1).get("/api/v1/products/", {"ordering": "name"}).json()["results"]
+    assert [row["name"] for row in rows] == sorted(row["name"] for row in rows)
+    assert "COALESCE" not in _page_sql(queries.captured_queries, "transactions_product")
