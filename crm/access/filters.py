@@ -189,7 +189,7 @@ class PolicyOrderingFilter(OrderingFilter):
         if ordering and columns:
             ordering = [_column(term, columns) if isinstance(term, str) else term for term in ordering]
         ordering = tie_broken(ordering)
-        if ordering and reads_few(queryset.model, request.user):
+        if ordering and reads_few(queryset.model, request.user, queryset):
             ordering = [sorted_apart(term) for term in ordering]
         return ordering
 

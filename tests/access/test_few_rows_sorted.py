@@ -68,3 +68,28 @@ def test_reference_data_is_sorted_as_any_list(api: Any, rep1: Any) -> None:
         rows = api(rep1).get("/api/v1/products/", {"ordering": "name"}).json()["results"]
     assert [row["name"] for row in rows] == sorted(row["name"] for row in rows)
     assert "COALESCE" not in _page_sql(queries.captured_queries, "transactions_product")
+
+
+def test_the_overdue_orders_are_read_whole_then_sorted(api: Any, admin_user: Any) -> None:
+    """Few orders are past due by their nature; read by the order date's index, every
+    recent order (none of them due yet) was walked before the first overdue one."""
+    today = timezone.localdate()
+    overdue = [
+        TransactionFactory(
+            order_date=today - dt.timedelta(days=60 + n), due_date=today - dt.timedelta(days=n + 1), amount=100 + n
+        )
+        for n in range(4)
+    ]
+    TransactionFactory(order_date=today, due_date=today + dt.timedelta(days=30))  # not due yet
+    TransactionFactory(order_date=today - dt.timedelta(days=90), due_date=today - dt.timedelta(days=5), status="paid")
+    for ordering in ("-order_date", "amount", None):
+        params = {"overdue": "true", **({"ordering": ordering} if ordering else {})}
+        with CaptureQueriesContext(connection) as queries:
+            body = api(admin_user).get(ORDERS, params).json()
+        assert "COALESCE" in _page_sql(queries.captured_queries, "transactions_transaction")
+        expected = sorted(overdue, key=lambda o: o.amount) if ordering == "amount" else overdue
+        assert [row["id"] for row in body["results"]] == [o.pk for o in expected], ordering
+        assert body["count"] == 4
+    with CaptureQueriesContext(connection) as queries:
+        api(admin_user).get(ORDERS, {"overdue": "false"})
+    assert "COALESCE" not in _page_sql(queries.captured_queries, "transactions_transaction")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import QuerySet
 
+from crm.access.scope import few_by_nature
 from crm.core.filtersets import ChoicesFilter
 
 from ..choices import PaymentKind, PaymentMethod, PaymentState, TransactionStatus
@@ -37,7 +38,9 @@ class TransactionFilterSet(filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet[Transaction], name: str, value: bool | None) -> QuerySet[Transaction]:
         if value is None:
             return queryset
-        return queryset.filter(overdue_condition()) if value else queryset.exclude(overdue_condition())
+        if value:  # the receivables past due: few, and read whole before they are sorted
+            return few_by_nature(queryset.filter(overdue_condition()))
+        return queryset.exclude(overdue_condition())
 
 
 class PaymentFilterSet(filters.FilterSet):
