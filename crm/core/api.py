@@ -159,8 +159,7 @@ class ScopedModelViewSet(ExportMixin, viewsets.ModelViewSet):
             lambda: self.list_count(user=user),
             request,
         )
-        if page is None:  # no pages (a viewset without a page size): the general path
-            return super().list(request, *args, **kwargs)
+        assert page is not None  # StandardPagination always has a page size (25 unless asked)
         if self.page_related is not None:
             self.page_related(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
