@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -205,6 +207,11 @@ class Transaction(VersionedModel):
             models.Index(fields=["created_at", "id"], name="txn_created_id"),
             models.Index(fields=["status", "id"], name="txn_status_id"),
             models.Index(fields=["payment_state", "id"], name="txn_payment_state_id"),
+            # A search of the orders' descriptions and references (an integration's order
+            # number): a term of three characters or more is found on these, not by
+            # reading ten million orders (2.4 s at L for one reference, before).
+            GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="txn_description_trgm"),
+            GinIndex(OpClass(Upper("external_ref"), name="gin_trgm_ops"), name="txn_external_ref_trgm"),
             # Recent cancellations: the risk scan's cancellation rule reads only these, all
             # of the window's by date, or some customers' by customer.
             models.Index(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.audit.models import AuditEvent
@@ -204,3 +205,25 @@ def test_concurrent_upserts_make_one_order(rep1: Any, integration_user: Any) -> 
         thread.join()
     assert sorted(results) == [False, False, True]
     assert Transaction.objects.filter(external_ref="WX-9").count() == 1
+
+
+def test_an_order_is_found_by_part_of_its_reference_on_the_indexes(api: Any, admin_user: Any) -> None:
+    """A search for part of an order's reference or description (three characters or
+    more) finds its ids on the trigram indexes, not by reading every order; the other
+    orders are not found."""
+    customer = CustomerFactory()
+    wanted = TransactionFactory(customer=customer, source="erp", external_ref="ERP-2026-118842")
+    TransactionFactory(customer=customer, source="erp", external_ref="ERP-2026-000001", description="年度维保服务")
+    other = Transaction.objects.exclude(pk=wanted.pk).get()
+    assert ids_of(api(admin_user).get(URL, {"search": "118842"})) == {wanted.pk}
+    assert ids_of(api(admin_user).get(URL, {"search": "维保服务"})) == {other.pk}
+    assert ids_of(api(admin_user).get(URL, {"search": "erp-2026"})) == {wanted.pk, other.pk}
+
+    with CaptureQueriesContext(connection) as captured:
+        api(admin_user).get(URL, {"search": "118842"})
+    ids = next(q["sql"] for q in captured.captured_queries if "external_ref" in q["sql"] and "LIMIT 2001" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {ids}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "txn_external_ref_trgm" in plan and "txn_description_trgm" in plan, plan
