@@ -12,10 +12,13 @@ from django.db import connection
 
 from crm.accounts.choices import Role
 from crm.accounts.models import User
+from crm.audit.choices import Source
+from crm.audit.context import audit_context
 from crm.audit.models import AuditEvent
 from crm.core.validation import record_validate
 from customers.models import Customer
 from customers.services import customer_create
+from demo.seed import DemoSeeder
 from tests.demo import read_then_roll_back
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +57,74 @@ def _digest() -> str:
 
 def _seeded_in_savepoint(seed: int) -> str:
     return read_then_roll_back(lambda: _seed(seed=seed), _digest)
+
+
+def _indexes() -> dict[str, tuple[int, str]]:
+    """Each index and reference of the seeded tables: its oid (new when it is made
+    again) and its definition."""
+    tables = [apps.get_model(label)._meta.db_table for label in SEEDED]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, c.oid, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid::regclass::text = ANY(%s)
+            """,
+            [tables],
+        )
+        found = {name: (oid, definition) for name, oid, definition in cursor.fetchall()}
+        cursor.execute(
+            """
+            SELECT conname, oid, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid::regclass::text = ANY(%s) AND contype = 'f'
+            """,
+            [tables],
+        )
+        return found | {name: (oid, definition) for name, oid, definition in cursor.fetchall()}
+
+
+def _bulk_seed(n: int = 40, seed: int = 7) -> None:
+    with audit_context(source=Source.COMMAND):
+        DemoSeeder(customers=n, seed=seed, log=lambda _line: None, bulk_from=1).run()
+
+
+def test_a_large_load_builds_the_indexes_after_its_rows() -> None:
+    """A load of a new book (here made "large" from one customer) drops each table's
+    secondary indexes and references and makes them again after the rows, under the same
+    names and definitions; the primary keys, the unique constraints and the indexes that
+    start with a reference stay throughout; the data is the same as a load that keeps
+    them up row by row."""
+    before = _indexes()
+    kept = read_then_roll_back(_seed, _digest)
+    bulk_indexes: dict[str, tuple[int, str]] = {}
+
+    def read() -> str:
+        bulk_indexes.update(_indexes())
+        call_command("verify_audit", stdout=StringIO())
+        return _digest()
+
+    assert read_then_roll_back(_bulk_seed, read) == kept
+    assert {name: d for name, (_oid, d) in bulk_indexes.items()} == {name: d for name, (_oid, d) in before.items()}
+    rebuilt = {name for name in before if bulk_indexes[name][0] != before[name][0]}
+    assert "txn_order_date_id" in rebuilt and "customer_search_bigrams" in rebuilt
+    references = {name for name, (_oid, d) in before.items() if d.startswith("FOREIGN KEY")}
+    assert len(references) > 10 and references <= rebuilt
+    assert "transactions_transaction_pkey" not in rebuilt
+    assert "transaction_external_ref_unique" in rebuilt  # a unique index on some rows
+    assert "txn_customer_metrics" not in rebuilt  # it starts with the order's customer
+    assert "customers_customer_code_key" not in rebuilt
+
+
+def test_a_load_into_a_book_keeps_its_indexes() -> None:
+    """Into tables that already hold as many rows as the load has customers, a load
+    keeps the indexes up as it goes: rebuilding them would cost the rows already held."""
+    _seed(n=40)
+    before = _indexes()
+    _bulk_seed(n=40, seed=8)
+    after = _indexes()
+    assert after["customer_search_bigrams"] == before["customer_search_bigrams"]
+    assert after["txn_order_date_id"] == before["txn_order_date_id"]
+    assert Customer.objects.count() == 80
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
