@@ -31,7 +31,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models import Model, UniqueConstraint
+from django.db.models import Index, Model, UniqueConstraint
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -39,6 +39,7 @@ from crm.access.changes import change_propose
 from crm.accounts.choices import Role
 from crm.accounts.models import Team, User
 from crm.audit.services import audit_bulk
+from crm.core.jobs import local_settings
 from customers.models import Customer
 from duplicates.finder import find_duplicates
 from duplicates.tasks import find_duplicates_task
@@ -353,9 +354,6 @@ def indexes_built_after(model: type[Model]) -> Iterator[None]:
     reference given twice), the transaction takes the drops back with the rows."""
     table = model._meta.db_table
     quote = connection.ops.quote_name
-    declared: dict[str, Any] = {index.name: index for index in model._meta.indexes}
-    # A unique condition that holds for some rows only is a unique index, not a constraint.
-    unique = {c.name: c for c in model._meta.constraints if isinstance(c, UniqueConstraint)}
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -386,19 +384,29 @@ def indexes_built_after(model: type[Model]) -> Iterator[None]:
     yield
     with connection.cursor() as cursor, connection.schema_editor(atomic=False) as editor:
         _checks_made_now(cursor)
-        cursor.execute("SELECT current_setting('maintenance_work_mem')")
-        (memory,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [BULK_INDEX_MEMORY])
-        for name, definition in indexes:
-            if name in declared:
-                editor.add_index(model, declared[name])
-            elif name in unique:
-                editor.add_constraint(model, unique[name])
-            else:
-                cursor.execute(definition)
-        for name, definition in references:
-            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [memory])
+        with local_settings(cursor, maintenance_work_mem=BULK_INDEX_MEMORY):
+            _made_again(cursor, editor, model, indexes, references)
+
+
+def _made_again(
+    cursor: Any, editor: Any, model: type[Model], indexes: list[tuple[str, str]], references: list[tuple[str, str]]
+) -> None:
+    """The dropped ``indexes`` and ``references`` of ``model`` made again (see
+    :func:`indexes_built_after`)."""
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    declared: dict[str, Index] = {index.name: index for index in model._meta.indexes}
+    # A unique condition that holds for some rows only is a unique index, not a constraint.
+    unique = {c.name: c for c in model._meta.constraints if isinstance(c, UniqueConstraint)}
+    for name, definition in indexes:
+        if name in declared:
+            editor.add_index(model, declared[name])
+        elif name in unique:
+            editor.add_constraint(model, unique[name])
+        else:
+            cursor.execute(definition)
+    for name, definition in references:
+        cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 def _checks_made_now(cursor: Any) -> None:
