@@ -19,6 +19,15 @@ from crm.core.validation import happened, planned
 from .choices import OPEN_STATUSES, Currency, PaymentKind, PaymentMethod, PaymentState, TransactionStatus
 
 
+def open_due_expression() -> Case:
+    """An order's due date while it is open (pending or shipped), else nothing: the
+    overdue are those whose open due date has passed.  PostgreSQL keeps statistics of
+    this expression (``transactions`` migration 0013), so it knows how few open orders
+    are past due; on the status and the due date apart it takes them as independent
+    and guesses thirty times too many (632,000 of ten million orders at L for 19,494)."""
+    return Case(When(status__in=OPEN_STATUSES, then=F("due_date")), output_field=models.DateField())
+
+
 def payment_state_expression() -> Case:
     """An order's payment state from its figures: paid when what arrived covers what is
     owed after refunds, partly paid while something short of it arrived, refunded when
@@ -239,6 +248,25 @@ class Transaction(VersionedModel):
                 fields=["customer", "due_date"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="txn_open_customer_due",
+            ),
+            # The overdue receivables, whoever's: found on their open due date, not by
+            # reading a team's customers first (a manager's overdue orders took 0.6-1.4 s
+            # at L, before).  It holds what the overdue test, the scope and the default
+            # order read, so a page's ids and the count come from it alone.
+            models.Index(
+                open_due_expression(),
+                include=[
+                    "id",
+                    "customer",
+                    "status",
+                    "order_date",
+                    "due_date",
+                    "amount",
+                    "paid_amount",
+                    "refunded_amount",
+                ],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="txn_overdue",
             ),
         ]
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from crm.access.scope import scoped_lookup, scoped_queryset
 
 from .choices import OPEN_STATUSES
-from .models import Payment, Product, Transaction
+from .models import Payment, Product, Transaction, open_due_expression
 
 
 def product_list(*, user: Any) -> QuerySet[Product]:
@@ -36,9 +37,15 @@ def transaction_by_reference(*, user: Any, source: str, external_ref: str) -> Tr
 
 def overdue_condition() -> Q:
     """An order is overdue when its due date has passed and it is not fully paid (what was
-    paid falls short of the amount less refunds)."""
+    paid falls short of the amount less refunds).
+
+    The open due date's test says again what the status and the due date say, so that
+    PostgreSQL reads the overdue from their own index (``txn_overdue``) and counts them
+    from its statistics of that expression."""
+    today = timezone.localdate()
     return Q(
-        due_date__lt=timezone.localdate(),
+        LessThan(open_due_expression(), today),
+        due_date__lt=today,
         status__in=OPEN_STATUSES,
         paid_amount__lt=F("amount") - F("refunded_amount"),
     )

@@ -122,6 +122,66 @@ def test_overdue_filter_and_flag(api: Any, rep1: Any) -> None:
     assert client.get(detail_url(URL, late.pk)).json()["is_overdue"] is True
 
 
+def test_the_overdue_are_read_on_their_own_index_and_counted_from_statistics(
+    api: Any, rep1: Any, manager: Any, admin_user: Any
+) -> None:
+    """Few open orders are past due, though most orders are past their due date and
+    many are open: PostgreSQL knows it from the statistics of the open due date, and
+    every role's overdue orders are read from their own index (not by reading the
+    scope's customers first, which at a million customers took a manager a second)."""
+    customer = CustomerFactory(owner=rep1)
+    today = timezone.localdate()
+    product = ProductFactory()
+    late = TransactionFactory(
+        customer=customer, product=product, order_date=today - dt.timedelta(days=60),
+        due_date=today - dt.timedelta(days=30),
+    )  # fmt: skip
+    rows = [
+        Transaction(
+            customer=customer, product=product, amount=Decimal("100"), quantity=1,
+            order_date=today - dt.timedelta(days=400 + n % 300),
+            due_date=today - dt.timedelta(days=370 + n % 300),
+            status="completed", paid_amount=Decimal("100"),
+        )
+        for n in range(300)
+    ] + [
+        Transaction(
+            customer=customer, product=product, amount=Decimal("100"), quantity=1,
+            order_date=today - dt.timedelta(days=n % 10), due_date=today + dt.timedelta(days=20 + n % 60),
+            status="pending",
+        )
+        for n in range(300)
+    ]  # fmt: skip
+    Transaction.objects.bulk_create(rows)
+    for user in (rep1, manager, admin_user):
+        assert ids_of(api(user).get(URL, {"overdue": "true"})) == {late.pk}
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE transactions_transaction")
+    with CaptureQueriesContext(connection) as captured:
+        api(manager).get(URL, {"overdue": "true"})
+    page = next(q["sql"] for q in captured.captured_queries if "due_date" in q["sql"] and "ORDER BY" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {page}")
+        estimated = _scan_rows(cursor.fetchone()[0][0]["Plan"], "transactions_transaction")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {page}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    # One order is overdue; the status and the due date taken apart would make it 150.
+    assert estimated < 20, estimated
+    assert "txn_overdue" in plan, plan
+
+
+def _scan_rows(node: dict[str, Any], table: str) -> float:
+    """The rows PostgreSQL expects from its scan of ``table`` in the plan ``node``."""
+    if node.get("Relation Name") == table:
+        return float(node["Plan Rows"])
+    return next(
+        (rows for child in node.get("Plans", []) if (rows := _scan_rows(child, table)) >= 0),
+        -1.0,
+    )
+
+
 def test_filters_and_ordering(api: Any, rep1: Any) -> None:
     customer = CustomerFactory(owner=rep1)
     small = TransactionFactory(customer=customer, amount=Decimal("100"), payment_method="cash")

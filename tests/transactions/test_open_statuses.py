@@ -17,7 +17,7 @@ from tiers import engine as tier_engine
 from transactions.choices import OPEN_STATUSES, PAID_STATUSES, TransactionStatus, sql_list
 from transactions.models import Transaction
 
-OPEN_INDEXES = {"txn_open_due", "txn_open_customer_due"}
+OPEN_INDEXES = {"txn_open_due", "txn_open_customer_due", "txn_overdue"}
 
 
 def _status_conditions(indexes: list[Any]) -> dict[str, Any]:
@@ -71,6 +71,16 @@ def test_the_database_indexes_and_the_scan_name_the_same_statuses() -> None:
     assert set(predicates) == OPEN_INDEXES
     for predicate in predicates.values():
         assert sorted(re.findall(r"'(\w+)'", predicate)) == sorted(OPEN_STATUSES)
+    # The overdue index's key and its statistics name them too (``open_due_expression``).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_indexdef('txn_overdue'::regclass),"
+            " (SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext WHERE stxname = 'txn_open_due_stats')"
+        )
+        index, statistics = cursor.fetchone()
+    key = index.split(" INCLUDE ")[0]
+    assert sorted(re.findall(r"'(\w+)'", key)) == sorted(OPEN_STATUSES), key
+    assert sorted(re.findall(r"'(\w+)'", statistics)) == sorted(OPEN_STATUSES), statistics
     assert f"t.status IN ({sql_list(OPEN_STATUSES)})" in overdue_payment.KIND.findings
     assert f"t.status IN ({sql_list(OPEN_STATUSES)})" in overdue_payment.KIND.moved
     assert f"status IN ({sql_list(PAID_STATUSES)})" in tier_engine.statement()
