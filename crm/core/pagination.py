@@ -51,6 +51,18 @@ def _rows_named(query: Any) -> tuple[Any, ...]:
     return (str(query.where), query.distinct, query.combinator, query.low_mark, query.high_mark)
 
 
+def page_by_ids(queryset: QuerySet[Any], offset: int, limit: int) -> list[Any]:
+    """The rows ``offset`` to ``offset + limit`` of ``queryset``, its page's ids sorted
+    first and then those rows read: for a list narrowed to few rows by their nature
+    (``crm.access.scope.few_by_nature``), whose every row is read and sorted for a page.
+    The ids, the condition and the order can then come from one index alone (the
+    overdue orders': 19,494 orders at L), and only the page's rows from the table; the
+    whole rows of every match were read to sort them before (a bitmap of 12,000 pages)."""
+    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 class CappedPaginator(Paginator):
     """The pages of a workspace list whose count stops at ``CRM_LIST_COUNT_CAP``: past it,
     ``more`` is true, the pages go as far as the count (the last of them, for a page
@@ -109,9 +121,12 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 200
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
-        return self.paginate_rows(
-            lambda offset, limit: list(queryset[offset : offset + limit]), lambda: capped_count(queryset), request
-        )
+        def read(offset: int, limit: int) -> list[Any]:
+            if isinstance(queryset, QuerySet) and getattr(queryset.query, "few_by_nature", False):
+                return page_by_ids(queryset, offset, limit)
+            return list(queryset[offset : offset + limit])
+
+        return self.paginate_rows(read, lambda: capped_count(queryset), request)
 
     def paginate_rows(
         self,
