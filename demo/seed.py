@@ -349,8 +349,9 @@ def indexes_built_after(model: type[Model]) -> Iterator[None]:
     the rows of each customer the load touched through it, and without it would read the
     whole table once per customer.  Each index comes back under its own name as its
     migration made it: the model's declared indexes and unique conditions from their
-    declaration, the others (a column's own index) as PostgreSQL describes them; each
-    reference as PostgreSQL describes it.  If anything fails (a row naming no record, a
+    declaration, the others (a column's own index) as PostgreSQL describes them, with
+    the statistics target of any of their columns; each reference as PostgreSQL
+    describes it.  If anything fails (a row naming no record, a
     reference given twice), the transaction takes the drops back with the rows."""
     table = model._meta.db_table
     quote = connection.ops.quote_name
@@ -368,6 +369,18 @@ def indexes_built_after(model: type[Model]) -> Iterator[None]:
             [table],
         )
         indexes = cursor.fetchall()
+        # A column's own statistics target (``ALTER INDEX ... SET STATISTICS``), which no
+        # index definition carries.
+        cursor.execute(
+            """
+            SELECT c.relname, a.attnum, a.attstattarget
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE c.relname = ANY(%s) AND COALESCE(a.attstattarget, -1) >= 0
+            ORDER BY c.relname, a.attnum
+            """,
+            [[name for name, _definition in indexes]],
+        )
+        targets = cursor.fetchall()
         cursor.execute(
             """
             SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
@@ -386,6 +399,8 @@ def indexes_built_after(model: type[Model]) -> Iterator[None]:
         _checks_made_now(cursor)
         with local_settings(cursor, maintenance_work_mem=BULK_INDEX_MEMORY):
             _made_again(cursor, editor, model, indexes, references)
+        for name, column, target in targets:
+            cursor.execute(f"ALTER INDEX {quote(name)} ALTER COLUMN {int(column)} SET STATISTICS {int(target)}")
 
 
 def _made_again(

@@ -61,12 +61,14 @@ def _seeded_in_savepoint(seed: int) -> str:
 
 def _indexes() -> dict[str, tuple[int, str]]:
     """Each index and reference of the seeded tables: its oid (new when it is made
-    again) and its definition."""
+    again) and its definition, with its columns' own statistics targets."""
     tables = [apps.get_model(label)._meta.db_table for label in SEEDED]
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT c.relname, c.oid, pg_get_indexdef(i.indexrelid)
+            SELECT c.relname, c.oid, pg_get_indexdef(i.indexrelid) || coalesce(
+                       (SELECT ' STATISTICS ' || string_agg(a.attnum || '=' || a.attstattarget, ',')
+                        FROM pg_attribute a WHERE a.attrelid = c.oid AND COALESCE(a.attstattarget, -1) >= 0), '')
             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
             WHERE i.indrelid::regclass::text = ANY(%s)
             """,
@@ -91,7 +93,7 @@ def _bulk_seed(n: int = 40, seed: int = 7) -> None:
 def test_a_large_load_builds_the_indexes_after_its_rows() -> None:
     """A load of a new book (here made "large" from one customer) drops each table's
     secondary indexes and references and makes them again after the rows, under the same
-    names and definitions; the primary keys, the unique constraints and the indexes that
+    names and definitions (and statistics targets); the primary keys, the unique constraints and the indexes that
     start with a reference stay throughout; the data is the same as a load that keeps
     them up row by row."""
     before = _indexes()
@@ -107,6 +109,7 @@ def test_a_large_load_builds_the_indexes_after_its_rows() -> None:
     assert {name: d for name, (_oid, d) in bulk_indexes.items()} == {name: d for name, (_oid, d) in before.items()}
     rebuilt = {name for name in before if bulk_indexes[name][0] != before[name][0]}
     assert "txn_order_date_id" in rebuilt and "customer_search_bigrams" in rebuilt
+    assert "txn_external_ref_trgm" in rebuilt and before["txn_external_ref_trgm"][1].endswith(" STATISTICS 1=1000")
     references = {name for name, (_oid, d) in before.items() if d.startswith("FOREIGN KEY")}
     assert len(references) > 10 and references <= rebuilt
     assert "transactions_transaction_pkey" not in rebuilt
