@@ -94,6 +94,8 @@ class Transaction(VersionedModel):
     """
 
     scope_path: ClassVar[str | None] = "customer"
+    #: Found by a search of three characters or more on their trigram indexes.
+    search_trigrams: ClassVar[tuple[str, ...]] = ("description", "external_ref")
 
     # Indexed by txn_customer_metrics below, whose first column it is.
     customer = models.ForeignKey(

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.access import filters
-from tests.factories import CustomerFactory
+from customers.models import Customer
+from tests.factories import CustomerFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,55 @@ def test_a_broad_match_keeps_its_condition(api: Any, rep1: Any, monkeypatch: Any
     # index and sorted (which the first query, finding the ids, does use).
     assert "LIKE" in page and "crm_bigrams" not in page
     assert any("crm_bigrams" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_broad_match_names_the_related_records_it_matches_by_their_ids(
+    api: Any, admin_user: Any, monkeypatch: Any
+) -> None:
+    """Orders searched broadly are paged by walking them in the page's order; a match of
+    their customer's name is the few matching customers' ids, checked on each order,
+    not a look-up of each order's customer."""
+    monkeypatch.setattr(filters, "SEARCH_IDS_MAX", 3)
+    named = CustomerFactory(name="温州永嘉泵阀")
+    by_customer = TransactionFactory(customer=named)
+    by_reference = [TransactionFactory(source="erp", external_ref=f"永嘉泵阀-{n}") for n in range(4)]
+    TransactionFactory(external_ref="other")
+    with CaptureQueriesContext(connection) as queries:
+        body = api(admin_user).get("/api/v1/transactions/", {"search": "永嘉泵阀"}).json()
+    assert {row["id"] for row in body["results"]} == {by_customer.pk, *(o.pk for o in by_reference)}
+    (page,) = [q["sql"] for q in queries.captured_queries if '"transactions_transaction"."notes"' in q["sql"]]
+    where = page.split(" WHERE ")[1]
+    assert f'"transactions_transaction"."customer_id" IN ({named.pk})' in where
+    assert '"customers_customer"."name"' not in where
+
+
+def test_the_ids_of_a_rare_term_are_found_on_its_indexes(api: Any, rep1: Any, manager: Any) -> None:
+    """The query finding a rare term's ids is planned without reading the table from its
+    start: with a limit, PostgreSQL would take a scan that stops there, and the matches
+    of a term often lie together (a year's references), far from where the scan starts.
+    A term that most rows hold is left to the scan, which meets them at once; so are a
+    rep's own rows, which PostgreSQL reads from the rep's customers."""
+    Customer.objects.bulk_create(
+        CustomerFactory.build(owner=rep1, team=rep1.team, name=f"宁波港务{n}") for n in range(300)
+    )
+    CustomerFactory(owner=rep1, name="嘉兴织造")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer; ANALYZE accounts_team; ANALYZE accounts_user")
+
+    def ids_query_forced(user: Any, term: str) -> bool:
+        with CaptureQueriesContext(connection) as queries:
+            body = api(user).get(URL, {"search": term}).json()
+        assert body["count"] == (1 if term == "嘉兴织造" else 300)
+        sql = [q["sql"] for q in queries.captured_queries]
+        ids = next(n for n, q in enumerate(sql) if q.startswith('SELECT "customers_customer"."id" AS "pk"'))
+        return "set_config('enable_seqscan', 'off'" in sql[ids - 1]
+
+    assert ids_query_forced(manager, "嘉兴织造")
+    assert not ids_query_forced(manager, "宁波港务")
+    assert not ids_query_forced(rep1, "嘉兴织造")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone() == ("on",)  # and back for the rest of the request
 
 
 def test_a_whole_tax_id_is_found_in_any_case_and_the_city_is_a_filter(api: Any, rep1: Any) -> None:
@@ -105,7 +155,6 @@ def test_a_search_counts_its_matches_as_it_finds_them(
 def test_a_count_taken_on_the_way_does_not_outlive_a_further_condition(rep1: Any, settings: Any) -> None:
     from crm.access.scope import scoped_queryset
     from crm.core.pagination import capped_count, counted_already
-    from customers.models import Customer
 
     settings.CRM_LIST_COUNT_CAP = 5
     for n in range(3):
