@@ -307,6 +307,8 @@ class Payment(VersionedModel):
     #: The link the customer follows from: a payment is the order's customer's, whatever
     #: order it names (the database keeps the two equal).
     customer_from: ClassVar[str] = "order"
+    #: Found by a search of three characters or more on their trigram indexes.
+    search_trigrams: ClassVar[tuple[str, ...]] = ("reference", "reason")
     fixed_fields: ClassVar[tuple[str, ...]] = ("customer", "order", "kind", "amount", "reverses")
 
     customer = models.ForeignKey(
@@ -378,7 +380,19 @@ class Payment(VersionedModel):
                 violation_error_message=_("This payment has already been reversed."),
             ),
         ]
-        indexes = [models.Index(fields=["customer", "paid_on"], name="payment_customer_date")]
+        indexes = [
+            models.Index(fields=["customer", "paid_on"], name="payment_customer_date"),
+            # Each order the list offers, ending on the id as the list's order does: a page of
+            # a manager's or an admin's payments is read from one end of one of these, not
+            # from a sort of nine million rows (2.4-5.6 s at L, before).
+            models.Index(fields=["paid_on", "id"], name="payment_paid_on_id"),
+            models.Index(fields=["amount", "id"], name="payment_amount_id"),
+            models.Index(fields=["created_at", "id"], name="payment_created_id"),
+            # A search of the references and reasons: a term of three characters or more is
+            # found on these, not by reading every payment.
+            GinIndex(OpClass(Upper("reference"), name="gin_trgm_ops"), name="payment_reference_trgm"),
+            GinIndex(OpClass(Upper("reason"), name="gin_trgm_ops"), name="payment_reason_trgm"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.paid_on} {self.amount}"
