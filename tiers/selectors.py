@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
-from crm.access.scope import customers_visible_to, scoped_queryset, sees_everything, team_scope_q
+from crm.access.scope import NOTHING, customers_visible_to, scope_shape, scoped_queryset, sees_everything, team_scope_q
 from crm.core import generations
 from crm.core.statements import Prepared
 from customers.models import Customer
@@ -27,18 +26,29 @@ from .models import LifecycleChange, ScoringPolicy, Tier, TierChange, TierCount,
 
 
 def tier_list(*, user: Any) -> QuerySet[Tier]:
-    """Tiers with how many of the customers ``user`` may see hold each (one query)."""
-    counts = (
-        customers_visible_to(user)
-        .filter(tier=OuterRef("pk"))
-        .order_by()
-        .values("tier")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return scoped_queryset(Tier, user).annotate(
-        customer_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
-    )
+    """Tiers with how many of the customers ``user`` may see hold each
+    (:func:`tier_customer_counts`, one or two queries of a few rows), as ``customer_count``."""
+    counts = tier_customer_counts(user=user)
+    held = [When(pk=tier_id, then=Value(n)) for tier_id, n in counts.items() if tier_id is not None]
+    count = Case(*held, default=Value(0), output_field=IntegerField()) if held else Value(0)
+    return scoped_queryset(Tier, user).annotate(customer_count=count)
+
+
+def tier_customer_counts(*, user: Any) -> Counter[Any]:
+    """How many of the customers ``user`` may see hold each tier (by its id; None for the
+    ungraded), from the figures the database keeps per team (``TierCount``) and, for what
+    a user sees outside the teams they manage (a rep's own customers), from the customers
+    themselves: a few rows whatever the size of the book.  Counting the customers of each
+    tier took 1.6-2.0 s at L for a manager or an admin."""
+    counts: Counter[Any] = Counter()
+    if scope_shape(user) == NOTHING:
+        return counts
+    _add(counts, scoped_queryset(TierCount, user).order_by().values_list("tier")
+         .annotate(n=Sum("customers")).values_list("tier", "n"))  # fmt: skip
+    if not sees_everything(user):
+        rest = customers_visible_to(user).filter(owner=user).exclude(team_scope_q(user))
+        _add(counts, rest.order_by().values_list("tier").annotate(n=Count("id")).values_list("tier", "n"))
+    return counts
 
 
 def lifecycle_change_list(*, user: Any) -> QuerySet[LifecycleChange]:

@@ -67,6 +67,34 @@ def test_seeded_ladder_and_scoped_customer_counts(api: Any, rep1: Any, outsider:
     assert list_query_count(api(rep1), "/api/v1/tiers/") <= 3
 
 
+def test_each_role_counts_its_customers_of_each_tier_from_the_team_figures(
+    api: Any, rep1: Any, manager: Any, outsider: Any, admin_user: Any
+) -> None:
+    """The count of each tier is the customers the caller sees, whoever they are: a
+    rep's own, a manager's team's and their own elsewhere, an admin's every one (the
+    ungraded not counted); it is read from the figures kept per team, not by counting
+    the customers of each tier (1.6-2.0 s at a million customers)."""
+    from crm.access.scope import customers_visible_to
+
+    for n in range(3):
+        CustomerFactory(owner=rep1, tier=tier(("gold", "silver", "gold")[n]))
+    CustomerFactory(owner=outsider, tier=tier("gold"))
+    CustomerFactory(owner=manager, team=outsider.team, tier=tier("diamond"))  # the manager's own, elsewhere
+    CustomerFactory(owner=outsider, team=None, tier=tier("bronze"))
+    CustomerFactory(owner=rep1, tier=None)
+    for user in (rep1, manager, outsider, admin_user):
+        rows = api(user).get("/api/v1/tiers/").json()["results"]
+        seen = customers_visible_to(user).exclude(tier=None)
+        expected = {t.code: seen.filter(tier=t).count() for t in Tier.objects.all()}
+        assert {r["code"]: r["customer_count"] for r in rows} == expected, user.username
+    assert {r["code"]: r["customer_count"] for r in api(manager).get("/api/v1/tiers/").json()["results"]}[
+        "diamond"
+    ] == 1
+    queries = list_query_count(api(manager), "/api/v1/tiers/")
+    CustomerFactory(owner=rep1, tier=tier("gold"))
+    assert list_query_count(api(manager), "/api/v1/tiers/") == queries <= 4
+
+
 def test_tier_in_use_cannot_be_deleted(api: Any, admin_user: Any, rep1: Any) -> None:
     CustomerFactory(owner=rep1, tier=tier("silver"))
     silver = tier("silver")
