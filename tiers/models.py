@@ -138,7 +138,13 @@ class TierChange(models.Model):
         verbose_name = _("tier change")
         verbose_name_plural = _("tier changes")
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["customer", "changed_at"], name="tierchange_customer_time")]
+        indexes = [
+            models.Index(fields=["customer", "changed_at"], name="tierchange_customer_time"),
+            # The history's order, ending on the id: a grading writes every change at one
+            # time, so the time's own index left a million ties to sort for a page (0.75 s
+            # for a manager, 1.6-2.0 s for an admin at L, before).
+            models.Index(fields=["changed_at", "id"], name="tierchange_changed_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_tier_id} → {self.to_tier_id}"

@@ -12,10 +12,11 @@ import pytest
 from django.db.models import Index
 
 from customers.api.views import ActivityViewSet, ContactViewSet, CustomerViewSet
+from tiers.api.views import TierChangeViewSet
 from transactions.api.views import PaymentViewSet, TransactionViewSet
 
 #: Lists whose tables grow with the book, each order of which is kept by an index.
-BIG_LISTS = [CustomerViewSet, ContactViewSet, ActivityViewSet, TransactionViewSet, PaymentViewSet]
+BIG_LISTS = [CustomerViewSet, ContactViewSet, ActivityViewSet, TransactionViewSet, PaymentViewSet, TierChangeViewSet]
 #: Columns whose own index serves: a customer's creation time is its own (each customer is
 #: stamped as it is written), so the few ties are sorted by id as they come.  Contacts
 #: loaded in one statement share one, hence their (created_at, id).
