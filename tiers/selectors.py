@@ -45,10 +45,19 @@ def tier_customer_counts(*, user: Any) -> Counter[Any]:
         return counts
     _add(counts, scoped_queryset(TierCount, user).order_by().values_list("tier")
          .annotate(n=Sum("customers")).values_list("tier", "n"))  # fmt: skip
-    if not sees_everything(user):
-        rest = customers_visible_to(user).filter(owner=user).exclude(team_scope_q(user))
+    rest = beyond_team_figures(user=user)
+    if rest is not None:
         _add(counts, rest.order_by().values_list("tier").annotate(n=Count("id")).values_list("tier", "n"))
     return counts
+
+
+def beyond_team_figures(*, user: Any) -> QuerySet[Customer] | None:
+    """The customers ``user`` sees that the figures kept per team do not cover: none for
+    who sees everything, else the user's own customers outside the teams they manage (a
+    scope is its owner's customers and its managed teams' customers)."""
+    if sees_everything(user):
+        return None
+    return customers_visible_to(user).filter(owner=user).exclude(team_scope_q(user))
 
 
 def lifecycle_change_list(*, user: Any) -> QuerySet[LifecycleChange]:
@@ -162,10 +171,7 @@ def tier_dashboard(*, user: Any, months: int = 12) -> TierDashboard:
     owns.  A constant number of queries for each role."""
 
     customers = customers_visible_to(user)
-    # What the per-team figures do not cover: none for who sees everything, else the
-    # user's own customers outside the teams they manage (a scope is its owner's
-    # customers and its managed teams' customers).
-    rest = None if sees_everything(user) else customers.filter(owner=user).exclude(team_scope_q(user))
+    rest = beyond_team_figures(user=user)
     tiers = list(Tier.objects.order_by("rank"))
     since = twelve_months_since(timezone.localdate(), months)
 
